@@ -1,0 +1,27 @@
+/**
+ * Python's `multiprocessing` for Deno: processes, pools, queues, locks and
+ * shared memory on Web Workers and SharedArrayBuffer, with explicit Deno
+ * permissions per worker.
+ *
+ * A "process" here is a Web Worker: an isolate with its own heap and event
+ * loop, on its own OS thread, inside one OS process.
+ *
+ * @example Run a function in a child process
+ * ```ts
+ * import { Process } from "@dmp/multiprocessing";
+ *
+ * const p = new Process({
+ *   target: new URL("./examples/001/single_process.ts#sayHello", import.meta.url),
+ *   args: ["Edward"],
+ * });
+ * p.start();
+ * await p.join(); // prints "Hello from Edward!"
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/errors.ts";
+export * from "./src/reduction.ts";
+export * from "./src/process.ts";
+export * from "./src/context.ts";

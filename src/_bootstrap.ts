@@ -1,0 +1,61 @@
+// Runs first in every worker this library starts (it is the first static
+// import of the worker's entry), before the target's module is evaluated.
+//
+// It marks the thread as a bootstrapping child (the missing-guard check reads
+// that), and makes every way a worker can end report an exit code to the
+// parent: Deno gives the parent no event when a worker ends, so `close()`,
+// `Deno.exit()` and uncaught errors are routed through `finish()`.
+
+import { ExitSignal, state, workerScope } from "./_state.ts";
+import { type ExitMessage, toWireError, type WireError } from "./_protocol.ts";
+
+const self = state();
+self.isChild = true;
+self.bootstrapping = true;
+self.name = (globalThis as { name?: string }).name || "Process";
+
+export { ExitSignal };
+
+const closeWorker = workerScope.close.bind(globalThis);
+let finished = false;
+
+/** Reports the exit code (and error) to the parent, then ends this worker. */
+export function finish(code: number, error?: WireError): void {
+  if (finished) return;
+  finished = true;
+  const message: ExitMessage = { t: "exit", code };
+  if (error !== undefined) message.error = error;
+  workerScope.postMessage(message);
+  closeWorker();
+}
+
+/** True once finish() ran: the worker is going away. */
+export function isFinished(): boolean {
+  return finished;
+}
+
+/** Prints an uncaught error the way CPython does, then exits with code 1. */
+export function fatal(error: unknown): void {
+  if (error instanceof ExitSignal || finished) return;
+  const wire = toWireError(error);
+  // Deno's own event-dispatch frames say nothing to the user.
+  wire.stack = wire.stack.split("\n").filter((line) => !/\(?ext:/.test(line))
+    .join("\n");
+  console.error(`Process ${self.name}:\n${wire.stack}`);
+  finish(1, wire);
+}
+
+workerScope.close = () => finish(0);
+Deno.exit = ((code = 0) => {
+  finish(code);
+  throw new ExitSignal(code);
+}) as typeof Deno.exit;
+
+addEventListener("error", (event) => {
+  event.preventDefault();
+  fatal(event.error ?? event.message);
+});
+addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  fatal(event.reason);
+});

@@ -1,0 +1,174 @@
+// Per-worker permissions: validation, and the check that Deno's unstable
+// worker options are enabled. Without them Deno ends the whole OS process
+// with exit code 70 the moment a Worker is created with `deno.permissions`;
+// nothing can catch that, so we must refuse before creating the worker.
+
+/** A permission value: inherit the parent's, all or nothing, or a list. */
+export type PermissionValue = "inherit" | boolean | string[];
+
+/**
+ * Deno's worker permission options: `"inherit"`, `"none"`, or one entry per
+ * permission kind (a kind left out is denied, as in Deno).
+ */
+export type WorkerPermissions = "inherit" | "none" | {
+  env?: PermissionValue;
+  ffi?: PermissionValue;
+  import?: PermissionValue;
+  net?: PermissionValue;
+  read?: PermissionValue;
+  run?: PermissionValue;
+  sys?: PermissionValue;
+  write?: PermissionValue;
+};
+
+const kinds = new Set([
+  "env",
+  "ffi",
+  "import",
+  "net",
+  "read",
+  "run",
+  "sys",
+  "write",
+]);
+
+/**
+ * Checks the shape of `permissions` and that this Deno can honour it.
+ * Returns the value to hand to `new Worker` (undefined: inherit, no flag needed).
+ */
+export function checkPermissions(
+  permissions: unknown,
+  what: string,
+): WorkerPermissions | undefined {
+  if (permissions === undefined || permissions === "inherit") return undefined;
+  if (permissions !== "none") {
+    if (
+      typeof permissions !== "object" || permissions === null ||
+      Array.isArray(permissions)
+    ) {
+      throw new TypeError(
+        `Cannot ${what} as 'permissions' must be "inherit", "none" or an object of permission kinds: current value is ${
+          Deno.inspect(permissions)
+        }`,
+      );
+    }
+    for (const [key, value] of Object.entries(permissions)) {
+      if (!kinds.has(key)) {
+        throw new TypeError(
+          `Cannot ${what} as 'permissions.${key}' must be one of ${
+            [...kinds].join(", ")
+          }: current value is ${Deno.inspect(value)}`,
+        );
+      }
+      const ok = value === "inherit" || typeof value === "boolean" ||
+        (Array.isArray(value) && value.every((v) => typeof v === "string"));
+      if (!ok) {
+        throw new TypeError(
+          `Cannot ${what} as 'permissions.${key}' must be "inherit", a boolean or an array of strings: current value is ${
+            Deno.inspect(value)
+          }`,
+        );
+      }
+    }
+  }
+  const support = workerOptionsEnabled();
+  if (support !== true) {
+    throw new TypeError(
+      `Cannot ${what} as 'permissions' needs Deno's worker options: ${support}. Run with --unstable-worker-options, or add "worker-options" to "unstable" in the deno.json next to your main module`,
+    );
+  }
+  return permissions as WorkerPermissions;
+}
+
+let cached: true | string | undefined;
+
+function readable(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state ===
+      "granted";
+  } catch {
+    return false;
+  }
+}
+
+function configEnables(path: string): boolean | undefined {
+  if (!readable(path)) return undefined;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    return false;
+  }
+  // deno.jsonc may hold comments; the "unstable" array rarely does.
+  const match = /"unstable"\s*:\s*\[([^\]]*)\]/.exec(text);
+  return match !== null && /"worker-options"/.test(match[1]);
+}
+
+function findConfig(startDir: string): string | undefined {
+  let dir = startDir;
+  while (true) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      const path = `${dir}/${name}`;
+      if (!readable(path)) continue;
+      try {
+        Deno.statSync(path);
+        return path;
+      } catch {
+        // not here; keep walking up
+      }
+    }
+    const parent = dir.replace(/\/[^/]*$/, "");
+    if (parent === dir || parent === "") return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * `true` when worker permissions will not kill the process, else the reason
+ * why we believe (or cannot tell) that they are off.
+ */
+export function workerOptionsEnabled(): true | string {
+  if (cached !== undefined) return cached;
+  if (!readable("/proc/self/cmdline")) {
+    return cached =
+      "this process cannot read /proc/self/cmdline to check that they are enabled (grant --allow-read=/proc/self/cmdline)";
+  }
+  const args = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+  if (
+    args.includes("--unstable-worker-options") || args.includes("--unstable")
+  ) {
+    return cached = true;
+  }
+  if (args.includes("--no-config")) {
+    return cached =
+      "they are not enabled (the process runs with --no-config and without --unstable-worker-options)";
+  }
+  const explicit = args.findIndex((a) => a === "--config" || a === "-c");
+  const inline = args.find((a) => a.startsWith("--config="));
+  let config: string | undefined = inline?.slice("--config=".length) ??
+    (explicit >= 0 ? args[explicit + 1] : undefined);
+  if (config === undefined) {
+    // Deno discovers the config from the main module's folder upwards
+    // (verified on 2.9.6); `deno test`/`bench` have no single main module and
+    // discover it from the working directory.
+    const main = Deno.mainModule.startsWith("file:")
+      ? new URL(".", Deno.mainModule).pathname.replace(/\/$/, "")
+      : undefined;
+    const subcommand = args[1];
+    const start =
+      subcommand === "test" || subcommand === "bench" || main === undefined
+        ? (readable(".") ? Deno.cwd() : undefined)
+        : main;
+    config = start === undefined ? undefined : findConfig(start);
+    if (config === undefined) {
+      return cached =
+        "they are not enabled (no --unstable-worker-options flag and no deno.json found)";
+    }
+  }
+  const enabled = configEnables(config);
+  if (enabled === undefined) {
+    return cached =
+      `this process cannot read ${config} to check that they are enabled`;
+  }
+  return cached = enabled ? true : `they are not enabled in ${config}`;
+}

@@ -1,0 +1,4 @@
+// Imports every module that registers a reviver for shared objects, so that
+// a child can rebuild them whatever its target's module imports. Grows as
+// shareable classes are added (synchronize, sharedctypes, queues, …).
+export {};

@@ -1,0 +1,83 @@
+// The start method, behind one seam: this is the only place that creates a
+// Worker. Web Workers start like CPython's "spawn": a fresh isolate that
+// imports the target's module again.
+//
+// The entry is a data: module that *statically* imports the bootstrap and the
+// target modules. Static imports load with the parent's permissions, dynamic
+// ones with the worker's (verified on Deno 2.9.6), so a worker with
+// `permissions: "none"` can still load its own code.
+
+import type { WorkerPermissions } from "./_permissions.ts";
+
+/** How to start one worker. */
+export interface SpawnOptions {
+  /** Shown in Deno's own error messages. */
+  name: string;
+  /** The bootstrap module; its `main(modules)` export is called. */
+  entry: string;
+  /** Modules to import statically, in the parent's permission scope. */
+  modules: string[];
+  /** Already validated by checkPermissions(). */
+  permissions?: WorkerPermissions;
+}
+
+/** Creates a worker. Throws Deno's NotCapable on escalation (catchable). */
+export function spawnWorker(options: SpawnOptions): Worker {
+  const lines = [`import { main } from ${JSON.stringify(options.entry)};`];
+  options.modules.forEach((url, i) => {
+    lines.push(`import * as m${i} from ${JSON.stringify(url)};`);
+  });
+  const table = options.modules.map((url, i) =>
+    `[${JSON.stringify(url)}]: m${i}`
+  );
+  lines.push(`main({ ${table.join(", ")} });`);
+  const source = `data:application/javascript;base64,${
+    btoa(unescape(encodeURIComponent(lines.join("\n"))))
+  }`;
+  const workerOptions: WorkerOptions & {
+    deno?: { permissions?: WorkerPermissions };
+  } = {
+    type: "module",
+    name: options.name,
+  };
+  if (options.permissions !== undefined) {
+    workerOptions.deno = { permissions: options.permissions };
+  }
+  return new Worker(source, workerOptions);
+}
+
+// Deno's Web Worker has no public unref(); 2.9.6 keeps a ref-count method
+// under an unnamed symbol (its node:worker_threads shim uses it). We look it
+// up by shape, once, and fall back to "always referenced" where it is gone:
+// then an idle daemon child keeps the program alive until terminated.
+type RefFn = (this: Worker, ref: boolean) => void;
+let refFn: RefFn | null | undefined;
+
+function findRefFn(): RefFn | null {
+  for (const symbol of Object.getOwnPropertySymbols(Worker.prototype)) {
+    if (symbol.description) continue;
+    const fn = (Worker.prototype as unknown as Record<symbol, unknown>)[symbol];
+    if (typeof fn === "function" && /unrefOpPromise/.test(String(fn))) {
+      return fn as RefFn;
+    }
+  }
+  return null;
+}
+
+/** True where workers can be unreferenced (daemon semantics hold). */
+export function canUnref(): boolean {
+  refFn ??= findRefFn();
+  return refFn !== null;
+}
+
+const refState = new WeakMap<Worker, boolean>();
+
+/**
+ * Marks whether `worker` keeps the program alive. Idempotent: Deno counts
+ * refs, so we only forward changes.
+ */
+export function setRef(worker: Worker, ref: boolean): void {
+  if (!canUnref() || (refState.get(worker) ?? true) === ref) return;
+  refState.set(worker, ref);
+  refFn!.call(worker, ref);
+}

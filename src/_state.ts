@@ -1,0 +1,100 @@
+// The identity of the current "process" (the main thread or one worker).
+//
+// Kept on globalThis under a registered symbol, not in a module variable:
+// the bootstrap and the user's own import of the library may resolve to two
+// copies of these modules (file: vs jsr: URLs), and both must see one state.
+
+/** Who a process is, as far as other processes need to know. */
+export interface ProcessIdentity {
+  name: string;
+  pid: number;
+}
+
+/** The per-thread state of the library. */
+export interface ProcessState {
+  /** True in a worker started by this library. */
+  isChild: boolean;
+  name: string;
+  pid: number;
+  daemon: boolean;
+  /** CPython's `_identity`: the child numbers from the main process down. */
+  identity: number[];
+  parent: ProcessIdentity | null;
+  /** True while a child is still importing its target's module. */
+  bootstrapping: boolean;
+  /** How many children this process has created (names them). */
+  childCounter: number;
+  /** One counter for the whole OS process, so that pids never repeat. */
+  pidCounter: Int32Array;
+  /** Set by the parent on terminate(), read by the child's blocking waits. */
+  control: Int32Array | null;
+  /** Children started by this process and not yet known to have exited. */
+  children: Set<{ isAlive(): boolean; daemon: boolean; terminate(): void }>;
+}
+
+const kState = Symbol.for("@dmp/multiprocessing.state");
+
+/** Returns this thread's state, creating the main process's on first use. */
+export function state(): ProcessState {
+  const g = globalThis as unknown as Record<symbol, ProcessState | undefined>;
+  let s = g[kState];
+  if (s === undefined) {
+    s = {
+      isChild: false,
+      name: "MainProcess",
+      pid: Deno.pid,
+      daemon: false,
+      identity: [],
+      parent: null,
+      bootstrapping: false,
+      childCounter: 0,
+      pidCounter: new Int32Array(new SharedArrayBuffer(4)),
+      control: null,
+      children: new Set(),
+    };
+    g[kState] = s;
+  }
+  return s;
+}
+
+/** Index of the stop flag in a child's control block. */
+export const kControlStop = 0;
+/** Size of a child's control block, in Int32 slots. */
+export const kControlSlots = 1;
+
+/**
+ * True when this thread is a child whose parent asked it to stop: blocking
+ * `…Sync` waits poll this so that terminate() can end them.
+ */
+export function stopRequested(): boolean {
+  const control = state().control;
+  return control !== null && Atomics.load(control, kControlStop) !== 0;
+}
+
+/** Draws a pid that is unique within the OS process. */
+export function nextPid(): number {
+  const s = state();
+  let pid: number;
+  do pid = Atomics.add(s.pidCounter, 0, 1) + 1; while (pid === Deno.pid);
+  return pid;
+}
+
+/**
+ * Thrown to unwind a child's stack when it exits (exit(), Deno.exit(), or a
+ * blocking wait that sees terminate()); the bootstrap never reports it as an
+ * error.
+ */
+export class ExitSignal {
+  /** Creates the signal. */
+  constructor(readonly code: number) {}
+}
+
+/** The parts of a worker's global scope the library uses (typed for TS). */
+export interface WorkerScope {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  close(): void;
+}
+
+/** This thread's global scope, seen as a worker's. Only valid in a worker. */
+export const workerScope = globalThis as unknown as WorkerScope;

@@ -1,0 +1,169 @@
+// Function references: a child cannot receive a function, so it receives
+// where to import it from (module URL + export name) and checks that what it
+// imports is the same function (same source text). This is CPython's
+// "pickle functions by qualified name", with the same failure mode made
+// explicit: only module-level, exported functions can be targets.
+
+/** A target function, or `"./module.ts#exportName"`, or a URL with a hash. */
+// deno-lint-ignore no-explicit-any
+export type Target = ((...args: any[]) => unknown) | string | URL;
+
+/** How a child finds its target. */
+export interface TargetRef {
+  /** Module URL, without a hash. */
+  url: string;
+  /** Export name in that module. */
+  name: string;
+  /** `fn.toString()` in the parent, checked in the child; absent for strings. */
+  source?: string;
+  /** `"class"` for a Process subclass whose `run()` is the target. */
+  kind: "function" | "class";
+}
+
+const libraryDir = new URL("./", import.meta.url).href;
+const frameUrl = /\(?((?:file|https?|jsr|npm|data):[^\s()]*?):\d+:\d+\)?\s*$/;
+
+/**
+ * The URL of the first module on the call stack outside this library: the
+ * module that called `new Process()` / `pool.map()`.
+ */
+export function callerUrl(): string | undefined {
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack ?? "";
+  Error.stackTraceLimit = saved;
+  for (const line of stack.split("\n").slice(1)) {
+    const match = frameUrl.exec(line);
+    if (match === null) continue;
+    const url = match[1];
+    if (!url.startsWith(libraryDir)) return url;
+  }
+  return undefined;
+}
+
+const identifier = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
+const methodSyntax =
+  /^(?:async\s*)?\*?\s*(?:get\s+|set\s+|static\s+)?[\p{L}_$][\p{L}\p{N}_$]*\s*\(/u;
+
+function describeFunction(fn: (...args: never[]) => unknown): string {
+  return fn.name ? `function '${fn.name}'` : "an anonymous function";
+}
+
+/**
+ * Turns a user-supplied target into a reference a child can import.
+ *
+ * @param target The function, `"./mod.ts#name"` string or URL.
+ * @param caller The calling module's URL (relative strings resolve against it).
+ * @param what The operation, for error messages ("start process").
+ */
+export function targetRef(
+  target: unknown,
+  caller: string | undefined,
+  what: string,
+): TargetRef {
+  if (typeof target === "string" || target instanceof URL) {
+    let url: URL;
+    try {
+      url = new URL(target, caller ?? Deno.mainModule);
+    } catch {
+      throw new TypeError(
+        `Cannot ${what} as 'target' must be a function or a module URL with '#exportName': current value is '${target}'`,
+      );
+    }
+    const name = decodeURIComponent(url.hash.slice(1));
+    if (!identifier.test(name)) {
+      throw new TypeError(
+        `Cannot ${what} as 'target' must name an export after '#', as in './tasks.ts#work': current value is '${target}'`,
+      );
+    }
+    url.hash = "";
+    return { url: url.href, name, kind: "function" };
+  }
+  if (typeof target !== "function") {
+    throw new TypeError(
+      `Cannot ${what} as 'target' must be an exported function or a './module.ts#name' string: current value is ${
+        target === null ? "null" : typeof target
+      }`,
+    );
+  }
+  const fn = target as (...args: never[]) => unknown;
+  const source = Function.prototype.toString.call(fn);
+  // `{ target: () => 1 }` names the arrow "target": still anonymous to us.
+  const inline = fn.name === "target" && !/^(async\s+)?function\b/.test(source);
+  if (
+    !fn.name || inline || fn.name === "anonymous" || !identifier.test(fn.name)
+  ) {
+    const bound = fn.name.startsWith("bound ");
+    throw new TypeError(
+      `Cannot ${what} as 'target' must be an exported, named function: current value is ${
+        bound
+          ? `a bound function ('${fn.name}')`
+          : inline
+          ? "an anonymous function"
+          : describeFunction(fn)
+      }. Declare it at module level with 'export function', and pass extra values through 'args'`,
+    );
+  }
+  if (source.includes("[native code]")) {
+    throw new TypeError(
+      `Cannot ${what} as 'target' must be an exported function of your own module: current value is the built-in ${
+        describeFunction(fn)
+      }`,
+    );
+  }
+  if (methodSyntax.test(source) && !source.startsWith("function")) {
+    throw new TypeError(
+      `Cannot ${what} as 'target' must be an exported, module-level function: current value is the method '${fn.name}'. Methods cannot travel to another process (as in CPython, only module-level functions pickle): move its body into an 'export function'`,
+    );
+  }
+  if (caller === undefined || caller.startsWith("data:")) {
+    throw new TypeError(
+      `Cannot ${what} as the module of 'target' must be importable by a worker: current value is ${
+        describeFunction(fn)
+      } called from ${
+        caller ?? "an unknown module"
+      }. Pass the target as 'file:///path/to/module.ts#name'`,
+    );
+  }
+  return {
+    url: caller.replace(/#.*$/, ""),
+    name: fn.name,
+    source,
+    kind: "function",
+  };
+}
+
+/** Why a reference could not be resolved in the child. */
+function notExported(ref: TargetRef, found: unknown): TypeError {
+  const subject = ref.kind === "class"
+    ? `class '${ref.name}'`
+    : `function '${ref.name}'`;
+  const hint = ref.kind === "class"
+    ? `add 'export' to the class declaration`
+    : `add 'export' to its declaration at module level (a function imported from another module can be re-exported, or passed as './module.ts#${ref.name}'); nested functions, closures and methods cannot be targets`;
+  const detail = found === undefined
+    ? `is not exported from ${ref.url}`
+    : `is not the same as the export of that name in ${ref.url}`;
+  return new TypeError(
+    `Cannot run the target as the ${subject} must be exported from its module: it ${detail}. Fix: ${hint}`,
+  );
+}
+
+/**
+ * Child side: finds the referenced export in the (already imported) module
+ * namespace and checks it is the function the parent meant.
+ */
+export function resolveTarget(
+  ref: TargetRef,
+  namespace: Record<string, unknown>,
+): (...args: unknown[]) => unknown {
+  const found = namespace[ref.name];
+  if (typeof found !== "function") throw notExported(ref, found);
+  if (
+    ref.source !== undefined &&
+    Function.prototype.toString.call(found) !== ref.source
+  ) {
+    throw notExported(ref, found);
+  }
+  return found as (...args: unknown[]) => unknown;
+}

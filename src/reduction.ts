@@ -1,0 +1,249 @@
+/**
+ * How values cross into a child process.
+ *
+ * Everything travels by structured clone, except objects that must be *the
+ * same* on both sides (a Lock, a Queue, a Value): those implement the
+ * {@linkcode kReduce} hook, which returns a plain descriptor holding their
+ * SharedArrayBuffers, and the receiving side rebuilds an object of the same
+ * kind over the same memory with the reviver registered for its tag
+ * (CPython's `reduction.register` + `__reduce__`).
+ *
+ * @module
+ */
+
+/** The hook a shareable object implements to describe itself for a child. */
+export const kReduce: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.reduce",
+) as never;
+
+const kTag = "__dmp_shared__";
+
+/** The plain, cloneable description of a shareable object. */
+export interface SharedDescriptor {
+  /** The reviver tag, as given to {@linkcode registerReviver}. */
+  readonly [kTag]: string;
+  /** Anything the reviver needs (SharedArrayBuffers, sizes, flags). */
+  readonly [key: string]: unknown;
+}
+
+/** An object that crosses into children as itself, not as a copy. */
+export interface Reducible {
+  /** Returns the descriptor the child rebuilds this object from. */
+  [kReduce](): SharedDescriptor;
+}
+
+const revivers = new Map<string, (descriptor: SharedDescriptor) => unknown>();
+
+/**
+ * Registers how to rebuild objects reduced under `tag`. Called once by each
+ * shareable class's module, at import time.
+ *
+ * @param tag The tag the class's `[kReduce]()` puts in its descriptor.
+ * @param revive Builds the object back from its descriptor.
+ *
+ * @example
+ * ```ts
+ * import { describe, kReduce, registerReviver, reduce, revive } from "@dmp/multiprocessing";
+ * import { assert } from "node:assert/strict";
+ *
+ * class Counter {
+ *   constructor(readonly cell = new Int32Array(new SharedArrayBuffer(4))) {}
+ *   [kReduce]() {
+ *     return describe("example.Counter", { buffer: this.cell.buffer });
+ *   }
+ * }
+ * registerReviver("example.Counter", (d) =>
+ *   new Counter(new Int32Array(d.buffer as SharedArrayBuffer)));
+ *
+ * const counter = new Counter();
+ * const copy = revive(structuredClone(reduce([counter]))) as Counter[];
+ * copy[0].cell[0] = 7;
+ * assert(counter.cell[0] === 7); // the same memory
+ * ```
+ */
+export function registerReviver(
+  tag: string,
+  revive: (descriptor: SharedDescriptor) => unknown,
+): void {
+  revivers.set(tag, revive);
+}
+
+/**
+ * Builds a descriptor for `[kReduce]()` implementations.
+ *
+ * @param tag The reviver tag.
+ * @param fields What the reviver needs.
+ * @returns The descriptor.
+ *
+ * @example
+ * ```ts
+ * import { describe } from "@dmp/multiprocessing";
+ *
+ * const d = describe("example.Flag", { buffer: new SharedArrayBuffer(4) });
+ * console.log(d.buffer instanceof SharedArrayBuffer); // true
+ * ```
+ */
+export function describe(
+  tag: string,
+  fields: Record<string, unknown>,
+): SharedDescriptor {
+  return { ...fields, [kTag]: tag } as SharedDescriptor;
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function kindOf(value: unknown): string {
+  if (typeof value === "function") {
+    return `a function${value.name ? ` (${value.name})` : ""}`;
+  }
+  if (typeof value === "symbol") return `a symbol (${String(value)})`;
+  if (value instanceof Promise) return "a Promise";
+  if (value instanceof WeakMap || value instanceof WeakSet) {
+    return `a ${value.constructor.name}`;
+  }
+  return typeof value;
+}
+
+function uncloneable(path: string, value: unknown, what: string): TypeError {
+  return new TypeError(
+    `Cannot ${what} as '${path}' must be structured-cloneable: current value is ${
+      kindOf(value)
+    }`,
+  );
+}
+
+/**
+ * Replaces every shareable object inside `value` (arrays, plain objects, Map
+ * and Set are walked) with its descriptor, and rejects what structured clone
+ * would refuse (functions, symbols, promises) with a `TypeError` that names
+ * the path of the offending value.
+ *
+ * @param value The value to send.
+ * @param path How to name `value` in an error message.
+ * @param what What the caller was doing, for the error message.
+ * @returns `value` itself when nothing needed replacing, else a copy.
+ * @throws {TypeError} When part of `value` cannot cross a worker boundary.
+ *
+ * @example
+ * ```ts
+ * import { reduce } from "@dmp/multiprocessing";
+ * import { throws } from "node:assert/strict";
+ *
+ * throws(() => reduce([() => 1], "args", "start process"), TypeError);
+ * ```
+ */
+export function reduce(
+  value: unknown,
+  path = "value",
+  what = "send value",
+): unknown {
+  switch (typeof value) {
+    case "function":
+    case "symbol":
+      throw uncloneable(path, value, what);
+    case "object":
+      break;
+    default:
+      return value;
+  }
+  if (value === null) return value;
+  const reducible = value as Partial<Reducible>;
+  if (typeof reducible[kReduce] === "function") return reducible[kReduce]!();
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      const reduced = typeof item === "object" || typeof item === "function" ||
+          typeof item === "symbol"
+        ? reduce(item, `${path}[${i}]`, what)
+        : item;
+      if (reduced !== item) {
+        out ??= value.slice();
+        out[i] = reduced;
+      }
+    }
+    return out ?? value;
+  }
+  if (value instanceof Map) {
+    let changed = false;
+    const out = new Map();
+    for (const [k, v] of value) {
+      const rv = reduce(v, `${path}.get(${String(k)})`, what);
+      changed ||= rv !== v;
+      out.set(reduce(k, `${path}.keys()`, what), rv);
+    }
+    return changed ? out : value;
+  }
+  if (value instanceof Set) {
+    for (const item of value) reduce(item, `${path}.values()`, what);
+    return value;
+  }
+  if (
+    value instanceof Promise || value instanceof WeakMap ||
+    value instanceof WeakSet
+  ) {
+    throw uncloneable(path, value, what);
+  }
+  if (isPlainObject(value)) {
+    let out: Record<string, unknown> | undefined;
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      const reduced = reduce(item, `${path}.${key}`, what);
+      if (reduced !== item) {
+        out ??= { ...value };
+        out[key] = reduced;
+      }
+    }
+    return out ?? value;
+  }
+  return value;
+}
+
+/**
+ * The inverse of {@linkcode reduce}: rebuilds shareable objects from their
+ * descriptors, in place where possible.
+ *
+ * @param value A value as received from another process.
+ * @returns The value with shareable objects rebuilt.
+ * @throws {TypeError} When a descriptor's tag has no registered reviver.
+ *
+ * @example
+ * ```ts
+ * import { revive } from "@dmp/multiprocessing";
+ *
+ * console.log(revive({ a: [1, 2] })); // { a: [ 1, 2 ] }
+ * ```
+ */
+export function revive(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (typeof item === "object" && item !== null) value[i] = revive(item);
+    }
+    return value;
+  }
+  if (value instanceof Map) {
+    for (const [k, v] of value) value.set(k, revive(v));
+    return value;
+  }
+  if (!isPlainObject(value)) return value;
+  const tag = value[kTag];
+  if (typeof tag === "string") {
+    const reviver = revivers.get(tag);
+    if (reviver === undefined) {
+      throw new TypeError(
+        `Cannot revive a shared object as its tag must be registered: current value is '${tag}'`,
+      );
+    }
+    return reviver(value as SharedDescriptor);
+  }
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (typeof item === "object" && item !== null) value[key] = revive(item);
+  }
+  return value;
+}
