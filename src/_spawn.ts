@@ -21,8 +21,34 @@ export interface SpawnOptions {
   permissions?: WorkerPermissions;
 }
 
-/** Creates a worker. Throws Deno's NotCapable on escalation (catchable). */
-export function spawnWorker(options: SpawnOptions): Worker {
+const readable = new Set<string>();
+
+// Deno checks a worker's file: imports against the parent's read permission,
+// and reports a refusal only as an error event in the worker. Checking here
+// turns it into a clear error at the call that started the worker.
+function assertReadable(url: string, what: string): void {
+  if (!url.startsWith("file:") || readable.has(url)) return;
+  const path = decodeURIComponent(new URL(url).pathname);
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Cannot ${what} as the worker must be able to load ${path}: run with --allow-read (or --allow-read=<folder of your code>), which workers need to import modules`,
+    );
+  }
+  readable.add(url);
+}
+
+/**
+ * Creates a worker.
+ *
+ * @throws {Deno.errors.NotCapable} When this program may not read the
+ * modules the worker imports, or on permission escalation.
+ */
+export function spawnWorker(
+  options: SpawnOptions,
+  what = "start process",
+): Worker {
+  assertReadable(options.entry, what);
+  for (const url of options.modules) assertReadable(url, what);
   const lines = [`import { main } from ${JSON.stringify(options.entry)};`];
   options.modules.forEach((url, i) => {
     lines.push(`import * as m${i} from ${JSON.stringify(url)};`);
@@ -43,7 +69,17 @@ export function spawnWorker(options: SpawnOptions): Worker {
   if (options.permissions !== undefined) {
     workerOptions.deno = { permissions: options.permissions };
   }
-  return new Worker(source, workerOptions);
+  try {
+    return new Worker(source, workerOptions);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new Deno.errors.NotCapable(
+        `Cannot ${what} as 'permissions' must not exceed the parent's: ${error.message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 // Deno's Web Worker has no public unref(); 2.9.6 keeps a ref-count method
