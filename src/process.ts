@@ -317,23 +317,12 @@ export class Process {
     const args = reduce(this.#args, "args", "start process") as unknown[];
     const control = new Int32Array(new SharedArrayBuffer(4 * kControlSlots));
     const modules = this.#ref === undefined ? [] : [this.#ref.url];
-    let worker: Worker;
-    try {
-      worker = spawnWorker({
-        name: this.#name,
-        entry,
-        modules,
-        permissions: this.#permissions,
-      });
-    } catch (error) {
-      if (error instanceof Deno.errors.NotCapable) {
-        throw new Deno.errors.NotCapable(
-          `Cannot start process as 'permissions' must not exceed the parent's: ${error.message}`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
+    const worker = spawnWorker({
+      name: this.#name,
+      entry,
+      modules,
+      permissions: this.#permissions,
+    });
     const pid = nextPid();
     const message: RunMessage = {
       t: "run",
