@@ -25,6 +25,8 @@ export interface RunMessage {
   parent: ProcessIdentity;
   pidCounter: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  /** The program-wide buffers of processWide(). */
+  shared: Record<string, SharedArrayBuffer>;
 }
 
 /** A child reports how it ended; the parent never guesses from Worker events. */

@@ -28,6 +28,8 @@ export interface ProcessState {
   pidCounter: Int32Array;
   /** Set by the parent on terminate(), read by the child's blocking waits. */
   control: Int32Array | null;
+  /** Buffers every process shares (see processWide()), by key. */
+  shared: Record<string, SharedArrayBuffer>;
   /** Children started by this process and not yet known to have exited. */
   children: Set<{ isAlive(): boolean; daemon: boolean; terminate(): void }>;
 }
@@ -50,6 +52,7 @@ export function state(): ProcessState {
       childCounter: 0,
       pidCounter: new Int32Array(new SharedArrayBuffer(4)),
       control: null,
+      shared: {},
       children: new Set(),
     };
     g[kState] = s;
@@ -98,3 +101,14 @@ export interface WorkerScope {
 
 /** This thread's global scope, seen as a worker's. Only valid in a worker. */
 export const workerScope = globalThis as unknown as WorkerScope;
+
+/**
+ * A buffer shared by every process of the program, under `key` (a registry,
+ * say). The main process creates it; children receive it when they start,
+ * so the main process must call this before starting any child (at the top
+ * level of the module that needs it).
+ */
+export function processWide(key: string, create: () => SharedArrayBuffer): SharedArrayBuffer {
+  const shared = state().shared;
+  return shared[key] ??= create();
+}

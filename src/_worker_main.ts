@@ -31,6 +31,7 @@ async function run(
   self.parent = message.parent;
   self.pidCounter = new Int32Array(message.pidCounter);
   self.control = new Int32Array(message.control);
+  Object.assign(self.shared, message.shared);
   const args = revive(message.args) as unknown[];
   const ref = message.target;
   const options = { name: message.name, daemon: message.daemon, args };

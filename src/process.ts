@@ -336,6 +336,7 @@ export class Process {
       parent: { name: s.name, pid: s.pid },
       pidCounter: s.pidCounter.buffer as SharedArrayBuffer,
       control: control.buffer as SharedArrayBuffer,
+      shared: s.shared,
     };
     try {
       worker.postMessage(message);
