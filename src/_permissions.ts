@@ -74,7 +74,7 @@ export function checkPermissions(
   const support = workerOptionsEnabled();
   if (support !== true) {
     throw new TypeError(
-      `Cannot ${what} as 'permissions' needs Deno's worker options: ${support}. Run with --unstable-worker-options, or add "worker-options" to "unstable" in the deno.json next to your main module`,
+      `Cannot ${what} as 'permissions' needs Deno's worker options: ${support}. Run with --unstable-worker-options, or add "worker-options" to "unstable" in the deno.json of your project`,
     );
   }
   return permissions as WorkerPermissions;
@@ -123,52 +123,65 @@ function findConfig(startDir: string): string | undefined {
   }
 }
 
+function commandLine(): string[] | undefined {
+  // Deno guards /proc/*/cmdline behind --allow-all (not --allow-read, seen
+  // on 2.9.6), so this works only in fully trusted programs.
+  try {
+    return Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+  } catch {
+    return undefined;
+  }
+}
+
+function folderOf(url: string): string | undefined {
+  return url.startsWith("file:")
+    ? decodeURIComponent(new URL(".", url).pathname).replace(/\/$/, "")
+    : undefined;
+}
+
 /**
  * `true` when worker permissions will not kill the process, else the reason
  * why we believe (or cannot tell) that they are off.
  */
 export function workerOptionsEnabled(): true | string {
   if (cached !== undefined) return cached;
-  if (!readable("/proc/self/cmdline")) {
-    return cached =
-      "this process cannot read /proc/self/cmdline to check that they are enabled (grant --allow-read=/proc/self/cmdline)";
-  }
-  const args = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
-  if (
-    args.includes("--unstable-worker-options") || args.includes("--unstable")
-  ) {
-    return cached = true;
-  }
-  if (args.includes("--no-config")) {
-    return cached =
-      "they are not enabled (the process runs with --no-config and without --unstable-worker-options)";
-  }
-  const explicit = args.findIndex((a) => a === "--config" || a === "-c");
-  const inline = args.find((a) => a.startsWith("--config="));
-  let config: string | undefined = inline?.slice("--config=".length) ??
-    (explicit >= 0 ? args[explicit + 1] : undefined);
-  if (config === undefined) {
-    // Deno discovers the config from the main module's folder upwards
-    // (verified on 2.9.6); `deno test`/`bench` have no single main module and
-    // discover it from the working directory.
-    const main = Deno.mainModule.startsWith("file:")
-      ? new URL(".", Deno.mainModule).pathname.replace(/\/$/, "")
-      : undefined;
-    const subcommand = args[1];
-    const start =
-      subcommand === "test" || subcommand === "bench" || main === undefined
-        ? (readable(".") ? Deno.cwd() : undefined)
-        : main;
-    config = start === undefined ? undefined : findConfig(start);
-    if (config === undefined) {
-      return cached =
-        "they are not enabled (no --unstable-worker-options flag and no deno.json found)";
+  const args = commandLine();
+  let config: string | undefined;
+  if (args !== undefined) {
+    if (
+      args.includes("--unstable-worker-options") || args.includes("--unstable")
+    ) {
+      return cached = true;
     }
+    if (args.includes("--no-config")) {
+      return cached =
+        "they are not enabled (no --unstable-worker-options flag, and --no-config)";
+    }
+    const explicit = args.findIndex((a) => a === "--config" || a === "-c");
+    const inline = args.find((a) => a.startsWith("--config="));
+    config = inline?.slice("--config=".length) ??
+      (explicit >= 0 ? args[explicit + 1] : undefined);
+  }
+  // Deno discovers deno.json from the main module's folder upwards (verified
+  // on 2.9.6; under `deno test` and `deno bench` the main module is the
+  // test or bench file). The cwd is only a guess for remote main modules.
+  const main = folderOf(Deno.mainModule);
+  config ??= main !== undefined
+    ? findConfig(main)
+    : (readable(".") ? findConfig(Deno.cwd()) : undefined);
+  const unseen = args === undefined
+    ? "the command line cannot be read without --allow-all, and "
+    : "no --unstable-worker-options flag, and ";
+  if (config === undefined) {
+    return cached =
+      `they could not be confirmed (${unseen}no readable deno.json was found)`;
   }
   const enabled = configEnables(config);
   if (enabled === undefined) {
     return cached =
-      `this process cannot read ${config} to check that they are enabled`;
+      `they could not be confirmed (${unseen}${config} cannot be read)`;
   }
-  return cached = enabled ? true : `they are not enabled in ${config}`;
+  return cached = enabled
+    ? true
+    : `they could not be confirmed (${unseen}${config} does not list them)`;
 }

@@ -108,7 +108,10 @@ export const workerScope = globalThis as unknown as WorkerScope;
  * so the main process must call this before starting any child (at the top
  * level of the module that needs it).
  */
-export function processWide(key: string, create: () => SharedArrayBuffer): SharedArrayBuffer {
+export function processWide(
+  key: string,
+  create: () => SharedArrayBuffer,
+): SharedArrayBuffer {
   const shared = state().shared;
   return shared[key] ??= create();
 }

@@ -16,7 +16,7 @@
  * @example Catching any library error
  * ```ts
  * import { ProcessError, TimeoutError } from "@dmp/multiprocessing";
- * import { assert } from "node:assert/strict";
+ * import { ok as assert } from "node:assert/strict";
  *
  * assert(new TimeoutError("too slow") instanceof ProcessError);
  * ```
@@ -66,7 +66,7 @@ export class TimeoutError extends ProcessError {
  * @example
  * ```ts
  * import { BrokenProcessPoolError, ProcessError } from "@dmp/multiprocessing";
- * import { assert } from "node:assert/strict";
+ * import { ok as assert } from "node:assert/strict";
  *
  * assert(new BrokenProcessPoolError("worker died") instanceof ProcessError);
  * ```

@@ -23,6 +23,7 @@ import { ProcessError } from "./errors.ts";
 import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
 import type { ExitMessage, RunMessage } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
+import { holdLoop, releaseLoop } from "./_atomics.ts";
 import { setRef, spawnWorker } from "./_spawn.ts";
 import { kControlSlots, kControlStop, nextPid, state } from "./_state.ts";
 import {
@@ -402,15 +403,18 @@ export class Process {
         "Cannot join process as a process cannot join itself",
       );
     }
-    if (timeout === undefined) return await this.#exited.promise;
+    // A daemonic child does not keep the loop alive, but waiting for it must.
+    holdLoop();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), timeout * 1000);
-    });
     try {
+      if (timeout === undefined) return await this.#exited.promise;
+      const expired = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), timeout * 1000);
+      });
       return await Promise.race([this.#exited.promise, expired]);
     } finally {
       clearTimeout(timer);
+      releaseLoop();
     }
   }
 

@@ -44,7 +44,7 @@ const revivers = new Map<string, (descriptor: SharedDescriptor) => unknown>();
  * @example
  * ```ts
  * import { describe, kReduce, registerReviver, reduce, revive } from "@dmp/multiprocessing";
- * import { assert } from "node:assert/strict";
+ * import { ok as assert } from "node:assert/strict";
  *
  * class Counter {
  *   constructor(readonly cell = new Int32Array(new SharedArrayBuffer(4))) {}

@@ -1,0 +1,57 @@
+// Runs a Deno subprocess for tests that need a whole program: exit
+// behaviour, stderr reports, flags the test process itself does not have.
+
+/** What a finished subprocess printed and returned. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `deno <args>` from the repository root. A subprocess still running
+ * after `timeoutSeconds` is killed and reported with code -1: a hang fails
+ * the calling test instead of freezing the suite.
+ */
+export async function runDeno(
+  args: string[],
+  timeoutSeconds = 60,
+): Promise<RunResult> {
+  const root = new URL("../", import.meta.url);
+  const command = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(timeoutSeconds * 1000),
+  });
+  try {
+    const { code, stdout, stderr } = await command.output();
+    const decoder = new TextDecoder();
+    return {
+      code,
+      stdout: decoder.decode(stdout),
+      stderr: decoder.decode(stderr),
+    };
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "TimeoutError") {
+      return {
+        code: -1,
+        stdout: "",
+        stderr: `timed out after ${timeoutSeconds}s`,
+      };
+    }
+    throw error;
+  }
+}
+
+/** A URL target into tests/fixtures/<module>.ts. */
+export function fixture(module: string, name: string): URL {
+  return new URL(`./fixtures/${module}.ts#${name}`, import.meta.url);
+}
+
+/** A small shared Int32Array for children to report through. */
+export function cells(n = 4): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * n));
+}

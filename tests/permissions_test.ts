@@ -1,0 +1,171 @@
+// Per-worker permissions: for each kind, a denied operation fails inside the
+// child and a granted one works. The probe exits 0 on success, 77 when Deno
+// refused for lack of permission, 78 on any other failure.
+import { equal, match, throws } from "node:assert/strict";
+import { Process, type WorkerPermissions } from "../mod.ts";
+import { fixture, runDeno } from "./_run.ts";
+
+const probe = fixture("permission_targets", "probe");
+
+async function run(
+  kind: string,
+  arg: string,
+  permissions: WorkerPermissions,
+): Promise<number> {
+  const p = new Process({ target: probe, args: [kind, arg], permissions });
+  p.start();
+  return (await p.join())!;
+}
+
+async function check(
+  kind: string,
+  arg: string,
+  granted: WorkerPermissions,
+): Promise<void> {
+  equal(
+    await run(kind, arg, "none"),
+    77,
+    `${kind} must be denied under "none"`,
+  );
+  equal(await run(kind, arg, granted), 0, `${kind} must work when granted`);
+}
+
+Deno.test("permissions.read denies and grants file reads in the child", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await check("read", file, { read: [file] });
+    equal(await run("read", file, { read: ["/nonexistent-dir"] }), 77);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("permissions.write denies and grants file writes in the child", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await check("write", file, { write: [file] });
+    equal(await Deno.readTextFile(file), "written by a child");
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("permissions.net and permissions.import gate a loopback server", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response("export const answer = 42;", {
+        headers: { "content-type": "application/javascript" },
+      }),
+  );
+  const host = `127.0.0.1:${server.addr.port}`;
+  try {
+    await check("net", `http://${host}/`, { net: [host] });
+    await check("import", `http://${host}/module.js`, { import: [host] });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("permissions.env denies and grants environment access in the child", async () => {
+  await check("env", "HOME", { env: ["HOME"] });
+});
+
+Deno.test("permissions.run denies and grants subprocesses in the child", async () => {
+  await check("run", "true", { run: ["true"] });
+});
+
+Deno.test("permissions.sys denies and grants system information in the child", async () => {
+  await check("sys", "", { sys: ["hostname"] });
+});
+
+Deno.test("permissions.ffi denies and grants dynamic libraries in the child", async () => {
+  await check("ffi", "libc.so.6", { ffi: true });
+});
+
+Deno.test('a child with permissions "none" still loads and runs its target', async () => {
+  const p = new Process({
+    target: fixture("permission_targets", "noop"),
+    permissions: "none",
+  });
+  p.start();
+  equal(await p.join(), 0);
+});
+
+Deno.test("new Process() rejects malformed permissions", () => {
+  throws(
+    () => new Process({ permissions: "all" as never }),
+    /'permissions' must be/,
+  );
+  throws(
+    () => new Process({ permissions: { disk: true } as never }),
+    /'permissions.disk' must be one of/,
+  );
+  throws(
+    () => new Process({ permissions: { read: 1 } as never }),
+    /'permissions.read' must be/,
+  );
+});
+
+Deno.test("asking for more than the parent has is a catchable NotCapable", async () => {
+  const result = await runDeno(
+    ["run", "--allow-read", "tests/fixtures/exit_scenarios.ts", "escalate"],
+    30,
+  );
+  equal(result.code, 0, result.stderr);
+  match(
+    result.stdout,
+    /^NotCapable: Cannot start process as 'permissions' must not exceed the parent's/,
+  );
+});
+
+// A program outside any project (no deno.json) that asks for permissions.
+async function standalone(flags: string[]): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/main.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { Process } from ${
+        JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+      };
+export function noop(): void {}
+if (import.meta.main) {
+  try {
+    const p = new Process({ target: noop, permissions: "none" });
+    p.start();
+    console.log("exit code " + await p.join());
+  } catch (error) {
+    console.log(error.name + ": " + error.message);
+  }
+}
+`,
+    );
+    const result = await runDeno(["run", ...flags, script], 30);
+    equal(result.code, 0, result.stderr);
+    return result.stdout;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("permissions without worker options enabled are an error, not exit 70", async () => {
+  const stdout = await standalone(["--allow-read"]);
+  match(
+    stdout,
+    /^TypeError: Cannot create process as 'permissions' needs Deno's worker options/,
+  );
+  match(stdout, /--unstable-worker-options/);
+});
+
+Deno.test("permissions work when worker options come from the command line", async () => {
+  equal(
+    await standalone(["--allow-all", "--unstable-worker-options"]),
+    "exit code 0\n",
+  );
+});
+
+Deno.test("--no-config is seen when the command line can be read", async () => {
+  const stdout = await standalone(["--allow-all", "--no-config"]);
+  match(stdout, /^TypeError: .*--no-config/);
+});

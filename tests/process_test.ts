@@ -1,0 +1,347 @@
+import {
+  deepEqual,
+  equal,
+  match,
+  notEqual,
+  ok as assert,
+  rejects,
+  throws,
+} from "node:assert/strict";
+import {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  getAllStartMethods,
+  getContext,
+  getStartMethod,
+  parentProcess,
+  Process,
+  ProcessError,
+  setStartMethod,
+} from "../mod.ts";
+import { cells, fixture, runDeno } from "./_run.ts";
+import { Counter } from "./fixtures/targets.ts";
+
+const T = (name: string) => fixture("targets", name);
+
+async function started(flag: Int32Array): Promise<void> {
+  await Atomics.waitAsync(flag, 0, 0).value;
+}
+
+Deno.test("Process.join() resolves to 0 when the target returns", async () => {
+  const cell = cells();
+  const p = new Process({ target: T("writeCell"), args: [cell, 7] });
+  p.start();
+  equal(await p.join(), 0);
+  equal(p.exitCode, 0);
+  equal(cell[0], 7);
+  equal(p.isAlive(), false);
+});
+
+Deno.test("Process.exitCode is 1 when the target throws, sync or async", async () => {
+  for (const target of ["fail", "failLater"]) {
+    const p = new Process({
+      target: T(target),
+      args: ["expected by the test"],
+    });
+    p.start();
+    equal(await p.join(), 1, target);
+  }
+});
+
+Deno.test("Process.exitCode is n after exit(n) and 0 after self.close()", async () => {
+  const p = new Process({ target: T("exitWith"), args: [3] });
+  p.start();
+  equal(await p.join(), 3);
+  const q = new Process({ target: T("selfClose") });
+  q.start();
+  equal(await q.join(), 0);
+});
+
+Deno.test("Process.terminate() ends an idle child with -15 and join() resolves", async () => {
+  const flag = cells(1);
+  const p = new Process({ target: T("waitForever"), args: [flag] });
+  p.start();
+  await started(flag);
+  assert(p.isAlive());
+  p.terminate();
+  equal(await p.join(), -15);
+  equal(p.isAlive(), false);
+  p.terminate(); // no-op once ended
+  equal(p.exitCode, -15);
+});
+
+Deno.test("Process.kill() ends a child stuck in synchronous code with -9", async () => {
+  const flag = cells(2);
+  const p = new Process({ target: T("spinUntil"), args: [flag] });
+  p.start();
+  await started(flag);
+  p.kill();
+  equal(await p.join(), -9);
+  // The thread itself runs on until its loop yields; let it end.
+  Atomics.store(flag, 1, 1);
+});
+
+Deno.test("Process.join(timeout) resolves to null while the child runs", async () => {
+  const flag = cells(1);
+  const p = new Process({ target: T("waitForever"), args: [flag] });
+  p.start();
+  await started(flag);
+  equal(await p.join(0.01), null);
+  p.terminate();
+  equal(await p.join(5), -15);
+});
+
+Deno.test("Process.join() rejects a bad timeout and an unstarted process", async () => {
+  const p = new Process({ target: T("hello"), args: ["x"] });
+  await rejects(p.join(), ProcessError);
+  await rejects(p.join(-1), RangeError);
+  await rejects(p.join("1" as unknown as number), TypeError);
+});
+
+Deno.test("Process.start() throws when called twice", async () => {
+  const p = new Process({ target: T("hello"), args: ["twice"] });
+  p.start();
+  throws(() => p.start(), /already been started/);
+  await p.join();
+});
+
+Deno.test("Process.close() throws while running and blocks later use", async () => {
+  const flag = cells(1);
+  const p = new Process({ target: T("waitForever"), args: [flag] });
+  p.start();
+  await started(flag);
+  throws(() => p.close(), /still running/);
+  p.terminate();
+  await p.join();
+  p.close();
+  throws(() => p.isAlive(), /closed/);
+  await rejects(p.join(), /closed/);
+  throws(() => p.start(), /closed/);
+});
+
+Deno.test("Process.name and pid follow CPython's rules", async () => {
+  const p = new Process({ target: T("hello"), args: ["pid"] });
+  match(p.name, /^Process-\d+$/);
+  equal(p.pid, null);
+  const named = new Process({
+    target: T("hello"),
+    args: ["named"],
+    name: "worker-a",
+  });
+  equal(named.name, "worker-a");
+  p.start();
+  named.start();
+  assert(Number.isInteger(p.pid) && p.pid! > 0);
+  notEqual(p.pid, named.pid);
+  await Promise.all([p.join(), named.join()]);
+});
+
+Deno.test("currentProcess() and parentProcess() describe the child inside it", async () => {
+  const cell = cells();
+  const p = new Process({ target: T("report"), args: [cell] });
+  p.start();
+  await p.join();
+  equal(cell[0], p.pid);
+  equal(cell[1], Deno.pid);
+  equal(currentProcess().name, "MainProcess");
+  equal(currentProcess().pid, Deno.pid);
+  equal(parentProcess(), null);
+});
+
+Deno.test("activeChildren() lists running children only", async () => {
+  const flag = cells(1);
+  const p = new Process({ target: T("waitForever"), args: [flag] });
+  p.start();
+  await started(flag);
+  assert(activeChildren().includes(p));
+  p.terminate();
+  await p.join();
+  assert(!activeChildren().includes(p));
+});
+
+Deno.test("Process targets can start grandchildren", async () => {
+  const cell = cells();
+  const p = new Process({ target: T("startGrandchild"), args: [cell] });
+  p.start();
+  equal(await p.join(), 0);
+  equal(cell[0], 42);
+  equal(cell[1], 0);
+});
+
+Deno.test("Process subclasses run their own run() with their fields", async () => {
+  const cell = cells();
+  const p = new Counter(cell, 5);
+  p.start();
+  equal(await p.join(), 0);
+  equal(cell[0], 5);
+});
+
+Deno.test("Process signal terminates the child when aborted", async () => {
+  const flag = cells(1);
+  const controller = new AbortController();
+  const p = new Process({
+    target: T("waitForever"),
+    args: [flag],
+    signal: controller.signal,
+  });
+  p.start();
+  await started(flag);
+  controller.abort();
+  equal(await p.join(), -15);
+  const aborted = new Process({
+    target: T("hello"),
+    signal: AbortSignal.abort(new Error("stop")),
+  });
+  throws(() => aborted.start(), /stop/);
+});
+
+Deno.test("daemonic children cannot start children of their own", async () => {
+  const cell = cells();
+  const p = new Process({
+    target: T("startGrandchild"),
+    args: [cell],
+    daemon: true,
+  });
+  p.start();
+  equal(await p.join(), 1);
+  equal(cell[0], 0);
+});
+
+Deno.test("new Process() rejects targets that cannot travel", () => {
+  const arrow = () => 1;
+  throws(() => new Process({ target: () => 1 }), /anonymous function/);
+  throws(() => new Process({ target: arrow.bind(null) }), /bound function/);
+  throws(() => new Process({ target: Math.max }), /built-in/);
+  const object = {
+    method(x: number) {
+      return x;
+    },
+  };
+  throws(() => new Process({ target: object.method }), /method 'method'/);
+  throws(() => new Process({ target: 42 as never }), TypeError);
+  throws(
+    () => new Process({ target: "./fixtures/targets.ts" }),
+    /must name an export/,
+  );
+  throws(() => new Process({ args: "x" as never }), /'args' must be an array/);
+});
+
+Deno.test("Process.start() rejects arguments that cannot be cloned", () => {
+  const p = new Process({ target: T("hello"), args: [{ callback: () => 1 }] });
+  throws(() => p.start(), /'args\[0\]\.callback' must be structured-cloneable/);
+  equal(p.pid, null);
+  const q = new Process({ target: T("hello"), args: [Symbol("s")] });
+  throws(() => q.start(), TypeError);
+});
+
+Deno.test("a non-exported target ends the child with exit code 1", async () => {
+  const p = new Process({ target: T("doesNotExist") });
+  p.start();
+  equal(await p.join(), 1);
+});
+
+Deno.test("a nested function target fails in the child with the fix named", async () => {
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/exit_scenarios.ts",
+    "closure",
+  ]);
+  equal(result.code, 0, result.stderr);
+  match(result.stdout, /exit code 1/);
+  match(result.stderr, /function 'inner' must be exported from its module/);
+  match(result.stderr, /add 'export'/);
+});
+
+Deno.test("an uncaught error prints 'Process <name>:' and the stack", async () => {
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/exit_scenarios.ts",
+    "error",
+  ]);
+  equal(result.code, 0, result.stderr);
+  match(result.stdout, /exit code 1/);
+  match(
+    result.stderr,
+    /Process Failing:\nRangeError: broken on purpose\n\s+at fail/,
+  );
+});
+
+Deno.test("a module without the main guard fails in the child without recursing", async () => {
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/missing_guard.ts",
+  ]);
+  equal(result.code, 0, result.stderr);
+  match(result.stdout, /^exit code 1$/m);
+  const reports =
+    result.stderr.match(/An attempt has been made to start a new process/g) ??
+      [];
+  equal(reports.length, 1, result.stderr);
+  match(result.stderr, /if \(import\.meta\.main\)/);
+  assert(!result.stdout.includes("Working"));
+});
+
+Deno.test("the program exits while a daemonic child still runs", async () => {
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/exit_scenarios.ts",
+    "daemon",
+  ], 30);
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "main done\n");
+});
+
+Deno.test("the program waits for a running non-daemonic child", async () => {
+  const result = await runDeno(
+    ["run", "--allow-read", "tests/fixtures/exit_scenarios.ts", "non-daemon"],
+    30,
+  );
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "main done\nchild done\n");
+});
+
+Deno.test("a child that returned never keeps the program alive", async () => {
+  const result = await runDeno(
+    ["run", "--allow-read", "tests/fixtures/exit_scenarios.ts", "idle-child"],
+    30,
+  );
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "target returned\njoined 0\n");
+});
+
+Deno.test("the program exits after terminating a child stuck in synchronous code", async () => {
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/exit_scenarios.ts",
+    "stuck",
+  ], 20);
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "terminated -15\n");
+});
+
+Deno.test("getContext() offers spawn and refuses fork", async () => {
+  const ctx = getContext("spawn");
+  equal(ctx.getStartMethod(), "spawn");
+  const cell = cells();
+  const p = new ctx.Process({ target: T("writeCell"), args: [cell, 3] });
+  p.start();
+  equal(await p.join(), 0);
+  equal(cell[0], 3);
+  throws(() => getContext("fork" as never), /'fork' has no equivalent/);
+  throws(() => getContext("forkserver" as never), TypeError);
+  deepEqual(getAllStartMethods(), ["spawn"]);
+  equal(getStartMethod(), "spawn");
+  setStartMethod("spawn", { force: true });
+  throws(() => setStartMethod("spawn"), /already been set/);
+  throws(() => setStartMethod("fork" as never, { force: true }), TypeError);
+});
+
+Deno.test("cpuCount() is the hardware concurrency", () => {
+  equal(cpuCount(), navigator.hardwareConcurrency);
+});
