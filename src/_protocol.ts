@@ -54,3 +54,80 @@ export function toWireError(error: unknown): WireError {
   const text = typeof error === "string" ? error : Deno.inspect(error);
   return { name: "Error", message: text, stack: `Uncaught ${text}` };
 }
+
+// ---------------------------------------------------------------------------
+// Pool workers. Small JSON-safe tasks and results travel through two SPSC
+// rings (src/_channel.ts) as JSON arrays; everything else (shared objects,
+// typed arrays, Map, bigint, large payloads) as postMessage objects.
+
+/** How a pool worker applies the function to a task's payload. */
+export const enum TaskMode {
+  /** payload is the argument list: fn(...payload). */
+  Apply = 0,
+  /** payload is a chunk of items: payload.map((x) => fn(x)). */
+  Map = 1,
+  /** payload is a chunk of argument lists: payload.map((a) => fn(...a)). */
+  Starmap = 2,
+}
+
+/** How a task ended, in a result message. */
+export const enum ResultStatus {
+  Value = 0,
+  Undefined = 1,
+  Error = 2,
+}
+
+/**
+ * Ring form of a task: [id, "url#name", mode, payload, source?]. The fifth
+ * element comes with a function's first task on a worker: its source text,
+ * or null for a string target (nothing to compare).
+ */
+export type RingTask = [number, string, TaskMode, unknown, (string | null)?];
+/** Ring form of a result: [id, status, value]. */
+export type RingResult = [number, ResultStatus, unknown?];
+
+/** Index of the stop flag in a pool worker's control block (as for Process). */
+export const kPoolStop = 0;
+/** Index of the id of the task a pool worker is running (0: none). */
+export const kPoolCurrent = 1;
+/** Size of a pool worker's control block, in Int32 slots. */
+export const kPoolControlSlots = 2;
+
+/** Sets up a pool worker. */
+export interface PoolInitMessage {
+  t: "init";
+  name: string;
+  pid: number;
+  identity: number[];
+  parent: ProcessIdentity;
+  pidCounter: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  shared: Record<string, SharedArrayBuffer>;
+  requests: SharedArrayBuffer;
+  responses: SharedArrayBuffer;
+  initializer?: TargetRef;
+  initargs: unknown[];
+}
+
+/** A task that could not take the ring. */
+export interface PoolTaskMessage {
+  t: "task";
+  id: number;
+  fn: TargetRef;
+  mode: TaskMode;
+  payload: unknown;
+}
+
+/** Messages from the pool to one of its workers. */
+export type ToPoolWorker = PoolInitMessage | PoolTaskMessage | { t: "stop" };
+
+/** A result that could not take the ring. */
+export interface PoolResultMessage {
+  t: "result";
+  id: number;
+  status: ResultStatus;
+  value?: unknown;
+}
+
+/** Messages from a pool worker to its pool. */
+export type FromPoolWorker = { t: "ready" } | PoolResultMessage | ExitMessage;

@@ -1,0 +1,716 @@
+// The engine behind Pool and ProcessPoolExecutor: worker lifecycle, task
+// dispatch, results, and what happens when a worker dies.
+//
+//  submit(task) ─▶ queue ─▶ flush() ──┬─ small JSON task ─▶ requests ring ──▶ worker
+//                                     └─ anything else  ─▶ postMessage    ──▶ worker
+//  task.resolve ◀─ pump() ◀─ responses ring (spin, then Atomics.waitAsync) ◀─┤
+//               ◀─ onmessage ◀─ postMessage results, "ready", "exit" ◀───────┘
+//
+// Dispatch: each ready worker takes tasks up to a limit that grows with the
+// backlog (1 when the pool is nearly idle, so long tasks spread evenly; up
+// to kMaxInFlight when thousands are queued, so tiny tasks travel in
+// batches and the rings stay full).
+//
+// Death: a worker announces the task it runs in its control block
+// (kPoolCurrent). When it dies, that task fails; the tasks it had not
+// started yet go back to the front of the queue. A Pool replaces the worker;
+// an executor becomes broken, as CPython's does.
+
+import { BrokenProcessPoolError, ProcessError, RemoteError } from "./errors.ts";
+import * as errors from "./errors.ts";
+import { holdLoop, releaseLoop } from "./_atomics.ts";
+import { Channel, jsonSafe, kTail, kWaiting } from "./_channel.ts";
+import type { WorkerPermissions } from "./_permissions.ts";
+import {
+  type FromPoolWorker,
+  kPoolControlSlots,
+  kPoolCurrent,
+  kPoolStop,
+  type PoolInitMessage,
+  ResultStatus,
+  type RingResult,
+  type RingTask,
+  type TaskMode,
+  type WireError,
+} from "./_protocol.ts";
+import { reduce, revive } from "./reduction.ts";
+import { setRef, spawnWorker } from "./_spawn.ts";
+import { nextPid, state } from "./_state.ts";
+import type { TargetRef } from "./_target.ts";
+
+const entry = new URL("./_pool_worker.ts", import.meta.url).href;
+/** Bytes in each ring of each worker. */
+const kRingBytes = 1 << 18;
+/** Most tasks one worker holds at once (running + waiting in its ring). */
+const kMaxInFlight = 256;
+/** Loads of the response ring before the pump sleeps. */
+const kPumpSpin = 4000;
+
+/** One unit of work: a call, or a chunk of a map. */
+export interface Task {
+  fn: TargetRef;
+  key: string;
+  mode: TaskMode;
+  payload: unknown;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  /** Called when a worker takes the task (executor: Future.running()). */
+  onStart?(): void;
+  /** Called instead of reject() when cancelQueued() withdraws the task. */
+  onCancel?(): void;
+  /** Set by the engine. */
+  id?: number;
+  worker?: PoolWorker;
+  settled?: boolean;
+}
+
+/** What the engine does when a worker dies abruptly. */
+export type DeathPolicy = "replace" | "break";
+
+/** Engine settings. */
+export interface EngineOptions {
+  processes: number;
+  name: string;
+  initializer?: TargetRef;
+  initargs: unknown[];
+  maxTasksPerChild?: number;
+  permissions?: WorkerPermissions;
+  /** The module that created the pool: imported statically by workers. */
+  caller?: string;
+  onDeath: DeathPolicy;
+  /** Start all workers at once (Pool) or only as work needs them (executor). */
+  eager: boolean;
+}
+
+/** Rebuilds a worker's error in this process: same name and message. */
+export function rebuildError(wire: WireError): Error {
+  const table: Record<string, ErrorConstructor> = {
+    TypeError,
+    RangeError,
+    SyntaxError,
+    ReferenceError,
+    EvalError,
+    URIError,
+    ...(errors as unknown as Record<string, ErrorConstructor>),
+  };
+  const Ctor = table[wire.name] ?? Error;
+  const cause = new RemoteError(wire.stack);
+  let error: Error;
+  try {
+    // BufferTooShortError takes bytes, not a message: rebuild it as Error.
+    error = (Ctor as unknown) === errors.BufferTooShortError
+      ? new Error(wire.message, { cause })
+      : new Ctor(wire.message, { cause });
+  } catch {
+    error = new Error(wire.message, { cause });
+  }
+  if (error.name !== wire.name) {
+    Object.defineProperty(error, "name", {
+      value: wire.name,
+      configurable: true,
+      writable: true,
+    });
+  }
+  return error;
+}
+
+/** One worker of the pool, as the main thread sees it. */
+class PoolWorker {
+  readonly worker: Worker;
+  readonly name: string;
+  readonly requests: Channel;
+  readonly responses: Channel;
+  readonly control: Int32Array;
+  readonly inFlight = new Map<number, Task>();
+  readonly sentFunctions = new Set<string>();
+  ready = false;
+  dead = false;
+  retiring = false;
+  assigned = 0;
+  poke = Promise.withResolvers<void>();
+
+  constructor(
+    worker: Worker,
+    name: string,
+    requests: SharedArrayBuffer,
+    responses: SharedArrayBuffer,
+    control: Int32Array,
+  ) {
+    this.worker = worker;
+    this.name = name;
+    this.requests = new Channel(requests);
+    this.responses = new Channel(responses);
+    this.control = control;
+  }
+
+  wake(): void {
+    this.poke.resolve();
+    this.poke = Promise.withResolvers();
+  }
+}
+
+/** The shared machinery of Pool and ProcessPoolExecutor. */
+export class PoolEngine {
+  readonly #options: EngineOptions;
+  readonly #workers = new Set<PoolWorker>();
+  #queue: Task[] = [];
+  #queueHead = 0;
+  #nextId = 1;
+  #spawning = false;
+  #flushScheduled = false;
+  #state: "running" | "closed" | "terminated" | "broken" = "running";
+  #brokenBy: Error | undefined;
+  #counter = 0;
+  #pending = 0;
+  #holding = false;
+  #drainWaiters: (() => void)[] = [];
+  #exited = Promise.withResolvers<void>();
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+    if (options.eager) this.#spawnSoon();
+  }
+
+  /** "running", or why no new work is accepted. */
+  get state(): "running" | "closed" | "terminated" | "broken" {
+    return this.#state;
+  }
+
+  /** The error that broke the pool, if any. */
+  get brokenBy(): Error | undefined {
+    return this.#brokenBy;
+  }
+
+  /** Tasks submitted and not yet settled. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Number of live workers (started or starting). */
+  get size(): number {
+    return this.#workers.size;
+  }
+
+  /** Queues a task. The caller checked that the engine is running. */
+  submit(task: Task): void {
+    task.id = this.#nextId++;
+    if (this.#nextId > 0x7fffffff) this.#nextId = 1;
+    this.#pending++;
+    this.#hold();
+    this.#queue.push(task);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Withdraws a task that no worker has started yet.
+   *
+   * @returns true when it was withdrawn (still queued).
+   */
+  withdraw(task: Task): boolean {
+    if (task.settled || task.worker !== undefined) return false;
+    const index = this.#queue.indexOf(task, this.#queueHead);
+    if (index < 0) return false;
+    this.#queue.splice(index, 1);
+    return true;
+  }
+
+  /** True when `task` is the one its worker is running right now. */
+  isRunning(task: Task): boolean {
+    const worker = task.worker;
+    return worker !== undefined && !worker.dead &&
+      Atomics.load(worker.control, kPoolCurrent) === task.id;
+  }
+
+  /** Settles a task from outside (cancel, timeout); stops its worker if it runs. */
+  abandon(task: Task, error: Error): void {
+    if (task.settled) return;
+    if (this.withdraw(task)) {
+      this.#settle(task, undefined, error);
+      return;
+    }
+    const worker = task.worker;
+    const running = this.isRunning(task);
+    this.#settle(task, undefined, error);
+    // Deno cannot interrupt a function mid-run: the only way to stop the
+    // task is to end its worker, and replace it. A task dispatched but not
+    // yet started runs later and its result is dropped.
+    if (running && worker !== undefined) this.#kill(worker, undefined, false);
+  }
+
+  #queued(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  #hold(): void {
+    if (!this.#holding && this.#pending > 0) {
+      this.#holding = true;
+      holdLoop();
+    }
+  }
+
+  #release(): void {
+    if (this.#holding && this.#pending === 0) {
+      this.#holding = false;
+      releaseLoop();
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #target(): number {
+    if (this.#options.eager) return this.#options.processes;
+    const busy =
+      [...this.#workers].filter((w) => w.inFlight.size > 0 || !w.ready).length;
+    const wanted = this.#workers.size - busy < this.#queued()
+      ? this.#workers.size + 1
+      : this.#workers.size;
+    return Math.min(this.#options.processes, wanted);
+  }
+
+  #flush(): void {
+    if (this.#state === "terminated" || this.#state === "broken") return;
+    const queued = this.#queued();
+    if (queued === 0) {
+      this.#maybeFinish();
+      return;
+    }
+    const ready = [...this.#workers].filter((w) =>
+      w.ready && !w.dead && !w.retiring
+    );
+    if (this.#workers.size < this.#target()) this.#spawnSoon();
+    if (ready.length === 0) return;
+    const backlog = queued + ready.reduce((n, w) => n + w.inFlight.size, 0);
+    const limit = Math.max(
+      1,
+      Math.min(
+        kMaxInFlight,
+        Math.ceil(backlog / (2 * this.#options.processes)),
+      ),
+    );
+    const maxTasks = this.#options.maxTasksPerChild;
+    let progress = true;
+    while (progress && this.#queued() > 0) {
+      progress = false;
+      for (const worker of ready) {
+        if (this.#queued() === 0) break;
+        if (worker.inFlight.size >= limit) continue;
+        if (maxTasks !== undefined && worker.assigned >= maxTasks) continue;
+        const task = this.#queue[this.#queueHead++];
+        this.#dispatch(worker, task);
+        progress = true;
+      }
+    }
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    for (const worker of ready) {
+      worker.requests.wake();
+      if (worker.inFlight.size > 0) {
+        setRef(worker.worker, true);
+        worker.wake();
+      }
+    }
+  }
+
+  #dispatch(worker: PoolWorker, task: Task): void {
+    task.worker = worker;
+    worker.inFlight.set(task.id!, task);
+    worker.assigned++;
+    task.onStart?.();
+    let sent = false;
+    if (jsonSafe(task.payload)) {
+      const first = !worker.sentFunctions.has(task.key);
+      const message: RingTask = first
+        ? [task.id!, task.key, task.mode, task.payload, task.fn.source ?? null]
+        : [task.id!, task.key, task.mode, task.payload];
+      sent = worker.requests.tryWrite(JSON.stringify(message));
+      if (sent && first) worker.sentFunctions.add(task.key);
+    }
+    if (!sent) {
+      worker.worker.postMessage({
+        t: "task",
+        id: task.id!,
+        fn: task.fn,
+        mode: task.mode,
+        payload: task.payload,
+      });
+    }
+    if (
+      this.#options.maxTasksPerChild !== undefined &&
+      worker.assigned >= this.#options.maxTasksPerChild
+    ) {
+      worker.retiring = true;
+    }
+  }
+
+  #spawnSoon(): void {
+    if (this.#spawning) return;
+    this.#spawning = true;
+    // new Worker() blocks this thread ~15 ms; one per macrotask keeps the
+    // event loop (and the first workers' results) moving meanwhile.
+    setTimeout(() => {
+      this.#spawning = false;
+      if (this.#state === "terminated" || this.#state === "broken") return;
+      if (this.#state === "closed" && this.#queued() === 0) return;
+      if (this.#workers.size >= this.#target()) return;
+      try {
+        this.#spawn();
+      } catch (error) {
+        this.#break(error as Error);
+        return;
+      }
+      if (this.#workers.size < this.#target()) this.#spawnSoon();
+    }, 0);
+  }
+
+  #spawn(): void {
+    const s = state();
+    const options = this.#options;
+    const identity = [...s.identity, ++s.childCounter];
+    const name = `${options.name}-${++this.#counter}`;
+    const modules = options.caller === undefined ? [] : [options.caller];
+    if (
+      options.initializer !== undefined &&
+      !modules.includes(options.initializer.url)
+    ) {
+      modules.push(options.initializer.url);
+    }
+    const worker = spawnWorker({
+      name,
+      entry,
+      modules,
+      permissions: options.permissions,
+    }, "start pool worker");
+    const control = new Int32Array(
+      new SharedArrayBuffer(4 * kPoolControlSlots),
+    );
+    const requests = Channel.allocate(kRingBytes);
+    const responses = Channel.allocate(kRingBytes);
+    const handle = new PoolWorker(worker, name, requests, responses, control);
+    this.#workers.add(handle);
+    worker.onmessage = (event: MessageEvent<FromPoolWorker>) =>
+      this.#onMessage(handle, event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#onExit(handle, 1, {
+        name: "Error",
+        message: event.message,
+        stack: event.message,
+      });
+    };
+    setRef(worker, false);
+    const init: PoolInitMessage = {
+      t: "init",
+      name,
+      pid: nextPid(),
+      identity,
+      parent: { name: s.name, pid: s.pid },
+      pidCounter: s.pidCounter.buffer as SharedArrayBuffer,
+      control: control.buffer as SharedArrayBuffer,
+      shared: s.shared,
+      requests,
+      responses,
+      initializer: options.initializer,
+      initargs: options.initargs,
+    };
+    worker.postMessage(init);
+    this.#pump(handle);
+  }
+
+  #onMessage(worker: PoolWorker, message: FromPoolWorker): void {
+    switch (message.t) {
+      case "ready":
+        worker.ready = true;
+        this.#scheduleFlush();
+        return;
+      case "result":
+        this.#onResult(
+          worker,
+          message.id,
+          message.status,
+          revive(message.value),
+        );
+        return;
+      case "exit":
+        this.#onExit(worker, message.code, message.error);
+        return;
+    }
+  }
+
+  #onResult(
+    worker: PoolWorker,
+    id: number,
+    status: ResultStatus,
+    value: unknown,
+  ): void {
+    const task = worker.inFlight.get(id);
+    if (task === undefined) return;
+    worker.inFlight.delete(id);
+    if (status === ResultStatus.Error) {
+      this.#settle(task, undefined, rebuildError(value as WireError));
+    } else {this.#settle(
+        task,
+        status === ResultStatus.Undefined ? undefined : value,
+      );}
+    if (worker.inFlight.size === 0) {
+      setRef(worker.worker, false);
+      if (worker.retiring) this.#retire(worker);
+    }
+    if (this.#queued() > 0) this.#scheduleFlush();
+    else this.#maybeFinish();
+  }
+
+  #settle(task: Task, value: unknown, error?: Error): void {
+    if (task.settled) return;
+    task.settled = true;
+    this.#pending--;
+    if (error === undefined) task.resolve(value);
+    else task.reject(error);
+    this.#release();
+  }
+
+  #drain(worker: PoolWorker): void {
+    let text: string | undefined;
+    while ((text = worker.responses.tryRead()) !== undefined) {
+      const [id, status, value] = JSON.parse(text) as RingResult;
+      this.#onResult(worker, id, status, value);
+    }
+  }
+
+  async #pump(worker: PoolWorker): Promise<void> {
+    const ring = worker.responses;
+    while (!worker.dead) {
+      this.#drain(worker);
+      if (worker.dead) return;
+      if (worker.inFlight.size === 0) {
+        await worker.poke.promise;
+        continue;
+      }
+      // Spin first: a hot worker answers within microseconds, well before a
+      // futex wake-up and an event-loop turn would deliver the notification.
+      for (let i = 0; i < kPumpSpin && !ring.hasMessage(); i++) {
+        // spin
+      }
+      if (ring.hasMessage()) continue;
+      Atomics.store(ring.header, kWaiting, 1);
+      if (!ring.hasMessage()) {
+        const waiter = Atomics.waitAsync(
+          ring.header,
+          kTail,
+          Atomics.load(ring.header, kTail),
+          250,
+        );
+        if (waiter.async) {
+          await Promise.race([waiter.value, worker.poke.promise]);
+        }
+      }
+      Atomics.store(ring.header, kWaiting, 0);
+    }
+  }
+
+  #retire(worker: PoolWorker): void {
+    // maxTasksPerChild reached and nothing left in flight: let it exit
+    // cleanly and start a fresh one in its place.
+    worker.worker.postMessage({ t: "stop" });
+    Atomics.store(worker.control, kPoolStop, 1);
+  }
+
+  #onExit(worker: PoolWorker, code: number, error?: WireError): void {
+    if (worker.dead) return;
+    this.#drain(worker);
+    worker.dead = true;
+    worker.wake();
+    this.#workers.delete(worker);
+    setRef(worker.worker, false);
+    worker.worker.terminate();
+    const orderly = worker.retiring && worker.inFlight.size === 0 && code === 0;
+    if (!orderly && this.#state !== "terminated") {
+      this.#fail(worker, code, error);
+    }
+    if (!worker.ready && !orderly && this.#state !== "terminated") {
+      // It died before its first task: the module or the initializer is
+      // broken, and a replacement would die the same way.
+      const cause = error === undefined ? undefined : rebuildError(error);
+      this.#break(
+        new BrokenProcessPoolError(
+          `Cannot start pool worker ${worker.name}: it exited with code ${code} during start-up${
+            cause ? ` (${cause.name}: ${cause.message})` : ""
+          }`,
+          { cause },
+        ),
+      );
+      return;
+    }
+    if (this.#state === "running" || this.#queued() > 0) this.#scheduleFlush();
+    this.#maybeFinish();
+  }
+
+  #fail(worker: PoolWorker, code: number, error?: WireError): void {
+    const current = Atomics.load(worker.control, kPoolCurrent);
+    const reason = error === undefined
+      ? ""
+      : `: ${error.name}: ${error.message}`;
+    const died = this.#options.onDeath === "break"
+      ? new BrokenProcessPoolError(
+        `A process in the process pool was terminated abruptly while the future was running or pending (${worker.name} exited with code ${code}${reason})`,
+        { cause: error === undefined ? undefined : rebuildError(error) },
+      )
+      : new ProcessError(
+        `Cannot complete task as pool worker ${worker.name} exited with code ${code} while running it${reason}`,
+        { cause: error === undefined ? undefined : rebuildError(error) },
+      );
+    const requeue: Task[] = [];
+    for (const task of worker.inFlight.values()) {
+      if (task.settled) continue;
+      if (task.id === current || this.#options.onDeath === "break") {
+        this.#settle(task, undefined, died);
+      } else {
+        task.worker = undefined;
+        requeue.push(task);
+      }
+    }
+    worker.inFlight.clear();
+    if (requeue.length > 0) {
+      this.#queue.splice(this.#queueHead, 0, ...requeue);
+    }
+    if (this.#options.onDeath === "break") this.#break(died);
+  }
+
+  #kill(
+    worker: PoolWorker,
+    error: WireError | undefined,
+    report: boolean,
+  ): void {
+    Atomics.store(worker.control, kPoolStop, 1);
+    if (report) {
+      this.#onExit(worker, -15, error);
+      return;
+    }
+    // Not a failure of the pool: re-queue what the worker had not started,
+    // and start a replacement.
+    worker.dead = true;
+    worker.wake();
+    this.#workers.delete(worker);
+    setRef(worker.worker, false);
+    worker.worker.terminate();
+    const requeue = [...worker.inFlight.values()].filter((t) => !t.settled);
+    for (const task of requeue) task.worker = undefined;
+    worker.inFlight.clear();
+    this.#queue.splice(this.#queueHead, 0, ...requeue);
+    if (this.#state === "running" || this.#queued() > 0) this.#scheduleFlush();
+    this.#maybeFinish();
+  }
+
+  #break(error: Error): void {
+    if (this.#state === "terminated" || this.#state === "broken") return;
+    this.#state = "broken";
+    this.#brokenBy = error;
+    this.#stopAll(error);
+  }
+
+  #stopAll(error: Error): void {
+    const queued = this.#queue.slice(this.#queueHead);
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const worker of this.#workers) {
+      worker.dead = true;
+      worker.wake();
+      Atomics.store(worker.control, kPoolStop, 1);
+      setRef(worker.worker, false);
+      worker.worker.terminate();
+      for (const task of worker.inFlight.values()) {
+        this.#settle(task, undefined, error);
+      }
+      worker.inFlight.clear();
+    }
+    this.#workers.clear();
+    for (const task of queued) this.#settle(task, undefined, error);
+    this.#notifyDrained();
+    this.#exited.resolve();
+  }
+
+  #notifyDrained(): void {
+    if (this.#pending > 0) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Withdraws every task no worker has taken yet (shutdown(cancelFutures)). */
+  cancelQueued(error: Error): void {
+    const queued = this.#queue.slice(this.#queueHead);
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const task of queued) {
+      if (task.settled) continue;
+      task.settled = true;
+      this.#pending--;
+      if (task.onCancel !== undefined) task.onCancel();
+      else task.reject(error);
+    }
+    this.#release();
+    this.#maybeFinish();
+  }
+
+  /** No new work; workers exit once the queued work is done. */
+  close(): void {
+    if (this.#state === "running") this.#state = "closed";
+    this.#maybeFinish();
+  }
+
+  /** Stops everything now; pending work fails with `error`. */
+  terminate(error: Error): void {
+    if (this.#state === "terminated") return;
+    const wasBroken = this.#state === "broken";
+    this.#state = "terminated";
+    if (!wasBroken) this.#stopAll(error);
+    this.#exited.resolve();
+  }
+
+  #maybeFinish(): void {
+    this.#notifyDrained();
+    if (this.#state !== "closed" || this.#pending > 0) return;
+    for (const worker of [...this.#workers]) {
+      if (worker.inFlight.size > 0) return;
+      if (worker.ready) {
+        if (!worker.retiring) {
+          worker.retiring = true;
+          this.#retire(worker);
+        }
+      } else {
+        worker.dead = true;
+        worker.wake();
+        setRef(worker.worker, false);
+        worker.worker.terminate();
+        this.#workers.delete(worker);
+      }
+    }
+    // Retired workers report "exit"; the last one lands here with none left.
+    if (this.#workers.size === 0) this.#exited.resolve();
+  }
+
+  /** Resolves when every submitted task has settled. */
+  drained(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Resolves when all workers have exited (after close or terminate). */
+  async exited(): Promise<void> {
+    // Idle workers do not keep the loop alive; waiting for their exit must.
+    holdLoop();
+    try {
+      await this.#exited.promise;
+    } finally {
+      releaseLoop();
+    }
+  }
+}

@@ -1,0 +1,219 @@
+// The entry of a pool worker: runs tasks until told to stop.
+//
+// Idle strategy (why it looks like this): after each task the worker spins
+// on the request ring for a few microseconds, because in a busy pool the
+// next task is usually already on its way and a futex sleep + wake-up costs
+// 13–65 µs. Then it sleeps in Atomics.waitAsync, not Atomics.wait, so that
+// its event loop keeps running: async tasks, timers and postMessage'd tasks
+// need it, and terminate() can end a worker only at an event-loop turn.
+
+import { fatal, finish } from "./_bootstrap.ts";
+import { Channel, jsonSafe, kTail, kWaiting } from "./_channel.ts";
+import {
+  type FromPoolWorker,
+  kPoolCurrent,
+  type PoolInitMessage,
+  type PoolTaskMessage,
+  ResultStatus,
+  type RingResult,
+  type RingTask,
+  TaskMode,
+  type ToPoolWorker,
+  toWireError,
+} from "./_protocol.ts";
+import { reduce, revive } from "./reduction.ts";
+import { state, stopRequested, workerScope } from "./_state.ts";
+import { resolveTarget, type TargetRef } from "./_target.ts";
+import "./_shareables.ts";
+
+type Fn = (...args: unknown[]) => unknown;
+type Namespace = Record<string, unknown>;
+
+/** Loads of the request ring before the worker goes to sleep. */
+const kIdleSpin = 20_000;
+/** Longest stretch of back-to-back ring tasks before a macrotask yield. */
+const kYieldMs = 20;
+
+let requests: Channel;
+let responses: Channel;
+let control: Int32Array;
+let modules: Record<string, Namespace> = {};
+const functions = new Map<string, Fn>();
+const inbox: PoolTaskMessage[] = [];
+let stopping = false;
+let poke = Promise.withResolvers<void>();
+
+function post(message: FromPoolWorker): void {
+  workerScope.postMessage(message);
+}
+
+async function lookup(key: string, ref: TargetRef | undefined): Promise<Fn> {
+  const known = functions.get(key);
+  if (known !== undefined) return known;
+  if (ref === undefined) {
+    throw new Error(`Cannot run task as function ${key} was never sent`);
+  }
+  const namespace = modules[ref.url] ??
+    (modules[ref.url] = await import(ref.url));
+  const fn = resolveTarget(ref, namespace);
+  functions.set(key, fn);
+  return fn;
+}
+
+function refOf(key: string, source: string | null): TargetRef {
+  const hash = key.lastIndexOf("#");
+  return {
+    url: key.slice(0, hash),
+    name: key.slice(hash + 1),
+    source: source ?? undefined,
+    kind: "function",
+  };
+}
+
+async function apply(
+  fn: Fn,
+  mode: TaskMode,
+  payload: unknown,
+): Promise<unknown> {
+  if (mode === TaskMode.Apply) {
+    const result = fn(...(payload as unknown[]));
+    return result instanceof Promise ? await result : result;
+  }
+  const items = payload as unknown[];
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    let result = mode === TaskMode.Map
+      ? fn(items[i])
+      : fn(...(items[i] as unknown[]));
+    if (result instanceof Promise) result = await result;
+    out[i] = result;
+  }
+  return out;
+}
+
+function respond(id: number, status: ResultStatus, value?: unknown): void {
+  const message: RingResult = status === ResultStatus.Undefined
+    ? [id, status]
+    : [id, status, value];
+  if (status === ResultStatus.Error || jsonSafe(value)) {
+    if (responses.tryWrite(JSON.stringify(message))) {
+      responses.wake();
+      return;
+    }
+  }
+  post({
+    t: "result",
+    id,
+    status,
+    value: reduce(value, "result", "return a result"),
+  });
+}
+
+async function run(
+  id: number,
+  key: string,
+  ref: TargetRef | undefined,
+  mode: TaskMode,
+  payload: unknown,
+) {
+  Atomics.store(control, kPoolCurrent, id);
+  try {
+    const fn = await lookup(key, ref);
+    const value = await apply(fn, mode, payload);
+    if (value === undefined) respond(id, ResultStatus.Undefined);
+    else respond(id, ResultStatus.Value, value);
+  } catch (error) {
+    respond(id, ResultStatus.Error, toWireError(error));
+  } finally {
+    Atomics.store(control, kPoolCurrent, 0);
+  }
+}
+
+async function loop(): Promise<void> {
+  let since = performance.now();
+  while (!stopRequested()) {
+    const text = requests.tryRead();
+    if (text !== undefined) {
+      const [id, key, mode, payload, source] = JSON.parse(text) as RingTask;
+      await run(
+        id,
+        key,
+        source === undefined ? undefined : refOf(key, source),
+        mode,
+        payload,
+      );
+      if (performance.now() - since > kYieldMs) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        since = performance.now();
+      }
+      continue;
+    }
+    const task = inbox.shift();
+    if (task !== undefined) {
+      const key = `${task.fn.url}#${task.fn.name}`;
+      await run(task.id, key, task.fn, task.mode, revive(task.payload));
+      continue;
+    }
+    if (stopping) break;
+    for (let i = 0; i < kIdleSpin && !requests.hasMessage(); i++) {
+      // spin: the next task is usually microseconds away in a busy pool
+    }
+    if (requests.hasMessage()) continue;
+    Atomics.store(requests.header, kWaiting, 1);
+    if (!requests.hasMessage() && inbox.length === 0 && !stopping) {
+      const waiter = Atomics.waitAsync(
+        requests.header,
+        kTail,
+        Atomics.load(requests.header, kTail),
+        1000,
+      );
+      if (waiter.async) await Promise.race([waiter.value, poke.promise]);
+    }
+    Atomics.store(requests.header, kWaiting, 0);
+    since = performance.now();
+  }
+  finish(0);
+}
+
+async function start(init: PoolInitMessage): Promise<void> {
+  const self = state();
+  self.name = init.name;
+  self.pid = init.pid;
+  self.identity = init.identity;
+  self.parent = init.parent;
+  self.daemon = true;
+  self.pidCounter = new Int32Array(init.pidCounter);
+  self.control = control = new Int32Array(init.control);
+  Object.assign(self.shared, init.shared);
+  requests = new Channel(init.requests);
+  responses = new Channel(init.responses);
+  if (init.initializer !== undefined) {
+    const ref = init.initializer;
+    const namespace = modules[ref.url] ??
+      (modules[ref.url] = await import(ref.url));
+    const result = resolveTarget(ref, namespace)(
+      ...(revive(init.initargs) as unknown[]),
+    );
+    if (result instanceof Promise) await result;
+  }
+  post({ t: "ready" });
+  await loop();
+}
+
+/** Called by the worker's entry once the pool creator's module is imported. */
+export function main(imported: Record<string, Namespace>): void {
+  modules = { ...imported };
+  state().bootstrapping = false;
+  workerScope.onmessage = (event: MessageEvent<ToPoolWorker>) => {
+    const message = event.data;
+    if (message.t === "init") {
+      start(message).catch(fatal);
+    } else if (message.t === "task") {
+      inbox.push(message);
+    } else if (message.t === "stop") {
+      stopping = true;
+    }
+    poke.resolve();
+    poke = Promise.withResolvers();
+  };
+}

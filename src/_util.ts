@@ -1,0 +1,97 @@
+// Small helpers shared by pool.ts and executor.ts.
+
+import { callerUrl, type TargetRef, targetRef } from "./_target.ts";
+
+// deno-lint-ignore no-explicit-any
+type Fn = (...args: any[]) => unknown;
+
+export function checkSeconds(value: unknown, name: string, what: string): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `Cannot ${what} as '${name}' must be a number of seconds: current value is ${
+        Deno.inspect(value)
+      }`,
+    );
+  }
+  if (value < 0) {
+    throw new RangeError(
+      `Cannot ${what} as '${name}' must be a non-negative number of seconds: current value is ${value}`,
+    );
+  }
+}
+
+export function checkPositiveInteger(
+  value: unknown,
+  name: string,
+  what: string,
+): void {
+  if (value === undefined) return;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot ${what} as '${name}' must be a positive integer: current value is ${
+        Deno.inspect(value)
+      }`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot ${what} as '${name}' must be a positive integer: current value is ${value}`,
+    );
+  }
+}
+
+/** Waits for `promise` at most `timeout` seconds; null means it timed out. */
+export async function within<T>(
+  promise: Promise<T>,
+  timeout: number | undefined,
+): Promise<{ value: T } | null> {
+  if (timeout === undefined) return { value: await promise };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise.then((value) => ({ value })),
+      new Promise<null>((
+        resolve,
+      ) => (timer = setTimeout(() => resolve(null), timeout * 1000))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const refs = new WeakMap<Fn, TargetRef>();
+
+/** A pool-wide reference for `fn`, cached per function (stack walks are slow). */
+export function poolRef(fn: unknown, what: string): TargetRef {
+  if (typeof fn === "function") {
+    const known = refs.get(fn as Fn);
+    if (known !== undefined) return known;
+    const ref = targetRef(fn, callerUrl(), what);
+    refs.set(fn as Fn, ref);
+    return ref;
+  }
+  // An absolute URL needs no caller (and no stack walk); cache it by text.
+  const text = fn instanceof URL
+    ? fn.href
+    : typeof fn === "string"
+    ? fn
+    : undefined;
+  if (text !== undefined && absolute.test(text)) {
+    let ref = byUrl.get(text);
+    if (ref === undefined) {
+      ref = targetRef(text, undefined, what);
+      byUrl.set(text, ref);
+    }
+    return ref;
+  }
+  return targetRef(fn, callerUrl(), what);
+}
+
+const absolute = /^[a-z][a-z0-9+.-]*:/i;
+const byUrl = new Map<string, TargetRef>();
+
+/** The default chunk size: ceil(n / (4 × workers)), as CPython computes it. */
+export function defaultChunksize(n: number, workers: number): number {
+  return Math.max(1, Math.ceil(n / (4 * workers)));
+}

@@ -1,0 +1,660 @@
+/**
+ * `Pool`: a fixed set of worker processes that run tasks (CPython's
+ * `multiprocessing.Pool`), and `AsyncResult`.
+ *
+ * ```
+ *  pool.map(fn, items) ─▶ chunks ─▶ engine queue ─▶ ready workers (rings or postMessage)
+ *  pool.imap(fn, iter) ─▶ reads ahead at most 2 × processes chunks ─▶ same queue
+ *  AsyncResult / Promise ◀── results (in order for map/imap, as ready for imapUnordered)
+ * ```
+ *
+ * Differences from CPython, all in the direction of "never hang": a worker
+ * that dies mid-task fails that task with a clear error and is replaced
+ * (CPython's Pool waits forever); `terminate()` rejects pending work instead
+ * of leaving it pending; `imap` reads its input lazily instead of consuming
+ * it all up front.
+ *
+ * @module
+ */
+
+import { ProcessError, TimeoutError } from "./errors.ts";
+import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
+import { type EngineOptions, PoolEngine, type Task } from "./_pool_engine.ts";
+import { TaskMode } from "./_protocol.ts";
+import { reduce } from "./reduction.ts";
+import {
+  callerUrl,
+  type Target,
+  type TargetRef,
+  targetRef,
+} from "./_target.ts";
+import {
+  checkPositiveInteger,
+  checkSeconds,
+  defaultChunksize,
+  poolRef,
+  within,
+} from "./_util.ts";
+import { assertNotBootstrapping, cpuCount } from "./process.ts";
+
+/** Options of {@linkcode Pool}. */
+export interface PoolOptions {
+  /** Run in each worker before its first task (an exported function). */
+  initializer?: Target;
+  /** Arguments of the initializer. @default {[]} */
+  initargs?: unknown[];
+  /** Replace a worker after it has run this many tasks. @default {undefined} */
+  maxTasksPerChild?: number;
+  /** Deno permissions of every worker. @default {"inherit"} */
+  permissions?: WorkerPermissions;
+}
+
+/** Per-task options of {@linkcode Pool.apply} and {@linkcode Pool.applyAsync}. */
+export interface TaskOptions {
+  /** Aborting it cancels the task (and ends its worker if it runs). */
+  signal?: AbortSignal;
+  /** Seconds before the task is cancelled with a TimeoutError. */
+  timeout?: number;
+}
+
+/** Callbacks of the `…Async` methods. */
+export interface CallbackOptions<R> {
+  /** Called with the result when the task succeeds. */
+  callback?: (result: R) => void;
+  /** Called with the error when the task fails. */
+  errorCallback?: (error: Error) => void;
+}
+
+// deno-lint-ignore no-explicit-any
+type Fn = (...args: any[]) => unknown;
+type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : unknown;
+
+/**
+ * The pending result of an `…Async` call (CPython's `AsyncResult`).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@dmp/multiprocessing";
+ *
+ * await using pool = new Pool(2);
+ * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * const result = pool.applyAsync(square, [7]);
+ * console.log(await result.get(10)); // 49
+ * console.log(result.successful()); // true
+ * ```
+ */
+export class AsyncResult<R> {
+  #promise: Promise<R>;
+  #state: "pending" | "fulfilled" | "rejected" = "pending";
+
+  /**
+   * Wraps a promise; pools create these.
+   *
+   * @param promise The eventual result.
+   * @param callbacks Called once when it settles.
+   */
+  constructor(promise: Promise<R>, callbacks: CallbackOptions<R> = {}) {
+    this.#promise = promise.then(
+      (value) => {
+        this.#state = "fulfilled";
+        callbacks.callback?.(value);
+        return value;
+      },
+      (error) => {
+        this.#state = "rejected";
+        callbacks.errorCallback?.(error);
+        throw error;
+      },
+    );
+    // The error is delivered by get(); an AsyncResult nobody reads must not
+    // crash the program as an unhandled rejection.
+    this.#promise.catch(() => {});
+  }
+
+  /**
+   * Waits for the result.
+   *
+   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @returns The result.
+   * @throws {TimeoutError} When it is not ready in time.
+   * @throws {Error} The task's own error (same name and message, worker stack in `cause`).
+   */
+  async get(timeout?: number): Promise<R> {
+    checkSeconds(timeout, "timeout", "get result");
+    const outcome = await within(this.#promise, timeout);
+    if (outcome === null) {
+      throw new TimeoutError(
+        `Cannot get result as it is not ready after ${timeout}s`,
+      );
+    }
+    return outcome.value;
+  }
+
+  /**
+   * Waits until the result is ready (or the timeout passes), without
+   * throwing the task's error.
+   *
+   * @param timeout Seconds to wait at most.
+   */
+  async wait(timeout?: number): Promise<void> {
+    checkSeconds(timeout, "timeout", "wait for result");
+    await within(this.#promise.catch(() => {}), timeout);
+  }
+
+  /**
+   * Whether the task has finished.
+   *
+   * @returns `true` once settled.
+   */
+  ready(): boolean {
+    return this.#state !== "pending";
+  }
+
+  /**
+   * Whether the task finished without error.
+   *
+   * @returns `true` when it succeeded.
+   * @throws {ProcessError} When it is not ready yet (CPython's ValueError).
+   */
+  successful(): boolean {
+    if (this.#state === "pending") {
+      throw new ProcessError(
+        "Cannot tell whether the task succeeded as it is not ready",
+      );
+    }
+    return this.#state === "fulfilled";
+  }
+}
+
+/**
+ * A pool of worker processes (CPython's `multiprocessing.Pool`).
+ *
+ * Workers start in the background, one per event-loop turn, so creating a
+ * pool never freezes the caller; the first task runs as soon as the first
+ * worker is up. `await using pool = new Pool()` terminates the pool at the
+ * end of the block, like CPython's `with Pool() as pool:`.
+ *
+ * @example Square numbers in parallel
+ * ```ts
+ * import { Pool } from "@dmp/multiprocessing";
+ *
+ * await using pool = new Pool(4);
+ * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
+ * ```
+ */
+export class Pool {
+  readonly #engine: PoolEngine;
+  readonly #processes: number;
+
+  /**
+   * Creates a pool.
+   *
+   * @param processes Number of workers. @default {cpuCount()}
+   * @param options Initializer, maxTasksPerChild, permissions.
+   * @throws {RangeError} When `processes` or `maxTasksPerChild` is not a positive integer.
+   * @throws {TypeError} For a bad initializer or permissions.
+   * @throws {ProcessError} While a child is importing this module (missing guard).
+   */
+  constructor(processes?: number, options: PoolOptions = {}) {
+    assertNotBootstrapping();
+    if (processes !== undefined && processes !== null) {
+      checkPositiveInteger(processes, "processes", "create pool");
+    }
+    const { initializer, initargs = [], maxTasksPerChild, permissions } =
+      options;
+    checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", "create pool");
+    if (!Array.isArray(initargs)) {
+      throw new TypeError(
+        `Cannot create pool as 'initargs' must be an array: current value is ${
+          Deno.inspect(initargs)
+        }`,
+      );
+    }
+    const caller = callerUrl()?.replace(/#.*$/, "");
+    this.#processes = processes ?? cpuCount();
+    const engineOptions: EngineOptions = {
+      processes: this.#processes,
+      name: "SpawnPoolWorker",
+      initializer: initializer === undefined
+        ? undefined
+        : targetRef(initializer, caller, "create pool"),
+      initargs: reduce(initargs, "initargs", "create pool") as unknown[],
+      maxTasksPerChild,
+      permissions: checkPermissions(permissions, "create pool"),
+      caller: caller?.startsWith("data:") ? undefined : caller,
+      onDeath: "replace",
+      eager: true,
+    };
+    this.#engine = new PoolEngine(engineOptions);
+  }
+
+  /** The number of worker processes. */
+  get processes(): number {
+    return this.#processes;
+  }
+
+  #assertRunning(what: string): void {
+    if (this.#engine.state !== "running") {
+      const why = this.#engine.state === "broken"
+        ? `it is broken (${this.#engine.brokenBy?.message})`
+        : `it is ${this.#engine.state}`;
+      throw new ProcessError(
+        `Cannot ${what} as the pool is not running: ${why}`,
+      );
+    }
+  }
+
+  #run(
+    ref: TargetRef,
+    mode: TaskMode,
+    payload: unknown,
+    options: TaskOptions = {},
+  ): Promise<unknown> {
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    const task: Task = {
+      fn: ref,
+      key: `${ref.url}#${ref.name}`,
+      mode,
+      payload,
+      resolve,
+      reject,
+    };
+    this.#engine.submit(task);
+    const { signal, timeout } = options;
+    if (signal !== undefined || timeout !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => this.#engine.abandon(task, signal!.reason);
+      if (signal !== undefined) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }
+      if (timeout !== undefined) {
+        timer = setTimeout(
+          () =>
+            this.#engine.abandon(
+              task,
+              new TimeoutError(
+                `Cannot complete task as it ran past its ${timeout}s timeout`,
+              ),
+            ),
+          timeout * 1000,
+        );
+      }
+      promise.finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      }).catch(() => {});
+    }
+    return promise;
+  }
+
+  #chunks(
+    fn: unknown,
+    iterable: Iterable<unknown>,
+    chunksize: number | undefined,
+    mode: TaskMode,
+    what: string,
+  ) {
+    this.#assertRunning(what);
+    const ref = poolRef(fn, what);
+    checkPositiveInteger(chunksize, "chunksize", what);
+    if (
+      iterable === null ||
+      typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== "function"
+    ) {
+      throw new TypeError(
+        `Cannot ${what} as 'iterable' must be iterable: current value is ${
+          Deno.inspect(iterable)
+        }`,
+      );
+    }
+    const items = Array.isArray(iterable) ? iterable : [...iterable];
+    if (mode === TaskMode.Starmap) {
+      items.forEach((args, i) => {
+        if (!Array.isArray(args)) {
+          throw new TypeError(
+            `Cannot ${what} as item ${i} must be an array of arguments: current value is ${
+              Deno.inspect(args)
+            }`,
+          );
+        }
+      });
+    }
+    const size = chunksize ?? defaultChunksize(items.length, this.#processes);
+    const reduced = reduce(items, "iterable", what) as unknown[];
+    const tasks: Promise<unknown>[] = [];
+    for (let i = 0; i < reduced.length; i += size) {
+      tasks.push(this.#run(ref, mode, reduced.slice(i, i + size)));
+    }
+    return Promise.all(tasks).then((chunks) => (chunks as unknown[][]).flat(1));
+  }
+
+  /**
+   * Applies `fn` to every item, in parallel, and returns the results in order.
+   *
+   * @param fn An exported function, or `"./module.ts#name"`.
+   * @param iterable The items.
+   * @param chunksize Items per task. @default {ceil(n / (4 × processes))}
+   * @returns The results, in input order.
+   * @throws {Error} The first failing item's error (same name and message).
+   */
+  map<F extends Fn>(
+    fn: F | Target,
+    iterable: Iterable<Parameters<F>[0]>,
+    chunksize?: number,
+  ): Promise<Result<F>[]> {
+    return this.#chunks(
+      fn,
+      iterable,
+      chunksize,
+      TaskMode.Map,
+      "map",
+    ) as Promise<Result<F>[]>;
+  }
+
+  /**
+   * {@linkcode Pool.map} without waiting: returns an {@linkcode AsyncResult}.
+   *
+   * @param fn The function.
+   * @param iterable The items.
+   * @param options chunksize, callback, errorCallback.
+   * @returns The pending list of results.
+   */
+  mapAsync<F extends Fn>(
+    fn: F | Target,
+    iterable: Iterable<Parameters<F>[0]>,
+    options: { chunksize?: number } & CallbackOptions<Result<F>[]> = {},
+  ): AsyncResult<Result<F>[]> {
+    const promise = this.#chunks(
+      fn,
+      iterable,
+      options.chunksize,
+      TaskMode.Map,
+      "map",
+    );
+    return new AsyncResult(promise as Promise<Result<F>[]>, options);
+  }
+
+  /**
+   * Like {@linkcode Pool.map}, but each item is an argument list: `fn(...item)`.
+   *
+   * @param fn The function.
+   * @param iterable Argument lists.
+   * @param chunksize Items per task.
+   * @returns The results, in input order.
+   */
+  starmap<F extends Fn>(
+    fn: F | Target,
+    iterable: Iterable<Parameters<F>>,
+    chunksize?: number,
+  ): Promise<Result<F>[]> {
+    return this.#chunks(
+      fn,
+      iterable,
+      chunksize,
+      TaskMode.Starmap,
+      "starmap",
+    ) as Promise<Result<F>[]>;
+  }
+
+  /**
+   * {@linkcode Pool.starmap} without waiting.
+   *
+   * @param fn The function.
+   * @param iterable Argument lists.
+   * @param options chunksize, callback, errorCallback.
+   * @returns The pending list of results.
+   */
+  starmapAsync<F extends Fn>(
+    fn: F | Target,
+    iterable: Iterable<Parameters<F>>,
+    options: { chunksize?: number } & CallbackOptions<Result<F>[]> = {},
+  ): AsyncResult<Result<F>[]> {
+    const promise = this.#chunks(
+      fn,
+      iterable,
+      options.chunksize,
+      TaskMode.Starmap,
+      "starmap",
+    );
+    return new AsyncResult(promise as Promise<Result<F>[]>, options);
+  }
+
+  async *#lazy(
+    fn: unknown,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    chunksize: number | undefined,
+    ordered: boolean,
+    what: string,
+  ): AsyncGenerator<unknown, void, undefined> {
+    this.#assertRunning(what);
+    const ref = poolRef(fn, what);
+    checkPositiveInteger(chunksize, "chunksize", what);
+    const size = chunksize ?? 1;
+    const source = iterable as Partial<
+      AsyncIterable<unknown> & Iterable<unknown>
+    >;
+    const iterator = typeof source?.[Symbol.asyncIterator] === "function"
+      ? source[Symbol.asyncIterator]!()
+      : typeof source?.[Symbol.iterator] === "function"
+      ? source[Symbol.iterator]!()
+      : undefined;
+    if (iterator === undefined) {
+      throw new TypeError(
+        `Cannot ${what} as 'iterable' must be iterable: current value is ${
+          Deno.inspect(iterable)
+        }`,
+      );
+    }
+    // Bounded read-ahead: at most this many chunks are in flight or waiting
+    // to be yielded, whatever the size of the input.
+    const window = 2 * this.#processes;
+    type Slot = {
+      promise: Promise<unknown[]>;
+      done: boolean;
+      value?: unknown[];
+      error?: unknown;
+    };
+    const slots: Slot[] = [];
+    let exhausted = false;
+    let wake = Promise.withResolvers<void>();
+    const fill = async () => {
+      while (!exhausted && slots.length < window) {
+        const chunk: unknown[] = [];
+        while (chunk.length < size) {
+          const next = await iterator.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          chunk.push(next.value);
+        }
+        if (chunk.length === 0) break;
+        this.#assertRunning(what);
+        const payload = reduce(chunk, "iterable", what);
+        const slot: Slot = { done: false, promise: undefined as never };
+        slot.promise = this.#run(ref, TaskMode.Map, payload) as Promise<
+          unknown[]
+        >;
+        slot.promise.then(
+          (value) => {
+            slot.done = true;
+            slot.value = value;
+            wake.resolve();
+          },
+          (error) => {
+            slot.done = true;
+            slot.error = error;
+            wake.resolve();
+          },
+        );
+        slots.push(slot);
+      }
+    };
+    try {
+      await fill();
+      while (slots.length > 0) {
+        let index = 0;
+        if (ordered) {
+          await slots[0].promise.catch(() => {});
+        } else {
+          while ((index = slots.findIndex((s) => s.done)) < 0) {
+            await wake.promise;
+            wake = Promise.withResolvers();
+          }
+        }
+        const [slot] = slots.splice(index, 1);
+        if (slot.error !== undefined) throw slot.error;
+        await fill();
+        yield* slot.value!;
+      }
+    } finally {
+      if (!exhausted) await iterator.return?.();
+    }
+  }
+
+  /**
+   * Applies `fn` lazily: reads the (sync or async) iterable a bounded amount
+   * ahead and yields results in input order as they become ready.
+   *
+   * @param fn The function.
+   * @param iterable The items; it may be infinite.
+   * @param chunksize Items per task. @default {1}
+   * @returns The results, in order.
+   */
+  imap<F extends Fn>(
+    fn: F | Target,
+    iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
+    chunksize?: number,
+  ): AsyncIterableIterator<Result<F>> {
+    return this.#lazy(
+      fn,
+      iterable,
+      chunksize,
+      true,
+      "imap",
+    ) as AsyncIterableIterator<Result<F>>;
+  }
+
+  /**
+   * Like {@linkcode Pool.imap}, but yields each result as soon as it is ready.
+   *
+   * @param fn The function.
+   * @param iterable The items.
+   * @param chunksize Items per task. @default {1}
+   * @returns The results, in completion order.
+   */
+  imapUnordered<F extends Fn>(
+    fn: F | Target,
+    iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
+    chunksize?: number,
+  ): AsyncIterableIterator<Result<F>> {
+    return this.#lazy(
+      fn,
+      iterable,
+      chunksize,
+      false,
+      "imapUnordered",
+    ) as AsyncIterableIterator<Result<F>>;
+  }
+
+  /**
+   * Runs `fn(...args)` in a worker and waits for the result.
+   *
+   * @param fn The function.
+   * @param args Its arguments.
+   * @param options Per-task signal and timeout.
+   * @returns The result.
+   */
+  apply<F extends Fn>(
+    fn: F | Target,
+    args: Parameters<F> | unknown[] = [],
+    options?: TaskOptions,
+  ): Promise<Result<F>> {
+    return this.#applyPromise(fn, args, options, "apply") as Promise<Result<F>>;
+  }
+
+  #applyPromise(
+    fn: unknown,
+    args: unknown,
+    options: TaskOptions | undefined,
+    what: string,
+  ): Promise<unknown> {
+    this.#assertRunning(what);
+    const ref = poolRef(fn, what);
+    if (!Array.isArray(args)) {
+      throw new TypeError(
+        `Cannot ${what} as 'args' must be an array: current value is ${
+          Deno.inspect(args)
+        }`,
+      );
+    }
+    checkSeconds(options?.timeout, "timeout", what);
+    if (
+      options?.signal !== undefined && !(options.signal instanceof AbortSignal)
+    ) {
+      throw new TypeError(
+        `Cannot ${what} as 'signal' must be an AbortSignal: current value is ${
+          Deno.inspect(options.signal)
+        }`,
+      );
+    }
+    return this.#run(ref, TaskMode.Apply, reduce(args, "args", what), options);
+  }
+
+  /**
+   * {@linkcode Pool.apply} without waiting.
+   *
+   * @param fn The function.
+   * @param args Its arguments.
+   * @param options callback, errorCallback, signal, timeout.
+   * @returns The pending result.
+   */
+  applyAsync<F extends Fn>(
+    fn: F | Target,
+    args: Parameters<F> | unknown[] = [],
+    options: CallbackOptions<Result<F>> & TaskOptions = {},
+  ): AsyncResult<Result<F>> {
+    return new AsyncResult(
+      this.#applyPromise(fn, args, options, "applyAsync") as Promise<Result<F>>,
+      options,
+    );
+  }
+
+  /** Accepts no more work; workers exit once the submitted work is done. */
+  close(): void {
+    this.#engine.close();
+  }
+
+  /**
+   * Stops the workers now. Pending and running work fails with a
+   * ProcessError (CPython leaves it pending forever).
+   */
+  terminate(): void {
+    this.#engine.terminate(
+      new ProcessError("Cannot complete task as the pool was terminated"),
+    );
+  }
+
+  /**
+   * Waits for the workers to exit, after close() or terminate().
+   *
+   * @throws {ProcessError} While the pool is still running.
+   */
+  async join(): Promise<void> {
+    if (this.#engine.state === "running") {
+      throw new ProcessError(
+        "Cannot join pool as it is still running: call close() or terminate() first",
+      );
+    }
+    if (this.#engine.state === "closed") await this.#engine.drained();
+    await this.#engine.exited();
+  }
+
+  /** Terminates the pool (as CPython's `with Pool() as pool:` does on exit). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.terminate();
+    await this.#engine.exited();
+  }
+}

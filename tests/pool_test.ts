@@ -1,0 +1,390 @@
+import {
+  deepEqual,
+  equal,
+  match,
+  ok as assert,
+  rejects,
+  throws,
+} from "node:assert/strict";
+import {
+  AsyncResult,
+  BrokenProcessPoolError,
+  Pool,
+  ProcessError,
+  RemoteError,
+  TimeoutError,
+} from "../mod.ts";
+import { defaultChunksize } from "../src/_util.ts";
+import { cells, fixture } from "./_run.ts";
+// Static import: restricted workers can load what the creating module imports.
+import "./fixtures/pool_targets.ts";
+
+const T = (name: string) => fixture("pool_targets", name);
+
+async function started(flag: Int32Array): Promise<void> {
+  await Atomics.waitAsync(flag, 0, 0).value;
+}
+
+Deno.test("Pool.map() returns results in input order", async () => {
+  await using pool = new Pool(2);
+  deepEqual(await pool.map(T("square"), [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
+  deepEqual(await pool.map(T("square"), []), []);
+  const many = Array.from({ length: 1000 }, (_, i) => i);
+  deepEqual(await pool.map(T("square"), many, 7), many.map((x) => x * x));
+});
+
+Deno.test("Pool.starmap() spreads each item as arguments", async () => {
+  await using pool = new Pool(2);
+  deepEqual(await pool.starmap(T("add"), [[1, 2], [3, 4], [5, 6]]), [3, 7, 11]);
+  throws(() => pool.starmap(T("add"), [1 as never]), /item 0 must be an array/);
+});
+
+Deno.test("Pool.apply() and applyAsync() carry any structured-cloneable value", async () => {
+  await using pool = new Pool(2);
+  equal(await pool.apply(T("add"), [2, 3]), 5);
+  const value = new Map<unknown, unknown>([[1, 2n], ["d", new Date(0)]]);
+  deepEqual(await pool.apply(T("echo"), [value]), value);
+  deepEqual(
+    await pool.apply(T("echo"), [new Uint8Array([1, 2, 3])]),
+    new Uint8Array([1, 2, 3]),
+  );
+  equal(await pool.apply(T("echo"), [undefined]), undefined);
+  equal(Object.is(await pool.apply(T("echo"), [-0]), -0), true);
+  equal(await pool.apply(T("echo"), [NaN]), NaN);
+  const big = "x".repeat(1 << 20);
+  equal(await pool.apply(T("echo"), [big]), big);
+  const result = pool.applyAsync(T("add"), [1, 1]);
+  assert(result instanceof AsyncResult);
+  equal(await result.get(), 2);
+  assert(result.ready());
+  assert(result.successful());
+});
+
+Deno.test("Pool rethrows a task's error with its name, message and remote stack", async () => {
+  await using pool = new Pool(1);
+  const error = await pool.apply(T("failIf"), [3, 3]).catch((e) => e);
+  assert(error instanceof RangeError);
+  equal(error.message, "item 3 is bad");
+  assert(error.cause instanceof RemoteError);
+  match(error.cause.remoteStack, /at failIf/);
+  const custom = await pool.apply(T("throwCustom")).catch((e) => e);
+  equal(custom.name, "CustomError");
+  equal(custom.message, "custom failure");
+  // The worker survives a task's error.
+  equal(await pool.apply(T("add"), [1, 2]), 3);
+});
+
+Deno.test("Pool.map() fails with the first failing item's error", async () => {
+  await using pool = new Pool(2);
+  await rejects(
+    pool.starmap(T("failIf"), [[1, 9], [2, 2], [3, 9]], 1),
+    /item 2 is bad/,
+  );
+});
+
+Deno.test("AsyncResult.get(timeout) throws TimeoutError while not ready", async () => {
+  await using pool = new Pool(1);
+  const flag = cells(1);
+  const result = pool.applyAsync(T("waitForever"), [flag]);
+  await started(flag);
+  await rejects(result.get(0.01), TimeoutError);
+  await result.wait(0.01);
+  equal(result.ready(), false);
+  throws(() => result.successful(), /not ready/);
+  pool.terminate();
+  await rejects(result.get(), /pool was terminated/);
+  equal(result.successful(), false);
+});
+
+Deno.test("Pool async methods call callback and errorCallback", async () => {
+  await using pool = new Pool(2);
+  const seen: unknown[] = [];
+  await pool.mapAsync(T("square"), [1, 2], { callback: (r) => seen.push(r) })
+    .wait();
+  await pool.starmapAsync(T("add"), [[1, 2]], { callback: (r) => seen.push(r) })
+    .wait();
+  await pool.applyAsync(T("failIf"), [1, 1], {
+    errorCallback: (e) => seen.push(e.message),
+  }).wait();
+  deepEqual(seen, [[1, 4], [3], "item 1 is bad"]);
+});
+
+Deno.test("Pool.imap() yields in order and reads its input lazily", async () => {
+  await using pool = new Pool(2);
+  let pulled = 0;
+  function* naturals() {
+    for (let i = 0;; i++) {
+      pulled++;
+      yield i;
+    }
+  }
+  const out: number[] = [];
+  for await (const r of pool.imap(T("square"), naturals())) {
+    out.push(r as number);
+    if (out.length === 10) break;
+  }
+  deepEqual(out, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+  // Bounded read-ahead: 2 × processes chunks beyond what was consumed.
+  assert(pulled <= 10 + 2 * 2 + 1, `pulled ${pulled} items`);
+});
+
+Deno.test("Pool.imap() accepts async iterables and chunks", async () => {
+  await using pool = new Pool(2);
+  async function* source() {
+    for (let i = 1; i <= 7; i++) yield i;
+  }
+  const out: number[] = [];
+  for await (const r of pool.imap(T("square"), source(), 3)) {
+    out.push(r as number);
+  }
+  deepEqual(out, [1, 4, 9, 16, 25, 36, 49]);
+});
+
+Deno.test("Pool.imap() throws a failing item's error at its position", async () => {
+  await using pool = new Pool(2);
+  const out: number[] = [];
+  const run = async () => {
+    for await (const r of pool.imap(T("square"), [1, 2, "bad" as never, 4])) {
+      if (Number.isNaN(r)) {
+        throw new RangeError("NaN at position " + out.length);
+      }
+      out.push(r as number);
+    }
+  };
+  await rejects(run, /NaN at position 2/);
+  const failing = async () => {
+    for await (const r of pool.imap(T("failIf"), [1, 2, 3, 4].map((x) => x))) {
+      out.push(r as number);
+    }
+  };
+  out.length = 0;
+  await failing(); // failIf(x, undefined) never fails
+  deepEqual(out, [1, 2, 3, 4]);
+});
+
+Deno.test("Pool.imapUnordered() yields every result", async () => {
+  await using pool = new Pool(2);
+  const out: number[] = [];
+  for await (const r of pool.imapUnordered(T("square"), [1, 2, 3, 4, 5])) {
+    out.push(r as number);
+  }
+  deepEqual(out.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
+});
+
+Deno.test("Pool validates its arguments", async () => {
+  throws(() => new Pool(0), RangeError);
+  throws(() => new Pool(-1), RangeError);
+  throws(() => new Pool(1.5), RangeError);
+  throws(() => new Pool("2" as never), TypeError);
+  throws(() => new Pool(1, { maxTasksPerChild: 0 }), RangeError);
+  throws(() => new Pool(1, { initargs: 1 as never }), TypeError);
+  await using pool = new Pool(1);
+  throws(() => pool.map(T("square"), [1], 0), RangeError);
+  throws(() => pool.map(T("square"), [1], "2" as never), TypeError);
+  throws(() => pool.map(T("square"), 5 as never), /must be iterable/);
+  throws(() => pool.apply(() => 1), /anonymous function/);
+  throws(() => pool.apply(T("add"), 1 as never), /'args' must be an array/);
+  throws(() => pool.apply(T("add"), [() => 1]), /structured-cloneable/);
+});
+
+Deno.test("defaultChunksize() is ceil(n / (4 × workers)) as in CPython", () => {
+  equal(defaultChunksize(200_000, 2), 25_000);
+  equal(defaultChunksize(10, 4), 1);
+  equal(defaultChunksize(17, 2), 3);
+  equal(defaultChunksize(0, 2), 1);
+});
+
+Deno.test("Pool methods throw once the pool is closed or terminated", async () => {
+  const pool = new Pool(1);
+  equal(await pool.apply(T("add"), [1, 1]), 2);
+  await rejects(pool.join(), /still running/);
+  pool.close();
+  throws(
+    () => pool.apply(T("add"), [1, 1]),
+    /pool is not running: it is closed/,
+  );
+  await pool.join();
+  pool.terminate();
+  throws(
+    () => pool.map(T("square"), [1]),
+    /pool is not running: it is terminated/,
+  );
+});
+
+Deno.test("Pool.close() lets queued work finish before join() returns", async () => {
+  const pool = new Pool(2);
+  const results = [1, 2, 3, 4].map((x) =>
+    pool.applyAsync(T("slowSquare"), [x, 5])
+  );
+  pool.close();
+  await pool.join();
+  deepEqual(await Promise.all(results.map((r) => r.get())), [1, 4, 9, 16]);
+});
+
+Deno.test("Pool.terminate() with 10 000 queued tasks rejects them all", async () => {
+  const pool = new Pool(2);
+  const flag = cells(1);
+  const first = pool.applyAsync(T("waitForever"), [flag]);
+  const queued = Array.from(
+    { length: 10_000 },
+    (_, i) => pool.applyAsync(T("square"), [i]),
+  );
+  await started(flag);
+  pool.terminate();
+  await pool.join();
+  await rejects(first.get(), ProcessError);
+  const outcomes = await Promise.allSettled(queued.map((r) => r.get()));
+  // Some tiny tasks may have completed before terminate(); none is pending.
+  assert(
+    outcomes.every((o) =>
+      o.status === "fulfilled" || o.reason instanceof ProcessError
+    ),
+  );
+  assert(outcomes.some((o) => o.status === "rejected"));
+});
+
+Deno.test("Pool initializer runs in every worker before its tasks", async () => {
+  await using pool = new Pool(2, {
+    initializer: T("init"),
+    initargs: ["ready"],
+  });
+  deepEqual(await pool.map(T("readInit"), [1, 2, 3, 4], 1), [
+    "ready",
+    "ready",
+    "ready",
+    "ready",
+  ]);
+});
+
+Deno.test("Pool maxTasksPerChild replaces workers after that many tasks", async () => {
+  await using pool = new Pool(1, { maxTasksPerChild: 2 });
+  const pids: unknown[] = [];
+  for (let i = 0; i < 6; i++) pids.push(await pool.apply(T("pid")));
+  equal(new Set(pids).size, 3);
+});
+
+Deno.test("Pool permissions apply to every worker", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await using denied = new Pool(2, { permissions: "none" });
+    deepEqual(await denied.map(T("canRead"), [file, file], 1), [false, false]);
+    await using granted = new Pool(2, { permissions: { read: [file] } });
+    deepEqual(await granted.map(T("canRead"), [file, file], 1), [true, true]);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("Pool per-task timeout stops a running task and replaces its worker", async () => {
+  await using pool = new Pool(1);
+  const flag = cells(1);
+  await rejects(
+    pool.apply(T("waitForever"), [flag], { timeout: 0.05 }),
+    TimeoutError,
+  );
+  equal(await pool.apply(T("add"), [2, 2]), 4);
+});
+
+Deno.test("Pool per-task signal cancels a queued task", async () => {
+  await using pool = new Pool(1);
+  const flag = cells(1);
+  const blocker = new AbortController();
+  const first = pool.apply(T("waitForever"), [flag], {
+    signal: blocker.signal,
+  });
+  await started(flag);
+  const controller = new AbortController();
+  const queued = pool.apply(T("add"), [1, 1], { signal: controller.signal });
+  controller.abort(new Error("not needed"));
+  await rejects(queued, /not needed/);
+  blocker.abort(new Error("stop the blocker"));
+  await rejects(first, /stop the blocker/);
+  await rejects(
+    pool.apply(T("add"), [1, 1], {
+      signal: AbortSignal.abort(new Error("early")),
+    }),
+    /early/,
+  );
+  equal(await pool.apply(T("add"), [1, 1]), 2);
+});
+
+// The fault matrix: every case ends in a result or an error, never pending.
+
+Deno.test("Pool fault: the creating module throws at import in workers", async () => {
+  // Imported here, not at the top: workers import this test file.
+  const { makePool } = await import("./fixtures/broken_at_import.ts");
+  const pool = makePool();
+  await rejects(
+    pool.apply(fixture("broken_at_import", "noop")),
+    BrokenProcessPoolError,
+  );
+  throws(
+    () => pool.apply(fixture("broken_at_import", "noop")),
+    /pool is not running: it is broken/,
+  );
+  pool.terminate();
+});
+
+Deno.test("Pool fault: the task's module throws at import", async () => {
+  await using pool = new Pool(1);
+  await rejects(
+    pool.apply(fixture("throws_at_import", "unreachable")),
+    /cannot be imported/,
+  );
+  equal(await pool.apply(T("add"), [1, 2]), 3);
+});
+
+Deno.test("Pool fault: the initializer throws", async () => {
+  await using pool = new Pool(1, { initializer: T("failingInit") });
+  const error = await pool.apply(T("add"), [1, 2]).catch((e) => e);
+  assert(error instanceof BrokenProcessPoolError);
+  match(error.message, /initializer failed on purpose/);
+});
+
+Deno.test("Pool fault: an error thrown asynchronously after the task", async () => {
+  await using pool = new Pool(1);
+  equal(await pool.apply(T("throwLater")), "returned");
+  // The worker dies once idle; the pool replaces it and keeps working.
+  for (let i = 0; i < 20; i++) equal(await pool.apply(T("add"), [i, 1]), i + 1);
+});
+
+Deno.test("Pool fault: exit(3) and self.close() inside a task", async () => {
+  await using pool = new Pool(1);
+  await rejects(
+    pool.apply(T("exitThree")),
+    /exited with code 3 while running it/,
+  );
+  await rejects(
+    pool.apply(T("closeSelf")),
+    /exited with code 0 while running it/,
+  );
+  deepEqual(await pool.map(T("square"), [6, 7]), [36, 49]);
+});
+
+Deno.test("Pool fault: terminate() during a task rejects it", async () => {
+  const pool = new Pool(1);
+  const flag = cells(2);
+  const running = pool.apply(T("spinUntil"), [flag]);
+  await started(flag);
+  pool.terminate();
+  await rejects(running, /pool was terminated/);
+  Atomics.store(flag, 1, 1); // let the stuck thread finish
+  await pool.join();
+});
+
+Deno.test("Pool as 'await using' terminates at the end of the block", async () => {
+  let result: AsyncResult<unknown>;
+  const flag = cells(1);
+  {
+    await using pool = new Pool(1);
+    result = pool.applyAsync(T("waitForever"), [flag]);
+    await started(flag);
+  }
+  await rejects(result.get(), /pool was terminated/);
+});
+
+Deno.test("Pool workers report their own identity", async () => {
+  await using pool = new Pool(2);
+  const names = await pool.map(T("whoAmI"), [1, 2, 3, 4], 1);
+  assert(names.every((n) => /^SpawnPoolWorker-\d+$/.test(n as string)));
+});
