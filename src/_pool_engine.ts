@@ -6,10 +6,13 @@
 //  task.resolve ◀─ pump() ◀─ responses ring (spin, then Atomics.waitAsync) ◀─┤
 //               ◀─ onmessage ◀─ postMessage results, "ready", "exit" ◀───────┘
 //
-// Dispatch: each ready worker takes tasks up to a limit that grows with the
-// backlog (1 when the pool is nearly idle, so long tasks spread evenly; up
-// to kMaxInFlight when thousands are queued, so tiny tasks travel in
-// batches and the rings stay full).
+// Dispatch: each ready worker holds at most `window` tasks (running plus
+// waiting in its ring). The window starts at 2 and works like TCP's slow
+// start: it doubles while results come back within kFastMs of dispatch
+// (tiny tasks: batches of up to kMaxInFlight keep the rings full) and halves
+// when they take longer than kSlowMs (long tasks: nothing piles up behind a
+// busy worker, so queued work stays cancellable and goes to whichever worker
+// frees up first, as in CPython's executor).
 //
 // Death: a worker announces the task it runs in its control block
 // (kPoolCurrent). When it dies, that task fails; the tasks it had not
@@ -43,6 +46,12 @@ const entry = new URL("./_pool_worker.ts", import.meta.url).href;
 const kRingBytes = 1 << 18;
 /** Most tasks one worker holds at once (running + waiting in its ring). */
 const kMaxInFlight = 256;
+/** Smallest window: one task running, one waiting (hides the round trip). */
+const kMinWindow = 2;
+/** A result back this soon (ms after dispatch) grows the window. */
+const kFastMs = 2;
+/** A result taking longer than this shrinks it. */
+const kSlowMs = 20;
 /** Loads of the response ring before the pump sleeps. */
 const kPumpSpin = 4000;
 
@@ -60,6 +69,7 @@ export interface Task {
   onCancel?(): void;
   /** Set by the engine. */
   id?: number;
+  dispatchedAt?: number;
   worker?: PoolWorker;
   settled?: boolean;
 }
@@ -127,6 +137,7 @@ class PoolWorker {
   dead = false;
   retiring = false;
   assigned = 0;
+  window = kMinWindow;
   poke = Promise.withResolvers<void>();
 
   constructor(
@@ -202,7 +213,8 @@ export class PoolEngine {
   }
 
   /**
-   * Withdraws a task that no worker has started yet.
+   * Withdraws a task that no worker has taken yet. The task counts as
+   * settled: the caller settles its promise or future itself.
    *
    * @returns true when it was withdrawn (still queued).
    */
@@ -211,6 +223,10 @@ export class PoolEngine {
     const index = this.#queue.indexOf(task, this.#queueHead);
     if (index < 0) return false;
     this.#queue.splice(index, 1);
+    task.settled = true;
+    this.#pending--;
+    this.#release();
+    this.#maybeFinish();
     return true;
   }
 
@@ -225,7 +241,7 @@ export class PoolEngine {
   abandon(task: Task, error: Error): void {
     if (task.settled) return;
     if (this.withdraw(task)) {
-      this.#settle(task, undefined, error);
+      task.reject(error);
       return;
     }
     const worker = task.worker;
@@ -286,21 +302,16 @@ export class PoolEngine {
     );
     if (this.#workers.size < this.#target()) this.#spawnSoon();
     if (ready.length === 0) return;
+    // Spread a small backlog evenly rather than filling the first window.
     const backlog = queued + ready.reduce((n, w) => n + w.inFlight.size, 0);
-    const limit = Math.max(
-      1,
-      Math.min(
-        kMaxInFlight,
-        Math.ceil(backlog / (2 * this.#options.processes)),
-      ),
-    );
+    const share = Math.max(1, Math.ceil(backlog / ready.length));
     const maxTasks = this.#options.maxTasksPerChild;
     let progress = true;
     while (progress && this.#queued() > 0) {
       progress = false;
       for (const worker of ready) {
         if (this.#queued() === 0) break;
-        if (worker.inFlight.size >= limit) continue;
+        if (worker.inFlight.size >= Math.min(worker.window, share)) continue;
         if (maxTasks !== undefined && worker.assigned >= maxTasks) continue;
         const task = this.#queue[this.#queueHead++];
         this.#dispatch(worker, task);
@@ -322,6 +333,7 @@ export class PoolEngine {
 
   #dispatch(worker: PoolWorker, task: Task): void {
     task.worker = worker;
+    task.dispatchedAt = performance.now();
     worker.inFlight.set(task.id!, task);
     worker.assigned++;
     task.onStart?.();

@@ -381,9 +381,9 @@ export class ProcessPoolExecutor {
     const { signal, timeout } = options;
     if (signal !== undefined || timeout !== undefined) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const stop = (error: Error) => {
-        if (!future.cancel()) this.#engine.abandon(task!, error);
-      };
+      // A timeout or abort fails the call with its own reason, queued or
+      // running (abandon() withdraws it, or ends the worker running it).
+      const stop = (error: Error) => this.#engine.abandon(task!, error);
       const onAbort = () => stop(signal!.reason);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener("abort", onAbort, { once: true });

@@ -1,0 +1,252 @@
+// What the synchronization primitives share: argument checks, the rule for
+// `…Sync` calls on the main thread, and the spin-then-sleep slow path.
+//
+// Every primitive keeps *all* of its state in a SharedArrayBuffer: the
+// objects are stateless facades, so the copy a child rebuilds from a
+// descriptor behaves exactly like the original.
+//
+// The main-thread rule: a `…Sync` call never waits on the main thread. It
+// succeeds when it need not wait (an uncontended acquire, a set event) and
+// throws a ProcessError when it would have to, because Atomics.wait there
+// freezes the event loop, and with it every postMessage this thread still
+// has to flush (a child that has not started yet could never release the
+// lock: a silent deadlock). Only the library's own tiny critical sections
+// (a Value's accessors, a Barrier's bookkeeping) may block the main thread,
+// for the few instructions another process holds them.
+
+import {
+  canBlock,
+  kSpinAsync,
+  kSpinSync,
+  waitAsync,
+  waitSync,
+} from "./_atomics.ts";
+import { ProcessError } from "./errors.ts";
+
+/** Options of the acquire calls (CPython's `block` and `timeout`). */
+export interface AcquireOptions {
+  /**
+   * Whether to wait for the lock; `false` tries once and returns at once.
+   *
+   * @default {true}
+   */
+  block?: boolean;
+  /**
+   * Seconds to wait at most when `block` is true; `undefined` waits forever.
+   * Ignored when `block` is false, as in CPython.
+   */
+  timeout?: number;
+}
+
+/**
+ * Checks a timeout in seconds (undefined = forever).
+ *
+ * @throws {TypeError} When it is not a number.
+ * @throws {RangeError} When it is negative.
+ */
+export function checkTimeout(timeout: unknown, what: string): void {
+  if (timeout === undefined) return;
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+    throw new TypeError(
+      `Cannot ${what} as 'timeout' must be a number of seconds: current value is ${
+        Deno.inspect(timeout)
+      }`,
+    );
+  }
+  if (timeout < 0) {
+    throw new RangeError(
+      `Cannot ${what} as 'timeout' must be a non-negative number of seconds: current value is ${timeout}`,
+    );
+  }
+}
+
+/** Seconds (undefined = forever) to a performance.now() deadline. */
+export function deadlineAfter(timeout: number | undefined): number {
+  return timeout === undefined ? Infinity : performance.now() + timeout * 1000;
+}
+
+/**
+ * Reads acquire options.
+ *
+ * @returns The deadline (performance.now() ms, Infinity for none), or
+ * `null` for a non-blocking call.
+ */
+export function acquireDeadline(
+  options: AcquireOptions | undefined,
+  what: string,
+): number | null {
+  if (options === undefined) return Infinity;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot ${what} as 'options' must be an object: current value is ${
+        Deno.inspect(options)
+      }`,
+    );
+  }
+  const { block = true, timeout } = options;
+  if (typeof block !== "boolean") {
+    throw new TypeError(
+      `Cannot ${what} as 'block' must be a boolean: current value is ${
+        Deno.inspect(block)
+      }`,
+    );
+  }
+  if (!block) return null;
+  checkTimeout(timeout, what);
+  return deadlineAfter(timeout);
+}
+
+/**
+ * Throws when a `…Sync` call would have to wait on the main thread.
+ *
+ * @throws {ProcessError} On the main thread.
+ */
+export function assertMayBlock(what: string, asyncForm: string): void {
+  if (canBlock()) return;
+  throw new ProcessError(
+    `Cannot ${what} synchronously on the main thread as it would have to wait, which freezes the event loop: use 'await ${asyncForm}' there (…Sync forms are for worker code)`,
+  );
+}
+
+/**
+ * Waits until `take()` succeeds, sleeping on `a[i]` while it holds `busy`;
+ * `a[i + 1]` counts the sleepers so that releasers notify only when someone
+ * sleeps (a notify costs ~45 ns even with nobody to wake).
+ *
+ * Why this order is safe: a sleeper increments the counter *before* its
+ * last try and its wait, and a releaser changes `a[i]` *before* it reads
+ * the counter; with sequentially consistent atomics either the releaser
+ * sees the sleeper and notifies, or the sleeper's wait sees the new value.
+ *
+ * @returns Whether `take()` succeeded before the deadline.
+ */
+export function blockSync(
+  a: Int32Array,
+  i: number,
+  busy: number,
+  take: () => boolean,
+  deadline: number,
+): boolean {
+  for (let n = 0; n < kSpinSync; n++) {
+    if (Atomics.load(a, i) !== busy && take()) return true;
+  }
+  Atomics.add(a, i + 1, 1);
+  try {
+    while (true) {
+      if (take()) return true;
+      if (waitSync(a, i, busy, deadline, 0) === "timed-out") return take();
+    }
+  } finally {
+    Atomics.sub(a, i + 1, 1);
+  }
+}
+
+/** The async twin of {@linkcode blockSync}: never blocks the thread. */
+export async function blockAsync(
+  a: Int32Array,
+  i: number,
+  busy: number,
+  take: () => boolean,
+  deadline: number,
+): Promise<boolean> {
+  for (let n = 0; n < kSpinAsync; n++) {
+    if (Atomics.load(a, i) !== busy && take()) return true;
+  }
+  Atomics.add(a, i + 1, 1);
+  try {
+    while (true) {
+      if (take()) return true;
+      if (await waitAsync(a, i, busy, deadline, 0) === "timed-out") {
+        return take();
+      }
+    }
+  } finally {
+    Atomics.sub(a, i + 1, 1);
+  }
+}
+
+/** Wakes one sleeper of a {@linkcode blockSync} word, if any sleeps. */
+export function wakeOne(a: Int32Array, i: number): void {
+  if (Atomics.load(a, i + 1) > 0) Atomics.notify(a, i, 1);
+}
+
+/**
+ * What a Condition needs from its lock (a Lock or an RLock): whether this
+ * process owns it, and a way to release it completely and take it back,
+ * as CPython's `_release_save` / `_acquire_restore`.
+ */
+export interface ConditionLock {
+  /** True when the current process holds the lock. */
+  [kIsMine](): boolean;
+  /** Releases the lock fully; returns what restore needs (the depth). */
+  [kReleaseSave](): number;
+  /** Takes the lock back to the saved depth, blocking the thread. */
+  [kAcquireRestoreSync](depth: number): void;
+  /** Takes the lock back to the saved depth, without blocking. */
+  [kAcquireRestore](depth: number): Promise<void>;
+}
+
+/** See {@linkcode ConditionLock}. */
+export const kIsMine: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.isMine",
+);
+/** See {@linkcode ConditionLock}. */
+export const kReleaseSave: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.releaseSave",
+);
+/** See {@linkcode ConditionLock}. */
+export const kAcquireRestoreSync: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.acquireRestoreSync",
+);
+/** See {@linkcode ConditionLock}. */
+export const kAcquireRestore: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.acquireRestore",
+);
+
+// A class, not an object literal: a literal with a computed
+// [Symbol.dispose] key is built in dictionary mode, several times slower.
+class Held implements Disposable {
+  #owner: { release(): void } | null;
+  constructor(owner: { release(): void }) {
+    this.#owner = owner;
+  }
+  [Symbol.dispose](): void {
+    const owner = this.#owner;
+    if (owner === null) return;
+    this.#owner = null;
+    owner.release();
+  }
+}
+
+/** A Disposable that calls `owner.release()` once. */
+export function releaser(owner: { release(): void }): Disposable {
+  return new Held(owner);
+}
+
+/**
+ * Internal: takes the lock for one of the library's own short critical
+ * sections (a Value's accessors), blocking even the main thread, re-entering
+ * an RLock this process holds.
+ */
+export const kAcquireBrief: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.acquireBrief",
+);
+
+// The word layout shared by Lock and RLock:
+//
+//   Int32 [ state | sleepers | owner | depth ]
+//           0 free, 1 held;  sleepers in blockSync/Async;  owner: the pid
+//           that took it (0 = none);  depth: RLock's nesting count
+/** Index of the lock state word (0 free, 1 held). */
+export const kLockState = 0;
+/** Index of the owner's pid (0 = none). */
+export const kLockOwner = 2;
+/** Index of an RLock's depth. */
+export const kLockDepth = 3;
+/** Int32 slots of a lock. */
+export const kLockSlots = 4;
+
+/** One attempt to take a lock word. */
+export function tryLock(a: Int32Array): boolean {
+  return Atomics.compareExchange(a, kLockState, 0, 1) === 0;
+}

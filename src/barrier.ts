@@ -1,0 +1,477 @@
+/**
+ * `Barrier`: a meeting point for a fixed number of processes (CPython's
+ * `multiprocessing.Barrier`, i.e. `threading.Barrier` over shared memory).
+ *
+ * @module
+ */
+
+import {
+  describe,
+  kReduce,
+  registerReviver,
+  revive,
+  type SharedDescriptor,
+} from "./reduction.ts";
+import { BrokenBarrierError, ProcessError } from "./errors.ts";
+import { ExitSignal } from "./_state.ts";
+import {
+  callerUrl,
+  resolveTarget,
+  type TargetRef,
+  targetRef,
+} from "./_target.ts";
+import { Condition } from "./condition.ts";
+import { Lock } from "./lock.ts";
+import {
+  assertMayBlock,
+  checkTimeout,
+  deadlineAfter,
+  kAcquireBrief,
+  kAcquireRestore,
+  kAcquireRestoreSync,
+} from "./_sync.ts";
+
+// The algorithm is CPython's threading.Barrier, word for word, with its two
+// fields in shared memory and its Condition shared too:
+//
+//   Int32 [ state | count ]
+//     state: 0 filling, 1 draining, -1 resetting, -2 broken
+//     count: parties inside wait()
+//
+// It is written once, as a generator of the blocking steps it needs (wait
+// on the condition until a deadline, run the action), and driven by wait()
+// with awaits and by waitSync() with blocking calls.
+const kState = 0;
+const kCount = 1;
+const kFilling = 0;
+const kDraining = 1;
+const kResetting = -1;
+const kBroken = -2;
+
+/** A blocking step of the barrier: a condition wait until a deadline, or the action. */
+type Step = number | "action";
+
+/** The action's descriptor: where a child imports it from. */
+type ActionRef = TargetRef | null;
+
+let adopted:
+  | { state: Int32Array; lock: Lock; cond: Condition; action: ActionRef }
+  | undefined;
+
+// targetRef() speaks of 'target': the same rules, under the right name.
+function actionRef(
+  action: unknown,
+  caller: string | undefined,
+  what: string,
+): TargetRef {
+  try {
+    return targetRef(action, caller, what);
+  } catch (error) {
+    throw new TypeError(
+      (error as Error).message.replaceAll("'target'", "'action'"),
+      { cause: error },
+    );
+  }
+}
+
+function checkParties(parties: unknown): number {
+  if (typeof parties !== "number" || !Number.isInteger(parties)) {
+    throw new TypeError(
+      `Cannot create barrier as 'parties' must be an integer: current value is ${
+        Deno.inspect(parties)
+      }`,
+    );
+  }
+  if (parties < 1 || parties > 0x7fffffff) {
+    throw new RangeError(
+      `Cannot create barrier as 'parties' must be at least 1: current value is ${parties}`,
+    );
+  }
+  return parties;
+}
+
+/**
+ * A barrier for `parties` processes: each `wait()` blocks until `parties`
+ * waiters have arrived, then all of them go on together and the barrier
+ * fills again (one *generation* per round). Each waiter gets a different
+ * index from 0 to `parties - 1` (its arrival order); the last to arrive
+ * runs `action` first.
+ *
+ * `abort()`, `reset()`, a timed-out `wait()` and a throwing `action` break
+ * the barrier: pending and later waits throw {@linkcode BrokenBarrierError}
+ * until `reset()`.
+ *
+ * In a child, `action` is imported from its module when the barrier
+ * arrives (it must be an exported function or a `"./module.ts#name"`
+ * reference, as a Process target). `wait()` waits for that import;
+ * `waitSync()` cannot, and throws a clear error while it is pending, so a
+ * child that uses `waitSync()` should make its first wait an
+ * `await barrier.wait()`.
+ *
+ * `wait()` never blocks the thread; `waitSync()` blocks the calling worker
+ * and throws on the main thread unless it is the last to arrive.
+ *
+ * @example Two async tasks meet
+ * ```ts
+ * import { Barrier } from "@dmp/multiprocessing";
+ *
+ * const barrier = new Barrier(2);
+ * const indices = await Promise.all([barrier.wait(), barrier.wait()]);
+ * console.log(indices.sort()); // [ 0, 1 ]
+ * ```
+ */
+export class Barrier {
+  #s: Int32Array;
+  #cond: Condition;
+  #lock: Lock;
+  #parties: number;
+  #timeout: number | undefined;
+  #action: (() => unknown) | undefined;
+  #actionRef: ActionRef | undefined;
+  #caller: string | undefined;
+  #loading: Promise<void> | undefined;
+  #loadError: unknown;
+
+  /**
+   * Creates a barrier.
+   *
+   * @param parties How many waiters make a generation.
+   * @param action Run by the last waiter of each generation before the
+   * others are released: a function, or a `"./module.ts#name"` reference
+   * (imported when needed). When the barrier is shared with children it
+   * must be an export of the module that creates the barrier, or a reference.
+   * @param timeout The default timeout of `wait()`, in seconds.
+   * @throws {TypeError} When an argument has the wrong type.
+   * @throws {RangeError} When `parties` is below 1 or `timeout` negative.
+   */
+  constructor(
+    parties: number,
+    action?: (() => unknown) | string | URL,
+    timeout?: number,
+  ) {
+    checkParties(parties);
+    if (
+      action !== undefined && action !== null &&
+      typeof action !== "function" && typeof action !== "string" &&
+      !(action instanceof URL)
+    ) {
+      throw new TypeError(
+        `Cannot create barrier as 'action' must be a function or a './module.ts#name' reference: current value is ${
+          Deno.inspect(action)
+        }`,
+      );
+    }
+    checkTimeout(timeout, "create barrier");
+    this.#parties = parties;
+    this.#timeout = timeout;
+    const from = adopted;
+    adopted = undefined;
+    if (from === undefined) {
+      const lock = new Lock();
+      this.#s = new Int32Array(new SharedArrayBuffer(8));
+      this.#lock = lock;
+      this.#cond = new Condition(lock);
+      this.#caller = callerUrl();
+      if (typeof action === "function") this.#action = action;
+      else if (action !== undefined && action !== null) {
+        this.#actionRef = actionRef(action, this.#caller, "create barrier");
+        this.#load(this.#actionRef);
+      }
+    } else {
+      this.#s = from.state;
+      this.#lock = from.lock;
+      this.#cond = from.cond;
+      this.#actionRef = from.action;
+      if (from.action !== null) this.#load(from.action);
+    }
+  }
+
+  // Child side: imports the action; a failure surfaces at the next wait.
+  #load(ref: TargetRef): void {
+    this.#loading = import(ref.url).then(
+      (namespace) => {
+        this.#action = resolveTarget(ref, namespace);
+      },
+      (error) => {
+        this.#loadError = error;
+      },
+    ).finally(() => {
+      this.#loading = undefined;
+    });
+  }
+
+  /** How many waiters make a generation. */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** How many waiters are waiting in the current generation. */
+  get nWaiting(): number {
+    const s = this.#s;
+    return Atomics.load(s, kState) === kFilling ? Atomics.load(s, kCount) : 0;
+  }
+
+  /** Whether the barrier is broken (until `reset()`). */
+  get broken(): boolean {
+    return Atomics.load(this.#s, kState) === kBroken;
+  }
+
+  #break(): void {
+    Atomics.store(this.#s, kState, kBroken);
+    this.#cond.notifyAll();
+  }
+
+  // CPython's Barrier.wait, as blocking steps; runs with the lock held.
+  *#steps(timeout: number | undefined): Generator<Step, number, boolean> {
+    const s = this.#s;
+    // Block while the previous generation drains or a reset completes.
+    while (s[kState] === kResetting || s[kState] === kDraining) yield Infinity;
+    if (s[kState] === kBroken) throw new BrokenBarrierError();
+    const index = s[kCount]++;
+    try {
+      if (index + 1 === this.#parties) {
+        try {
+          yield "action";
+        } catch (error) {
+          this.#break();
+          throw error;
+        }
+        Atomics.store(s, kState, kDraining);
+        this.#cond.notifyAll();
+      } else {
+        const deadline = deadlineAfter(timeout);
+        while (s[kState] === kFilling) {
+          if (performance.now() >= deadline) {
+            this.#break();
+            throw new BrokenBarrierError(
+              "Barrier is broken: a wait timed out",
+            );
+          }
+          yield deadline;
+        }
+        if (s[kState] < 0) throw new BrokenBarrierError();
+      }
+      return index;
+    } finally {
+      s[kCount]--;
+      const st = s[kState];
+      if (s[kCount] === 0 && (st === kResetting || st === kDraining)) {
+        Atomics.store(s, kState, kFilling);
+        this.#cond.notifyAll();
+      }
+    }
+  }
+
+  #timeoutOf(timeout: number | undefined): number | undefined {
+    if (timeout === undefined) return this.#timeout;
+    checkTimeout(timeout, "wait on barrier");
+    return timeout;
+  }
+
+  #runAction(): void {
+    if (this.#loadError !== undefined) throw this.#loadError;
+    this.#action?.();
+  }
+
+  /**
+   * Waits until `parties` waiters have arrived, without blocking the thread.
+   *
+   * @param timeout Seconds to wait at most; the barrier's default otherwise.
+   * @returns This waiter's index, from 0 (first to arrive) to `parties - 1`.
+   * @throws {BrokenBarrierError} When the barrier is or becomes broken, or
+   * this wait times out (which breaks it).
+   * @throws {TypeError} When `timeout` is not a number.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Barrier } from "@dmp/multiprocessing";
+   *
+   * const barrier = new Barrier(1);
+   * console.log(await barrier.wait()); // 0: one party is a full generation
+   * ```
+   */
+  async wait(timeout?: number): Promise<number> {
+    const t = this.#timeoutOf(timeout);
+    // Import the action before taking the lock: the lock is never held
+    // across an await other than the condition's own wait.
+    if (this.#loading !== undefined) await this.#loading;
+    await this.#lock[kAcquireRestore](1);
+    const steps = this.#steps(t);
+    try {
+      let next = steps.next();
+      while (!next.done) {
+        const step = next.value;
+        let result = true;
+        try {
+          if (step === "action") this.#runAction();
+          else {
+            result = await this.#cond.wait(
+              step === Infinity
+                ? undefined
+                : Math.max(0, step - performance.now()) / 1000,
+            );
+          }
+        } catch (error) {
+          next = steps.throw(error);
+          continue;
+        }
+        next = steps.next(result);
+      }
+      return next.value;
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  /**
+   * Waits until `parties` waiters have arrived, blocking the thread (worker
+   * code).
+   *
+   * @param timeout Seconds to wait at most; the barrier's default otherwise.
+   * @returns This waiter's index, from 0 (first to arrive) to `parties - 1`.
+   * @throws {BrokenBarrierError} When the barrier is or becomes broken, or
+   * this wait times out (which breaks it).
+   * @throws {ProcessError} On the main thread when it would have to wait,
+   * or in a child before the action's module is imported.
+   *
+   * @example
+   * ```ts
+   * import { Barrier } from "@dmp/multiprocessing";
+   *
+   * const barrier = new Barrier(1);
+   * console.log(barrier.waitSync()); // 0: the last to arrive never waits
+   * ```
+   */
+  waitSync(timeout?: number): number {
+    const t = this.#timeoutOf(timeout);
+    if (this.#loading !== undefined) {
+      throw new ProcessError(
+        "Cannot wait on barrier synchronously as its action is still being imported in this process: make the first wait 'await barrier.wait()'",
+      );
+    }
+    this.#lock[kAcquireRestoreSync](1);
+    const steps = this.#steps(t);
+    let locked = true;
+    try {
+      let next = steps.next();
+      while (!next.done) {
+        const step = next.value;
+        let result = true;
+        try {
+          if (step === "action") this.#runAction();
+          else {
+            assertMayBlock("wait on barrier", "barrier.wait()");
+            result = this.#cond.waitSync(
+              step === Infinity
+                ? undefined
+                : Math.max(0, step - performance.now()) / 1000,
+            );
+          }
+        } catch (error) {
+          // A terminated child unwinds at once: its lock is already given
+          // up, and its count stays (the barrier breaks on others' timeouts).
+          if (error instanceof ExitSignal) {
+            locked = false;
+            throw error;
+          }
+          next = steps.throw(error);
+          continue;
+        }
+        next = steps.next(result);
+      }
+      return next.value;
+    } finally {
+      if (locked) this.#cond.release();
+    }
+  }
+
+  /**
+   * Returns the barrier to its empty state; waiters still inside `wait()`
+   * get {@linkcode BrokenBarrierError}. A broken barrier is usable again
+   * once they have left.
+   *
+   * @example
+   * ```ts
+   * import { Barrier } from "@dmp/multiprocessing";
+   *
+   * const barrier = new Barrier(2);
+   * barrier.abort();
+   * barrier.reset();
+   * console.log(barrier.broken); // false
+   * ```
+   */
+  reset(): void {
+    this.#lock[kAcquireBrief]("reset barrier");
+    try {
+      const s = this.#s;
+      if (s[kCount] > 0) {
+        if (s[kState] === kFilling || s[kState] === kBroken) {
+          Atomics.store(s, kState, kResetting);
+        }
+      } else {
+        Atomics.store(s, kState, kFilling);
+      }
+      this.#cond.notifyAll();
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  /**
+   * Breaks the barrier: current and future waits throw
+   * {@linkcode BrokenBarrierError} until `reset()`.
+   *
+   * @example
+   * ```ts
+   * import { Barrier } from "@dmp/multiprocessing";
+   *
+   * const barrier = new Barrier(2);
+   * barrier.abort();
+   * console.log(barrier.broken); // true
+   * ```
+   */
+  abort(): void {
+    this.#lock[kAcquireBrief]("abort barrier");
+    try {
+      this.#break();
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  /** Describes the barrier for a child (see reduction.ts). */
+  [kReduce](): SharedDescriptor {
+    let action: ActionRef = this.#actionRef ?? null;
+    if (this.#actionRef === undefined && this.#action !== undefined) {
+      action = actionRef(this.#action, this.#caller, "send barrier");
+    }
+    return describe("Barrier", {
+      buffer: this.#s.buffer,
+      lock: this.#lock[kReduce](),
+      cond: this.#cond[kReduce](),
+      parties: this.#parties,
+      timeout: this.#timeout,
+      action,
+    });
+  }
+
+  /** Shows the state in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Barrier { parties: ${this.#parties}, nWaiting: ${this.nWaiting}, broken: ${this.broken} }`;
+  }
+}
+
+registerReviver("Barrier", (d) => {
+  adopted = {
+    state: new Int32Array(d.buffer as SharedArrayBuffer),
+    lock: revive(d.lock) as Lock,
+    cond: revive(d.cond) as Condition,
+    action: d.action as ActionRef,
+  };
+  return new Barrier(
+    d.parties as number,
+    undefined,
+    d.timeout as number | undefined,
+  );
+});

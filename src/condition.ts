@@ -1,0 +1,539 @@
+/**
+ * `Condition`: a condition variable shared by processes (CPython's
+ * `multiprocessing.Condition`).
+ *
+ * @module
+ */
+
+import {
+  describe,
+  kReduce,
+  registerReviver,
+  revive,
+  type SharedDescriptor,
+} from "./reduction.ts";
+import { ProcessError } from "./errors.ts";
+import { waitAsync, waitSync } from "./_atomics.ts";
+import {
+  type AcquireOptions,
+  assertMayBlock,
+  checkTimeout,
+  type ConditionLock,
+  deadlineAfter,
+  kAcquireRestore,
+  kAcquireRestoreSync,
+  kIsMine,
+  kReleaseSave,
+} from "./_sync.ts";
+import type { Lock } from "./lock.ts";
+import { RLock } from "./rlock.ts";
+
+// Why slots: CPython's Condition counts sleepers with semaphores and makes
+// notify() *block* until the woken sleepers confirm; a notify() that blocks
+// would deadlock a main thread whose waiters are its own async tasks. Here
+// each waiter registers in a slot with its own futex word; notify(n) marks
+// the n oldest waiting slots and wakes each one directly. A waiter whose
+// slot was marked returns true even if its timeout expired meanwhile, so a
+// notification is never spent on nobody and never lost. Registration and
+// marking happen under the condition's lock; a waiter that dies while
+// asleep abandons its slot with a compare-and-swap, and notify skips it.
+//
+//   Int32 [ ticket | active | high | - | state₀ | ticket₀ | state₁ | … ]
+//     ticket: the next waiter's ticket (FIFO order, wraps)
+//     active: slots not free (waiting, notified or abandoned)
+//     high:   one past the highest slot ever used (bounds the scans)
+//     stateₖ: 0 free, 1 waiting, 2 notified, 3 abandoned (reusable)
+const kTicket = 0;
+const kActive = 1;
+const kHigh = 2;
+const kHeader = 4;
+/** How many processes (or async tasks) may wait on one Condition at once. */
+const kConditionSlots = 256;
+const kFree = 0;
+const kWaiting = 1;
+const kNotified = 2;
+const kAbandoned = 3;
+
+let adopted: Int32Array | undefined;
+
+function slotIndex(slot: number): number {
+  return kHeader + 2 * slot;
+}
+
+function checkLock(lock: unknown): ConditionLock {
+  const candidate = lock as Partial<ConditionLock> | null;
+  if (
+    typeof candidate !== "object" || candidate === null ||
+    typeof candidate[kIsMine] !== "function"
+  ) {
+    throw new TypeError(
+      `Cannot create condition as 'lock' must be a Lock or an RLock: current value is ${
+        Deno.inspect(lock)
+      }`,
+    );
+  }
+  return candidate as ConditionLock;
+}
+
+/**
+ * A condition variable: processes wait on it until another one notifies
+ * them. It owns a lock (an {@linkcode RLock} unless one is given), which a
+ * process must hold to wait or notify; waiting releases it and takes it
+ * back before returning.
+ *
+ * `wait()`/`waitFor()` never block the thread; `waitSync()`/`waitForSync()`
+ * block the calling worker and are refused on the main thread. At most 256
+ * waiters (processes or async tasks) may wait on one Condition at once.
+ *
+ * An RLock belongs to a whole process, so async tasks of one process all
+ * own it at once: to make such tasks wait for each other, give the
+ * Condition a {@linkcode Lock}.
+ *
+ * @example Two async tasks of one process
+ * ```ts
+ * import { Condition, Lock } from "@dmp/multiprocessing";
+ * import { ok as assert } from "node:assert/strict";
+ *
+ * const cond = new Condition(new Lock());
+ * let ready = false;
+ * const waiter = (async () => {
+ *   using _ = await cond.hold();
+ *   return await cond.waitFor(() => ready, 5);
+ * })();
+ * {
+ *   using _ = await cond.hold();
+ *   ready = true;
+ *   cond.notify();
+ * }
+ * assert(await waiter);
+ * ```
+ */
+export class Condition {
+  #lock: Lock | RLock;
+  #a: Int32Array;
+
+  /**
+   * Creates a condition variable.
+   *
+   * @param lock The lock to use; a new {@linkcode RLock} when omitted.
+   * @throws {TypeError} When `lock` is not a Lock or an RLock.
+   */
+  constructor(lock?: Lock | RLock) {
+    if (lock !== undefined) checkLock(lock);
+    this.#lock = lock ?? new RLock();
+    this.#a = adopted ??
+      new Int32Array(
+        new SharedArrayBuffer((kHeader + 2 * kConditionSlots) * 4),
+      );
+    adopted = undefined;
+  }
+
+  get #cl(): ConditionLock {
+    return this.#lock as unknown as ConditionLock;
+  }
+
+  /**
+   * Acquires the underlying lock, without blocking the thread.
+   *
+   * @param options As for {@linkcode Lock.acquire}.
+   * @returns Whether the lock was acquired.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * await cond.acquire();
+   * cond.release();
+   * ```
+   */
+  acquire(options?: AcquireOptions): Promise<boolean> {
+    return this.#lock.acquire(options);
+  }
+
+  /**
+   * Acquires the underlying lock, blocking the thread (worker code).
+   *
+   * @param options As for {@linkcode Lock.acquireSync}.
+   * @returns Whether the lock was acquired.
+   * @throws {ProcessError} On the main thread when it would have to wait.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * cond.acquireSync();
+   * cond.release();
+   * ```
+   */
+  acquireSync(options?: AcquireOptions): boolean {
+    return this.#lock.acquireSync(options);
+  }
+
+  /**
+   * Releases the underlying lock.
+   *
+   * @throws {ProcessError} When the lock is not held (by this process, for an RLock).
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * await cond.acquire();
+   * cond.release();
+   * ```
+   */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /**
+   * Acquires the underlying lock; the Disposable releases it:
+   * `using _ = await cond.hold();`.
+   *
+   * @returns The release handle.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * {
+   *   using _ = await cond.hold();
+   *   cond.notifyAll();
+   * }
+   * ```
+   */
+  hold(): Promise<Disposable> {
+    return this.#lock.hold();
+  }
+
+  /**
+   * Acquires the underlying lock, blocking the thread (worker code); the
+   * Disposable releases it.
+   *
+   * @returns The release handle.
+   * @throws {ProcessError} On the main thread when it would have to wait.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * {
+   *   using _ = cond.holdSync();
+   * }
+   * ```
+   */
+  holdSync(): Disposable {
+    return this.#lock.holdSync();
+  }
+
+  #assertMine(what: string): void {
+    if (!this.#cl[kIsMine]()) {
+      throw new ProcessError(
+        `Cannot ${what} as this process must hold the condition's lock: acquire() it first`,
+      );
+    }
+  }
+
+  // Registers a waiter; the caller holds the lock.
+  #enter(): number {
+    const a = this.#a;
+    const high = a[kHigh];
+    let slot = -1;
+    for (let s = 0; s < kConditionSlots; s++) {
+      const st = Atomics.load(a, slotIndex(s));
+      if (st === kFree || st === kAbandoned) {
+        slot = s;
+        break;
+      }
+    }
+    if (slot < 0) {
+      throw new ProcessError(
+        `Cannot wait on condition as all ${kConditionSlots} waiter slots are taken`,
+      );
+    }
+    const i = slotIndex(slot);
+    if (Atomics.load(a, i) === kFree) a[kActive]++;
+    if (slot >= high) a[kHigh] = slot + 1;
+    a[i + 1] = a[kTicket];
+    a[kTicket] = (a[kTicket] + 1) | 0;
+    Atomics.store(a, i, kWaiting);
+    return i;
+  }
+
+  // Frees the slot; the caller holds the lock again. True when notified.
+  #leave(i: number): boolean {
+    const a = this.#a;
+    const notified = Atomics.exchange(a, i, kFree) === kNotified;
+    a[kActive]--;
+    return notified;
+  }
+
+  // The waiter could not take the lock back (its process is ending): give
+  // the slot up without the lock; the next #enter() reuses it.
+  #abandon(i: number): void {
+    const a = this.#a;
+    if (Atomics.compareExchange(a, i, kWaiting, kAbandoned) !== kWaiting) {
+      Atomics.store(a, i, kAbandoned);
+    }
+  }
+
+  /**
+   * Releases the lock, waits until notified (or until `timeout` seconds
+   * pass), then takes the lock back; never blocks the thread.
+   *
+   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @returns `true` when notified, `false` on timeout.
+   * @throws {ProcessError} When this process does not hold the lock.
+   * @throws {TypeError} When `timeout` is not a number.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * using _ = await cond.hold();
+   * console.log(await cond.wait(0.01)); // false: nobody notified
+   * ```
+   */
+  async wait(timeout?: number): Promise<boolean> {
+    checkTimeout(timeout, "wait on condition");
+    this.#assertMine("wait on condition");
+    const deadline = deadlineAfter(timeout);
+    const a = this.#a;
+    const i = this.#enter();
+    const depth = this.#cl[kReleaseSave]();
+    while (Atomics.load(a, i) === kWaiting) {
+      if (await waitAsync(a, i, kWaiting, deadline) === "timed-out") break;
+    }
+    await this.#cl[kAcquireRestore](depth);
+    return this.#leave(i);
+  }
+
+  /**
+   * Releases the lock, waits until notified (or until `timeout` seconds
+   * pass), then takes the lock back, blocking the thread (worker code).
+   *
+   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @returns `true` when notified, `false` on timeout.
+   * @throws {ProcessError} On the main thread, or when this process does
+   * not hold the lock.
+   * @throws {TypeError} When `timeout` is not a number.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts ignore
+   * // In a worker (a Process target):
+   * using _ = cond.holdSync();
+   * while (!ready()) cond.waitSync();
+   * ```
+   */
+  waitSync(timeout?: number): boolean {
+    checkTimeout(timeout, "wait on condition");
+    assertMayBlock("wait on condition", "cond.wait()");
+    this.#assertMine("wait on condition");
+    const deadline = deadlineAfter(timeout);
+    const a = this.#a;
+    const i = this.#enter();
+    const depth = this.#cl[kReleaseSave]();
+    try {
+      while (Atomics.load(a, i) === kWaiting) {
+        if (waitSync(a, i, kWaiting, deadline) === "timed-out") break;
+      }
+      this.#cl[kAcquireRestoreSync](depth);
+    } catch (error) {
+      this.#abandon(i);
+      throw error;
+    }
+    return this.#leave(i);
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, checking it each time the
+   * condition is notified; the lock must be held.
+   *
+   * @param predicate The condition to wait for (may return a Promise).
+   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @returns The last value of `predicate()` (falsy on timeout).
+   * @throws {ProcessError} When this process does not hold the lock.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * using _ = await cond.hold();
+   * console.log(await cond.waitFor(() => 42)); // 42, at once
+   * ```
+   */
+  async waitFor<T>(
+    predicate: () => T | Promise<T>,
+    timeout?: number,
+  ): Promise<T> {
+    checkPredicate(predicate, "wait on condition");
+    checkTimeout(timeout, "wait on condition");
+    let result = await predicate();
+    const deadline = deadlineAfter(timeout);
+    while (!result) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await this.wait(left === Infinity ? undefined : left / 1000);
+      result = await predicate();
+    }
+    return result;
+  }
+
+  /**
+   * The blocking twin of {@linkcode Condition.waitFor} (worker code).
+   *
+   * @param predicate The condition to wait for.
+   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @returns The last value of `predicate()` (falsy on timeout).
+   * @throws {ProcessError} On the main thread when `predicate()` is falsy,
+   * or when this process does not hold the lock.
+   *
+   * @example
+   * ```ts ignore
+   * // In a worker (a Process target):
+   * using _ = cond.holdSync();
+   * cond.waitForSync(() => items.length > 0);
+   * ```
+   */
+  waitForSync<T>(predicate: () => T, timeout?: number): T {
+    checkPredicate(predicate, "wait on condition");
+    checkTimeout(timeout, "wait on condition");
+    let result = predicate();
+    const deadline = deadlineAfter(timeout);
+    while (!result) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      this.waitSync(left === Infinity ? undefined : left / 1000);
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` waiters, the longest-waiting first; the lock must be
+   * held. Each woken waiter's `wait()` returns `true`.
+   *
+   * @param n How many waiters to wake.
+   * @throws {ProcessError} When this process does not hold the lock.
+   * @throws {TypeError} When `n` is not an integer.
+   * @throws {RangeError} When `n` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * using _ = await cond.hold();
+   * cond.notify(2); // nobody waits: nothing happens
+   * ```
+   */
+  notify(n = 1): void {
+    if (typeof n !== "number" || !Number.isInteger(n)) {
+      throw new TypeError(
+        `Cannot notify condition as 'n' must be an integer: current value is ${
+          Deno.inspect(n)
+        }`,
+      );
+    }
+    if (n < 0) {
+      throw new RangeError(
+        `Cannot notify condition as 'n' must be non-negative: current value is ${n}`,
+      );
+    }
+    this.#assertMine("notify condition");
+    const a = this.#a;
+    while (n > 0 && a[kActive] > 0) {
+      // The oldest waiting slot: tickets wrap, so compare differences.
+      const high = a[kHigh];
+      let best = -1;
+      for (let s = 0; s < high; s++) {
+        const i = slotIndex(s);
+        if (
+          Atomics.load(a, i) === kWaiting &&
+          (best < 0 || ((a[i + 1] - a[best + 1]) | 0) < 0)
+        ) best = i;
+      }
+      if (best < 0) return;
+      // A dying waiter may have abandoned the slot meanwhile: look again.
+      if (
+        Atomics.compareExchange(a, best, kWaiting, kNotified) === kWaiting
+      ) {
+        Atomics.notify(a, best, 1);
+        n--;
+      }
+    }
+  }
+
+  /**
+   * Wakes every waiter; the lock must be held.
+   *
+   * @throws {ProcessError} When this process does not hold the lock.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@dmp/multiprocessing";
+   *
+   * const cond = new Condition();
+   * using _ = await cond.hold();
+   * cond.notifyAll();
+   * ```
+   */
+  notifyAll(): void {
+    this.#assertMine("notify condition");
+    const a = this.#a;
+    if (a[kActive] === 0) return;
+    const high = a[kHigh];
+    for (let s = 0; s < high; s++) {
+      const i = slotIndex(s);
+      if (Atomics.compareExchange(a, i, kWaiting, kNotified) === kWaiting) {
+        Atomics.notify(a, i, 1);
+      }
+    }
+  }
+
+  /** Describes the condition for a child (see reduction.ts). */
+  [kReduce](): SharedDescriptor {
+    return describe("Condition", {
+      buffer: this.#a.buffer,
+      lock: (this.#lock as unknown as { [kReduce](): SharedDescriptor })
+        [kReduce](),
+    });
+  }
+
+  /** Shows the state in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    let waiting = 0;
+    const a = this.#a;
+    for (let s = 0; s < a[kHigh]; s++) {
+      if (Atomics.load(a, slotIndex(s)) === kWaiting) waiting++;
+    }
+    return `Condition { lock: ${
+      Deno.inspect(this.#lock)
+    }, waiting: ${waiting} }`;
+  }
+}
+
+function checkPredicate(predicate: unknown, what: string): void {
+  if (typeof predicate !== "function") {
+    throw new TypeError(
+      `Cannot ${what} as 'predicate' must be a function: current value is ${
+        Deno.inspect(predicate)
+      }`,
+    );
+  }
+}
+
+registerReviver("Condition", (d) => {
+  const lock = revive(d.lock) as Lock | RLock;
+  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
+  return new Condition(lock);
+});

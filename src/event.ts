@@ -1,0 +1,210 @@
+/**
+ * `Event`: a flag processes can wait on (CPython's `multiprocessing.Event`).
+ *
+ * @module
+ */
+
+import {
+  describe,
+  kReduce,
+  registerReviver,
+  type SharedDescriptor,
+} from "./reduction.ts";
+import { kSpinAsync, kSpinSync, waitAsync, waitSync } from "./_atomics.ts";
+import { assertMayBlock, checkTimeout, deadlineAfter } from "./_sync.ts";
+
+// Int32 [ word | sleepers ]
+//   word = generation << 1 | flag. set() bumps the generation as it raises
+//   the flag, so a waiter that saw the flag down wakes for *that* set()
+//   even when clear() follows before it runs: no waiter is lost to a quick
+//   set-then-clear. sleepers counts waiters asleep in Atomics.wait(Async),
+//   so set() calls notify only when someone sleeps.
+const kWord = 0;
+const kSleepers = 1;
+const kSlots = 2;
+
+let adopted: Int32Array | undefined;
+
+/**
+ * A flag that is initially down: `set()` raises it and wakes every waiter,
+ * `clear()` lowers it, `wait()` waits until it is raised.
+ *
+ * `wait()` never blocks the thread; `waitSync()` blocks the calling worker
+ * and, on the main thread, throws unless the flag is already set.
+ *
+ * @example One task waits for another's set()
+ * ```ts
+ * import { Event } from "@dmp/multiprocessing";
+ *
+ * const ready = new Event();
+ * setTimeout(() => ready.set(), 10); // a child's set() wakes it the same way
+ * console.log(await ready.wait(10)); // true
+ * ```
+ */
+export class Event {
+  #a: Int32Array;
+
+  /** Creates an event whose flag is down. */
+  constructor() {
+    this.#a = adopted ?? new Int32Array(new SharedArrayBuffer(kSlots * 4));
+    adopted = undefined;
+  }
+
+  /**
+   * Whether the flag is raised.
+   *
+   * @returns `true` when set.
+   *
+   * @example
+   * ```ts
+   * import { Event } from "@dmp/multiprocessing";
+   *
+   * console.log(new Event().isSet()); // false
+   * ```
+   */
+  isSet(): boolean {
+    return (Atomics.load(this.#a, kWord) & 1) === 1;
+  }
+
+  /**
+   * Raises the flag and wakes every waiter.
+   *
+   * @example
+   * ```ts
+   * import { Event } from "@dmp/multiprocessing";
+   *
+   * const event = new Event();
+   * event.set();
+   * console.log(event.isSet()); // true
+   * ```
+   */
+  set(): void {
+    const a = this.#a;
+    while (true) {
+      const word = Atomics.load(a, kWord);
+      if (word & 1) return;
+      // Next generation, flag up (wraps harmlessly).
+      if (Atomics.compareExchange(a, kWord, word, (word + 3) | 0) === word) {
+        break;
+      }
+    }
+    if (Atomics.load(a, kSleepers) > 0) Atomics.notify(a, kWord);
+  }
+
+  /**
+   * Lowers the flag.
+   *
+   * @example
+   * ```ts
+   * import { Event } from "@dmp/multiprocessing";
+   *
+   * const event = new Event();
+   * event.set();
+   * event.clear();
+   * console.log(event.isSet()); // false
+   * ```
+   */
+  clear(): void {
+    const a = this.#a;
+    while (true) {
+      const word = Atomics.load(a, kWord);
+      if (!(word & 1)) return;
+      if (Atomics.compareExchange(a, kWord, word, word & ~1) === word) return;
+    }
+  }
+
+  /**
+   * Waits until the flag is raised, without blocking the thread.
+   *
+   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @returns `true` when the flag was raised, `false` on timeout.
+   * @throws {TypeError} When `timeout` is not a number.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Event } from "@dmp/multiprocessing";
+   *
+   * const event = new Event();
+   * console.log(await event.wait(0.01)); // false
+   * event.set();
+   * console.log(await event.wait()); // true
+   * ```
+   */
+  async wait(timeout?: number): Promise<boolean> {
+    checkTimeout(timeout, "wait on event");
+    const a = this.#a;
+    const seen = Atomics.load(a, kWord);
+    if (seen & 1) return true;
+    for (let n = 0; n < kSpinAsync; n++) {
+      if (Atomics.load(a, kWord) !== seen) return true;
+    }
+    const deadline = deadlineAfter(timeout);
+    Atomics.add(a, kSleepers, 1);
+    try {
+      while (Atomics.load(a, kWord) === seen) {
+        if (await waitAsync(a, kWord, seen, deadline, 0) === "timed-out") {
+          break;
+        }
+      }
+    } finally {
+      Atomics.sub(a, kSleepers, 1);
+    }
+    // The word moved away from a down flag only through a set().
+    return Atomics.load(a, kWord) !== seen;
+  }
+
+  /**
+   * Waits until the flag is raised, blocking the thread (worker code).
+   *
+   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @returns `true` when the flag was raised, `false` on timeout.
+   * @throws {ProcessError} On the main thread when the flag is down.
+   * @throws {TypeError} When `timeout` is not a number.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Event } from "@dmp/multiprocessing";
+   *
+   * const event = new Event();
+   * event.set();
+   * console.log(event.waitSync()); // true: already set, so no wait
+   * ```
+   */
+  waitSync(timeout?: number): boolean {
+    checkTimeout(timeout, "wait on event");
+    const a = this.#a;
+    const seen = Atomics.load(a, kWord);
+    if (seen & 1) return true;
+    assertMayBlock("wait on event", "event.wait()");
+    for (let n = 0; n < kSpinSync; n++) {
+      if (Atomics.load(a, kWord) !== seen) return true;
+    }
+    const deadline = deadlineAfter(timeout);
+    Atomics.add(a, kSleepers, 1);
+    try {
+      while (Atomics.load(a, kWord) === seen) {
+        if (waitSync(a, kWord, seen, deadline, 0) === "timed-out") break;
+      }
+    } finally {
+      Atomics.sub(a, kSleepers, 1);
+    }
+    return Atomics.load(a, kWord) !== seen;
+  }
+
+  /** Describes the event for a child (see reduction.ts). */
+  [kReduce](): SharedDescriptor {
+    return describe("Event", { buffer: this.#a.buffer });
+  }
+
+  /** Shows the state in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Event { set: ${this.isSet()} }`;
+  }
+}
+
+registerReviver("Event", (d) => {
+  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
+  return new Event();
+});

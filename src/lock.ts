@@ -1,0 +1,309 @@
+/**
+ * `Lock`: a non-recursive lock shared by processes (CPython's
+ * `multiprocessing.Lock`).
+ *
+ * @module
+ */
+
+import {
+  describe,
+  kReduce,
+  registerReviver,
+  type SharedDescriptor,
+} from "./reduction.ts";
+import { state, stopRequested } from "./_state.ts";
+import { ProcessError } from "./errors.ts";
+import {
+  acquireDeadline,
+  type AcquireOptions,
+  assertMayBlock,
+  blockAsync,
+  blockSync,
+  kAcquireBrief,
+  kAcquireRestore,
+  kAcquireRestoreSync,
+  kIsMine,
+  kLockOwner,
+  kLockSlots,
+  kLockState,
+  kReleaseSave,
+  releaser,
+  tryLock,
+  wakeOne,
+} from "./_sync.ts";
+
+export type { AcquireOptions } from "./_sync.ts";
+
+// Set by the reviver around `new Lock()`: the memory to adopt.
+let adopted: Int32Array | undefined;
+
+/**
+ * A lock that any process holding a reference can acquire; once acquired,
+ * other acquirers wait until it is released. Any process may release it
+ * (it is a binary semaphore, as in CPython), but releasing an unlocked lock
+ * throws.
+ *
+ * The lock is one word of a SharedArrayBuffer: acquiring an uncontended
+ * lock is a single compare-and-swap. A contended acquire spins briefly,
+ * then sleeps (Atomics.wait in workers, Atomics.waitAsync on the main
+ * thread).
+ *
+ * `acquire()`/`hold()` never block the thread and are the forms to use on
+ * the main thread. `acquireSync()`/`holdSync()` block the calling worker;
+ * on the main thread they succeed only when the lock is free and throw a
+ * {@linkcode ProcessError} rather than freeze the event loop.
+ *
+ * @example Guard a critical section with `using`
+ * ```ts
+ * import { Lock } from "@dmp/multiprocessing";
+ * import { ok as assert } from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * {
+ *   using _ = await lock.hold();
+ *   assert(lock.locked());
+ * }
+ * assert(!lock.locked());
+ * ```
+ *
+ * @example Share it with children
+ * ```ts
+ * import { Lock, Process } from "@dmp/multiprocessing";
+ *
+ * const lock = new Lock();
+ * const target = new URL("../examples/003/lock_printer.ts#printer", import.meta.url);
+ * const ps = ["Hello", "World"].map((m) => new Process({ target, args: [lock, m] }));
+ * for (const p of ps) p.start();
+ * for (const p of ps) await p.join();
+ * ```
+ */
+export class Lock {
+  #a: Int32Array;
+  #take: () => boolean;
+
+  /** Creates an unlocked lock. */
+  constructor() {
+    const a = adopted ??
+      new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
+    adopted = undefined;
+    this.#a = a;
+    this.#take = () => tryLock(a);
+  }
+
+  /**
+   * Acquires the lock, waiting without blocking the thread.
+   *
+   * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
+   * @returns `true` once acquired; `false` when not acquired in time.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   * import { ok as assert } from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * assert(await lock.acquire());
+   * assert(!(await lock.acquire({ timeout: 0.01 })));
+   * lock.release();
+   * ```
+   */
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    const a = this.#a;
+    if (options === undefined && tryLock(a)) {
+      a[kLockOwner] = state().pid;
+      return true;
+    }
+    const deadline = acquireDeadline(options, "acquire lock");
+    if (tryLock(a)) {
+      a[kLockOwner] = state().pid;
+      return true;
+    }
+    if (deadline === null) return false;
+    const ok = await blockAsync(a, kLockState, 1, this.#take, deadline);
+    if (ok) a[kLockOwner] = state().pid;
+    return ok;
+  }
+
+  /**
+   * Acquires the lock, blocking the thread while it waits (worker code).
+   *
+   * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
+   * @returns `true` once acquired; `false` when not acquired in time.
+   * @throws {ProcessError} On the main thread when the lock is held by
+   * someone else (use `await acquire()` there).
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   * import { ok as assert } from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * assert(lock.acquireSync());
+   * assert(!lock.acquireSync({ block: false }));
+   * lock.release();
+   * ```
+   */
+  acquireSync(options?: AcquireOptions): boolean {
+    const a = this.#a;
+    if (options === undefined && tryLock(a)) {
+      a[kLockOwner] = state().pid;
+      return true;
+    }
+    const deadline = acquireDeadline(options, "acquire lock");
+    if (tryLock(a)) {
+      a[kLockOwner] = state().pid;
+      return true;
+    }
+    if (deadline === null) return false;
+    assertMayBlock("acquire lock", "lock.acquire()");
+    const ok = blockSync(a, kLockState, 1, this.#take, deadline);
+    if (ok) a[kLockOwner] = state().pid;
+    return ok;
+  }
+
+  /**
+   * Releases the lock. Any process may release it.
+   *
+   * @throws {ProcessError} When the lock is not locked.
+   *
+   * @example
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   * import { throws } from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * throws(() => lock.release());
+   * ```
+   */
+  release(): void {
+    const a = this.#a;
+    a[kLockOwner] = 0;
+    if (Atomics.compareExchange(a, kLockState, 1, 0) !== 1) {
+      // A child unwinding from terminate() runs its `finally`s and
+      // disposers; one for a lock it no longer holds must not replace the
+      // unwinding with an error.
+      if (stopRequested()) return;
+      throw new ProcessError("Cannot release lock as it is not locked");
+    }
+    wakeOne(a, kLockState);
+  }
+
+  /**
+   * Whether some process holds the lock right now.
+   *
+   * @returns `true` while locked.
+   *
+   * @example
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   *
+   * console.log(new Lock().locked()); // false
+   * ```
+   */
+  locked(): boolean {
+    return Atomics.load(this.#a, kLockState) !== 0;
+  }
+
+  /**
+   * Acquires the lock and returns a Disposable that releases it: the
+   * `with lock:` of CPython is `using _ = await lock.hold();`.
+   *
+   * @returns The release handle.
+   *
+   * @example
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   *
+   * const lock = new Lock();
+   * {
+   *   using _ = await lock.hold();
+   *   // critical section
+   * }
+   * ```
+   */
+  async hold(): Promise<Disposable> {
+    await this.acquire();
+    return releaser(this);
+  }
+
+  /**
+   * Acquires the lock, blocking the thread (worker code), and returns a
+   * Disposable that releases it: `using _ = lock.holdSync();`.
+   *
+   * @returns The release handle.
+   * @throws {ProcessError} On the main thread when the lock is held by
+   * someone else.
+   *
+   * @example
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   *
+   * const lock = new Lock();
+   * {
+   *   using _ = lock.holdSync();
+   *   // critical section
+   * }
+   * ```
+   */
+  holdSync(): Disposable {
+    this.acquireSync();
+    return releaser(this);
+  }
+
+  /** Internal: true when this process took the lock. */
+  [kIsMine](): boolean {
+    return this.locked() && this.#a[kLockOwner] === state().pid;
+  }
+
+  /** Internal: releases the lock for Condition.wait(). */
+  [kReleaseSave](): number {
+    this.release();
+    return 1;
+  }
+
+  /** Internal: takes the lock back after Condition.wait(). */
+  [kAcquireRestoreSync](_depth: number): void {
+    const a = this.#a;
+    if (!tryLock(a)) blockSync(a, kLockState, 1, this.#take, Infinity);
+    a[kLockOwner] = state().pid;
+  }
+
+  /** Internal: takes the lock back after Condition.wait(). */
+  async [kAcquireRestore](_depth: number): Promise<void> {
+    const a = this.#a;
+    if (!tryLock(a)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    a[kLockOwner] = state().pid;
+  }
+
+  /** Internal: takes the lock for a short library-internal section. */
+  [kAcquireBrief](what: string): void {
+    if (this[kIsMine]()) {
+      throw new ProcessError(
+        `Cannot ${what} as this process already holds its Lock, so waiting for it would never end (an RLock lets its holder re-enter)`,
+      );
+    }
+    this[kAcquireRestoreSync](1);
+  }
+
+  /** Describes the lock for a child (see reduction.ts). */
+  [kReduce](): SharedDescriptor {
+    return describe("Lock", { buffer: this.#a.buffer });
+  }
+
+  /** Shows the state in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    const owner = this.#a[kLockOwner];
+    return `Lock { locked: ${this.locked()}${
+      owner ? `, owner: ${owner}` : ""
+    } }`;
+  }
+}
+
+registerReviver("Lock", (d) => {
+  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
+  return new Lock();
+});

@@ -1,0 +1,302 @@
+/**
+ * `Semaphore` and `BoundedSemaphore` shared by processes (CPython's
+ * `multiprocessing.Semaphore` / `BoundedSemaphore`).
+ *
+ * @module
+ */
+
+import {
+  describe,
+  kReduce,
+  registerReviver,
+  type SharedDescriptor,
+} from "./reduction.ts";
+import { ProcessError } from "./errors.ts";
+import {
+  acquireDeadline,
+  type AcquireOptions,
+  assertMayBlock,
+  blockAsync,
+  blockSync,
+  releaser,
+  wakeOne,
+} from "./_sync.ts";
+
+// Int32 [ value | sleepers | bound ]
+//         the counter; sleepers in blockSync/Async; the highest value a
+//         release may reach (kUnbounded for a plain Semaphore)
+const kValue = 0;
+const kBound = 2;
+const kSlots = 3;
+const kUnbounded = 0x7fffffff;
+
+let adopted: Int32Array | undefined;
+// Set in Semaphore's static block: lets BoundedSemaphore set its bound
+// without a public or protected member.
+let setBound: (semaphore: Semaphore, bound: number) => void;
+
+function checkValue(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(
+      `Cannot ${what} as 'value' must be an integer: current value is ${
+        Deno.inspect(value)
+      }`,
+    );
+  }
+  if (value < 0 || value > kUnbounded) {
+    throw new RangeError(
+      `Cannot ${what} as 'value' must be between 0 and ${kUnbounded}: current value is ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A counter that `acquire()` decrements, waiting while it is zero, and
+ * `release()` increments.
+ *
+ * `acquire()`/`hold()` never block the thread; `acquireSync()`/`holdSync()`
+ * block the calling worker, and on the main thread throw rather than wait.
+ *
+ * @example Limit how many holders run at once
+ * ```ts
+ * import { Semaphore } from "@dmp/multiprocessing";
+ * import { ok as assert } from "node:assert/strict";
+ *
+ * const slots = new Semaphore(2);
+ * using _a = await slots.hold();
+ * using _b = await slots.hold();
+ * assert(slots.getValue() === 0);
+ * assert(!(await slots.acquire({ block: false })));
+ * ```
+ */
+export class Semaphore {
+  #a: Int32Array;
+  #take: () => boolean;
+
+  /**
+   * Creates a semaphore.
+   *
+   * @param value The initial count.
+   * @throws {TypeError} When `value` is not an integer.
+   * @throws {RangeError} When `value` is negative or above 2³¹−1.
+   */
+  constructor(value = 1) {
+    let a = adopted;
+    adopted = undefined;
+    if (a === undefined) {
+      const what = `create ${
+        new.target.name === "BoundedSemaphore" ? "bounded " : ""
+      }semaphore`;
+      checkValue(value, what);
+      a = new Int32Array(new SharedArrayBuffer(kSlots * 4));
+      a[kValue] = value;
+      a[kBound] = kUnbounded;
+    }
+    const words = a;
+    this.#a = words;
+    this.#take = () => {
+      const c = Atomics.load(words, kValue);
+      return c > 0 && Atomics.compareExchange(words, kValue, c, c - 1) === c;
+    };
+  }
+
+  static {
+    setBound = (semaphore, bound) => {
+      semaphore.#a[kBound] = bound;
+    };
+  }
+
+  /**
+   * Decrements the counter, waiting without blocking the thread while it
+   * is zero.
+   *
+   * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
+   * @returns `true` once decremented; `false` when not in time.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@dmp/multiprocessing";
+   * import { ok as assert } from "node:assert/strict";
+   *
+   * const sem = new Semaphore(1);
+   * assert(await sem.acquire());
+   * assert(!(await sem.acquire({ timeout: 0.01 })));
+   * ```
+   */
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    const deadline = acquireDeadline(options, "acquire semaphore");
+    if (this.#take()) return true;
+    if (deadline === null) return false;
+    return await blockAsync(this.#a, kValue, 0, this.#take, deadline);
+  }
+
+  /**
+   * Decrements the counter, blocking the thread while it is zero (worker
+   * code).
+   *
+   * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
+   * @returns `true` once decremented; `false` when not in time.
+   * @throws {ProcessError} On the main thread when the counter is zero.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `timeout` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@dmp/multiprocessing";
+   * import { ok as assert } from "node:assert/strict";
+   *
+   * const sem = new Semaphore(1);
+   * assert(sem.acquireSync());
+   * assert(!sem.acquireSync({ block: false }));
+   * ```
+   */
+  acquireSync(options?: AcquireOptions): boolean {
+    const deadline = acquireDeadline(options, "acquire semaphore");
+    if (this.#take()) return true;
+    if (deadline === null) return false;
+    assertMayBlock("acquire semaphore", "semaphore.acquire()");
+    return blockSync(this.#a, kValue, 0, this.#take, deadline);
+  }
+
+  /**
+   * Increments the counter, waking one waiter.
+   *
+   * @throws {ProcessError} For a BoundedSemaphore, when the counter would
+   * pass its initial value; for any semaphore, past 2³¹−1.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@dmp/multiprocessing";
+   *
+   * const sem = new Semaphore(0);
+   * sem.release();
+   * console.log(sem.getValue()); // 1
+   * ```
+   */
+  release(): void {
+    const a = this.#a;
+    const bound = a[kBound];
+    while (true) {
+      const c = Atomics.load(a, kValue);
+      if (c >= bound) {
+        throw new ProcessError(
+          bound === kUnbounded
+            ? `Cannot release semaphore as its value would pass ${kUnbounded}`
+            : `Cannot release bounded semaphore as it was released too many times: its value would pass ${bound}`,
+        );
+      }
+      if (Atomics.compareExchange(a, kValue, c, c + 1) === c) break;
+    }
+    wakeOne(a, kValue);
+  }
+
+  /**
+   * The current count (CPython's `get_value()`).
+   *
+   * @returns The count.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@dmp/multiprocessing";
+   *
+   * console.log(new Semaphore(3).getValue()); // 3
+   * ```
+   */
+  getValue(): number {
+    return Atomics.load(this.#a, kValue);
+  }
+
+  /**
+   * Acquires and returns a Disposable that releases:
+   * `using _ = await sem.hold();`.
+   *
+   * @returns The release handle.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@dmp/multiprocessing";
+   *
+   * const sem = new Semaphore(2);
+   * {
+   *   using _ = await sem.hold();
+   *   console.log(sem.getValue()); // 1
+   * }
+   * ```
+   */
+  async hold(): Promise<Disposable> {
+    await this.acquire();
+    return releaser(this);
+  }
+
+  /**
+   * Acquires, blocking the thread (worker code), and returns a Disposable
+   * that releases: `using _ = sem.holdSync();`.
+   *
+   * @returns The release handle.
+   * @throws {ProcessError} On the main thread when the counter is zero.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@dmp/multiprocessing";
+   *
+   * const sem = new Semaphore(1);
+   * {
+   *   using _ = sem.holdSync();
+   * }
+   * ```
+   */
+  holdSync(): Disposable {
+    this.acquireSync();
+    return releaser(this);
+  }
+
+  /** Describes the semaphore for a child (see reduction.ts). */
+  [kReduce](): SharedDescriptor {
+    return describe("Semaphore", {
+      buffer: this.#a.buffer,
+      bounded: this.#a[kBound] !== kUnbounded,
+    });
+  }
+
+  /** Shows the state in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `${this.constructor.name} { value: ${this.getValue()} }`;
+  }
+}
+
+/**
+ * A {@linkcode Semaphore} whose `release()` throws when the count would pass
+ * its initial value: a release without a matching acquire is a bug caught
+ * early.
+ *
+ * @example
+ * ```ts
+ * import { BoundedSemaphore } from "@dmp/multiprocessing";
+ * import { throws } from "node:assert/strict";
+ *
+ * const sem = new BoundedSemaphore(1);
+ * throws(() => sem.release());
+ * ```
+ */
+export class BoundedSemaphore extends Semaphore {
+  /**
+   * Creates a bounded semaphore.
+   *
+   * @param value The initial count, which is also the highest it may reach.
+   * @throws {TypeError} When `value` is not an integer.
+   * @throws {RangeError} When `value` is negative or above 2³¹−1.
+   */
+  constructor(value = 1) {
+    const reviving = adopted !== undefined;
+    super(value);
+    if (!reviving) setBound(this, value);
+  }
+}
+
+registerReviver("Semaphore", (d) => {
+  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
+  return d.bounded ? new BoundedSemaphore() : new Semaphore();
+});

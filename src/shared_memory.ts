@@ -1,0 +1,299 @@
+/**
+ * `SharedMemory`: named blocks of memory that any process can attach to
+ * (CPython's `multiprocessing.shared_memory.SharedMemory`).
+ *
+ * @module
+ */
+
+import {
+  describe,
+  kReduce,
+  registerReviver,
+  type SharedDescriptor,
+} from "./reduction.ts";
+import { ProcessError } from "./errors.ts";
+import {
+  attachByName,
+  attachEntry,
+  type Attachment,
+  createBlock,
+  detach,
+  kNameBytes,
+  registry,
+  unlinkEntry,
+  viewOf,
+  viewsOf,
+} from "./_shm_registry.ts";
+
+// Why an arena, and how blocks are laid out: see _shm_registry.ts.
+
+const encoder = new TextEncoder();
+
+function checkName(name: unknown, what: string): Uint8Array {
+  if (typeof name !== "string") {
+    throw new TypeError(
+      `Cannot ${what} as 'name' must be a string: current value is ${
+        Deno.inspect(name)
+      }`,
+    );
+  }
+  const bytes = encoder.encode(name);
+  if (bytes.length === 0 || bytes.length > kNameBytes) {
+    throw new RangeError(
+      `Cannot ${what} as 'name' must be 1 to ${kNameBytes} bytes long: current value is ${
+        Deno.inspect(name)
+      }`,
+    );
+  }
+  return bytes;
+}
+
+/** Options of {@linkcode SharedMemory}. */
+export interface SharedMemoryOptions {
+  /**
+   * The block's name. Required to attach; when creating without one, a
+   * unique `psm_…` name is chosen.
+   */
+  name?: string;
+  /**
+   * Create a new block (`true`) or attach to an existing one.
+   *
+   * @default {false}
+   */
+  create?: boolean;
+  /** The size in bytes of a new block (ignored when attaching). */
+  size?: number;
+}
+
+const collector = new FinalizationRegistry<Attachment>((a) => {
+  detach(a.registry, a.entry, a.generation);
+});
+
+let adopted: Attachment | undefined;
+
+/**
+ * A block of shared memory with a name: one process creates it, any
+ * process attaches to it by name (or receives it through `args`), and
+ * `buf` is a view on the same bytes everywhere. Memory starts zeroed.
+ *
+ * As in CPython, `close()` detaches this object, and `unlink()` removes the
+ * name (call it once, usually in the creator); the memory is reused once
+ * the block is unlinked and every attached object is closed (or garbage
+ * collected). All blocks live in one program-wide arena (see the source
+ * for why), so the main process must import this library before it starts
+ * the children that will attach by name.
+ *
+ * @example Create, attach by name, unlink
+ * ```ts
+ * import { SharedMemory } from "@dmp/multiprocessing";
+ *
+ * using shm = new SharedMemory({ create: true, size: 16 });
+ * shm.buf[0] = 42;
+ * using other = new SharedMemory({ name: shm.name }); // in any process
+ * console.log(other.buf[0]); // 42
+ * shm.unlink();
+ * ```
+ */
+export class SharedMemory {
+  #name: string;
+  #size: number;
+  #buf: Uint8Array | null;
+  #attachment: Attachment;
+
+  /**
+   * Creates a block, or attaches to one by name.
+   *
+   * @param options `{ create: true, size, name? }` or `{ name }`.
+   * @throws {TypeError} When options have the wrong type, or `name` is
+   * missing when attaching.
+   * @throws {RangeError} For a size that is not a positive integer or does
+   * not fit, or a name that is empty or too long.
+   * @throws {Deno.errors.AlreadyExists} When creating under a taken name.
+   * @throws {Deno.errors.NotFound} When attaching to an unknown name.
+   */
+  constructor(options: SharedMemoryOptions) {
+    const from = adopted;
+    adopted = undefined;
+    if (from !== undefined) {
+      this.#attachment = from;
+    } else {
+      this.#attachment = open(options);
+    }
+    this.#name = this.#attachment.name;
+    this.#buf = viewOf(this.#attachment);
+    this.#size = this.#buf.length;
+    collector.register(this, this.#attachment, this);
+  }
+
+  /** The block's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The block's size in bytes. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * The bytes of the block, shared with every process attached to it.
+   *
+   * @throws {ProcessError} After `close()`.
+   */
+  get buf(): Uint8Array {
+    if (this.#buf === null) {
+      throw new ProcessError(
+        `Cannot read 'buf' as the shared memory '${this.#name}' is closed`,
+      );
+    }
+    return this.#buf;
+  }
+
+  /**
+   * Detaches this object from the block (others keep it). Calling it again
+   * does nothing.
+   *
+   * @example
+   * ```ts
+   * import { SharedMemory } from "@dmp/multiprocessing";
+   *
+   * const shm = new SharedMemory({ create: true, size: 8 });
+   * shm.close();
+   * shm.unlink();
+   * ```
+   */
+  close(): void {
+    if (this.#buf === null) return;
+    this.#buf = null;
+    collector.unregister(this);
+    const { registry, entry, generation } = this.#attachment;
+    detach(registry, entry, generation);
+  }
+
+  /**
+   * Removes the block's name, so that nobody can attach to it any more;
+   * the memory is reused once every attached object is closed.
+   *
+   * @throws {Deno.errors.NotFound} When the name was already unlinked.
+   *
+   * @example
+   * ```ts
+   * import { SharedMemory } from "@dmp/multiprocessing";
+   * import { throws } from "node:assert/strict";
+   *
+   * using shm = new SharedMemory({ create: true, size: 8 });
+   * shm.unlink();
+   * throws(() => shm.unlink(), Deno.errors.NotFound);
+   * ```
+   */
+  unlink(): void {
+    const { registry, entry, generation } = this.#attachment;
+    if (!unlinkEntry(registry, entry, generation)) {
+      throw new Deno.errors.NotFound(
+        `Cannot unlink shared memory as 'name' must name a block: current value is '${this.#name}' (already unlinked)`,
+      );
+    }
+  }
+
+  /** Closes this object (`using shm = new SharedMemory(…)`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Describes the block for a child (see reduction.ts). */
+  [kReduce](): SharedDescriptor {
+    const { registry: r, entry, generation } = this.#attachment;
+    if (this.#buf === null) {
+      throw new ProcessError(
+        `Cannot send shared memory as '${this.#name}' is closed`,
+      );
+    }
+    return describe("SharedMemory", {
+      registry: r.ints.buffer,
+      arena: r.arena,
+      entry,
+      generation,
+      name: this.#name,
+    });
+  }
+
+  /** Shows the block in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `SharedMemory { name: "${this.#name}", size: ${this.#size}${
+      this.#buf === null ? ", closed: true" : ""
+    } }`;
+  }
+}
+
+function open(options: SharedMemoryOptions): Attachment {
+  const what = "open shared memory";
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot ${what} as 'options' must be an object: current value is ${
+        Deno.inspect(options)
+      }`,
+    );
+  }
+  const { name, create = false, size } = options;
+  if (typeof create !== "boolean") {
+    throw new TypeError(
+      `Cannot ${what} as 'create' must be a boolean: current value is ${
+        Deno.inspect(create)
+      }`,
+    );
+  }
+  const r = registry();
+  if (!create) {
+    if (name === undefined) {
+      throw new TypeError(
+        `Cannot ${what} as 'name' must be given to attach to a block (or pass 'create: true'): current value is undefined`,
+      );
+    }
+    const bytes = checkName(name, what);
+    const found = attachByName(r, bytes);
+    if (found === undefined) {
+      throw new Deno.errors.NotFound(
+        `Cannot ${what} as 'name' must name an existing block: current value is '${name}'`,
+      );
+    }
+    return found;
+  }
+  const whatCreate = "create shared memory";
+  if (typeof size !== "number") {
+    throw new TypeError(
+      `Cannot ${whatCreate} as 'size' must be a number of bytes: current value is ${
+        Deno.inspect(size)
+      }`,
+    );
+  }
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw new RangeError(
+      `Cannot ${whatCreate} as 'size' must be a positive integer: current value is ${size}`,
+    );
+  }
+  const bytes = name === undefined ? undefined : checkName(name, whatCreate);
+  const attachment = createBlock(r, bytes, size);
+  if (attachment === undefined) {
+    throw new Deno.errors.AlreadyExists(
+      `Cannot ${whatCreate} as 'name' must not be taken: current value is '${name}'`,
+    );
+  }
+  return attachment;
+}
+
+registerReviver("SharedMemory", (d) => {
+  const buffer = d.registry as SharedArrayBuffer;
+  const arena = d.arena as SharedArrayBuffer;
+  const mine = registry();
+  const r = mine.ints.buffer === buffer ? mine : viewsOf(buffer, arena);
+  const e = d.entry as number;
+  const generation = d.generation as number;
+  const ok = attachEntry(r, e, generation);
+  if (!ok) {
+    throw new Deno.errors.NotFound(
+      `Cannot attach shared memory as 'name' must name a live block: current value is '${d.name}' (freed before this process received it)`,
+    );
+  }
+  adopted = { registry: r, entry: e, generation, name: d.name as string };
+  return new SharedMemory({ name: d.name as string });
+});
