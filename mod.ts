@@ -25,3 +25,20 @@ export * from "./src/errors.ts";
 export * from "./src/reduction.ts";
 export * from "./src/process.ts";
 export * from "./src/context.ts";
+export * from "./src/queues.ts";
+export * from "./src/pool.ts";
+export * from "./src/synchronize.ts";
+// `wait` is concurrent.futures' (executor.ts) here, as in API.md; the
+// connection-level wait of CPython's multiprocessing.connection is
+// `waitConnections`, and `wait` in "@dmp/multiprocessing/connection".
+export {
+  BrokenPipeError,
+  Connection,
+  EOFError,
+  Pipe,
+  wait as waitConnections,
+  type Waitable,
+} from "./src/connection.ts";
+export * from "./src/sharedctypes.ts";
+export * from "./src/shared_memory.ts";
+export * from "./src/executor.ts";

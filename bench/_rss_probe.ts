@@ -13,7 +13,10 @@ warm.start();
 await warm.join();
 
 const ready = new Int32Array(new SharedArrayBuffer(4));
-const ps = Array.from({ length: children }, (_, i) => new Process({ target: idle, args: [ready, i] }));
+const ps = Array.from(
+  { length: children },
+  (_, i) => new Process({ target: idle, args: [ready, i] }),
+);
 for (const p of ps) p.start();
 while (Atomics.load(ready, 0) < children) {
   await Atomics.waitAsync(ready, 0, Atomics.load(ready, 0), 1000).value;

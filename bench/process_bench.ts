@@ -55,7 +55,9 @@ async function rssWith(children: number): Promise<number> {
 }
 
 const samples: number[] = [];
-for (let i = 0; i < 3; i++) samples.push((await rssWith(8)) - (await rssWith(0)));
+for (let i = 0; i < 3; i++) {
+  samples.push((await rssWith(8)) - (await rssWith(0)));
+}
 samples.sort((a, b) => a - b);
 console.log(
   `rss per idle child (8 children, median of 3): ${

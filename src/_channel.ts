@@ -7,7 +7,7 @@
 //
 //   0           4           8           12          16
 //   +-----------+-----------+-----------+-----------+---------------------+
-//   | kHead     | kTail     | kWaiting  | (spare)   | data: capacity bytes |
+//   | kHead     | kTail     | kWaiting  | kPosted   | data: capacity bytes |
 //   +-----------+-----------+-----------+-----------+---------------------+
 //
 // kHead/kTail count bytes consumed/produced since creation (uint32, they
@@ -25,6 +25,12 @@ export const kHead = 0;
 export const kTail = 1;
 /** Int32 index of the "reader may be asleep" flag. */
 export const kWaiting = 2;
+/**
+ * Int32 index of a count of messages the writer sent by postMessage instead
+ * (too large, or not JSON-safe): a reader blocked in Atomics.wait must yield
+ * to its event loop to receive those.
+ */
+export const kPosted = 3;
 /** Bytes before the data area. */
 export const kHeaderBytes = 16;
 const kWrapMarker = 0xffffffff;

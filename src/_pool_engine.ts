@@ -22,7 +22,7 @@
 import { BrokenProcessPoolError, ProcessError, RemoteError } from "./errors.ts";
 import * as errors from "./errors.ts";
 import { holdLoop, releaseLoop } from "./_atomics.ts";
-import { Channel, jsonSafe, kTail, kWaiting } from "./_channel.ts";
+import { Channel, jsonSafe, kPosted, kTail, kWaiting } from "./_channel.ts";
 import type { WorkerPermissions } from "./_permissions.ts";
 import {
   type FromPoolWorker,
@@ -36,7 +36,7 @@ import {
   type TaskMode,
   type WireError,
 } from "./_protocol.ts";
-import { reduce, revive } from "./reduction.ts";
+import { revive } from "./reduction.ts";
 import { setRef, spawnWorker } from "./_spawn.ts";
 import { nextPid, state } from "./_state.ts";
 import type { TargetRef } from "./_target.ts";
@@ -52,8 +52,8 @@ const kMinWindow = 2;
 const kFastMs = 2;
 /** A result taking longer than this shrinks it. */
 const kSlowMs = 20;
-/** Loads of the response ring before the pump sleeps. */
-const kPumpSpin = 4000;
+/** Milliseconds the pump spins on the response ring before sleeping. */
+const kPumpSpinMs = 0.05;
 
 /** One unit of work: a call, or a chunk of a map. */
 export interface Task {
@@ -158,6 +158,16 @@ class PoolWorker {
     this.poke.resolve();
     this.poke = Promise.withResolvers();
   }
+
+  /**
+   * Sends a message the worker must receive through its event loop, and
+   * tells it so: it may be blocked in Atomics.wait, deaf to messages.
+   */
+  post(message: unknown): void {
+    this.worker.postMessage(message);
+    Atomics.add(this.requests.header, kPosted, 1);
+    Atomics.notify(this.requests.header, kTail);
+  }
 }
 
 /** The shared machinery of Pool and ProcessPoolExecutor. */
@@ -173,7 +183,6 @@ export class PoolEngine {
   #brokenBy: Error | undefined;
   #counter = 0;
   #pending = 0;
-  #holding = false;
   #drainWaiters: (() => void)[] = [];
   #exited = Promise.withResolvers<void>();
 
@@ -207,7 +216,6 @@ export class PoolEngine {
     task.id = this.#nextId++;
     if (this.#nextId > 0x7fffffff) this.#nextId = 1;
     this.#pending++;
-    this.#hold();
     this.#queue.push(task);
     this.#scheduleFlush();
   }
@@ -225,7 +233,6 @@ export class PoolEngine {
     this.#queue.splice(index, 1);
     task.settled = true;
     this.#pending--;
-    this.#release();
     this.#maybeFinish();
     return true;
   }
@@ -257,20 +264,6 @@ export class PoolEngine {
     return this.#queue.length - this.#queueHead;
   }
 
-  #hold(): void {
-    if (!this.#holding && this.#pending > 0) {
-      this.#holding = true;
-      holdLoop();
-    }
-  }
-
-  #release(): void {
-    if (this.#holding && this.#pending === 0) {
-      this.#holding = false;
-      releaseLoop();
-    }
-  }
-
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -280,13 +273,20 @@ export class PoolEngine {
     });
   }
 
+  /** Workers that can still take work (not retiring). */
+  #live(): number {
+    let n = 0;
+    for (const worker of this.#workers) if (!worker.retiring) n++;
+    return n;
+  }
+
   #target(): number {
     if (this.#options.eager) return this.#options.processes;
-    const busy =
-      [...this.#workers].filter((w) => w.inFlight.size > 0 || !w.ready).length;
-    const wanted = this.#workers.size - busy < this.#queued()
-      ? this.#workers.size + 1
-      : this.#workers.size;
+    // On demand: one more worker while queued work outnumbers the workers
+    // that are idle or still starting (each of those will take a task).
+    const live = [...this.#workers].filter((w) => !w.retiring);
+    const idle = live.filter((w) => !w.ready || w.inFlight.size === 0).length;
+    const wanted = idle < this.#queued() ? live.length + 1 : live.length;
     return Math.min(this.#options.processes, wanted);
   }
 
@@ -300,11 +300,13 @@ export class PoolEngine {
     const ready = [...this.#workers].filter((w) =>
       w.ready && !w.dead && !w.retiring
     );
-    if (this.#workers.size < this.#target()) this.#spawnSoon();
+    if (this.#live() < this.#target()) this.#spawnSoon();
     if (ready.length === 0) return;
-    // Spread a small backlog evenly rather than filling the first window.
+    // Spread a small backlog over all the workers the pool will have, not
+    // just those up yet: piling it on the first worker would leave the
+    // next ones idle when they arrive.
     const backlog = queued + ready.reduce((n, w) => n + w.inFlight.size, 0);
-    const share = Math.max(1, Math.ceil(backlog / ready.length));
+    const share = Math.max(1, Math.ceil(backlog / this.#options.processes));
     const maxTasks = this.#options.maxTasksPerChild;
     let progress = true;
     while (progress && this.#queued() > 0) {
@@ -347,7 +349,7 @@ export class PoolEngine {
       if (sent && first) worker.sentFunctions.add(task.key);
     }
     if (!sent) {
-      worker.worker.postMessage({
+      worker.post({
         t: "task",
         id: task.id!,
         fn: task.fn,
@@ -372,14 +374,14 @@ export class PoolEngine {
       this.#spawning = false;
       if (this.#state === "terminated" || this.#state === "broken") return;
       if (this.#state === "closed" && this.#queued() === 0) return;
-      if (this.#workers.size >= this.#target()) return;
+      if (this.#live() >= this.#target()) return;
       try {
         this.#spawn();
       } catch (error) {
         this.#break(error as Error);
         return;
       }
-      if (this.#workers.size < this.#target()) this.#spawnSoon();
+      if (this.#live() < this.#target()) this.#spawnSoon();
     }, 0);
   }
 
@@ -418,7 +420,8 @@ export class PoolEngine {
         stack: event.message,
       });
     };
-    setRef(worker, false);
+    // Referenced while it starts (queued work waits for it) and while it
+    // has tasks in flight; idle workers never keep the program alive.
     const init: PoolInitMessage = {
       t: "init",
       name,
@@ -441,6 +444,7 @@ export class PoolEngine {
     switch (message.t) {
       case "ready":
         worker.ready = true;
+        if (this.#queued() === 0) setRef(worker.worker, false);
         this.#scheduleFlush();
         return;
       case "result":
@@ -466,12 +470,17 @@ export class PoolEngine {
     const task = worker.inFlight.get(id);
     if (task === undefined) return;
     worker.inFlight.delete(id);
+    const took = performance.now() - task.dispatchedAt!;
+    if (took < kFastMs) {
+      worker.window = Math.min(kMaxInFlight, worker.window * 2);
+    } else if (took > kSlowMs) {
+      worker.window = Math.max(kMinWindow, worker.window >> 1);
+    }
     if (status === ResultStatus.Error) {
       this.#settle(task, undefined, rebuildError(value as WireError));
-    } else {this.#settle(
-        task,
-        status === ResultStatus.Undefined ? undefined : value,
-      );}
+    } else {
+      this.#settle(task, status === ResultStatus.Undefined ? undefined : value);
+    }
     if (worker.inFlight.size === 0) {
       setRef(worker.worker, false);
       if (worker.retiring) this.#retire(worker);
@@ -486,7 +495,6 @@ export class PoolEngine {
     this.#pending--;
     if (error === undefined) task.resolve(value);
     else task.reject(error);
-    this.#release();
   }
 
   #drain(worker: PoolWorker): void {
@@ -508,8 +516,9 @@ export class PoolEngine {
       }
       // Spin first: a hot worker answers within microseconds, well before a
       // futex wake-up and an event-loop turn would deliver the notification.
-      for (let i = 0; i < kPumpSpin && !ring.hasMessage(); i++) {
-        // spin
+      const until = performance.now() + kPumpSpinMs;
+      for (let i = 1; !ring.hasMessage(); i++) {
+        if ((i & 63) === 0 && performance.now() > until) break;
       }
       if (ring.hasMessage()) continue;
       Atomics.store(ring.header, kWaiting, 1);
@@ -530,9 +539,11 @@ export class PoolEngine {
 
   #retire(worker: PoolWorker): void {
     // maxTasksPerChild reached and nothing left in flight: let it exit
-    // cleanly and start a fresh one in its place.
-    worker.worker.postMessage({ t: "stop" });
+    // cleanly and start a fresh one in its place. It stays referenced until
+    // its exit arrives: work may be queued for its replacement meanwhile.
+    setRef(worker.worker, true);
     Atomics.store(worker.control, kPoolStop, 1);
+    worker.post({ t: "stop" });
   }
 
   #onExit(worker: PoolWorker, code: number, error?: WireError): void {
@@ -636,6 +647,7 @@ export class PoolEngine {
       worker.dead = true;
       worker.wake();
       Atomics.store(worker.control, kPoolStop, 1);
+      Atomics.notify(worker.requests.header, kTail);
       setRef(worker.worker, false);
       worker.worker.terminate();
       for (const task of worker.inFlight.values()) {
@@ -668,7 +680,6 @@ export class PoolEngine {
       if (task.onCancel !== undefined) task.onCancel();
       else task.reject(error);
     }
-    this.#release();
     this.#maybeFinish();
   }
 

@@ -130,4 +130,8 @@ export interface PoolResultMessage {
 }
 
 /** Messages from a pool worker to its pool. */
-export type FromPoolWorker = { t: "ready" } | PoolResultMessage | ExitMessage;
+export type FromPoolWorker =
+  | { t: "ready" }
+  | { t: "bell" }
+  | PoolResultMessage
+  | ExitMessage;

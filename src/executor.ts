@@ -23,6 +23,7 @@ import {
 } from "./errors.ts";
 import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
 import { PoolEngine, type Task } from "./_pool_engine.ts";
+import type { TaskFunction, TaskResult } from "./pool.ts";
 import { TaskMode } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
 import { callerUrl, type Target, targetRef } from "./_target.ts";
@@ -33,10 +34,6 @@ import {
   poolRef,
   within,
 } from "./_util.ts";
-
-// deno-lint-ignore no-explicit-any
-type Fn = (...args: any[]) => unknown;
-type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : unknown;
 
 /** The states of a {@linkcode Future}, as CPython names them. */
 export type FutureState = "PENDING" | "RUNNING" | "CANCELLED" | "FINISHED";
@@ -363,11 +360,8 @@ export class ProcessPoolExecutor {
   ): Future<R> {
     this.#assertOpen(what);
     const ref = poolRef(fn, what);
-    let task: Task | undefined;
-    const future: Future<R> = new Future<R>(() =>
-      task !== undefined && this.#engine.withdraw(task)
-    );
-    task = {
+    // The task's callbacks refer to the future lazily: both are built here.
+    const task: Task = {
       fn: ref,
       key: `${ref.url}#${ref.name}`,
       mode,
@@ -377,13 +371,14 @@ export class ProcessPoolExecutor {
       onStart: () => future.setRunning(),
       onCancel: () => future.markCancelled(),
     };
+    const future: Future<R> = new Future<R>(() => this.#engine.withdraw(task));
     this.#engine.submit(task);
     const { signal, timeout } = options;
     if (signal !== undefined || timeout !== undefined) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       // A timeout or abort fails the call with its own reason, queued or
       // running (abandon() withdraws it, or ends the worker running it).
-      const stop = (error: Error) => this.#engine.abandon(task!, error);
+      const stop = (error: Error) => this.#engine.abandon(task, error);
       const onAbort = () => stop(signal!.reason);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener("abort", onAbort, { once: true });
@@ -415,10 +410,10 @@ export class ProcessPoolExecutor {
    * @throws {ProcessError} After shutdown().
    * @throws {BrokenProcessPoolError} Once a worker has died abruptly.
    */
-  submit<F extends Fn>(
+  submit<F extends TaskFunction>(
     fn: F | Target,
     ...args: Parameters<F> | unknown[]
-  ): Future<Result<F>> {
+  ): Future<TaskResult<F>> {
     return this.#future(fn, TaskMode.Apply, args, "submit");
   }
 
@@ -431,11 +426,11 @@ export class ProcessPoolExecutor {
    * @param options signal, timeout.
    * @returns The future result.
    */
-  submitWith<F extends Fn>(
+  submitWith<F extends TaskFunction>(
     fn: F | Target,
     args: Parameters<F> | unknown[],
     options: SubmitOptions,
-  ): Future<Result<F>> {
+  ): Future<TaskResult<F>> {
     if (!Array.isArray(args)) {
       throw new TypeError(
         `Cannot submit as 'args' must be an array: current value is ${
@@ -456,10 +451,10 @@ export class ProcessPoolExecutor {
    * @returns The results, in order.
    * @throws {TimeoutError} From the iterator, when `timeout` passes first.
    */
-  map<F extends Fn>(
+  map<F extends TaskFunction>(
     fn: F | Target,
     ...rest: [...Iterable<unknown>[], ExecutorMapOptions] | Iterable<unknown>[]
-  ): AsyncIterableIterator<Result<F>> {
+  ): AsyncIterableIterator<TaskResult<F>> {
     const options: ExecutorMapOptions =
       rest.length > 0 && isOptions(rest[rest.length - 1])
         ? rest.pop() as ExecutorMapOptions
@@ -504,13 +499,13 @@ export class ProcessPoolExecutor {
     const deadline = options.timeout === undefined
       ? undefined
       : performance.now() + options.timeout * 1000;
-    async function* results(): AsyncGenerator<Result<F>, void, undefined> {
+    async function* results(): AsyncGenerator<TaskResult<F>, void, undefined> {
       try {
         for (const future of futures) {
           const left = deadline === undefined
             ? undefined
             : Math.max(0, deadline - performance.now()) / 1000;
-          yield* (await future.result(left)) as Result<F>[];
+          yield* (await future.result(left)) as TaskResult<F>[];
         }
       } finally {
         for (const future of futures) future.cancel();
@@ -631,6 +626,13 @@ export async function wait<R>(
 }
 
 /**
+ * A {@linkcode Future} as {@linkcode asCompleted} yields it: the same object,
+ * typed without `then`, because TypeScript types a `for await` value as
+ * `Awaited<T>` and would otherwise present the future as its result.
+ */
+export type CompletedFuture<R> = Omit<Future<R>, "then">;
+
+/**
  * Yields the futures as they complete (CPython's `as_completed`).
  *
  * @param futures The futures.
@@ -645,14 +647,16 @@ export async function wait<R>(
  * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
  * const futures = [1, 2, 3].map((x) => executor.submit(square, x));
  * let total = 0;
- * for await (const future of asCompleted(futures)) total += await future.result();
+ * for await (const future of asCompleted(futures)) {
+ *   total += (await future.result()) as number;
+ * }
  * console.log(total); // 14
  * ```
  */
 export function asCompleted<R>(
   futures: Iterable<Future<R>>,
   timeout?: number,
-): AsyncIterableIterator<Future<R>> {
+): AsyncIterableIterator<CompletedFuture<R>> {
   const list = checkFutures(futures, "iterate as completed") as Future<R>[];
   checkSeconds(timeout, "timeout", "iterate as completed");
   const deadline = timeout === undefined
@@ -669,8 +673,8 @@ export function asCompleted<R>(
   let yielded = 0;
   // Written by hand: an async generator awaits whatever thenable it yields,
   // and a Future is thenable, so `yield future` would yield its result.
-  const iterator: AsyncIterableIterator<Future<R>> = {
-    async next(): Promise<IteratorResult<Future<R>>> {
+  const iterator: AsyncIterableIterator<CompletedFuture<R>> = {
+    async next(): Promise<IteratorResult<CompletedFuture<R>>> {
       if (yielded === list.length) return { done: true, value: undefined };
       while (ready.length === 0) {
         const left = deadline === undefined

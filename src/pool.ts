@@ -65,9 +65,13 @@ export interface CallbackOptions<R> {
   errorCallback?: (error: Error) => void;
 }
 
+/** Any function a pool can run (it must be exported to be found). */
 // deno-lint-ignore no-explicit-any
-type Fn = (...args: any[]) => unknown;
-type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : unknown;
+export type TaskFunction = (...args: any[]) => unknown;
+
+/** What a task of `F` resolves to: its return value, awaited. */
+export type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R>
+  : unknown;
 
 /**
  * The pending result of an `…Async` call (CPython's `AsyncResult`).
@@ -339,18 +343,18 @@ export class Pool {
    * @returns The results, in input order.
    * @throws {Error} The first failing item's error (same name and message).
    */
-  map<F extends Fn>(
+  map<F extends TaskFunction>(
     fn: F | Target,
     iterable: Iterable<Parameters<F>[0]>,
     chunksize?: number,
-  ): Promise<Result<F>[]> {
+  ): Promise<TaskResult<F>[]> {
     return this.#chunks(
       fn,
       iterable,
       chunksize,
       TaskMode.Map,
       "map",
-    ) as Promise<Result<F>[]>;
+    ) as Promise<TaskResult<F>[]>;
   }
 
   /**
@@ -361,11 +365,11 @@ export class Pool {
    * @param options chunksize, callback, errorCallback.
    * @returns The pending list of results.
    */
-  mapAsync<F extends Fn>(
+  mapAsync<F extends TaskFunction>(
     fn: F | Target,
     iterable: Iterable<Parameters<F>[0]>,
-    options: { chunksize?: number } & CallbackOptions<Result<F>[]> = {},
-  ): AsyncResult<Result<F>[]> {
+    options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
+  ): AsyncResult<TaskResult<F>[]> {
     const promise = this.#chunks(
       fn,
       iterable,
@@ -373,7 +377,7 @@ export class Pool {
       TaskMode.Map,
       "map",
     );
-    return new AsyncResult(promise as Promise<Result<F>[]>, options);
+    return new AsyncResult(promise as Promise<TaskResult<F>[]>, options);
   }
 
   /**
@@ -384,18 +388,18 @@ export class Pool {
    * @param chunksize Items per task.
    * @returns The results, in input order.
    */
-  starmap<F extends Fn>(
+  starmap<F extends TaskFunction>(
     fn: F | Target,
     iterable: Iterable<Parameters<F>>,
     chunksize?: number,
-  ): Promise<Result<F>[]> {
+  ): Promise<TaskResult<F>[]> {
     return this.#chunks(
       fn,
       iterable,
       chunksize,
       TaskMode.Starmap,
       "starmap",
-    ) as Promise<Result<F>[]>;
+    ) as Promise<TaskResult<F>[]>;
   }
 
   /**
@@ -406,11 +410,11 @@ export class Pool {
    * @param options chunksize, callback, errorCallback.
    * @returns The pending list of results.
    */
-  starmapAsync<F extends Fn>(
+  starmapAsync<F extends TaskFunction>(
     fn: F | Target,
     iterable: Iterable<Parameters<F>>,
-    options: { chunksize?: number } & CallbackOptions<Result<F>[]> = {},
-  ): AsyncResult<Result<F>[]> {
+    options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
+  ): AsyncResult<TaskResult<F>[]> {
     const promise = this.#chunks(
       fn,
       iterable,
@@ -418,7 +422,7 @@ export class Pool {
       TaskMode.Starmap,
       "starmap",
     );
-    return new AsyncResult(promise as Promise<Result<F>[]>, options);
+    return new AsyncResult(promise as Promise<TaskResult<F>[]>, options);
   }
 
   async *#lazy(
@@ -523,18 +527,18 @@ export class Pool {
    * @param chunksize Items per task. @default {1}
    * @returns The results, in order.
    */
-  imap<F extends Fn>(
+  imap<F extends TaskFunction>(
     fn: F | Target,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
-  ): AsyncIterableIterator<Result<F>> {
+  ): AsyncIterableIterator<TaskResult<F>> {
     return this.#lazy(
       fn,
       iterable,
       chunksize,
       true,
       "imap",
-    ) as AsyncIterableIterator<Result<F>>;
+    ) as AsyncIterableIterator<TaskResult<F>>;
   }
 
   /**
@@ -545,18 +549,18 @@ export class Pool {
    * @param chunksize Items per task. @default {1}
    * @returns The results, in completion order.
    */
-  imapUnordered<F extends Fn>(
+  imapUnordered<F extends TaskFunction>(
     fn: F | Target,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
-  ): AsyncIterableIterator<Result<F>> {
+  ): AsyncIterableIterator<TaskResult<F>> {
     return this.#lazy(
       fn,
       iterable,
       chunksize,
       false,
       "imapUnordered",
-    ) as AsyncIterableIterator<Result<F>>;
+    ) as AsyncIterableIterator<TaskResult<F>>;
   }
 
   /**
@@ -567,12 +571,14 @@ export class Pool {
    * @param options Per-task signal and timeout.
    * @returns The result.
    */
-  apply<F extends Fn>(
+  apply<F extends TaskFunction>(
     fn: F | Target,
     args: Parameters<F> | unknown[] = [],
     options?: TaskOptions,
-  ): Promise<Result<F>> {
-    return this.#applyPromise(fn, args, options, "apply") as Promise<Result<F>>;
+  ): Promise<TaskResult<F>> {
+    return this.#applyPromise(fn, args, options, "apply") as Promise<
+      TaskResult<F>
+    >;
   }
 
   #applyPromise(
@@ -611,13 +617,15 @@ export class Pool {
    * @param options callback, errorCallback, signal, timeout.
    * @returns The pending result.
    */
-  applyAsync<F extends Fn>(
+  applyAsync<F extends TaskFunction>(
     fn: F | Target,
     args: Parameters<F> | unknown[] = [],
-    options: CallbackOptions<Result<F>> & TaskOptions = {},
-  ): AsyncResult<Result<F>> {
+    options: CallbackOptions<TaskResult<F>> & TaskOptions = {},
+  ): AsyncResult<TaskResult<F>> {
     return new AsyncResult(
-      this.#applyPromise(fn, args, options, "applyAsync") as Promise<Result<F>>,
+      this.#applyPromise(fn, args, options, "applyAsync") as Promise<
+        TaskResult<F>
+      >,
       options,
     );
   }

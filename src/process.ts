@@ -144,6 +144,7 @@ let adopt: (
  * ```
  */
 export class Process {
+  /** Marks this class (and subclasses) as the library's Process. */
   static readonly [kProcessClass] = true;
   #target: Target | undefined;
   #ref: TargetRef | undefined;

@@ -21,7 +21,7 @@ const kTag = "__dmp_shared__";
 /** The plain, cloneable description of a shareable object. */
 export interface SharedDescriptor {
   /** The reviver tag, as given to {@linkcode registerReviver}. */
-  readonly [kTag]: string;
+  readonly __dmp_shared__: string;
   /** Anything the reviver needs (SharedArrayBuffers, sizes, flags). */
   readonly [key: string]: unknown;
 }

@@ -1,4 +1,11 @@
-import { deepEqual, equal, match, ok as assert, rejects, throws } from "node:assert/strict";
+import {
+  deepEqual,
+  equal,
+  match,
+  ok as assert,
+  rejects,
+  throws,
+} from "node:assert/strict";
 import {
   ALL_COMPLETED,
   asCompleted,
@@ -50,7 +57,9 @@ Deno.test("Future.result(timeout) throws TimeoutError; running() tells", async (
   await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
   const flag = cells(1);
   const stop = new AbortController();
-  const future = executor.submitWith(T("waitForever"), [flag], { signal: stop.signal });
+  const future = executor.submitWith(T("waitForever"), [flag], {
+    signal: stop.signal,
+  });
   await started(flag);
   assert(future.running());
   await rejects(future.result(0.01), TimeoutError);
@@ -63,10 +72,15 @@ Deno.test("Future.cancel() cancels a call that has not started", async () => {
   await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
   const flag = cells(1);
   const stop = new AbortController();
-  const blocker = executor.submitWith(T("waitForever"), [flag], { signal: stop.signal });
+  const blocker = executor.submitWith(T("waitForever"), [flag], {
+    signal: stop.signal,
+  });
   try {
     await started(flag);
-    const queued = Array.from({ length: 300 }, () => executor.submit(T("add"), 1, 1));
+    const queued = Array.from(
+      { length: 300 },
+      () => executor.submit(T("add"), 1, 1),
+    );
     const last = queued[queued.length - 1];
     equal(last.cancel(), true);
     assert(last.cancelled());
@@ -81,7 +95,9 @@ Deno.test("Future.cancel() cancels a call that has not started", async () => {
     assert(cancelled >= 295, `${cancelled} cancelled`);
     stop.abort(new Error("end the blocker"));
     await rejects(blocker.result(), /end the blocker/);
-    for (const f of queued.filter((f) => !f.cancelled())) equal(await f.result(), 2);
+    for (const f of queued.filter((f) => !f.cancelled())) {
+      equal(await f.result(), 2);
+    }
   } finally {
     stop.abort(new Error("end the blocker"));
   }
@@ -101,10 +117,14 @@ Deno.test("Future.addDoneCallback() runs on completion, or at once when done", a
 Deno.test("ProcessPoolExecutor.map() zips iterables and yields in order", async () => {
   await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
   const out: unknown[] = [];
-  for await (const r of executor.map(T("add"), [1, 2, 3], [10, 20, 30, 40])) out.push(r);
+  for await (const r of executor.map(T("add"), [1, 2, 3], [10, 20, 30, 40])) {
+    out.push(r);
+  }
   deepEqual(out, [11, 22, 33]);
   out.length = 0;
-  for await (const r of executor.map(T("square"), [1, 2, 3, 4, 5], { chunksize: 2 })) out.push(r);
+  for await (
+    const r of executor.map(T("square"), [1, 2, 3, 4, 5], { chunksize: 2 })
+  ) out.push(r as number);
   deepEqual(out, [1, 4, 9, 16, 25]);
   throws(() => executor.map(T("square")), /at least one iterable/);
   throws(() => executor.map(T("square"), 3 as never), /must be iterable/);
@@ -113,7 +133,6 @@ Deno.test("ProcessPoolExecutor.map() zips iterables and yields in order", async 
 
 Deno.test("ProcessPoolExecutor.map() throws TimeoutError when too slow", async () => {
   await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const flag = cells(1);
   const results = executor.map(T("slowSquare"), [3], [500], { timeout: 0.01 });
   await rejects(results.next(), TimeoutError);
 });
@@ -137,7 +156,10 @@ Deno.test("ProcessPoolExecutor starts workers on demand", async () => {
 
 Deno.test("ProcessPoolExecutor validates its options", () => {
   throws(() => new ProcessPoolExecutor({ maxWorkers: 0 }), RangeError);
-  throws(() => new ProcessPoolExecutor({ maxWorkers: "2" as never }), TypeError);
+  throws(
+    () => new ProcessPoolExecutor({ maxWorkers: "2" as never }),
+    TypeError,
+  );
   throws(() => new ProcessPoolExecutor({ maxTasksPerChild: -1 }), RangeError);
   throws(() => new ProcessPoolExecutor({ initargs: {} as never }), TypeError);
 });
@@ -159,12 +181,16 @@ Deno.test("wait() returns by FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED", a
   await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
   const flag = cells(1);
   const stop = new AbortController();
-  const slow = executor.submitWith(T("waitForever"), [flag], { signal: stop.signal });
+  const slow = executor.submitWith(T("waitForever"), [flag], {
+    signal: stop.signal,
+  });
   const fast = executor.submit(T("add"), 1, 1);
   const first = await wait([slow, fast], { returnWhen: FIRST_COMPLETED });
   assert(first.done.has(fast) && first.notDone.has(slow));
   const failing = executor.submit(T("failIf"), 2, 2);
-  const exception = await wait([slow, failing], { returnWhen: FIRST_EXCEPTION });
+  const exception = await wait([slow, failing], {
+    returnWhen: FIRST_EXCEPTION,
+  });
   assert(exception.done.has(failing) && exception.notDone.has(slow));
   const timed = await wait([slow, fast], { timeout: 0.02 });
   assert(timed.notDone.has(slow));
@@ -178,16 +204,20 @@ Deno.test("wait() returns by FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED", a
 
 Deno.test("asCompleted() yields futures as they finish, with a timeout", async () => {
   await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const futures = [3, 1, 2].map((x) => executor.submit(T("slowSquare"), x, x * 5));
+  const futures = [3, 1, 2].map((x) =>
+    executor.submit(T("slowSquare"), x, x * 5)
+  );
   const seen: number[] = [];
   for await (const future of asCompleted(futures)) {
     assert(future instanceof Future);
-    seen.push(await future.result() as number);
+    seen.push((await future.result()) as number);
   }
   deepEqual(seen.sort(), [1, 4, 9]);
   const flag = cells(1);
   const stop = new AbortController();
-  const stuck = executor.submitWith(T("waitForever"), [flag], { signal: stop.signal });
+  const stuck = executor.submitWith(T("waitForever"), [flag], {
+    signal: stop.signal,
+  });
   const iterator = asCompleted([stuck], 0.02);
   await rejects(iterator.next(), /1 \(of 1\) futures unfinished/);
   stop.abort(new Error("end"));
@@ -204,12 +234,18 @@ async function assertBroken(executor: ProcessPoolExecutor): Promise<void> {
 Deno.test("executor fault: the creating module throws at import in workers", async () => {
   const { makeExecutor } = await import("./fixtures/broken_at_import.ts");
   const executor = makeExecutor();
-  await rejects(executor.submit(fixture("broken_at_import", "noop")).result(), BrokenProcessPoolError);
+  await rejects(
+    executor.submit(fixture("broken_at_import", "noop")).result(),
+    BrokenProcessPoolError,
+  );
   await assertBroken(executor);
 });
 
 Deno.test("executor fault: the initializer throws", async () => {
-  const executor = new ProcessPoolExecutor({ maxWorkers: 1, initializer: T("failingInit") });
+  const executor = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    initializer: T("failingInit"),
+  });
   const error = await executor.submit(T("add"), 1, 2).result().catch((e) => e);
   assert(error instanceof BrokenProcessPoolError);
   match(error.message, /initializer failed on purpose/);
@@ -218,7 +254,10 @@ Deno.test("executor fault: the initializer throws", async () => {
 
 Deno.test("executor fault: the task throws (not a break)", async () => {
   await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  await rejects(executor.submit(fixture("throws_at_import", "unreachable")).result(), /cannot be imported/);
+  await rejects(
+    executor.submit(fixture("throws_at_import", "unreachable")).result(),
+    /cannot be imported/,
+  );
   await rejects(executor.submit(T("throwCustom")).result(), /custom failure/);
   equal(await executor.submit(T("add"), 2, 2), 4);
 });
@@ -248,7 +287,10 @@ Deno.test("executor fault: exit(3) and self.close() break the executor", async (
     const dying = executor.submit(T(target));
     const error = await dying.result().catch((e) => e);
     assert(error instanceof BrokenProcessPoolError, `${target}: ${error}`);
-    match(error.message, target === "exitThree" ? /exited with code 3/ : /exited with code 0/);
+    match(
+      error.message,
+      target === "exitThree" ? /exited with code 3/ : /exited with code 0/,
+    );
     // Pending work fails too, as in CPython.
     await rejects(pending.result(), BrokenProcessPoolError);
     await assertBroken(executor);
@@ -266,17 +308,28 @@ Deno.test("executor fault: shutdown during a task lets it finish; a per-call tim
   await shutdown;
   const other = new ProcessPoolExecutor({ maxWorkers: 1 });
   const stuck = cells(1);
-  await rejects(other.submitWith(T("waitForever"), [stuck], { timeout: 0.05 }).result(), TimeoutError);
+  await rejects(
+    other.submitWith(T("waitForever"), [stuck], { timeout: 0.05 }).result(),
+    TimeoutError,
+  );
   equal(await other.submit(T("add"), 1, 1), 2);
   await other.shutdown();
 });
 
 Deno.test("ProcessPoolExecutor.submitWith() validates its arguments", async () => {
   await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  throws(() => executor.submitWith(T("add"), 1 as never, {}), /'args' must be an array/);
+  throws(
+    () => executor.submitWith(T("add"), 1 as never, {}),
+    /'args' must be an array/,
+  );
   throws(() => executor.submitWith(T("add"), [], { timeout: -1 }), RangeError);
   throws(() => executor.submit(() => 1), /anonymous function/);
-  await rejects(executor.submitWith(T("add"), [1, 1], { signal: AbortSignal.abort(new Error("no")) }).result(), /no|cancelled/i);
+  await rejects(
+    executor.submitWith(T("add"), [1, 1], {
+      signal: AbortSignal.abort(new Error("no")),
+    }).result(),
+    /no|cancelled/i,
+  );
   equal(await executor.submit(T("add"), 1, 1), 2);
   void ProcessError;
 });

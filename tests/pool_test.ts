@@ -67,7 +67,10 @@ Deno.test("Pool rethrows a task's error with its name, message and remote stack"
   equal(error.message, "item 3 is bad");
   assert(error.cause instanceof RemoteError);
   match(error.cause.remoteStack, /at failIf/);
-  const custom = await pool.apply(T("throwCustom")).catch((e) => e);
+  const custom = await pool.apply(T("throwCustom")).then(
+    () => new Error("expected a rejection"),
+    (e: Error) => e,
+  );
   equal(custom.name, "CustomError");
   equal(custom.message, "custom failure");
   // The worker survives a task's error.

@@ -1,0 +1,224 @@
+import {
+  deepEqual,
+  equal,
+  ok as assert,
+  rejects,
+  throws,
+} from "node:assert/strict";
+import {
+  BrokenPipeError,
+  BufferTooShortError,
+  type Connection,
+  EOFError,
+  Pipe,
+  Process,
+  ProcessError,
+  waitConnections,
+} from "../mod.ts";
+import { wait } from "../src/connection.ts";
+import { cells, fixture } from "./_run.ts";
+
+const T = (name: string) => fixture("queue_targets", name);
+
+function start(target: string, args: unknown[]): Process {
+  const p = new Process({ target: T(target), args });
+  p.start();
+  return p;
+}
+
+Deno.test("Connection.recv() returns each message whole, in order, in both directions", async () => {
+  const [a, b] = Pipe();
+  const messages: unknown[] = [
+    "x",
+    "",
+    null,
+    [1, [2, [3]]],
+    new Map([[1, new Set(["a"])]]),
+    new Date(5),
+    2n ** 70n,
+    new Uint16Array([1, 65535]),
+    "z".repeat(20_000_000),
+  ];
+  for (const m of messages) a.send(m);
+  for (const m of messages) deepEqual(await b.recv(), m);
+  b.send("back");
+  equal(a.recvSync(), "back");
+  assert(a.readable && a.writable && b.readable && b.writable);
+});
+
+Deno.test("Connection round-trips values and bytes through a child", async () => {
+  const [parent, child] = Pipe();
+  const p = start("echo", [child]);
+  child.close();
+  for (const m of [{ n: 1 }, "two", [undefined, NaN], new Set([3])]) {
+    parent.send(m);
+    deepEqual(await parent.recv(), m);
+  }
+  parent.close();
+  equal(await p.join(), 0);
+
+  const [pb, cb] = Pipe();
+  const q = start("echoBytes", [cb]);
+  cb.close();
+  for (const size of [0, 1, 5, 60_000]) {
+    const data = new Uint8Array(size).map((_, i) => i * 7);
+    pb.sendBytes(data);
+    deepEqual(await pb.recvBytes(), data);
+  }
+  pb.close();
+  equal(await q.join(), 0);
+});
+
+Deno.test("Connection.recvBytes() never merges messages and counts empty ones", async () => {
+  const [a, b] = Pipe(false);
+  b.sendBytes(new Uint8Array([1, 2]));
+  b.sendBytes(new Uint8Array(0));
+  b.sendBytes(new Uint8Array([3]));
+  b.sendBytes(new Int16Array([1, 2, 3, 4]), 1, 2);
+  b.sendBytes(new ArrayBuffer(3));
+  deepEqual(await a.recvBytes(), new Uint8Array([1, 2]));
+  deepEqual(await a.recvBytes(), new Uint8Array(0));
+  deepEqual(a.recvBytesSync(), new Uint8Array([3]));
+  deepEqual(
+    await a.recvBytes(),
+    new Uint8Array(new Int16Array([2, 3]).buffer),
+  );
+  equal((await a.recvBytes()).length, 3);
+});
+
+Deno.test("Connection.recvBytes() refuses a message over maxlength and keeps it", async () => {
+  const [a, b] = Pipe();
+  b.sendBytes(new Uint8Array(10));
+  await rejects(a.recvBytes(4), (e: Error) => {
+    assert(e instanceof ProcessError);
+    assert(e.message.includes("10 bytes"), e.message);
+    return true;
+  });
+  equal((a.recvBytesSync(10)).length, 10);
+  await rejects(a.recvBytes(-1), RangeError);
+});
+
+Deno.test("Connection.recvBytesInto() writes at the offset or throws BufferTooShortError with the message", async () => {
+  const [a, b] = Pipe();
+  b.sendBytes(new Uint8Array([9, 8, 7]));
+  const buf = new Uint8Array(5);
+  equal(await a.recvBytesInto(buf, 1), 3);
+  deepEqual(buf, new Uint8Array([0, 9, 8, 7, 0]));
+  b.sendBytes(new Uint8Array([1, 2, 3, 4]));
+  await rejects(a.recvBytesInto(new Uint8Array(8), 6), (e: Error) => {
+    assert(e instanceof BufferTooShortError);
+    deepEqual(e.message_, new Uint8Array([1, 2, 3, 4]));
+    return true;
+  });
+  b.sendBytes(new Uint8Array([5, 6, 7, 8]));
+  const words = new Uint32Array(2);
+  equal(a.recvBytesIntoSync(words, 1), 4);
+  deepEqual(new Uint8Array(words.buffer, 4), new Uint8Array([5, 6, 7, 8]));
+  throws(() => a.recvBytesIntoSync(buf, 6), RangeError);
+});
+
+Deno.test("Connection.poll() says whether a message is waiting", async () => {
+  const [a, b] = Pipe();
+  equal(await a.poll(), false);
+  equal(a.pollSync(0.01), false);
+  equal(await a.poll(0.01), false);
+  const later = a.poll(null);
+  b.send(1);
+  equal(await later, true);
+  equal(a.pollSync(), true);
+  equal(await a.recv(), 1);
+  equal(await a.poll(), false);
+  await rejects(a.poll(-1), RangeError);
+});
+
+Deno.test("Connection of a one-way pipe refuses the wrong direction", async () => {
+  const [reader, writer] = Pipe(false);
+  equal(reader.writable, false);
+  equal(writer.readable, false);
+  throws(() => reader.send(1), /read-only/);
+  throws(() => reader.sendBytes(new Uint8Array(1)), /read-only/);
+  await rejects(writer.recv(), /write-only/);
+  throws(() => writer.recvSync(), /write-only/);
+  await rejects(writer.poll(), /write-only/);
+  throws(() => Pipe("yes" as unknown as boolean), TypeError);
+});
+
+Deno.test("Connection.recv() drains the pipe, then throws EOFError once the other end is closed", async () => {
+  const [a, b] = Pipe();
+  b.send("last");
+  b.close();
+  equal(await a.poll(), true);
+  equal(await a.recv(), "last");
+  await rejects(a.recv(), EOFError);
+  throws(() => a.recvSync(), EOFError);
+  equal(await a.poll(), true); // a receive would not wait
+  throws(() => a.send("x"), BrokenPipeError);
+  throws(() => b.send("x"), /connection is closed/);
+  await rejects(b.recv(), /connection is closed/);
+  b.close(); // closing twice is harmless
+});
+
+Deno.test("Connection.recv() wakes with EOFError when the other end closes while it waits", async () => {
+  const [a, b] = Pipe();
+  const pending = a.recv();
+  setTimeout(() => b.close(), 10);
+  await rejects(pending, EOFError);
+});
+
+Deno.test("Connection sees EOF after the child ends when the parent closed its copy", async () => {
+  // The child closes its end itself.
+  const [r1, w1] = Pipe(false);
+  const p1 = start("sendHello", [w1]);
+  w1.close();
+  deepEqual(await r1.recv(), [42, null, "hello"]);
+  await rejects(r1.recv(), EOFError);
+  equal(await p1.join(), 0);
+  // The child returns without closing: its handle dies with it.
+  const [r2, w2] = Pipe(false);
+  const p2 = start("sendAndLeave", [w2, 3]);
+  w2.close();
+  deepEqual([await r2.recv(), await r2.recv(), await r2.recv()], [0, 1, 2]);
+  await rejects(r2.recv(), EOFError);
+  equal(await p2.join(), 0);
+  // The child is terminated while it holds the end.
+  const [r3, w3] = Pipe();
+  const flag = cells();
+  const p3 = start("holdOpen", [w3, flag]);
+  w3.close();
+  equal(await r3.recv(), "holding");
+  p3.terminate();
+  await rejects(r3.recv(), EOFError);
+  throws(() => r3.send("anyone?"), BrokenPipeError);
+});
+
+Deno.test("Connection.send() throws a TypeError for a value that cannot travel", () => {
+  const [a, b] = Pipe();
+  throws(() => a.send({ f: Symbol("x") }), TypeError);
+  const [c] = Pipe();
+  throws(() => a.send(c), /shared/);
+  throws(() => a.sendBytes("abc" as unknown as Uint8Array), TypeError);
+  throws(() => a.sendBytes(new Uint8Array(4), 2, 3), RangeError);
+  throws(() => a.sendBytes(new Uint8Array(4), -1), RangeError);
+  equal(b.pollSync(), false);
+});
+
+Deno.test("wait() returns the ready connections and ended processes", async () => {
+  equal(waitConnections, wait);
+  const [a, b] = Pipe();
+  const [c, d] = Pipe();
+  deepEqual(await wait([a, c], 0), []);
+  deepEqual(await wait([a, c], 0.01), []);
+  d.send("hi");
+  deepEqual(await wait([a, c]), [c]);
+  const flag = cells();
+  const p = start("holdOpen", [b, flag]);
+  equal(await a.recv(), "holding");
+  const pending = wait<Connection | Process>([a, p], null);
+  p.terminate();
+  deepEqual(await pending, [p]);
+  await rejects(wait([{}] as unknown as Connection[]), TypeError);
+  const [reader, writer] = Pipe(false);
+  await rejects(wait([writer]), TypeError);
+  reader.close();
+  await rejects(wait([reader]), TypeError);
+});
