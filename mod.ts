@@ -23,9 +23,27 @@
 
 export * from "./src/errors.ts";
 export * from "./src/reduction.ts";
-export * from "./src/process.ts";
+export {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  exit,
+  parentProcess,
+  type PermissionValue,
+  Process,
+  type ProcessInfo,
+  type ProcessOptions,
+  type Target,
+  type WorkerPermissions,
+} from "./src/process.ts";
 export * from "./src/context.ts";
-export * from "./src/queues.ts";
+export {
+  type GetOptions,
+  JoinableQueue,
+  type PutOptions,
+  Queue,
+  SimpleQueue,
+} from "./src/queues.ts";
 export * from "./src/pool.ts";
 export * from "./src/synchronize.ts";
 // `wait` is concurrent.futures' (executor.ts) here, as in API.md; the
@@ -42,3 +60,11 @@ export {
 export * from "./src/sharedctypes.ts";
 export * from "./src/shared_memory.ts";
 export * from "./src/executor.ts";
+export type {
+  InputOf,
+  ItemOf,
+  SharedCTypeOptions,
+  StorageOf,
+  TypeCode,
+} from "./src/_ctypes.ts";
+export type { AcquireOptions } from "./src/_sync.ts";

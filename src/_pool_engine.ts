@@ -8,11 +8,12 @@
 //
 // Dispatch: each ready worker holds at most `window` tasks (running plus
 // waiting in its ring). The window starts at 2 and works like TCP's slow
-// start: it doubles while results come back within kFastMs of dispatch
-// (tiny tasks: batches of up to kMaxInFlight keep the rings full) and halves
-// when they take longer than kSlowMs (long tasks: nothing piles up behind a
-// busy worker, so queued work stays cancellable and goes to whichever worker
-// frees up first, as in CPython's executor).
+// start, driven by the worker's cost per task (the spacing of its results
+// while busy): it doubles while that is under kFastMs (tiny tasks: batches
+// of up to kMaxInFlight keep the rings full) and halves above kSlowMs (long
+// tasks: nothing piles up behind a busy worker, so queued work stays
+// cancellable and goes to whichever worker frees up first, as in CPython's
+// executor).
 //
 // Death: a worker announces the task it runs in its control block
 // (kPoolCurrent). When it dies, that task fails; the tasks it had not
@@ -48,10 +49,10 @@ const kRingBytes = 1 << 18;
 const kMaxInFlight = 256;
 /** Smallest window: one task running, one waiting (hides the round trip). */
 const kMinWindow = 2;
-/** A result back this soon (ms after dispatch) grows the window. */
-const kFastMs = 2;
-/** A result taking longer than this shrinks it. */
-const kSlowMs = 20;
+/** A cost per task (ms) under this grows the window. */
+const kFastMs = 0.25;
+/** A cost per task (ms) over this shrinks it. */
+const kSlowMs = 5;
 /** Milliseconds the pump spins on the response ring before sleeping. */
 const kPumpSpinMs = 0.05;
 
@@ -138,6 +139,8 @@ class PoolWorker {
   retiring = false;
   assigned = 0;
   window = kMinWindow;
+  /** When the last result arrived (performance.now()). */
+  lastResultAt = 0;
   poke = Promise.withResolvers<void>();
 
   constructor(
@@ -470,10 +473,14 @@ export class PoolEngine {
     const task = worker.inFlight.get(id);
     if (task === undefined) return;
     worker.inFlight.delete(id);
-    const took = performance.now() - task.dispatchedAt!;
-    if (took < kFastMs) {
+    // Cost of this task: time since the worker could start it (its
+    // dispatch, or the previous result if it was busy until then).
+    const now = performance.now();
+    const cost = now - Math.max(task.dispatchedAt!, worker.lastResultAt);
+    worker.lastResultAt = now;
+    if (cost < kFastMs) {
       worker.window = Math.min(kMaxInFlight, worker.window * 2);
-    } else if (took > kSlowMs) {
+    } else if (cost > kSlowMs) {
       worker.window = Math.max(kMinWindow, worker.window >> 1);
     }
     if (status === ResultStatus.Error) {

@@ -118,17 +118,34 @@ async function apply(
   return out;
 }
 
+/** Longest a written result may wait for its wake-up signal, in ms. */
+const kBatchMs = 0.5;
+let unsignalled = false;
+let lastSignal = 0;
+
+/** Wakes the pool's pump if it sleeps. */
+function signal(): void {
+  unsignalled = false;
+  lastSignal = performance.now();
+  // The pump sleeps in Atomics.waitAsync, whose wake-up waits for an
+  // event-loop turn (slow); a message is the faster doorbell.
+  if (Atomics.load(responses.header, kWaiting) !== 0) {
+    responses.wake();
+    post({ t: "bell" });
+  }
+}
+
 function respond(id: number, status: ResultStatus, value?: unknown): void {
   const message: RingResult = status === ResultStatus.Undefined
     ? [id, status]
     : [id, status, value];
   if (status === ResultStatus.Error || jsonSafe(value)) {
     if (responses.tryWrite(JSON.stringify(message))) {
-      // The pool's pump sleeps in Atomics.waitAsync, whose wake-up waits
-      // for an event-loop turn (slow); a message is the faster doorbell.
-      if (Atomics.load(responses.header, kWaiting) !== 0) {
-        responses.wake();
-        post({ t: "bell" });
+      unsignalled = true;
+      // With more tasks waiting in the ring, a pump that sleeps can wait
+      // for the batch: one wake-up per batch, not per result.
+      if (!requests.hasMessage() || performance.now() - lastSignal > kBatchMs) {
+        signal();
       }
       return;
     }
@@ -188,6 +205,7 @@ async function loop(): Promise<void> {
       await run(task.id, key, task.fn, task.mode, revive(task.payload));
       continue;
     }
+    if (unsignalled) signal();
     if (stopping) break;
     if (postsPending()) {
       await yieldToEventLoop();

@@ -9,7 +9,25 @@
  * @module
  */
 
-import { Process } from "./process.ts";
+import { Barrier } from "./barrier.ts";
+import { Condition } from "./condition.ts";
+import { Pipe } from "./connection.ts";
+import { Event } from "./event.ts";
+import { Lock } from "./lock.ts";
+import { Pool } from "./pool.ts";
+import {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  parentProcess,
+  Process,
+} from "./process.ts";
+import { JoinableQueue, Queue, SimpleQueue } from "./queues.ts";
+import { RLock } from "./rlock.ts";
+import { BoundedSemaphore, Semaphore } from "./semaphore.ts";
+import { RawArray, SharedArray } from "./shared_array.ts";
+import { SharedMemory } from "./shared_memory.ts";
+import { RawValue, Value } from "./value.ts";
 
 /** The start methods this library offers. */
 export type StartMethod = "spawn";
@@ -33,11 +51,54 @@ let chosen: StartMethod | undefined;
 
 /**
  * A start-method context: the same factories as the module, bound to one
- * start method. Extended with Pool, Queue, Lock, … as those land.
+ * start method (CPython's `multiprocessing.get_context()` result). Classes
+ * are used with `new`, as everywhere in this library: `new ctx.Queue()`.
  */
 export class Context {
-  /** The `Process` class of this context. */
+  /** The `Process` class. */
   readonly Process: typeof Process = Process;
+  /** The `Pool` class. */
+  readonly Pool: typeof Pool = Pool;
+  /** The `Queue` class. */
+  readonly Queue: typeof Queue = Queue;
+  /** The `SimpleQueue` class. */
+  readonly SimpleQueue: typeof SimpleQueue = SimpleQueue;
+  /** The `JoinableQueue` class. */
+  readonly JoinableQueue: typeof JoinableQueue = JoinableQueue;
+  /** The `Pipe` function. */
+  readonly Pipe: typeof Pipe = Pipe;
+  /** The `Lock` class. */
+  readonly Lock: typeof Lock = Lock;
+  /** The `RLock` class. */
+  readonly RLock: typeof RLock = RLock;
+  /** The `Semaphore` class. */
+  readonly Semaphore: typeof Semaphore = Semaphore;
+  /** The `BoundedSemaphore` class. */
+  readonly BoundedSemaphore: typeof BoundedSemaphore = BoundedSemaphore;
+  /** The `Condition` class. */
+  readonly Condition: typeof Condition = Condition;
+  /** The `Event` class. */
+  readonly Event: typeof Event = Event;
+  /** The `Barrier` class. */
+  readonly Barrier: typeof Barrier = Barrier;
+  /** The `Value` class. */
+  readonly Value: typeof Value = Value;
+  /** The `SharedArray` class (CPython's `Array`). */
+  readonly SharedArray: typeof SharedArray = SharedArray;
+  /** The `RawValue` function. */
+  readonly RawValue: typeof RawValue = RawValue;
+  /** The `RawArray` function. */
+  readonly RawArray: typeof RawArray = RawArray;
+  /** The `SharedMemory` class. */
+  readonly SharedMemory: typeof SharedMemory = SharedMemory;
+  /** The number of CPUs. */
+  readonly cpuCount: typeof cpuCount = cpuCount;
+  /** The current process. */
+  readonly currentProcess: typeof currentProcess = currentProcess;
+  /** The parent process. */
+  readonly parentProcess: typeof parentProcess = parentProcess;
+  /** The live children. */
+  readonly activeChildren: typeof activeChildren = activeChildren;
 
   /**
    * Creates a context; use {@linkcode getContext}.
