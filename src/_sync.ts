@@ -38,27 +38,9 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
-/**
- * Checks a timeout in seconds (undefined = forever).
- *
- * @throws {TypeError} When it is not a number.
- * @throws {RangeError} When it is negative.
- */
-export function checkTimeout(timeout: unknown, what: string): void {
-  if (timeout === undefined) return;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(
-      `Cannot ${what} as 'timeout' must be a number of seconds: current value is ${
-        Deno.inspect(timeout)
-      }`,
-    );
-  }
-  if (timeout < 0) {
-    throw new RangeError(
-      `Cannot ${what} as 'timeout' must be a non-negative number of seconds: current value is ${timeout}`,
-    );
-  }
-}
+import { checkTimeout } from "./_validate.ts";
+
+export { checkTimeout };
 
 /** Seconds (undefined = forever) to a performance.now() deadline. */
 export function deadlineAfter(timeout: number | undefined): number {

@@ -2,46 +2,11 @@
 
 import { callerUrl, type TargetRef, targetRef } from "./_target.ts";
 
+export { checkPositiveInteger, checkSeconds } from "./_validate.ts";
+
 // deno-lint-ignore no-explicit-any
 type Fn = (...args: any[]) => unknown;
 
-export function checkSeconds(value: unknown, name: string, what: string): void {
-  if (value === undefined) return;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `Cannot ${what} as '${name}' must be a number of seconds: current value is ${
-        Deno.inspect(value)
-      }`,
-    );
-  }
-  if (value < 0) {
-    throw new RangeError(
-      `Cannot ${what} as '${name}' must be a non-negative number of seconds: current value is ${value}`,
-    );
-  }
-}
-
-export function checkPositiveInteger(
-  value: unknown,
-  name: string,
-  what: string,
-): void {
-  if (value === undefined) return;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot ${what} as '${name}' must be a positive integer: current value is ${
-        Deno.inspect(value)
-      }`,
-    );
-  }
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(
-      `Cannot ${what} as '${name}' must be a positive integer: current value is ${value}`,
-    );
-  }
-}
-
-/** Waits for `promise` at most `timeout` seconds; null means it timed out. */
 export async function within<T>(
   promise: Promise<T>,
   timeout: number | undefined,

@@ -24,6 +24,7 @@ import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
 import type { ExitMessage, RunMessage } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
 import { holdLoop, releaseLoop } from "./_atomics.ts";
+import { checkTimeout } from "./_validate.ts";
 import { setRef, spawnWorker } from "./_spawn.ts";
 import { kControlSlots, kControlStop, nextPid, state } from "./_state.ts";
 import {
@@ -99,22 +100,6 @@ No process was started.`;
 /** Throws the bootstrapping error while a child is importing its target. */
 export function assertNotBootstrapping(): void {
   if (state().bootstrapping) throw new ProcessError(bootstrapMessage);
-}
-
-function checkTimeout(timeout: unknown, what: string): void {
-  if (timeout === undefined) return;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(
-      `Cannot ${what} as 'timeout' must be a number of seconds: current value is ${
-        Deno.inspect(timeout)
-      }`,
-    );
-  }
-  if (timeout < 0) {
-    throw new RangeError(
-      `Cannot ${what} as 'timeout' must be a non-negative number of seconds: current value is ${timeout}`,
-    );
-  }
 }
 
 const kProcessClass = Symbol.for("@dmp/multiprocessing.Process");

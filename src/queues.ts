@@ -39,6 +39,7 @@ import {
   Ring,
 } from "./_ring_buffer.ts";
 import { deadlineOf } from "./_atomics.ts";
+import { checkTimeout } from "./_validate.ts";
 import {
   describe,
   kReduce,
@@ -93,20 +94,7 @@ export function parseWait(
       }`,
     );
   }
-  if (timeout !== undefined) {
-    if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-      throw new TypeError(
-        `Cannot ${what} as 'timeout' must be a number of seconds: current value is ${
-          Deno.inspect(timeout)
-        }`,
-      );
-    }
-    if (timeout < 0) {
-      throw new RangeError(
-        `Cannot ${what} as 'timeout' must be a non-negative number of seconds: current value is ${timeout}`,
-      );
-    }
-  }
+  checkTimeout(timeout, what);
   return { block, deadline: block ? deadlineOf(timeout) : 0 };
 }
 
