@@ -3,7 +3,7 @@
 //
 //  submit(task) ─▶ queue ─▶ flush() ──┬─ small JSON task ─▶ requests ring ──▶ worker
 //                                     └─ anything else  ─▶ postMessage    ──▶ worker
-//  task.resolve ◀─ pump() ◀─ responses ring (spin, then Atomics.waitAsync) ◀─┤
+//  task.resolve ◀─ pump() ◀─ responses rings (spin, then sleep until a "bell") ◀┤
 //               ◀─ onmessage ◀─ postMessage results, "ready", "exit" ◀───────┘
 //
 // Dispatch: each ready worker holds at most `window` tasks (running plus
@@ -141,7 +141,6 @@ class PoolWorker {
   window = kMinWindow;
   /** When the last result arrived (performance.now()). */
   lastResultAt = 0;
-  poke = Promise.withResolvers<void>();
 
   constructor(
     worker: Worker,
@@ -155,11 +154,6 @@ class PoolWorker {
     this.requests = new Channel(requests);
     this.responses = new Channel(responses);
     this.control = control;
-  }
-
-  wake(): void {
-    this.poke.resolve();
-    this.poke = Promise.withResolvers();
   }
 
   /**
@@ -188,6 +182,8 @@ export class PoolEngine {
   #pending = 0;
   #drainWaiters: (() => void)[] = [];
   #exited = Promise.withResolvers<void>();
+  #poke = Promise.withResolvers<void>();
+  #pumping = false;
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -331,7 +327,7 @@ export class PoolEngine {
       worker.requests.wake();
       if (worker.inFlight.size > 0) {
         setRef(worker.worker, true);
-        worker.wake();
+        this.#wake();
       }
     }
   }
@@ -440,7 +436,7 @@ export class PoolEngine {
       initargs: options.initargs,
     };
     worker.postMessage(init);
-    this.#pump(handle);
+    if (!this.#pumping) this.#pump();
   }
 
   #onMessage(worker: PoolWorker, message: FromPoolWorker): void {
@@ -449,6 +445,9 @@ export class PoolEngine {
         worker.ready = true;
         if (this.#queued() === 0) setRef(worker.worker, false);
         this.#scheduleFlush();
+        return;
+      case "bell":
+        this.#wake();
         return;
       case "result":
         this.#onResult(
@@ -512,35 +511,66 @@ export class PoolEngine {
     }
   }
 
-  async #pump(worker: PoolWorker): Promise<void> {
-    const ring = worker.responses;
-    while (!worker.dead) {
-      this.#drain(worker);
-      if (worker.dead) return;
-      if (worker.inFlight.size === 0) {
-        await worker.poke.promise;
-        continue;
+  /** Wakes the pump (new work dispatched, a doorbell, a worker gone). */
+  #wake(): void {
+    this.#poke.resolve();
+    this.#poke = Promise.withResolvers();
+  }
+
+  #drainAll(): number {
+    let drained = 0;
+    for (const worker of this.#workers) {
+      if (!worker.dead && worker.responses.hasMessage()) {
+        drained++;
+        this.#drain(worker);
       }
-      // Spin first: a hot worker answers within microseconds, well before a
-      // futex wake-up and an event-loop turn would deliver the notification.
-      const until = performance.now() + kPumpSpinMs;
-      for (let i = 1; !ring.hasMessage(); i++) {
-        if ((i & 63) === 0 && performance.now() > until) break;
-      }
-      if (ring.hasMessage()) continue;
-      Atomics.store(ring.header, kWaiting, 1);
-      if (!ring.hasMessage()) {
-        const waiter = Atomics.waitAsync(
-          ring.header,
-          kTail,
-          Atomics.load(ring.header, kTail),
-          250,
+    }
+    return drained;
+  }
+
+  #anyMessage(busy: PoolWorker[]): boolean {
+    for (const worker of busy) if (worker.responses.hasMessage()) return true;
+    return false;
+  }
+
+  // One pump reads the results of every worker. After each drain it yields
+  // a microtask turn, so the dispatch it scheduled and the callers'
+  // continuations run before it looks again; otherwise the spin below
+  // would starve the workers it waits for.
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#workers.size > 0) {
+        if (this.#drainAll() > 0) {
+          await null;
+          continue;
+        }
+        const busy = [...this.#workers].filter((w) =>
+          w.inFlight.size > 0 && !w.dead
         );
-        if (waiter.async) {
-          await Promise.race([waiter.value, worker.poke.promise]);
+        if (busy.length === 0) {
+          await this.#poke.promise;
+          continue;
+        }
+        // Spin first: a hot worker answers within microseconds, far sooner
+        // than any wake-up could be delivered.
+        const until = performance.now() + kPumpSpinMs;
+        for (let i = 1; !this.#anyMessage(busy); i++) {
+          if ((i & 63) === 0 && performance.now() > until) break;
+        }
+        if (this.#anyMessage(busy)) continue;
+        // Sleep until a worker rings. Race-free: kWaiting is set before the
+        // last look, and a worker reads it after writing its result.
+        for (const worker of busy) {
+          Atomics.store(worker.responses.header, kWaiting, 1);
+        }
+        if (!this.#anyMessage(busy)) await this.#poke.promise;
+        for (const worker of busy) {
+          Atomics.store(worker.responses.header, kWaiting, 0);
         }
       }
-      Atomics.store(ring.header, kWaiting, 0);
+    } finally {
+      this.#pumping = false;
     }
   }
 
@@ -557,7 +587,7 @@ export class PoolEngine {
     if (worker.dead) return;
     this.#drain(worker);
     worker.dead = true;
-    worker.wake();
+    this.#wake();
     this.#workers.delete(worker);
     setRef(worker.worker, false);
     worker.worker.terminate();
@@ -627,7 +657,7 @@ export class PoolEngine {
     // Not a failure of the pool: re-queue what the worker had not started,
     // and start a replacement.
     worker.dead = true;
-    worker.wake();
+    this.#wake();
     this.#workers.delete(worker);
     setRef(worker.worker, false);
     worker.worker.terminate();
@@ -652,7 +682,7 @@ export class PoolEngine {
     this.#queueHead = 0;
     for (const worker of this.#workers) {
       worker.dead = true;
-      worker.wake();
+      this.#wake();
       Atomics.store(worker.control, kPoolStop, 1);
       Atomics.notify(worker.requests.header, kTail);
       setRef(worker.worker, false);
@@ -717,7 +747,7 @@ export class PoolEngine {
         }
       } else {
         worker.dead = true;
-        worker.wake();
+        this.#wake();
         setRef(worker.worker, false);
         worker.worker.terminate();
         this.#workers.delete(worker);

@@ -139,7 +139,8 @@ function respond(id: number, status: ResultStatus, value?: unknown): void {
   const message: RingResult = status === ResultStatus.Undefined
     ? [id, status]
     : [id, status, value];
-  if (status === ResultStatus.Error || jsonSafe(value)) {
+  // Errors and `undefined` carry nothing JSON cannot hold.
+  if (status !== ResultStatus.Value || jsonSafe(value)) {
     if (responses.tryWrite(JSON.stringify(message))) {
       unsignalled = true;
       // With more tasks waiting in the ring, a pump that sleeps can wait

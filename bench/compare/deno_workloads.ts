@@ -1,0 +1,443 @@
+// The workloads of `deno task bench:compare` on @dmp/multiprocessing.
+// python_workloads.py and piscina_workloads.mjs beside this file run the
+// same workloads on CPython's multiprocessing and on piscina; read them
+// side by side.
+//
+//   deno run --allow-read bench/compare/deno_workloads.ts '<config JSON>'
+//
+// The config (tools/_compare_report.ts: CompareConfig) says the sizes and
+// the number of runs. Progress goes to stderr; the last stdout line is the
+// result JSON: { system, runtime, results: { id: { samples, note? } },
+// errors: { id: message } }. Workers import this module: everything below
+// runs only under `import.meta.main`, and the targets are its exports.
+
+import {
+  Event,
+  Lock,
+  Pool,
+  Process,
+  Queue,
+  Semaphore,
+  SharedMemory,
+  Value,
+} from "../../mod.ts";
+
+// ------------------------------------------------------------- targets
+
+export function noop(): void {}
+
+export function square(x: number): number {
+  return x * x;
+}
+
+export function fib(n: number): number {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+type Message = { id: number; name: string };
+
+export function queueProducer(
+  q: Queue<Message>,
+  ready: Semaphore,
+  go: Event,
+  n: number,
+): void {
+  ready.release();
+  go.waitSync();
+  for (let i = 0; i < n; i++) q.putSync({ id: i, name: "item" });
+}
+
+export function queueConsumer(
+  q: Queue<Message>,
+  ready: Semaphore,
+  go: Event,
+  done: Event,
+  sum: Float64Array,
+  n: number,
+): void {
+  ready.release();
+  go.waitSync();
+  let total = 0;
+  for (let i = 0; i < n; i++) total += q.getSync().id;
+  sum[0] = total;
+  done.set();
+}
+
+/** Doc 002's counter: `with lock: counter.value += 1`, n times. */
+export function lockedIncrements(
+  counter: Value<"i">,
+  lock: Lock,
+  ready: Semaphore,
+  go: Event,
+  done: Semaphore,
+  n: number,
+): void {
+  ready.release();
+  go.waitSync();
+  for (let i = 0; i < n; i++) {
+    using _ = lock.holdSync();
+    counter.value += 1;
+  }
+  done.release();
+}
+
+export function frameFromQueue(
+  q: Queue<Uint8Array | null>,
+  ack: Event,
+  echo: Int32Array,
+): void {
+  while (true) {
+    const frame = q.getSync();
+    if (frame === null) return;
+    echo[0] = frame[0] === frame[frame.length - 1] ? frame[0] : -1;
+    ack.set();
+  }
+}
+
+export function frameFromSharedMemory(
+  shm: SharedMemory,
+  ready: Event,
+  ack: Event,
+  echo: Int32Array,
+  stop: Int32Array,
+): void {
+  const bytes = shm.buf;
+  while (true) {
+    ready.waitSync();
+    ready.clear();
+    if (Atomics.load(stop, 0) === 1) break;
+    echo[0] = bytes[0] === bytes[bytes.length - 1] ? bytes[0] : -1;
+    ack.set();
+  }
+  shm.close();
+}
+
+// ------------------------------------------------------------ the parent
+
+interface Config {
+  cpus: number;
+  repeat: number;
+  mapItems: number;
+  asyncTasks: number;
+  applyTrips: number;
+  fibTasksPerCpu: number;
+  fibMinMs: number;
+  queueMessages: number;
+  incrementsPerProcess: number;
+  frameBytes: number;
+  workloads: string[];
+}
+
+interface Outcome {
+  samples: number[];
+  note?: string;
+}
+
+const now = () => performance.now();
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`wrong result: ${what}`);
+}
+
+/** A warm-up run, then `repeat` timed runs; `once` returns milliseconds. */
+async function runs(
+  repeat: number,
+  once: () => Promise<number>,
+): Promise<number[]> {
+  await once();
+  const samples: number[] = [];
+  for (let i = 0; i < repeat; i++) samples.push(await once());
+  return samples;
+}
+
+function shared<T>(make: (sab: SharedArrayBuffer) => T, bytes: number): T {
+  return make(new SharedArrayBuffer(bytes));
+}
+
+async function startJoin(c: Config): Promise<Outcome> {
+  const samples = await runs(c.repeat, async () => {
+    const start = now();
+    const ps = Array.from(
+      { length: c.cpus },
+      () => new Process({ target: noop }),
+    );
+    for (const p of ps) p.start();
+    const codes = await Promise.all(ps.map((p) => p.join()));
+    const ms = now() - start;
+    check(codes.every((code) => code === 0), "exit codes");
+    return ms;
+  });
+  return { samples };
+}
+
+async function poolReady(c: Config): Promise<Outcome> {
+  const samples = await runs(c.repeat, async () => {
+    const start = now();
+    const pool = new Pool(c.cpus);
+    await pool.apply(noop);
+    const ms = now() - start;
+    pool.terminate();
+    await pool.join();
+    return ms;
+  });
+  return { samples };
+}
+
+async function mapTiny(c: Config, pool: Pool): Promise<Outcome> {
+  const items = Array.from({ length: c.mapItems }, (_, i) => i);
+  const last = (c.mapItems - 1) ** 2;
+  const samples = await runs(c.repeat, async () => {
+    const start = now();
+    const out = await pool.map(square, items);
+    const ms = now() - start;
+    check(out.length === c.mapItems && out[c.mapItems - 1] === last, "map");
+    return ms;
+  });
+  return { samples, note: "Pool.map, default chunksize" };
+}
+
+async function applyAsyncMany(c: Config, pool: Pool): Promise<Outcome> {
+  const samples = await runs(c.repeat, async () => {
+    const start = now();
+    const results = Array.from(
+      { length: c.asyncTasks },
+      () => pool.applyAsync(noop),
+    );
+    for (const r of results) await r.get();
+    return now() - start;
+  });
+  return { samples };
+}
+
+async function applySequential(c: Config, pool: Pool): Promise<Outcome> {
+  const samples = await runs(c.repeat, async () => {
+    const start = now();
+    for (let i = 0; i < c.applyTrips; i++) await pool.apply(noop);
+    return now() - start;
+  });
+  return { samples };
+}
+
+function calibrateFib(minMs: number): number {
+  fib(24);
+  for (let n = 20; n < 40; n++) {
+    const start = now();
+    fib(n);
+    if (now() - start >= minMs) return n;
+  }
+  return 40;
+}
+
+async function cpuEfficiency(c: Config, pool: Pool): Promise<Outcome> {
+  const n = calibrateFib(c.fibMinMs);
+  const tasks: number[] = Array(c.fibTasksPerCpu * c.cpus).fill(n);
+  const expected = fib(n);
+  const samples = await runs(c.repeat, async () => {
+    let start = now();
+    for (const t of tasks) fib(t);
+    const sequential = now() - start;
+    start = now();
+    const out = await pool.map(fib, tasks, 1);
+    const parallel = now() - start;
+    check(out.every((v) => v === expected), "fib");
+    return (100 * sequential) / (parallel * c.cpus);
+  });
+  return {
+    samples,
+    note:
+      `${tasks.length} × fib(${n}); Pool.map, chunksize 1; sequential run in the main thread`,
+  };
+}
+
+async function queueThroughput(c: Config): Promise<Outcome> {
+  const n = c.queueMessages;
+  const samples = await runs(c.repeat, async () => {
+    const q = new Queue<Message>();
+    const ready = new Semaphore(0);
+    const go = new Event();
+    const done = new Event();
+    const sum = shared((b) => new Float64Array(b), 8);
+    const producer = new Process({
+      target: queueProducer,
+      args: [q, ready, go, n],
+    });
+    const consumer = new Process({
+      target: queueConsumer,
+      args: [q, ready, go, done, sum, n],
+    });
+    producer.start();
+    consumer.start();
+    await ready.acquire();
+    await ready.acquire();
+    const start = now();
+    go.set();
+    await done.wait();
+    const ms = now() - start;
+    await Promise.all([producer.join(), consumer.join()]);
+    check(sum[0] === (n * (n - 1)) / 2, "queue sum");
+    return ms;
+  });
+  return { samples, note: "putSync/getSync in the two processes" };
+}
+
+async function lockedCounter(c: Config): Promise<Outcome> {
+  const n = c.incrementsPerProcess;
+  const samples = await runs(c.repeat, async () => {
+    const counter = new Value("i", 0);
+    const lock = new Lock();
+    const ready = new Semaphore(0);
+    const go = new Event();
+    const done = new Semaphore(0);
+    const ps = Array.from(
+      { length: c.cpus },
+      () =>
+        new Process({
+          target: lockedIncrements,
+          args: [counter, lock, ready, go, done, n],
+        }),
+    );
+    for (const p of ps) p.start();
+    for (const _ of ps) await ready.acquire();
+    const start = now();
+    go.set();
+    for (const _ of ps) await done.acquire();
+    const ms = now() - start;
+    await Promise.all(ps.map((p) => p.join()));
+    check(counter.value === c.cpus * n, "counter");
+    return ms;
+  });
+  return {
+    samples,
+    note:
+      "lock.holdSync(); counter.value += 1 (Value 'i' with its own lock, as doc 002)",
+  };
+}
+
+async function frameQueue(c: Config): Promise<Outcome> {
+  const frame = new Uint8Array(c.frameBytes);
+  const q = new Queue<Uint8Array | null>();
+  const ack = new Event();
+  const echo = shared((b) => new Int32Array(b), 4);
+  const consumer = new Process({
+    target: frameFromQueue,
+    args: [q, ack, echo],
+  });
+  consumer.start();
+  let stamp = 0;
+  try {
+    const samples = await runs(c.repeat, async () => {
+      stamp = (stamp % 250) + 1;
+      frame[0] = frame[frame.length - 1] = stamp;
+      const start = now();
+      await q.put(frame);
+      await ack.wait();
+      const ms = now() - start;
+      ack.clear();
+      check(echo[0] === stamp, "frame stamp");
+      return ms;
+    });
+    return {
+      samples,
+      note: "await put(frame) → getSync() in a running process → Event",
+    };
+  } finally {
+    await q.put(null);
+    await consumer.join();
+  }
+}
+
+async function frameShared(c: Config): Promise<Outcome> {
+  const shm = new SharedMemory({ create: true, size: c.frameBytes });
+  const ready = new Event();
+  const ack = new Event();
+  const echo = shared((b) => new Int32Array(b), 4);
+  const stop = shared((b) => new Int32Array(b), 4);
+  const consumer = new Process({
+    target: frameFromSharedMemory,
+    args: [shm, ready, ack, echo, stop],
+  });
+  consumer.start();
+  const bytes = shm.buf;
+  let stamp = 0;
+  try {
+    const samples = await runs(c.repeat, async () => {
+      stamp = (stamp % 250) + 1;
+      bytes[0] = bytes[bytes.length - 1] = stamp;
+      const start = now();
+      ready.set();
+      await ack.wait();
+      const ms = now() - start;
+      ack.clear();
+      check(echo[0] === stamp, "frame stamp");
+      return ms;
+    });
+    return {
+      samples,
+      note: "SharedMemory; Event set → the process checks the bytes → Event",
+    };
+  } finally {
+    Atomics.store(stop, 0, 1);
+    ready.set();
+    await consumer.join();
+    shm.close();
+    shm.unlink();
+  }
+}
+
+if (import.meta.main) {
+  const config: Config = JSON.parse(Deno.args[0] ?? "{}");
+  if (!Array.isArray(config.workloads)) {
+    console.error(
+      "usage: deno_workloads.ts '<config JSON>' (see tools/bench_compare.ts)",
+    );
+    Deno.exit(2);
+  }
+  const results: Record<string, Outcome> = {};
+  const errors: Record<string, string> = {};
+  let pool: Pool | undefined;
+  const warmPool = async () => {
+    if (pool === undefined) {
+      pool = new Pool(config.cpus);
+      await pool.map(square, [1, 2, 3, 4]);
+    }
+    return pool;
+  };
+  const workloads: Record<string, () => Promise<Outcome>> = {
+    start_join: () => startJoin(config),
+    pool_ready: () => poolReady(config),
+    map_tiny: async () => mapTiny(config, await warmPool()),
+    apply_async: async () => applyAsyncMany(config, await warmPool()),
+    apply_sequential: async () => applySequential(config, await warmPool()),
+    cpu_efficiency: async () => cpuEfficiency(config, await warmPool()),
+    queue_throughput: () => queueThroughput(config),
+    locked_increments: () => lockedCounter(config),
+    frame_queue: () => frameQueue(config),
+    frame_shared: () => frameShared(config),
+  };
+  for (const id of config.workloads) {
+    const run = workloads[id];
+    if (run === undefined) {
+      errors[id] = "unknown workload";
+      continue;
+    }
+    console.error(`  deno: ${id}`);
+    try {
+      results[id] = await run();
+    } catch (error) {
+      errors[id] = error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : String(error);
+      console.error(error);
+    }
+  }
+  if (pool !== undefined) {
+    (pool as Pool).terminate();
+    await (pool as Pool).join();
+  }
+  console.log(JSON.stringify({
+    system: "deno",
+    runtime: `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`,
+    results,
+    errors,
+  }));
+}
