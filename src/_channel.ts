@@ -129,6 +129,26 @@ export class Channel {
   }
 }
 
+/** Below this many items a numeric array is not worth a Float64Array. */
+const kNumericMin = 64;
+
+/**
+ * Packs an array of plain numbers into a Float64Array (exact for every JS
+ * number, -0 and NaN included), or returns undefined for anything else or
+ * anything short. A transferred Float64Array crosses a worker boundary in
+ * constant time, where structured clone costs ~100 ns per element.
+ */
+export function packNumbers(value: unknown): Float64Array | undefined {
+  if (!Array.isArray(value) || value.length < kNumericMin) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    if (typeof value[i] !== "number") return undefined;
+  }
+  return Float64Array.from(value);
+}
+
+/** Arrays longer than this skip the JSON attempt: they never fit a ring. */
+export const kJsonMaxItems = 4096;
+
 /**
  * True when `value` survives JSON.stringify/parse unchanged: finite numbers
  * (not -0), strings, booleans, null, and arrays/plain objects of those.

@@ -23,7 +23,15 @@
 import { BrokenProcessPoolError, ProcessError, RemoteError } from "./errors.ts";
 import * as errors from "./errors.ts";
 import { holdLoop, releaseLoop } from "./_atomics.ts";
-import { Channel, jsonSafe, kPosted, kTail, kWaiting } from "./_channel.ts";
+import {
+  Channel,
+  jsonSafe,
+  kJsonMaxItems,
+  kPosted,
+  kTail,
+  kWaiting,
+  packNumbers,
+} from "./_channel.ts";
 import type { WorkerPermissions } from "./_permissions.ts";
 import {
   type FromPoolWorker,
@@ -34,7 +42,7 @@ import {
   ResultStatus,
   type RingResult,
   type RingTask,
-  type TaskMode,
+  TaskMode,
   type WireError,
 } from "./_protocol.ts";
 import { revive } from "./reduction.ts";
@@ -160,8 +168,8 @@ class PoolWorker {
    * Sends a message the worker must receive through its event loop, and
    * tells it so: it may be blocked in Atomics.wait, deaf to messages.
    */
-  post(message: unknown): void {
-    this.worker.postMessage(message);
+  post(message: unknown, transfer: Transferable[] = []): void {
+    this.worker.postMessage(message, transfer);
     Atomics.add(this.requests.header, kPosted, 1);
     Atomics.notify(this.requests.header, kTail);
   }
@@ -339,7 +347,9 @@ export class PoolEngine {
     worker.assigned++;
     task.onStart?.();
     let sent = false;
-    if (jsonSafe(task.payload)) {
+    const payload = task.payload;
+    const large = Array.isArray(payload) && payload.length > kJsonMaxItems;
+    if (!large && jsonSafe(payload)) {
       const first = !worker.sentFunctions.has(task.key);
       const message: RingTask = first
         ? [task.id!, task.key, task.mode, task.payload, task.fn.source ?? null]
@@ -348,13 +358,22 @@ export class PoolEngine {
       if (sent && first) worker.sentFunctions.add(task.key);
     }
     if (!sent) {
-      worker.post({
-        t: "task",
-        id: task.id!,
-        fn: task.fn,
-        mode: task.mode,
-        payload: task.payload,
-      });
+      const numbers = task.mode === TaskMode.Map
+        ? packNumbers(payload)
+        : undefined;
+      worker.post(
+        numbers === undefined
+          ? { t: "task", id: task.id!, fn: task.fn, mode: task.mode, payload }
+          : {
+            t: "task",
+            id: task.id!,
+            fn: task.fn,
+            mode: task.mode,
+            payload: null,
+            numbers,
+          },
+        numbers === undefined ? [] : [numbers.buffer as ArrayBuffer],
+      );
     }
     if (
       this.#options.maxTasksPerChild !== undefined &&
@@ -454,7 +473,9 @@ export class PoolEngine {
           worker,
           message.id,
           message.status,
-          revive(message.value),
+          message.numbers === undefined
+            ? revive(message.value)
+            : Array.from(message.numbers),
         );
         return;
       case "exit":

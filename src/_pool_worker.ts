@@ -11,7 +11,16 @@
 // their turn.
 
 import { fatal, finish } from "./_bootstrap.ts";
-import { Channel, jsonSafe, kPosted, kTail, kWaiting } from "./_channel.ts";
+import {
+  Channel,
+  jsonSafe,
+  kHead,
+  kJsonMaxItems,
+  kPosted,
+  kTail,
+  kWaiting,
+  packNumbers,
+} from "./_channel.ts";
 import {
   type FromPoolWorker,
   kPoolCurrent,
@@ -37,7 +46,7 @@ const kSpinMs = 1;
 /** Longest single Atomics.wait of an idle worker, in milliseconds. */
 const kSliceMs = 5;
 /** Longest stretch of back-to-back ring tasks before a macrotask yield. */
-const kYieldMs = 20;
+const kYieldMs = 100;
 
 let requests: Channel;
 let responses: Channel;
@@ -139,8 +148,9 @@ function respond(id: number, status: ResultStatus, value?: unknown): void {
   const message: RingResult = status === ResultStatus.Undefined
     ? [id, status]
     : [id, status, value];
+  const large = Array.isArray(value) && value.length > kJsonMaxItems;
   // Errors and `undefined` carry nothing JSON cannot hold.
-  if (status !== ResultStatus.Value || jsonSafe(value)) {
+  if (status !== ResultStatus.Value || (!large && jsonSafe(value))) {
     if (responses.tryWrite(JSON.stringify(message))) {
       unsignalled = true;
       // With more tasks waiting in the ring, a pump that sleeps can wait
@@ -150,6 +160,13 @@ function respond(id: number, status: ResultStatus, value?: unknown): void {
       }
       return;
     }
+  }
+  const numbers = packNumbers(value);
+  if (numbers !== undefined) {
+    workerScope.postMessage({ t: "result", id, status, numbers }, [
+      numbers.buffer as ArrayBuffer,
+    ]);
+    return;
   }
   post({
     t: "result",
@@ -185,6 +202,9 @@ async function loop(): Promise<void> {
     // However busy, give timers (and so errors the tasks left behind) a
     // turn every kYieldMs.
     if (performance.now() - lastYield > kYieldMs) {
+      // A timer turn takes milliseconds: never keep the pool waiting on
+      // results written before it.
+      if (unsignalled) signal();
       await yieldToTimers();
       lastYield = performance.now();
     }
@@ -203,7 +223,8 @@ async function loop(): Promise<void> {
     const task = inbox.shift();
     if (task !== undefined) {
       const key = `${task.fn.url}#${task.fn.name}`;
-      await run(task.id, key, task.fn, task.mode, revive(task.payload));
+      const payload = task.numbers ?? revive(task.payload);
+      await run(task.id, key, task.fn, task.mode, payload);
       continue;
     }
     if (unsignalled) signal();
@@ -219,10 +240,12 @@ async function loop(): Promise<void> {
     if (requests.hasMessage() || postsPending()) continue;
     Atomics.store(requests.header, kWaiting, 1);
     if (!requests.hasMessage() && !postsPending() && !stopRequested()) {
+      // Expect tail == our head ("empty"), not a fresh load of the tail: a
+      // task landing after the check above then ends the wait at once.
       Atomics.wait(
         requests.header,
         kTail,
-        Atomics.load(requests.header, kTail),
+        Atomics.load(requests.header, kHead),
         kSliceMs,
       );
     }

@@ -116,6 +116,8 @@ export interface PoolTaskMessage {
   fn: TargetRef;
   mode: TaskMode;
   payload: unknown;
+  /** Set instead of `payload` for a chunk of plain numbers (transferred). */
+  numbers?: Float64Array;
 }
 
 /** Messages from the pool to one of its workers. */
@@ -127,6 +129,8 @@ export interface PoolResultMessage {
   id: number;
   status: ResultStatus;
   value?: unknown;
+  /** Set instead of `value` for an array of plain numbers (transferred). */
+  numbers?: Float64Array;
 }
 
 /** Messages from a pool worker to its pool. */
