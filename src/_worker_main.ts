@@ -13,9 +13,6 @@ import {
   Process,
   setCurrentProcess,
 } from "./process.ts";
-// Shareable classes register their revivers when imported; a target module
-// need not import them itself for its arguments to arrive whole.
-import "./_shareables.ts";
 
 type Namespace = Record<string, unknown>;
 

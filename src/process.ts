@@ -22,7 +22,7 @@
 import { ProcessError } from "./errors.ts";
 import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
 import type { ExitMessage, RunMessage } from "./_protocol.ts";
-import { reduce } from "./reduction.ts";
+import { reduce, reviverModule } from "./reduction.ts";
 import { holdLoop, releaseLoop } from "./_atomics.ts";
 import { checkTimeout } from "./_validate.ts";
 import { setRef, spawnWorker } from "./_spawn.ts";
@@ -298,12 +298,24 @@ export class Process {
       );
     }
     this.#signal?.throwIfAborted();
+    const tags = new Set<string>();
     const fields = this.#ref?.kind === "class"
-      ? reduce({ ...this }, "this", "start process") as Record<string, unknown>
+      ? reduce({ ...this }, "this", "start process", tags) as Record<
+        string,
+        unknown
+      >
       : {};
-    const args = reduce(this.#args, "args", "start process") as unknown[];
+    const args = reduce(this.#args, "args", "start process", tags) as unknown[];
     const control = new Int32Array(new SharedArrayBuffer(4 * kControlSlots));
+    // The child imports its target's module and the modules that rebuild the
+    // shared objects it receives, statically (see _spawn.ts); nothing else.
     const modules = this.#ref === undefined ? [] : [this.#ref.url];
+    for (const tag of tags) {
+      const module = reviverModule(tag);
+      if (module !== undefined && !modules.includes(module)) {
+        modules.push(module);
+      }
+    }
     const worker = spawnWorker({
       name: this.#name,
       entry,

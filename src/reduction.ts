@@ -33,6 +33,37 @@ export interface Reducible {
 }
 
 const revivers = new Map<string, (descriptor: SharedDescriptor) => unknown>();
+const reviverModules = new Map<string, string>();
+
+// The module that called registerReviver(): a child must import it to
+// rebuild objects of that tag. Read from the stack once per registration.
+function registeringModule(): string | undefined {
+  const frames = (new Error().stack ?? "").split("\n").slice(3);
+  for (const frame of frames) {
+    const match = /((?:file|https?|jsr):[^\s()]*?):\d+:\d+\)?\s*$/.exec(frame);
+    if (match !== null) return match[1];
+  }
+  return undefined;
+}
+
+/**
+ * The module that registered the reviver for `tag`: a child process imports
+ * it (statically, so even a worker with no permissions can) before it
+ * rebuilds objects of that tag.
+ *
+ * @param tag A reviver tag.
+ * @returns The module's URL, if known.
+ *
+ * @example
+ * ```ts
+ * import { reviverModule } from "@dmp/multiprocessing";
+ *
+ * console.log(reviverModule("Lock")?.endsWith("/lock.ts")); // true
+ * ```
+ */
+export function reviverModule(tag: string): string | undefined {
+  return reviverModules.get(tag);
+}
 
 /**
  * Registers how to rebuild objects reduced under `tag`. Called once by each
@@ -66,6 +97,8 @@ export function registerReviver(
   revive: (descriptor: SharedDescriptor) => unknown,
 ): void {
   revivers.set(tag, revive);
+  const module = registeringModule();
+  if (module !== undefined) reviverModules.set(tag, module);
 }
 
 /**
@@ -124,6 +157,7 @@ function uncloneable(path: string, value: unknown, what: string): TypeError {
  * @param value The value to send.
  * @param path How to name `value` in an error message.
  * @param what What the caller was doing, for the error message.
+ * @param tags Collects the tags of the shared objects found.
  * @returns `value` itself when nothing needed replacing, else a copy.
  * @throws {TypeError} When part of `value` cannot cross a worker boundary.
  *
@@ -139,6 +173,7 @@ export function reduce(
   value: unknown,
   path = "value",
   what = "send value",
+  tags?: Set<string>,
 ): unknown {
   switch (typeof value) {
     case "function":
@@ -151,14 +186,18 @@ export function reduce(
   }
   if (value === null) return value;
   const reducible = value as Partial<Reducible>;
-  if (typeof reducible[kReduce] === "function") return reducible[kReduce]!();
+  if (typeof reducible[kReduce] === "function") {
+    const descriptor = reducible[kReduce]!();
+    tags?.add(descriptor[kTag]);
+    return descriptor;
+  }
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       const reduced = typeof item === "object" || typeof item === "function" ||
           typeof item === "symbol"
-        ? reduce(item, `${path}[${i}]`, what)
+        ? reduce(item, `${path}[${i}]`, what, tags)
         : item;
       if (reduced !== item) {
         out ??= value.slice();
@@ -171,14 +210,14 @@ export function reduce(
     let changed = false;
     const out = new Map();
     for (const [k, v] of value) {
-      const rv = reduce(v, `${path}.get(${String(k)})`, what);
+      const rv = reduce(v, `${path}.get(${String(k)})`, what, tags);
       changed ||= rv !== v;
-      out.set(reduce(k, `${path}.keys()`, what), rv);
+      out.set(reduce(k, `${path}.keys()`, what, tags), rv);
     }
     return changed ? out : value;
   }
   if (value instanceof Set) {
-    for (const item of value) reduce(item, `${path}.values()`, what);
+    for (const item of value) reduce(item, `${path}.values()`, what, tags);
     return value;
   }
   if (
@@ -191,7 +230,7 @@ export function reduce(
     let out: Record<string, unknown> | undefined;
     for (const key of Object.keys(value)) {
       const item = value[key];
-      const reduced = reduce(item, `${path}.${key}`, what);
+      const reduced = reduce(item, `${path}.${key}`, what, tags);
       if (reduced !== item) {
         out ??= { ...value };
         out[key] = reduced;

@@ -169,3 +169,16 @@ Deno.test("--no-config is seen when the command line can be read", async () => {
   const stdout = await standalone(["--allow-all", "--no-config"]);
   match(stdout, /^TypeError: .*--no-config/);
 });
+
+Deno.test('a child with permissions "none" still rebuilds shared objects it receives', async () => {
+  const { Value } = await import("../mod.ts");
+  const counter = new Value("i", 41);
+  const p = new Process({
+    target: fixture("permission_targets", "increment"),
+    args: [counter],
+    permissions: "none",
+  });
+  p.start();
+  equal(await p.join(), 0);
+  equal(counter.value, 42);
+});
