@@ -32,7 +32,7 @@ import {
   kWaiting,
   packNumbers,
 } from "./_channel.ts";
-import type { WorkerPermissions } from "./_permissions.ts";
+import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
 import {
   type FromPoolWorker,
   kPoolControlSlots,
@@ -45,10 +45,16 @@ import {
   TaskMode,
   type WireError,
 } from "./_protocol.ts";
-import { revive } from "./reduction.ts";
+import { reduce, revive } from "./reduction.ts";
 import { setRef, spawnWorker } from "./_spawn.ts";
 import { nextPid, state } from "./_state.ts";
-import type { TargetRef } from "./_target.ts";
+import {
+  callerUrl,
+  type Target,
+  type TargetRef,
+  targetRef,
+} from "./_target.ts";
+import { checkPositiveInteger } from "./_validate.ts";
 
 const entry = new URL("./_pool_worker.ts", import.meta.url).href;
 /** Bytes in each ring of each worker. */
@@ -99,6 +105,48 @@ export interface EngineOptions {
   onDeath: DeathPolicy;
   /** Start all workers at once (Pool) or only as work needs them (executor). */
   eager: boolean;
+}
+
+/** What Pool and ProcessPoolExecutor accept in common. */
+export interface WorkerPoolOptions {
+  initializer?: Target;
+  initargs?: unknown[];
+  maxTasksPerChild?: number;
+  permissions?: WorkerPermissions;
+}
+
+/**
+ * Validates the options common to Pool and ProcessPoolExecutor and builds
+ * the engine's. Call it from the public constructor: the module that called
+ * that constructor becomes the module every worker imports.
+ */
+export function engineOptions(
+  processes: number,
+  options: WorkerPoolOptions,
+  kind: Pick<EngineOptions, "name" | "onDeath" | "eager">,
+  what: string,
+): EngineOptions {
+  const { initializer, initargs = [], maxTasksPerChild, permissions } = options;
+  checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", what);
+  if (!Array.isArray(initargs)) {
+    throw new TypeError(
+      `Cannot ${what} as 'initargs' must be an array: current value is ${
+        Deno.inspect(initargs)
+      }`,
+    );
+  }
+  const caller = callerUrl()?.replace(/#.*$/, "");
+  return {
+    ...kind,
+    processes,
+    initializer: initializer === undefined
+      ? undefined
+      : targetRef(initializer, caller, what),
+    initargs: reduce(initargs, "initargs", what) as unknown[],
+    maxTasksPerChild,
+    permissions: checkPermissions(permissions, what),
+    caller: caller?.startsWith("data:") ? undefined : caller,
+  };
 }
 
 /** Rebuilds a worker's error in this process: same name and message. */

@@ -38,7 +38,7 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
-import { checkTimeout } from "./_validate.ts";
+import { checkTimeout, checkWaitOptions } from "./_validate.ts";
 
 export { checkTimeout };
 
@@ -57,24 +57,8 @@ export function acquireDeadline(
   options: AcquireOptions | undefined,
   what: string,
 ): number | null {
-  if (options === undefined) return Infinity;
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `Cannot ${what} as 'options' must be an object: current value is ${
-        Deno.inspect(options)
-      }`,
-    );
-  }
-  const { block = true, timeout } = options;
-  if (typeof block !== "boolean") {
-    throw new TypeError(
-      `Cannot ${what} as 'block' must be a boolean: current value is ${
-        Deno.inspect(block)
-      }`,
-    );
-  }
+  const { block, timeout } = checkWaitOptions(options, what);
   if (!block) return null;
-  checkTimeout(timeout, what);
   return deadlineAfter(timeout);
 }
 

@@ -53,3 +53,36 @@ export function checkPositiveInteger(
     );
   }
 }
+
+/**
+ * Checks `{ block, timeout }` options of a blocking call (CPython's
+ * `block=True, timeout=None` pair).
+ *
+ * @returns Whether to block, and the timeout in seconds.
+ * @throws {TypeError} For options that are not an object, a non-boolean
+ * `block`, or a timeout that is not a number.
+ * @throws {RangeError} For a negative timeout.
+ */
+export function checkWaitOptions(
+  options: { block?: boolean; timeout?: number } | undefined,
+  what: string,
+): { block: boolean; timeout: number | undefined } {
+  if (options === undefined) return { block: true, timeout: undefined };
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot ${what} as 'options' must be an object: current value is ${
+        Deno.inspect(options)
+      }`,
+    );
+  }
+  const { block = true, timeout } = options;
+  if (typeof block !== "boolean") {
+    throw new TypeError(
+      `Cannot ${what} as 'block' must be a boolean: current value is ${
+        Deno.inspect(block)
+      }`,
+    );
+  }
+  checkTimeout(timeout, what);
+  return { block, timeout };
+}

@@ -21,12 +21,12 @@ import {
   ProcessError,
   TimeoutError,
 } from "./errors.ts";
-import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
-import { PoolEngine, type Task } from "./_pool_engine.ts";
+import type { WorkerPermissions } from "./_permissions.ts";
+import { engineOptions, PoolEngine, type Task } from "./_pool_engine.ts";
 import type { TaskFunction, TaskResult } from "./pool.ts";
 import { TaskMode } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
-import { callerUrl, type Target, targetRef } from "./_target.ts";
+import type { Target } from "./_target.ts";
 import { assertNotBootstrapping, cpuCount } from "./process.ts";
 import {
   checkPositiveInteger,
@@ -295,41 +295,16 @@ export class ProcessPoolExecutor {
    */
   constructor(options: ExecutorOptions = {}) {
     assertNotBootstrapping();
-    const {
-      maxWorkers,
-      maxTasksPerChild,
-      initializer,
-      initargs = [],
-      permissions,
-    } = options;
+    const { maxWorkers } = options;
     checkPositiveInteger(maxWorkers, "maxWorkers", "create executor");
-    checkPositiveInteger(
-      maxTasksPerChild,
-      "maxTasksPerChild",
-      "create executor",
-    );
-    if (!Array.isArray(initargs)) {
-      throw new TypeError(
-        `Cannot create executor as 'initargs' must be an array: current value is ${
-          Deno.inspect(initargs)
-        }`,
-      );
-    }
-    const caller = callerUrl()?.replace(/#.*$/, "");
     this.#maxWorkers = maxWorkers ?? cpuCount();
-    this.#engine = new PoolEngine({
-      processes: this.#maxWorkers,
-      name: "ProcessPoolExecutorWorker",
-      initializer: initializer === undefined
-        ? undefined
-        : targetRef(initializer, caller, "create executor"),
-      initargs: reduce(initargs, "initargs", "create executor") as unknown[],
-      maxTasksPerChild,
-      permissions: checkPermissions(permissions, "create executor"),
-      caller: caller?.startsWith("data:") ? undefined : caller,
-      onDeath: "break",
-      eager: false,
-    });
+    this.#engine = new PoolEngine(
+      engineOptions(this.#maxWorkers, options, {
+        name: "ProcessPoolExecutorWorker",
+        onDeath: "break",
+        eager: false,
+      }, "create executor"),
+    );
   }
 
   /** The most workers this executor runs at once. */

@@ -18,16 +18,11 @@
  */
 
 import { ProcessError, TimeoutError } from "./errors.ts";
-import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
-import { type EngineOptions, PoolEngine, type Task } from "./_pool_engine.ts";
+import type { WorkerPermissions } from "./_permissions.ts";
+import { engineOptions, PoolEngine, type Task } from "./_pool_engine.ts";
 import { TaskMode } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
-import {
-  callerUrl,
-  type Target,
-  type TargetRef,
-  targetRef,
-} from "./_target.ts";
+import type { Target, TargetRef } from "./_target.ts";
 import {
   checkPositiveInteger,
   checkSeconds,
@@ -205,32 +200,14 @@ export class Pool {
     if (processes !== undefined && processes !== null) {
       checkPositiveInteger(processes, "processes", "create pool");
     }
-    const { initializer, initargs = [], maxTasksPerChild, permissions } =
-      options;
-    checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", "create pool");
-    if (!Array.isArray(initargs)) {
-      throw new TypeError(
-        `Cannot create pool as 'initargs' must be an array: current value is ${
-          Deno.inspect(initargs)
-        }`,
-      );
-    }
-    const caller = callerUrl()?.replace(/#.*$/, "");
     this.#processes = processes ?? cpuCount();
-    const engineOptions: EngineOptions = {
-      processes: this.#processes,
-      name: "SpawnPoolWorker",
-      initializer: initializer === undefined
-        ? undefined
-        : targetRef(initializer, caller, "create pool"),
-      initargs: reduce(initargs, "initargs", "create pool") as unknown[],
-      maxTasksPerChild,
-      permissions: checkPermissions(permissions, "create pool"),
-      caller: caller?.startsWith("data:") ? undefined : caller,
-      onDeath: "replace",
-      eager: true,
-    };
-    this.#engine = new PoolEngine(engineOptions);
+    this.#engine = new PoolEngine(
+      engineOptions(this.#processes, options, {
+        name: "SpawnPoolWorker",
+        onDeath: "replace",
+        eager: true,
+      }, "create pool"),
+    );
   }
 
   /** The number of worker processes. */

@@ -39,7 +39,7 @@ import {
   Ring,
 } from "./_ring_buffer.ts";
 import { deadlineOf } from "./_atomics.ts";
-import { checkTimeout } from "./_validate.ts";
+import { checkWaitOptions } from "./_validate.ts";
 import {
   describe,
   kReduce,
@@ -78,23 +78,7 @@ export function parseWait(
   options: PutOptions | GetOptions | undefined,
   what: string,
 ): { block: boolean; deadline: number } {
-  if (options === undefined) return { block: true, deadline: Infinity };
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `Cannot ${what} as 'options' must be an object: current value is ${
-        Deno.inspect(options)
-      }`,
-    );
-  }
-  const { block = true, timeout } = options;
-  if (typeof block !== "boolean") {
-    throw new TypeError(
-      `Cannot ${what} as 'block' must be a boolean: current value is ${
-        Deno.inspect(block)
-      }`,
-    );
-  }
-  checkTimeout(timeout, what);
+  const { block, timeout } = checkWaitOptions(options, what);
   return { block, deadline: block ? deadlineOf(timeout) : 0 };
 }
 
