@@ -189,7 +189,8 @@ class PoolWorker {
   readonly responses: Channel;
   readonly control: Int32Array;
   readonly inFlight = new Map<number, Task>();
-  readonly sentFunctions = new Set<string>();
+  /** Function keys this worker knows, by the small id the ring uses. */
+  readonly functionIds = new Map<string, number>();
   ready = false;
   dead = false;
   retiring = false;
@@ -398,12 +399,13 @@ export class PoolEngine {
     const payload = task.payload;
     const large = Array.isArray(payload) && payload.length > kJsonMaxItems;
     if (!large && jsonSafe(payload)) {
-      const first = !worker.sentFunctions.has(task.key);
-      const message: RingTask = first
-        ? [task.id!, task.key, task.mode, task.payload, task.fn.source ?? null]
-        : [task.id!, task.key, task.mode, task.payload];
+      const known = worker.functionIds.get(task.key);
+      const fid = known ?? worker.functionIds.size + 1;
+      const message: RingTask = known === undefined
+        ? [task.id!, fid, task.mode, payload, task.key, task.fn.source ?? null]
+        : [task.id!, fid, task.mode, payload];
       sent = worker.requests.tryWrite(JSON.stringify(message));
-      if (sent && first) worker.sentFunctions.add(task.key);
+      if (sent && known === undefined) worker.functionIds.set(task.key, fid);
     }
     if (!sent) {
       const numbers = task.mode === TaskMode.Map

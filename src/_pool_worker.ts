@@ -53,6 +53,8 @@ let responses: Channel;
 let control: Int32Array;
 let modules: Record<string, Namespace> = {};
 const functions = new Map<string, Fn>();
+/** The ring's small function ids, as the pool assigned them. */
+const ringFunctions = new Map<number, { key: string; ref: TargetRef }>();
 const inbox: PoolTaskMessage[] = [];
 let stopping = false;
 /** Messages received by onmessage; compared with the pool's kPosted. */
@@ -207,14 +209,14 @@ async function loop(): Promise<void> {
     }
     const text = requests.tryRead();
     if (text !== undefined) {
-      const [id, key, mode, payload, source] = JSON.parse(text) as RingTask;
-      await run(
-        id,
-        key,
-        source === undefined ? undefined : refOf(key, source),
-        mode,
-        payload,
-      );
+      const [id, fid, mode, payload, name, source] = JSON.parse(
+        text,
+      ) as RingTask;
+      if (name !== undefined) {
+        ringFunctions.set(fid, { key: name, ref: refOf(name, source ?? null) });
+      }
+      const { key, ref } = ringFunctions.get(fid)!;
+      await run(id, key, ref, mode, payload);
       continue;
     }
     const task = inbox.shift();

@@ -78,11 +78,19 @@ export const enum ResultStatus {
 }
 
 /**
- * Ring form of a task: [id, "url#name", mode, payload, source?]. The fifth
- * element comes with a function's first task on a worker: its source text,
- * or null for a string target (nothing to compare).
+ * Ring form of a task: [id, functionId, mode, payload, "url#name"?,
+ * source?]. A function's first task on a worker also names it and carries
+ * its source text (null for a string target: nothing to compare); later
+ * tasks send only the small per-worker functionId.
  */
-export type RingTask = [number, string, TaskMode, unknown, (string | null)?];
+export type RingTask = [
+  number,
+  number,
+  TaskMode,
+  unknown,
+  string?,
+  (string | null)?,
+];
 /** Ring form of a result: [id, status, value]. */
 export type RingResult = [number, ResultStatus, unknown?];
 

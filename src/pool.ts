@@ -120,6 +120,7 @@ export class AsyncResult<R> {
    */
   async get(timeout?: number): Promise<R> {
     checkSeconds(timeout, "timeout", "get result");
+    if (timeout === undefined) return await this.#promise;
     const outcome = await within(this.#promise, timeout);
     if (outcome === null) {
       throw new TimeoutError(
