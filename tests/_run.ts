@@ -1,3 +1,5 @@
+import { Process } from "../mod.ts";
+
 // Runs a Deno subprocess for tests that need a whole program: exit
 // behaviour, stderr reports, flags the test process itself does not have.
 
@@ -54,4 +56,26 @@ export function fixture(module: string, name: string): URL {
 /** A small shared Int32Array for children to report through. */
 export function cells(n = 4): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * n));
+}
+
+/**
+ * Starts one process per args list on `tests/fixtures/sync_targets.ts#target`,
+ * joins them all (at most `timeout` seconds each), and terminates leftovers.
+ */
+export async function runAll(
+  target: string,
+  argsList: unknown[][],
+  timeout = 120,
+): Promise<(number | null)[]> {
+  const ps = argsList.map((args) =>
+    new Process({ target: fixture("sync_targets", target), args })
+  );
+  try {
+    for (const p of ps) p.start();
+    const codes = [];
+    for (const p of ps) codes.push(await p.join(timeout));
+    return codes;
+  } finally {
+    for (const p of ps) if (p.isAlive()) p.terminate();
+  }
 }

@@ -10,25 +10,9 @@ import {
   type TypeCode,
   Value,
 } from "../mod.ts";
-import { fixture } from "./_run.ts";
+import { fixture, runAll } from "./_run.ts";
 
 const T = (name: string) => fixture("sync_targets", name);
-
-async function runAll(
-  target: string,
-  argsList: unknown[][],
-  timeout = 120,
-): Promise<(number | null)[]> {
-  const ps = argsList.map((args) => new Process({ target: T(target), args }));
-  try {
-    for (const p of ps) p.start();
-    const codes = [];
-    for (const p of ps) codes.push(await p.join(timeout));
-    return codes;
-  } finally {
-    for (const p of ps) if (p.isAlive()) p.terminate();
-  }
-}
 
 const zeros: Record<TypeCode, unknown> = {
   c: "\0",

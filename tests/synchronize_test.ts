@@ -17,26 +17,9 @@ import {
   RLock,
   Semaphore,
 } from "../mod.ts";
-import { cells, fixture } from "./_run.ts";
+import { cells, fixture, runAll } from "./_run.ts";
 
 const T = (name: string) => fixture("sync_targets", name);
-
-/** Starts one process per args list, joins them all, terminates leftovers. */
-async function runAll(
-  target: string,
-  argsList: unknown[][],
-  timeout = 120,
-): Promise<(number | null)[]> {
-  const ps = argsList.map((args) => new Process({ target: T(target), args }));
-  try {
-    for (const p of ps) p.start();
-    const codes = [];
-    for (const p of ps) codes.push(await p.join(timeout));
-    return codes;
-  } finally {
-    for (const p of ps) if (p.isAlive()) p.terminate();
-  }
-}
 
 /** Polls a condition that only other processes can make true. */
 async function until(predicate: () => boolean, what: string): Promise<void> {
