@@ -124,14 +124,28 @@ class Engine {
     return { value: decodeValue(record.tag, record.bytes) };
   }
 
-  putSync(item: unknown, options: PutOptions | undefined): void {
+  /**
+   * What put() and putSync() share up to the first wait: validation, the
+   * encoding, a first attempt, and the non-blocking refusal. Returns
+   * undefined when the item is already in; otherwise what to retry with.
+   */
+  beginPut(
+    item: unknown,
+    options: PutOptions | undefined,
+  ): { encoded: Encoded; deadline: number } | undefined {
     const { block, deadline } = parseWait(options, "put item");
     this.checkOpen("put item");
     checkStop();
-    let encoded = encodeValue(item, "item", "put item");
-    if (this.tryPut(encoded)) return;
+    const encoded = encodeValue(item, "item", "put item");
+    if (this.tryPut(encoded)) return undefined;
     if (!block) throw new QueueFullError();
-    encoded = copyOf(encoded);
+    return { encoded: copyOf(encoded), deadline };
+  }
+
+  putSync(item: unknown, options: PutOptions | undefined): void {
+    const pending = this.beginPut(item, options);
+    if (pending === undefined) return;
+    const { encoded, deadline } = pending;
     const ring = this.ring;
     while (true) {
       const seen = Atomics.load(ring.control, kGetSeq);
@@ -144,13 +158,9 @@ class Engine {
   }
 
   async put(item: unknown, options: PutOptions | undefined): Promise<void> {
-    const { block, deadline } = parseWait(options, "put item");
-    this.checkOpen("put item");
-    checkStop();
-    let encoded = encodeValue(item, "item", "put item");
-    if (this.tryPut(encoded)) return;
-    if (!block) throw new QueueFullError();
-    encoded = copyOf(encoded);
+    const pending = this.beginPut(item, options);
+    if (pending === undefined) return;
+    const { encoded, deadline } = pending;
     const ring = this.ring;
     while (true) {
       const seen = Atomics.load(ring.control, kGetSeq);
