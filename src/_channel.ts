@@ -37,7 +37,10 @@ const kWrapMarker = 0xffffffff;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+// Reused staging buffers: allocating an ArrayBuffer per message (its backing
+// store is malloc'd and counted as external memory) showed up as GC time.
 let scratch = new Uint8Array(4096);
+let inbound = new Uint8Array(4096);
 
 /** One end of a ring: the same memory seen by the writer or the reader. */
 export class Channel {
@@ -121,9 +124,10 @@ export class Channel {
       at = 0;
       length = this.#view.getUint32(0);
     }
-    // TextDecoder refuses shared memory: copy out first (slice() allocates a
-    // plain ArrayBuffer).
-    const text = decoder.decode(this.#data.slice(at + 4, at + 4 + length));
+    // TextDecoder refuses shared memory: copy out to a plain buffer first.
+    if (length > inbound.length) inbound = new Uint8Array(length * 2);
+    inbound.set(this.#data.subarray(at + 4, at + 4 + length));
+    const text = decoder.decode(inbound.subarray(0, length));
     Atomics.store(this.header, kHead, (head + 4 + ((length + 3) & ~3)) | 0);
     return text;
   }

@@ -3,7 +3,7 @@
 //
 //  submit(task) ─▶ queue ─▶ flush() ──┬─ small JSON task ─▶ requests ring ──▶ worker
 //                                     └─ anything else  ─▶ postMessage    ──▶ worker
-//  task.resolve ◀─ pump() ◀─ responses rings (spin, then sleep until a "bell") ◀┤
+//  task.finish ◀── pump() ◀─ responses rings (spin, then sleep until a "bell") ◀┤
 //               ◀─ onmessage ◀─ postMessage results, "ready", "exit" ◀───────┘
 //
 // Dispatch: each ready worker holds at most `window` tasks (running plus
@@ -20,7 +20,12 @@
 // started yet go back to the front of the queue. A Pool replaces the worker;
 // an executor becomes broken, as CPython's does.
 
-import { BrokenProcessPoolError, ProcessError, RemoteError } from "./errors.ts";
+import {
+  BrokenProcessPoolError,
+  ProcessError,
+  RemoteError,
+  TimeoutError,
+} from "./errors.ts";
 import * as errors from "./errors.ts";
 import { holdLoop, releaseLoop } from "./_atomics.ts";
 import {
@@ -41,7 +46,7 @@ import {
   type PoolInitMessage,
   ResultStatus,
   type RingResult,
-  type RingTask,
+  type RingTaskBatch,
   TaskMode,
   type WireError,
 } from "./_protocol.ts";
@@ -60,7 +65,7 @@ const entry = new URL("./_pool_worker.ts", import.meta.url).href;
 /** Bytes in each ring of each worker. */
 const kRingBytes = 1 << 18;
 /** Most tasks one worker holds at once (running + waiting in its ring). */
-const kMaxInFlight = 256;
+const kMaxInFlight = 4096;
 /** Smallest window: one task running, one waiting (hides the round trip). */
 const kMinWindow = 2;
 /** A cost per task (ms) under this grows the window. */
@@ -70,23 +75,54 @@ const kSlowMs = 5;
 /** Milliseconds the pump spins on the response ring before sleeping. */
 const kPumpSpinMs = 0.05;
 
-/** One unit of work: a call, or a chunk of a map. */
-export interface Task {
-  fn: TargetRef;
-  key: string;
-  mode: TaskMode;
-  payload: unknown;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  /** Called when a worker takes the task (executor: Future.running()). */
-  onStart?(): void;
-  /** Called instead of reject() when cancelQueued() withdraws the task. */
-  onCancel?(): void;
+const keys = new WeakMap<TargetRef, string>();
+
+/**
+ * One unit of work: a call, or a chunk of a map. Subclasses say where the
+ * outcome goes (a promise, an AsyncResult, a Future), with methods rather
+ * than per-task closures: with thousands of tasks in flight, every
+ * allocation per task shows up as garbage-collection time.
+ */
+export abstract class Task {
+  readonly fn: TargetRef;
+  /** "url#name": how workers know the function. */
+  readonly key: string;
+  readonly mode: TaskMode;
+  readonly payload: unknown;
   /** Set by the engine. */
-  id?: number;
-  dispatchedAt?: number;
-  worker?: PoolWorker;
-  settled?: boolean;
+  id = 0;
+  dispatchedAt = 0;
+  worker: PoolWorker | undefined = undefined;
+  settled = false;
+  /** Runs once as the task settles (clears a timer, an abort listener). */
+  cleanup: (() => void) | undefined = undefined;
+
+  constructor(fn: TargetRef, mode: TaskMode, payload: unknown) {
+    this.fn = fn;
+    let key = keys.get(fn);
+    if (key === undefined) keys.set(fn, key = `${fn.url}#${fn.name}`);
+    this.key = key;
+    this.mode = mode;
+    this.payload = payload;
+  }
+
+  /** Delivers the outcome: the result, or `error`. Called once. */
+  abstract finish(value: unknown, error?: Error): void;
+
+  /** A worker took the task (executor: Future.running()). */
+  started(): void {}
+
+  /** cancelQueued() withdrew the task before any worker took it. */
+  withdrawn(error: Error): void {
+    this.finish(undefined, error);
+  }
+}
+
+/** Per-task limits: both fail the task with their own reason. */
+export interface TaskLimits {
+  signal?: AbortSignal;
+  /** Seconds. */
+  timeout?: number;
 }
 
 /** What the engine does when a worker dies abruptly. */
@@ -191,6 +227,10 @@ class PoolWorker {
   readonly inFlight = new Map<number, Task>();
   /** Function keys this worker knows, by the small id the ring uses. */
   readonly functionIds = new Map<string, number>();
+  /** The last function id handed out (ids are never reused). */
+  lastFunctionId = 0;
+  /** Tasks assigned by the current flush, sent together at its end. */
+  outbox: Task[] = [];
   ready = false;
   dead = false;
   retiring = false;
@@ -241,6 +281,7 @@ export class PoolEngine {
   #exited = Promise.withResolvers<void>();
   #poke = Promise.withResolvers<void>();
   #pumping = false;
+  #sleeping = false;
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -267,13 +308,43 @@ export class PoolEngine {
     return this.#workers.size;
   }
 
-  /** Queues a task. The caller checked that the engine is running. */
-  submit(task: Task): void {
+  /**
+   * Queues a task. The caller checked that the engine is running and that
+   * `limits` are valid. An abort or a timeout fails the task with its own
+   * reason, queued or running (abandon() withdraws it, or ends the worker
+   * running it).
+   */
+  submit(task: Task, limits?: TaskLimits, noun = "task"): void {
     task.id = this.#nextId++;
     if (this.#nextId > 0x7fffffff) this.#nextId = 1;
     this.#pending++;
     this.#queue.push(task);
     this.#scheduleFlush();
+    const signal = limits?.signal;
+    const timeout = limits?.timeout;
+    if (signal === undefined && timeout === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => this.abandon(task, signal!.reason);
+    task.cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    if (signal !== undefined) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+    if (timeout !== undefined && !task.settled) {
+      timer = setTimeout(
+        () =>
+          this.abandon(
+            task,
+            new TimeoutError(
+              `Cannot complete ${noun} as it ran past its ${timeout}s timeout`,
+            ),
+          ),
+        timeout * 1000,
+      );
+    }
   }
 
   /**
@@ -289,6 +360,7 @@ export class PoolEngine {
     this.#queue.splice(index, 1);
     task.settled = true;
     this.#pending--;
+    task.cleanup?.();
     this.#maybeFinish();
     return true;
   }
@@ -304,7 +376,7 @@ export class PoolEngine {
   abandon(task: Task, error: Error): void {
     if (task.settled) return;
     if (this.withdraw(task)) {
-      task.reject(error);
+      task.finish(undefined, error);
       return;
     }
     const worker = task.worker;
@@ -364,6 +436,7 @@ export class PoolEngine {
     const backlog = queued + ready.reduce((n, w) => n + w.inFlight.size, 0);
     const share = Math.max(1, Math.ceil(backlog / this.#options.processes));
     const maxTasks = this.#options.maxTasksPerChild;
+    const now = performance.now();
     let progress = true;
     while (progress && this.#queued() > 0) {
       progress = false;
@@ -372,7 +445,7 @@ export class PoolEngine {
         if (worker.inFlight.size >= Math.min(worker.window, share)) continue;
         if (maxTasks !== undefined && worker.assigned >= maxTasks) continue;
         const task = this.#queue[this.#queueHead++];
-        this.#dispatch(worker, task);
+        this.#assign(worker, task, now);
         progress = true;
       }
     }
@@ -381,7 +454,12 @@ export class PoolEngine {
       this.#queueHead = 0;
     }
     for (const worker of ready) {
-      worker.requests.wake();
+      if (worker.outbox.length > 0) {
+        const tasks = worker.outbox;
+        worker.outbox = [];
+        this.#send(worker, tasks);
+        worker.requests.wake();
+      }
       if (worker.inFlight.size > 0) {
         setRef(worker.worker, true);
         this.#wake();
@@ -389,48 +467,98 @@ export class PoolEngine {
     }
   }
 
-  #dispatch(worker: PoolWorker, task: Task): void {
+  /** Gives `task` to `worker`; #send() delivers it at the end of the flush. */
+  #assign(worker: PoolWorker, task: Task, now: number): void {
     task.worker = worker;
-    task.dispatchedAt = performance.now();
-    worker.inFlight.set(task.id!, task);
+    task.dispatchedAt = now;
+    worker.inFlight.set(task.id, task);
     worker.assigned++;
-    task.onStart?.();
-    let sent = false;
-    const payload = task.payload;
-    const large = Array.isArray(payload) && payload.length > kJsonMaxItems;
-    if (!large && jsonSafe(payload)) {
-      const known = worker.functionIds.get(task.key);
-      const fid = known ?? worker.functionIds.size + 1;
-      const message: RingTask = known === undefined
-        ? [task.id!, fid, task.mode, payload, task.key, task.fn.source ?? null]
-        : [task.id!, fid, task.mode, payload];
-      sent = worker.requests.tryWrite(JSON.stringify(message));
-      if (sent && known === undefined) worker.functionIds.set(task.key, fid);
-    }
-    if (!sent) {
-      const numbers = task.mode === TaskMode.Map
-        ? packNumbers(payload)
-        : undefined;
-      worker.post(
-        numbers === undefined
-          ? { t: "task", id: task.id!, fn: task.fn, mode: task.mode, payload }
-          : {
-            t: "task",
-            id: task.id!,
-            fn: task.fn,
-            mode: task.mode,
-            payload: null,
-            numbers,
-          },
-        numbers === undefined ? [] : [numbers.buffer as ArrayBuffer],
-      );
-    }
+    worker.outbox.push(task);
+    task.started();
     if (
       this.#options.maxTasksPerChild !== undefined &&
       worker.assigned >= this.#options.maxTasksPerChild
     ) {
       worker.retiring = true;
     }
+  }
+
+  /**
+   * Delivers tasks: the JSON-safe ones as one ring batch, the rest (and any
+   * the ring cannot take now) by postMessage.
+   */
+  #send(worker: PoolWorker, tasks: Task[]): void {
+    const batch: RingTaskBatch = [];
+    const batched: Task[] = [];
+    for (const task of tasks) {
+      const payload = task.payload;
+      const large = Array.isArray(payload) && payload.length > kJsonMaxItems;
+      if (large || !jsonSafe(payload)) {
+        this.#post(worker, task);
+        continue;
+      }
+      const known = worker.functionIds.get(task.key);
+      if (known === undefined) {
+        const fid = ++worker.lastFunctionId;
+        worker.functionIds.set(task.key, fid);
+        batch.push([
+          task.id,
+          fid,
+          task.mode,
+          payload,
+          task.key,
+          task.fn.source ?? null,
+        ]);
+      } else {
+        batch.push([task.id, known, task.mode, payload]);
+      }
+      batched.push(task);
+    }
+    // Write the batch whole, or in halves when it is too large for one
+    // message; once a part does not fit even alone (the ring is full),
+    // everything from there on goes by postMessage, keeping a function's
+    // naming task ahead of the tasks that use its id.
+    let from = 0;
+    while (from < batch.length) {
+      let to = batch.length;
+      while (
+        !worker.requests.tryWrite(
+          JSON.stringify(
+            from === 0 && to === batch.length ? batch : batch.slice(from, to),
+          ),
+        )
+      ) {
+        if (to - from === 1) {
+          for (let i = from; i < batch.length; i++) {
+            if (batch[i].length > 4) worker.functionIds.delete(batched[i].key);
+            this.#post(worker, batched[i]);
+          }
+          return;
+        }
+        to = from + ((to - from) >> 1);
+      }
+      from = to;
+    }
+  }
+
+  #post(worker: PoolWorker, task: Task): void {
+    const payload = task.payload;
+    const numbers = task.mode === TaskMode.Map
+      ? packNumbers(payload)
+      : undefined;
+    worker.post(
+      numbers === undefined
+        ? { t: "task", id: task.id, fn: task.fn, mode: task.mode, payload }
+        : {
+          t: "task",
+          id: task.id,
+          fn: task.fn,
+          mode: task.mode,
+          payload: null,
+          numbers,
+        },
+      numbers === undefined ? [] : [numbers.buffer as ArrayBuffer],
+    );
   }
 
   #spawnSoon(): void {
@@ -539,14 +667,14 @@ export class PoolEngine {
     id: number,
     status: ResultStatus,
     value: unknown,
+    now = performance.now(),
   ): void {
     const task = worker.inFlight.get(id);
     if (task === undefined) return;
     worker.inFlight.delete(id);
     // Cost of this task: time since the worker could start it (its
     // dispatch, or the previous result if it was busy until then).
-    const now = performance.now();
-    const cost = now - Math.max(task.dispatchedAt!, worker.lastResultAt);
+    const cost = now - Math.max(task.dispatchedAt, worker.lastResultAt);
     worker.lastResultAt = now;
     if (cost < kFastMs) {
       worker.window = Math.min(kMaxInFlight, worker.window * 2);
@@ -570,22 +698,31 @@ export class PoolEngine {
     if (task.settled) return;
     task.settled = true;
     this.#pending--;
-    if (error === undefined) task.resolve(value);
-    else task.reject(error);
+    task.cleanup?.();
+    task.finish(value, error);
   }
 
   #drain(worker: PoolWorker): void {
     let text: string | undefined;
+    const now = performance.now();
     while ((text = worker.responses.tryRead()) !== undefined) {
       const [id, status, value] = JSON.parse(text) as RingResult;
-      this.#onResult(worker, id, status, value);
+      this.#onResult(worker, id, status, value, now);
     }
   }
 
   /** Wakes the pump (new work dispatched, a doorbell, a worker gone). */
   #wake(): void {
+    // A pump that is not asleep looks at every worker on its next turn.
+    if (!this.#sleeping) return;
+    this.#sleeping = false;
     this.#poke.resolve();
     this.#poke = Promise.withResolvers();
+  }
+
+  async #sleep(): Promise<void> {
+    this.#sleeping = true;
+    await this.#poke.promise;
   }
 
   #drainAll(): number {
@@ -620,7 +757,7 @@ export class PoolEngine {
           w.inFlight.size > 0 && !w.dead
         );
         if (busy.length === 0) {
-          await this.#poke.promise;
+          await this.#sleep();
           continue;
         }
         // Spin first: a hot worker answers within microseconds, far sooner
@@ -635,7 +772,7 @@ export class PoolEngine {
         for (const worker of busy) {
           Atomics.store(worker.responses.header, kWaiting, 1);
         }
-        if (!this.#anyMessage(busy)) await this.#poke.promise;
+        if (!this.#anyMessage(busy)) await this.#sleep();
         for (const worker of busy) {
           Atomics.store(worker.responses.header, kWaiting, 0);
         }
@@ -785,8 +922,8 @@ export class PoolEngine {
       if (task.settled) continue;
       task.settled = true;
       this.#pending--;
-      if (task.onCancel !== undefined) task.onCancel();
-      else task.reject(error);
+      task.cleanup?.();
+      task.withdrawn(error);
     }
     this.#maybeFinish();
   }

@@ -22,7 +22,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import type { WorkerPermissions } from "./_permissions.ts";
-import { engineOptions, PoolEngine, type Task } from "./_pool_engine.ts";
+import { engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
 import type { TaskFunction, TaskResult } from "./pool.ts";
 import { TaskMode } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
@@ -58,7 +58,9 @@ export class Future<R> implements PromiseLike<R> {
   #state: FutureState = "PENDING";
   #result: R | undefined;
   #error: Error | undefined;
-  #settled = Promise.withResolvers<void>();
+  // Made only when someone waits: with thousands of futures in flight,
+  // each promise per future shows up as garbage-collection time.
+  #settled: PromiseWithResolvers<void> | undefined;
   #callbacks: ((future: Future<R>) => void)[] = [];
   #cancel: (() => boolean) | undefined;
 
@@ -99,7 +101,7 @@ export class Future<R> implements PromiseLike<R> {
   }
 
   #finish(): void {
-    this.#settled.resolve();
+    this.#settled?.resolve();
     const callbacks = this.#callbacks;
     this.#callbacks = [];
     for (const callback of callbacks) this.#call(callback);
@@ -170,7 +172,16 @@ export class Future<R> implements PromiseLike<R> {
    * @throws {CancelledError} When cancelled.
    * @throws {Error} The call's own error.
    */
-  async result(timeout?: number): Promise<R> {
+  result(timeout?: number): Promise<R> {
+    if (timeout === undefined && this.done()) {
+      return this.#error === undefined
+        ? Promise.resolve(this.#result as R)
+        : Promise.reject(this.#error);
+    }
+    return this.#resultAfter(timeout);
+  }
+
+  async #resultAfter(timeout: number | undefined): Promise<R> {
     await this.#wait(timeout, "get result");
     if (this.#error !== undefined) throw this.#error;
     return this.#result as R;
@@ -193,6 +204,7 @@ export class Future<R> implements PromiseLike<R> {
   async #wait(timeout: number | undefined, what: string): Promise<void> {
     checkSeconds(timeout, "timeout", what);
     if (this.done()) return;
+    this.#settled ??= Promise.withResolvers<void>();
     if ((await within(this.#settled.promise, timeout)) === null) {
       throw new TimeoutError(
         `Cannot ${what} as the future is not done after ${timeout}s`,
@@ -229,6 +241,23 @@ export class Future<R> implements PromiseLike<R> {
     onrejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
     return this.result().then(onfulfilled, onrejected);
+  }
+}
+
+/** A task whose outcome settles a Future. */
+class FutureTask extends Task {
+  future!: Future<unknown>;
+
+  finish(value: unknown, error?: Error): void {
+    this.future.settle(value, error);
+  }
+
+  override started(): void {
+    this.future.setRunning();
+  }
+
+  override withdrawn(): void {
+    this.future.markCancelled();
   }
 }
 
@@ -335,44 +364,10 @@ export class ProcessPoolExecutor {
   ): Future<R> {
     this.#assertOpen(what);
     const ref = poolRef(fn, what);
-    // The task's callbacks refer to the future lazily: both are built here.
-    const task: Task = {
-      fn: ref,
-      key: `${ref.url}#${ref.name}`,
-      mode,
-      payload: reduce(payload, "args", what),
-      resolve: (value) => future.settle(value as R),
-      reject: (error) => future.settle(undefined, error),
-      onStart: () => future.setRunning(),
-      onCancel: () => future.markCancelled(),
-    };
-    const future: Future<R> = new Future<R>(() => this.#engine.withdraw(task));
-    this.#engine.submit(task);
-    const { signal, timeout } = options;
-    if (signal !== undefined || timeout !== undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      // A timeout or abort fails the call with its own reason, queued or
-      // running (abandon() withdraws it, or ends the worker running it).
-      const stop = (error: Error) => this.#engine.abandon(task, error);
-      const onAbort = () => stop(signal!.reason);
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeout !== undefined) {
-        timer = setTimeout(
-          () =>
-            stop(
-              new TimeoutError(
-                `Cannot complete call as it ran past its ${timeout}s timeout`,
-              ),
-            ),
-          timeout * 1000,
-        );
-      }
-      future.addDoneCallback(() => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      });
-    }
+    const task = new FutureTask(ref, mode, reduce(payload, "args", what));
+    const future = new Future<R>(() => this.#engine.withdraw(task));
+    task.future = future as Future<unknown>;
+    this.#engine.submit(task, options, "call");
     return future;
   }
 

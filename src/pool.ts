@@ -19,7 +19,7 @@
 
 import { ProcessError, TimeoutError } from "./errors.ts";
 import type { WorkerPermissions } from "./_permissions.ts";
-import { engineOptions, PoolEngine, type Task } from "./_pool_engine.ts";
+import { engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
 import { TaskMode } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
 import type { Target, TargetRef } from "./_target.ts";
@@ -68,6 +68,47 @@ export type TaskFunction = (...args: any[]) => unknown;
 export type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R>
   : unknown;
 
+/** Settles an AsyncResult made without a promise (set by the class). */
+let settleResult: (
+  result: AsyncResult<unknown>,
+  value: unknown,
+  error: Error | undefined,
+) => void;
+
+/** A task whose outcome settles a promise (apply, map chunks, imap). */
+class PromiseTask extends Task {
+  readonly promise: Promise<unknown>;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: Error) => void;
+
+  constructor(fn: TargetRef, mode: TaskMode, payload: unknown) {
+    super(fn, mode, payload);
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    this.promise = promise;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  finish(value: unknown, error?: Error): void {
+    if (error === undefined) this.#resolve(value);
+    else this.#reject(error);
+  }
+}
+
+/** A task that settles its AsyncResult directly (applyAsync): no promise. */
+class ResultTask extends Task {
+  readonly #result: AsyncResult<unknown>;
+
+  constructor(fn: TargetRef, payload: unknown, result: AsyncResult<unknown>) {
+    super(fn, TaskMode.Apply, payload);
+    this.#result = result;
+  }
+
+  finish(value: unknown, error?: Error): void {
+    settleResult(this.#result, value, error);
+  }
+}
+
 /**
  * The pending result of an `…Async` call (CPython's `AsyncResult`).
  *
@@ -83,31 +124,59 @@ export type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R>
  * ```
  */
 export class AsyncResult<R> {
-  #promise: Promise<R>;
   #state: "pending" | "fulfilled" | "rejected" = "pending";
+  #value: R | undefined;
+  #error: unknown;
+  #callbacks: CallbackOptions<R>;
+  // Made only when someone waits: an outcome nobody reads costs no promise,
+  // and a failure nobody reads is never an unhandled rejection.
+  #waiting: PromiseWithResolvers<R> | undefined;
+
+  static {
+    settleResult = (result, value, error) =>
+      result.#settle(error === undefined, error ?? value);
+  }
 
   /**
-   * Wraps a promise; pools create these.
+   * Creates a pending result; pools create these.
    *
-   * @param promise The eventual result.
+   * @param promise The eventual result; without one, the pool that created
+   * the AsyncResult settles it.
    * @param callbacks Called once when it settles.
    */
-  constructor(promise: Promise<R>, callbacks: CallbackOptions<R> = {}) {
-    this.#promise = promise.then(
-      (value) => {
-        this.#state = "fulfilled";
-        callbacks.callback?.(value);
-        return value;
-      },
-      (error) => {
-        this.#state = "rejected";
-        callbacks.errorCallback?.(error);
-        throw error;
-      },
+  constructor(promise?: Promise<R>, callbacks: CallbackOptions<R> = {}) {
+    this.#callbacks = callbacks;
+    promise?.then(
+      (value) => this.#settle(true, value),
+      (error) => this.#settle(false, error),
     );
-    // The error is delivered by get(); an AsyncResult nobody reads must not
-    // crash the program as an unhandled rejection.
-    this.#promise.catch(() => {});
+  }
+
+  #settle(ok: boolean, outcome: unknown): void {
+    if (this.#state !== "pending") return;
+    this.#state = ok ? "fulfilled" : "rejected";
+    if (ok) this.#value = outcome as R;
+    else this.#error = outcome;
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      if (ok) waiting.resolve(outcome as R);
+      else waiting.reject(outcome);
+    }
+    try {
+      if (ok) this.#callbacks.callback?.(outcome as R);
+      else this.#callbacks.errorCallback?.(outcome as Error);
+    } catch (error) {
+      // As for Future done callbacks: report it and go on. The result
+      // stands, and the pool that delivered it keeps working.
+      console.error("Exception in an AsyncResult callback:", error);
+    }
+  }
+
+  #outcome(): Promise<R> {
+    if (this.#state === "fulfilled") return Promise.resolve(this.#value as R);
+    if (this.#state === "rejected") return Promise.reject(this.#error);
+    this.#waiting ??= Promise.withResolvers<R>();
+    return this.#waiting.promise;
   }
 
   /**
@@ -118,10 +187,20 @@ export class AsyncResult<R> {
    * @throws {TimeoutError} When it is not ready in time.
    * @throws {Error} The task's own error (same name and message, worker stack in `cause`).
    */
-  async get(timeout?: number): Promise<R> {
-    checkSeconds(timeout, "timeout", "get result");
-    if (timeout === undefined) return await this.#promise;
-    const outcome = await within(this.#promise, timeout);
+  get(timeout?: number): Promise<R> {
+    try {
+      checkSeconds(timeout, "timeout", "get result");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (timeout === undefined || this.#state !== "pending") {
+      return this.#outcome();
+    }
+    return this.#within(timeout);
+  }
+
+  async #within(timeout: number): Promise<R> {
+    const outcome = await within(this.#outcome(), timeout);
     if (outcome === null) {
       throw new TimeoutError(
         `Cannot get result as it is not ready after ${timeout}s`,
@@ -138,7 +217,7 @@ export class AsyncResult<R> {
    */
   async wait(timeout?: number): Promise<void> {
     checkSeconds(timeout, "timeout", "wait for result");
-    await within(this.#promise.catch(() => {}), timeout);
+    await within(this.#outcome().catch(() => {}), timeout);
   }
 
   /**
@@ -231,44 +310,15 @@ export class Pool {
     ref: TargetRef,
     mode: TaskMode,
     payload: unknown,
-    options: TaskOptions = {},
+    options?: TaskOptions,
   ): Promise<unknown> {
-    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    const task: Task = {
-      fn: ref,
-      key: `${ref.url}#${ref.name}`,
-      mode,
-      payload,
-      resolve,
-      reject,
-    };
-    this.#engine.submit(task);
-    const { signal, timeout } = options;
-    if (signal !== undefined || timeout !== undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => this.#engine.abandon(task, signal!.reason);
-      if (signal !== undefined) {
-        if (signal.aborted) onAbort();
-        else signal.addEventListener("abort", onAbort, { once: true });
-      }
-      if (timeout !== undefined) {
-        timer = setTimeout(
-          () =>
-            this.#engine.abandon(
-              task,
-              new TimeoutError(
-                `Cannot complete task as it ran past its ${timeout}s timeout`,
-              ),
-            ),
-          timeout * 1000,
-        );
-      }
-      promise.finally(() => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      }).catch(() => {});
-    }
-    return promise;
+    const task = new PromiseTask(ref, mode, payload);
+    this.#submit(task, options);
+    return task.promise;
+  }
+
+  #submit(task: Task, options?: TaskOptions): void {
+    this.#engine.submit(task, options);
   }
 
   #chunks(
@@ -554,17 +604,22 @@ export class Pool {
     args: Parameters<F> | unknown[] = [],
     options?: TaskOptions,
   ): Promise<TaskResult<F>> {
-    return this.#applyPromise(fn, args, options, "apply") as Promise<
-      TaskResult<F>
-    >;
+    const ref = this.#checkApply(fn, args, options, "apply");
+    const task = new PromiseTask(
+      ref,
+      TaskMode.Apply,
+      reduce(args, "args", "apply"),
+    );
+    this.#submit(task, options);
+    return task.promise as Promise<TaskResult<F>>;
   }
 
-  #applyPromise(
+  #checkApply(
     fn: unknown,
     args: unknown,
     options: TaskOptions | undefined,
     what: string,
-  ): Promise<unknown> {
+  ): TargetRef {
     this.#assertRunning(what);
     const ref = poolRef(fn, what);
     if (!Array.isArray(args)) {
@@ -584,7 +639,7 @@ export class Pool {
         }`,
       );
     }
-    return this.#run(ref, TaskMode.Apply, reduce(args, "args", what), options);
+    return ref;
   }
 
   /**
@@ -600,12 +655,14 @@ export class Pool {
     args: Parameters<F> | unknown[] = [],
     options: CallbackOptions<TaskResult<F>> & TaskOptions = {},
   ): AsyncResult<TaskResult<F>> {
-    return new AsyncResult(
-      this.#applyPromise(fn, args, options, "applyAsync") as Promise<
-        TaskResult<F>
-      >,
+    const ref = this.#checkApply(fn, args, options, "applyAsync");
+    const payload = reduce(args, "args", "applyAsync");
+    const result = new AsyncResult<TaskResult<F>>(undefined, options);
+    this.#submit(
+      new ResultTask(ref, payload, result as AsyncResult<unknown>),
       options,
     );
+    return result;
   }
 
   /** Accepts no more work; workers exit once the submitted work is done. */
