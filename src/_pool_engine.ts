@@ -1,19 +1,21 @@
 // The engine behind Pool and ProcessPoolExecutor: worker lifecycle, task
 // dispatch, results, and what happens when a worker dies.
 //
-//  submit(task) ─▶ queue ─▶ flush() ──┬─ small JSON task ─▶ requests ring ──▶ worker
-//                                     └─ anything else  ─▶ postMessage    ──▶ worker
-//  task.finish ◀── pump() ◀─ responses rings (spin, then sleep until a "bell") ◀┤
-//               ◀─ onmessage ◀─ postMessage results, "ready", "exit" ◀───────┘
+//  submit(task) ─▶ queue ─▶ flush() ──┬─ JSON-safe tasks: one batch ─▶ requests ring ──▶ worker
+//                                     └─ anything else ──────────▶ postMessage    ──▶ worker
+//  task.finish ◀── pump() ◀─ responses rings (spin, then sleep until a "bell") ◀──────┤
+//               ◀─ onmessage ◀─ postMessage results, "ready", "exit" ◀──────────────┘
 //
 // Dispatch: each ready worker holds at most `window` tasks (running plus
 // waiting in its ring). The window starts at 2 and works like TCP's slow
 // start, driven by the worker's cost per task (the spacing of its results
-// while busy): it doubles while that is under kFastMs (tiny tasks: batches
-// of up to kMaxInFlight keep the rings full) and halves above kSlowMs (long
-// tasks: nothing piles up behind a busy worker, so queued work stays
-// cancellable and goes to whichever worker frees up first, as in CPython's
-// executor).
+// while busy): it doubles while that is under kFastMs (tiny tasks: up to
+// kMaxInFlight per worker, so one flush can hand over thousands of tasks as
+// one ring message, and the main thread spends ~3 µs per task in all) and
+// halves above kSlowMs (long tasks: nothing piles up behind a busy worker,
+// so queued work stays cancellable and goes to whichever worker frees up
+// first, as in CPython's executor). A worker never gets more than its share
+// of the backlog, so a burst is spread over all workers.
 //
 // Death: a worker announces the task it runs in its control block
 // (kPoolCurrent). When it dies, that task fails; the tasks it had not
@@ -857,7 +859,10 @@ export class PoolEngine {
     error: WireError | undefined,
     report: boolean,
   ): void {
+    // terminate() does not interrupt an Atomics.wait: the stop flag and a
+    // notify end an idle worker's sleep at once.
     Atomics.store(worker.control, kPoolStop, 1);
+    Atomics.notify(worker.requests.header, kTail);
     if (report) {
       this.#onExit(worker, -15, error);
       return;

@@ -1,14 +1,24 @@
 // The entry of a pool worker: runs tasks until told to stop.
 //
 // Idle strategy (why it looks like this, measured on Deno 2.9.6, 2 cores):
-// after each task the worker spins on the request ring for kSpinMs, because
-// in a busy pool the next task is usually microseconds away, while a sleep
-// and wake-up costs far more: ~35 µs through Atomics.wait and 80–700 µs
-// through Atomics.waitAsync (it waits for an event-loop turn). So an idle
-// worker sleeps in Atomics.wait, in slices of kSliceMs, and yields to its
-// event loop between slices and whenever the pool posted it a message
-// (kPosted), so timers, postMessage'd tasks and terminate() still get
-// their turn.
+// after a task the worker spins on the request ring for kSpinMs, because in
+// a busy pool the next task is usually microseconds away, while a sleep and
+// wake-up costs far more: ~35 µs through Atomics.wait and 80–700 µs through
+// Atomics.waitAsync (it waits for an event-loop turn). The spin is short: on
+// a machine with no spare core a spinning worker takes the CPU from the
+// thread it waits for. An idle worker sleeps in Atomics.wait, in slices
+// that grow from kSliceMs to kMaxSliceMs while it stays idle (each wake-up
+// costs ~0.1 ms of CPU: 5 ms slices kept four idle workers at 10% of a
+// core), and gives its event loop a turn between slices and whenever the
+// pool posted it a message (kPosted), so postMessage'd tasks and I/O
+// callbacks get their turn. A stop (kPoolStop, then a notify) ends the wait
+// at once; terminate() alone would not interrupt it.
+//
+// Timers the tasks left behind need a timer turn, and a 0 ms timer takes
+// ~2 ms in Deno: a busy worker lost 2% of its time to them, and an idle one
+// could not see new tasks for that long. So other turns are a port message
+// (~30 µs), and a timer turn comes every kIdleTimerMs when idle and every
+// kBusyTimerMs when busy.
 
 import { fatal, finish } from "./_bootstrap.ts";
 import {
@@ -43,11 +53,17 @@ type Fn = (...args: unknown[]) => unknown;
 type Namespace = Record<string, unknown>;
 
 /** Milliseconds of spinning on the request ring before sleeping. */
-const kSpinMs = 1;
-/** Longest single Atomics.wait of an idle worker, in milliseconds. */
+const kSpinMs = 0.2;
+/** First Atomics.wait of an idle worker, in milliseconds. */
 const kSliceMs = 5;
-/** Longest stretch of back-to-back ring tasks before a macrotask yield. */
+/** Longest single Atomics.wait of an idle worker, in milliseconds. */
+const kMaxSliceMs = 100;
+/** Longest stretch of back-to-back ring tasks before an event-loop turn. */
 const kYieldMs = 100;
+/** Most milliseconds between timer turns while idle. */
+const kIdleTimerMs = 50;
+/** Most milliseconds between timer turns while busy. */
+const kBusyTimerMs = 1000;
 
 let requests: Channel;
 let responses: Channel;
@@ -204,18 +220,28 @@ async function run(
 
 async function loop(): Promise<void> {
   let lastYield = performance.now();
+  let lastTimerTurn = lastYield;
+  const turn = async (timerEveryMs: number) => {
+    if (performance.now() - lastTimerTurn > timerEveryMs) {
+      await yieldToTimers();
+      lastTimerTurn = performance.now();
+    } else {
+      await yieldToEventLoop();
+    }
+    lastYield = performance.now();
+  };
   // Spin only right after work: an idle worker that spun after every sleep
   // slice burned ~15% of a core doing nothing.
   let worked = false;
+  let slice = kSliceMs;
   while (!stopRequested()) {
-    // However busy, give timers (and so errors the tasks left behind) a
-    // turn every kYieldMs.
+    // However busy, give the event loop (and so errors the tasks left
+    // behind) a turn every kYieldMs.
     if (performance.now() - lastYield > kYieldMs) {
-      // A timer turn takes milliseconds: never keep the pool waiting on
+      // A turn may take milliseconds: never keep the pool waiting on
       // results written before it.
       if (unsignalled) signal();
-      await yieldToTimers();
-      lastYield = performance.now();
+      await turn(kBusyTimerMs);
     }
     if (next >= batch.length) {
       const text = requests.tryRead();
@@ -250,6 +276,7 @@ async function loop(): Promise<void> {
     }
     if (worked) {
       worked = false;
+      slice = kSliceMs;
       const until = performance.now() + kSpinMs;
       for (let i = 1; !requests.hasMessage() && !postsPending(); i++) {
         if ((i & 255) === 0 && performance.now() > until) break;
@@ -264,14 +291,12 @@ async function loop(): Promise<void> {
         requests.header,
         kTail,
         Atomics.load(requests.header, kHead),
-        kSliceMs,
+        slice,
       );
+      slice = Math.min(kMaxSliceMs, slice * 2);
     }
     Atomics.store(requests.header, kWaiting, 0);
-    if (!requests.hasMessage() && !postsPending()) {
-      await yieldToTimers();
-      lastYield = performance.now();
-    }
+    if (!requests.hasMessage() && !postsPending()) await turn(kIdleTimerMs);
   }
   finish(0);
 }

@@ -112,6 +112,72 @@ Deno.test("Pool async methods call callback and errorCallback", async () => {
   deepEqual(seen, [[1, 4], [3], "item 1 is bad"]);
 });
 
+Deno.test("Pool: a callback that throws is reported, and the result stands", async () => {
+  await using pool = new Pool(1);
+  const reported: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => reported.push(args);
+  try {
+    const result = pool.applyAsync(T("add"), [2, 3], {
+      callback: () => {
+        throw new Error("callback failed");
+      },
+    });
+    equal(await result.get(), 5);
+    assert(result.successful());
+    equal(await pool.apply(T("add"), [1, 1]), 2);
+  } finally {
+    console.error = original;
+  }
+  equal(reported.length, 1);
+  match(String((reported[0] as unknown[])[1]), /callback failed/);
+});
+
+Deno.test("Pool: thousands of tasks in flight, more than a ring holds, arrive intact", async () => {
+  await using pool = new Pool(2);
+  // Tiny tasks first, so each worker's window grows to thousands of tasks.
+  const names = async () =>
+    new Set(
+      await Promise.all(
+        Array.from({ length: 3000 }, () => pool.applyAsync(T("whoAmI")).get()),
+      ),
+    );
+  // Until both workers are up (they start one per event-loop turn).
+  while ((await names()).size < 2);
+  // One flush then holds ~1 000 tasks of ~400 bytes per worker: more than
+  // one ring message (so the batch is split) and more than the ring (so the
+  // rest goes by postMessage). "square" first appears at the end of that
+  // batch, after the ring has filled, and again in a later flush.
+  const text = (i: number) => `${i}:`.padEnd(400, "x");
+  const echoes = Array.from(
+    { length: 2000 },
+    (_, i) => pool.applyAsync(T("echo"), [text(i)]),
+  );
+  const squares = Array.from(
+    { length: 10 },
+    (_, i) => pool.applyAsync(T("square"), [i]),
+  );
+  const cloned = pool.applyAsync(T("echo"), [new Map([[1, 2n]])]);
+  for (const [i, result] of echoes.entries()) {
+    equal(await result.get(), text(i));
+  }
+  for (const [i, result] of squares.entries()) {
+    equal(await result.get(), i * i);
+  }
+  deepEqual(await cloned.get(), new Map([[1, 2n]]));
+  deepEqual(
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => pool.apply(T("square"), [i])),
+    ),
+    Array.from({ length: 10 }, (_, i) => i * i),
+  );
+  // No worker died on the way (a dead one is replaced, and its unstarted
+  // tasks run elsewhere, which would hide a lost function id).
+  for (const name of await names()) {
+    match(String(name), /^SpawnPoolWorker-[12]$/);
+  }
+});
+
 Deno.test("Pool.imap() yields in order and reads its input lazily", async () => {
   await using pool = new Pool(2);
   let pulled = 0;
