@@ -17,3 +17,8 @@ export function fib(n: number): number {
 export function square(x: number): number {
   return x * x;
 }
+
+/** The worker's name (Deno gives a worker the `name` it was created with). */
+export function whoAmI(): string {
+  return (globalThis as { name?: string }).name ?? "";
+}

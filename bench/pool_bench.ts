@@ -16,6 +16,7 @@ const n = cpuCount();
 const noop = new URL("./_targets.ts#noop", import.meta.url);
 const square = new URL("./_targets.ts#square", import.meta.url);
 const fibTarget = new URL("./_targets.ts#fib", import.meta.url);
+const whoAmI = new URL("./_targets.ts#whoAmI", import.meta.url);
 
 // Created on first use, inside a benchmark: workers import this module, and
 // a pool created at its top level would be created again in each of them.
@@ -177,9 +178,36 @@ Deno.bench({
   n: 5,
 });
 
+let executor: ProcessPoolExecutor | undefined;
+// An executor starts workers on demand: submit until every one has answered.
+async function theExecutor(): Promise<ProcessPoolExecutor> {
+  executor ??= new ProcessPoolExecutor({ maxWorkers: n });
+  const seen = new Set<string>();
+  while (seen.size < n) {
+    const names = Array.from({ length: 1000 }, () => executor!.submit(whoAmI));
+    for (const name of await Promise.all(names)) seen.add(String(name));
+  }
+  return executor;
+}
+
 Deno.bench({
-  name: "ProcessPoolExecutor.submit: 5 000 no-ops in flight",
-  group: "executor",
+  name: "ProcessPoolExecutor.submit: 5 000 no-ops in flight (all workers up)",
+  group: "5 000 in flight",
+  async fn(b) {
+    await warm();
+    const executor = await theExecutor();
+    b.start();
+    await Promise.all(
+      Array.from({ length: 5000 }, () => executor.submit(noop).result()),
+    );
+    b.end();
+  },
+});
+
+Deno.bench({
+  name:
+    "ProcessPoolExecutor.submit: 5 000 no-ops in flight (fresh: one worker up, the others start on demand)",
+  group: "executor start-up",
   async fn(b) {
     const executor = new ProcessPoolExecutor({ maxWorkers: n });
     await executor.submit(noop);

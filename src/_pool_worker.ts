@@ -255,8 +255,19 @@ async function loop(): Promise<void> {
       if (name !== undefined) {
         ringFunctions.set(fid, { key: name, ref: refOf(name, source ?? null) });
       }
-      const { key, ref } = ringFunctions.get(fid)!;
-      await run(id, key, ref, mode, payload);
+      const known = ringFunctions.get(fid);
+      if (known === undefined) {
+        // The engine names a function before using its id; this is a bug.
+        respond(
+          id,
+          ResultStatus.Error,
+          toWireError(
+            new Error(`Cannot run task as function id ${fid} was never named`),
+          ),
+        );
+        continue;
+      }
+      await run(id, known.key, known.ref, mode, payload);
       worked = true;
       continue;
     }

@@ -61,6 +61,7 @@ export class Future<R> implements PromiseLike<R> {
   // Made only when someone waits: with thousands of futures in flight,
   // each promise per future shows up as garbage-collection time.
   #settled: PromiseWithResolvers<void> | undefined;
+  #outcome: PromiseWithResolvers<R> | undefined;
   #callbacks: ((future: Future<R>) => void)[] = [];
   #cancel: (() => boolean) | undefined;
 
@@ -102,6 +103,10 @@ export class Future<R> implements PromiseLike<R> {
 
   #finish(): void {
     this.#settled?.resolve();
+    if (this.#outcome !== undefined) {
+      if (this.#error === undefined) this.#outcome.resolve(this.#result as R);
+      else this.#outcome.reject(this.#error);
+    }
     const callbacks = this.#callbacks;
     this.#callbacks = [];
     for (const callback of callbacks) this.#call(callback);
@@ -173,15 +178,17 @@ export class Future<R> implements PromiseLike<R> {
    * @throws {Error} The call's own error.
    */
   result(timeout?: number): Promise<R> {
-    if (timeout === undefined && this.done()) {
+    if (timeout !== undefined) return this.#resultAfter(timeout);
+    if (this.done()) {
       return this.#error === undefined
         ? Promise.resolve(this.#result as R)
         : Promise.reject(this.#error);
     }
-    return this.#resultAfter(timeout);
+    this.#outcome ??= Promise.withResolvers<R>();
+    return this.#outcome.promise;
   }
 
-  async #resultAfter(timeout: number | undefined): Promise<R> {
+  async #resultAfter(timeout: number): Promise<R> {
     await this.#wait(timeout, "get result");
     if (this.#error !== undefined) throw this.#error;
     return this.#result as R;

@@ -196,10 +196,10 @@ export class AsyncResult<R> {
     if (timeout === undefined || this.#state !== "pending") {
       return this.#outcome();
     }
-    return this.#within(timeout);
+    return this.#getWithin(timeout);
   }
 
-  async #within(timeout: number): Promise<R> {
+  async #getWithin(timeout: number): Promise<R> {
     const outcome = await within(this.#outcome(), timeout);
     if (outcome === null) {
       throw new TimeoutError(
@@ -313,12 +313,8 @@ export class Pool {
     options?: TaskOptions,
   ): Promise<unknown> {
     const task = new PromiseTask(ref, mode, payload);
-    this.#submit(task, options);
-    return task.promise;
-  }
-
-  #submit(task: Task, options?: TaskOptions): void {
     this.#engine.submit(task, options);
+    return task.promise;
   }
 
   #chunks(
@@ -605,13 +601,12 @@ export class Pool {
     options?: TaskOptions,
   ): Promise<TaskResult<F>> {
     const ref = this.#checkApply(fn, args, options, "apply");
-    const task = new PromiseTask(
+    return this.#run(
       ref,
       TaskMode.Apply,
       reduce(args, "args", "apply"),
-    );
-    this.#submit(task, options);
-    return task.promise as Promise<TaskResult<F>>;
+      options,
+    ) as Promise<TaskResult<F>>;
   }
 
   #checkApply(
@@ -658,7 +653,7 @@ export class Pool {
     const ref = this.#checkApply(fn, args, options, "applyAsync");
     const payload = reduce(args, "args", "applyAsync");
     const result = new AsyncResult<TaskResult<F>>(undefined, options);
-    this.#submit(
+    this.#engine.submit(
       new ResultTask(ref, payload, result as AsyncResult<unknown>),
       options,
     );
