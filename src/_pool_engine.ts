@@ -705,11 +705,13 @@ export class PoolEngine {
   }
 
   #drain(worker: PoolWorker): void {
-    let text: string | undefined;
+    let results: unknown[] | undefined;
     const now = performance.now();
-    while ((text = worker.responses.tryRead()) !== undefined) {
-      const [id, status, value] = JSON.parse(text) as RingResult;
-      this.#onResult(worker, id, status, value, now);
+    while ((results = worker.responses.tryReadAll()) !== undefined) {
+      for (const result of results) {
+        const [id, status, value] = result as RingResult;
+        this.#onResult(worker, id, status, value, now);
+      }
     }
   }
 

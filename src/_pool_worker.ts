@@ -244,9 +244,9 @@ async function loop(): Promise<void> {
       await turn(kBusyTimerMs);
     }
     if (next >= batch.length) {
-      const text = requests.tryRead();
-      if (text !== undefined) {
-        batch = JSON.parse(text) as RingTaskBatch;
+      const batches = requests.tryReadAll() as RingTaskBatch[] | undefined;
+      if (batches !== undefined) {
+        batch = batches.length === 1 ? batches[0] : batches.flat();
         next = 0;
       }
     }

@@ -68,6 +68,9 @@ export type TaskFunction = (...args: any[]) => unknown;
 export type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R>
   : unknown;
 
+/** The default argument list: shared, as nothing ever writes to it. */
+const kNoArgs: unknown[] = Object.freeze([]) as unknown as unknown[];
+
 /** Settles an AsyncResult made without a promise (set by the class). */
 let settleResult: (
   result: AsyncResult<unknown>,
@@ -127,7 +130,7 @@ export class AsyncResult<R> {
   #state: "pending" | "fulfilled" | "rejected" = "pending";
   #value: R | undefined;
   #error: unknown;
-  #callbacks: CallbackOptions<R>;
+  #callbacks: CallbackOptions<R> | undefined;
   // Made only when someone waits: an outcome nobody reads costs no promise,
   // and a failure nobody reads is never an unhandled rejection.
   #waiting: PromiseWithResolvers<R> | undefined;
@@ -144,7 +147,7 @@ export class AsyncResult<R> {
    * the AsyncResult settles it.
    * @param callbacks Called once when it settles.
    */
-  constructor(promise?: Promise<R>, callbacks: CallbackOptions<R> = {}) {
+  constructor(promise?: Promise<R>, callbacks?: CallbackOptions<R>) {
     this.#callbacks = callbacks;
     promise?.then(
       (value) => this.#settle(true, value),
@@ -163,8 +166,8 @@ export class AsyncResult<R> {
       else waiting.reject(outcome);
     }
     try {
-      if (ok) this.#callbacks.callback?.(outcome as R);
-      else this.#callbacks.errorCallback?.(outcome as Error);
+      if (ok) this.#callbacks?.callback?.(outcome as R);
+      else this.#callbacks?.errorCallback?.(outcome as Error);
     } catch (error) {
       // As for Future done callbacks: report it and go on. The result
       // stands, and the pool that delivered it keeps working.
@@ -597,7 +600,7 @@ export class Pool {
    */
   apply<F extends TaskFunction>(
     fn: F | Target,
-    args: Parameters<F> | unknown[] = [],
+    args: Parameters<F> | unknown[] = kNoArgs,
     options?: TaskOptions,
   ): Promise<TaskResult<F>> {
     const ref = this.#checkApply(fn, args, options, "apply");
@@ -647,8 +650,8 @@ export class Pool {
    */
   applyAsync<F extends TaskFunction>(
     fn: F | Target,
-    args: Parameters<F> | unknown[] = [],
-    options: CallbackOptions<TaskResult<F>> & TaskOptions = {},
+    args: Parameters<F> | unknown[] = kNoArgs,
+    options?: CallbackOptions<TaskResult<F>> & TaskOptions,
   ): AsyncResult<TaskResult<F>> {
     const ref = this.#checkApply(fn, args, options, "applyAsync");
     const payload = reduce(args, "args", "applyAsync");
