@@ -6,16 +6,16 @@
 //  task.finish ◀── pump() ◀─ responses rings (spin, then sleep until a "bell") ◀──────┤
 //               ◀─ onmessage ◀─ postMessage results, "ready", "exit" ◀──────────────┘
 //
-// Dispatch: each ready worker holds at most `window` tasks (running plus
-// waiting in its ring). The window starts at 2 and works like TCP's slow
-// start, driven by the worker's cost per task (the spacing of its results
-// while busy): it doubles while that is under kFastMs (tiny tasks: up to
-// kMaxInFlight per worker, so one flush can hand over thousands of tasks as
-// one ring message, and the main thread spends ~3 µs per task in all) and
-// halves above kSlowMs (long tasks: nothing piles up behind a busy worker,
-// so queued work stays cancellable and goes to whichever worker frees up
-// first, as in CPython's executor). A worker never gets more than its share
-// of the backlog, so a burst is spread over all workers.
+// Dispatch: the engine learns what each function costs per task (the
+// spacing of its results while the worker is busy, a moving average) and
+// gives a worker more only while the work it holds, at those costs, stays
+// under kBacklogMs, and never more than its share of the queue. Tiny tasks
+// therefore go by the thousand in one ring message (the main thread spends
+// ~3 µs per task in all), while long ones go one running and one waiting
+// per worker: nothing piles up behind a busy worker, so queued work stays
+// cancellable and goes to whichever worker frees up first, as in CPython's
+// executor. A function not measured yet counts as kUnknownMs, so its first
+// burst is spread two per worker until its first results come back.
 //
 // Death: a worker announces the task it runs in its control block
 // (kPoolCurrent). When it dies, that task fails; the tasks it had not
@@ -68,12 +68,12 @@ const entry = new URL("./_pool_worker.ts", import.meta.url).href;
 const kRingBytes = 1 << 18;
 /** Most tasks one worker holds at once (running + waiting in its ring). */
 const kMaxInFlight = 4096;
-/** Smallest window: one task running, one waiting (hides the round trip). */
+/** Tasks a worker may always hold: one running, one waiting (hides the round trip). */
 const kMinWindow = 2;
-/** A cost per task (ms) under this grows the window. */
-const kFastMs = 0.25;
-/** A cost per task (ms) over this shrinks it. */
-const kSlowMs = 5;
+/** Most work (ms, at the functions' measured costs) one worker holds. */
+const kBacklogMs = 10;
+/** The assumed cost (ms) of a task whose function has no measure yet. */
+const kUnknownMs = kBacklogMs / kMinWindow;
 /** Milliseconds the pump spins on the response ring before sleeping. */
 const kPumpSpinMs = 0.05;
 
@@ -94,6 +94,8 @@ export abstract class Task {
   /** Set by the engine. */
   id = 0;
   dispatchedAt = 0;
+  /** The cost (ms) the engine expected when it dispatched the task. */
+  estimate = 0;
   worker: PoolWorker | undefined = undefined;
   settled = false;
   /** Runs once as the task settles (clears a timer, an abort listener). */
@@ -237,7 +239,8 @@ class PoolWorker {
   dead = false;
   retiring = false;
   assigned = 0;
-  window = kMinWindow;
+  /** Estimated ms of work in flight: the sum of its tasks' estimates. */
+  backlog = 0;
   /** When the last result arrived (performance.now()). */
   lastResultAt = 0;
 
@@ -284,6 +287,8 @@ export class PoolEngine {
   #poke = Promise.withResolvers<void>();
   #pumping = false;
   #sleeping = false;
+  /** Measured cost per task (ms) of each function, by key. */
+  readonly #costs = new Map<string, number>();
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -444,9 +449,16 @@ export class PoolEngine {
       progress = false;
       for (const worker of ready) {
         if (this.#queued() === 0) break;
-        if (worker.inFlight.size >= Math.min(worker.window, share)) continue;
+        const held = worker.inFlight.size;
+        if (held >= share || held >= kMaxInFlight) continue;
         if (maxTasks !== undefined && worker.assigned >= maxTasks) continue;
-        const task = this.#queue[this.#queueHead++];
+        const task = this.#queue[this.#queueHead];
+        const estimate = this.#costs.get(task.key) ?? kUnknownMs;
+        if (held >= kMinWindow && worker.backlog + estimate > kBacklogMs) {
+          continue;
+        }
+        this.#queueHead++;
+        task.estimate = estimate;
         this.#assign(worker, task, now);
         progress = true;
       }
@@ -473,6 +485,7 @@ export class PoolEngine {
   #assign(worker: PoolWorker, task: Task, now: number): void {
     task.worker = worker;
     task.dispatchedAt = now;
+    worker.backlog += task.estimate;
     worker.inFlight.set(task.id, task);
     worker.assigned++;
     worker.outbox.push(task);
@@ -669,20 +682,46 @@ export class PoolEngine {
     id: number,
     status: ResultStatus,
     value: unknown,
-    now = performance.now(),
   ): void {
     const task = worker.inFlight.get(id);
     if (task === undefined) return;
-    worker.inFlight.delete(id);
-    // Cost of this task: time since the worker could start it (its
-    // dispatch, or the previous result if it was busy until then).
-    const cost = now - Math.max(task.dispatchedAt, worker.lastResultAt);
+    this.#measure(worker, performance.now(), [task]);
+    this.#complete(worker, task, status, value);
+  }
+
+  /**
+   * Learns what `tasks` (results that just came back from `worker`) cost:
+   * the time since the worker could start the oldest of them (its dispatch,
+   * or the previous result if it was busy until then), shared among them.
+   */
+  #measure(worker: PoolWorker, now: number, tasks: Task[]): void {
+    let oldest = Infinity;
+    for (const task of tasks) oldest = Math.min(oldest, task.dispatchedAt);
+    const cost = (now - Math.max(oldest, worker.lastResultAt)) / tasks.length;
     worker.lastResultAt = now;
-    if (cost < kFastMs) {
-      worker.window = Math.min(kMaxInFlight, worker.window * 2);
-    } else if (cost > kSlowMs) {
-      worker.window = Math.max(kMinWindow, worker.window >> 1);
+    let key: string | undefined;
+    for (const task of tasks) {
+      if (task.key === key) continue; // one update per run of the same function
+      key = task.key;
+      const known = this.#costs.get(key);
+      this.#costs.set(
+        key,
+        known === undefined ? cost : 0.75 * known + 0.25 * cost,
+      );
     }
+  }
+
+  #complete(
+    worker: PoolWorker,
+    task: Task,
+    status: ResultStatus,
+    value: unknown,
+  ): void {
+    worker.inFlight.delete(task.id);
+    // Recomputed from zero when idle, so rounding never accumulates.
+    worker.backlog = worker.inFlight.size === 0
+      ? 0
+      : worker.backlog - task.estimate;
     if (status === ResultStatus.Error) {
       this.#settle(task, undefined, rebuildError(value as WireError));
     } else {
@@ -706,11 +745,21 @@ export class PoolEngine {
 
   #drain(worker: PoolWorker): void {
     let results: unknown[] | undefined;
-    const now = performance.now();
     while ((results = worker.responses.tryReadAll()) !== undefined) {
+      const tasks: Task[] = [];
+      for (const result of results) {
+        const task = worker.inFlight.get((result as RingResult)[0]);
+        // No task: it was abandoned, and its result is dropped.
+        if (task !== undefined) tasks.push(task);
+      }
+      if (tasks.length === 0) continue;
+      this.#measure(worker, performance.now(), tasks);
+      // Looked up again: a callback run by an earlier result may have
+      // terminated the pool and settled the rest.
       for (const result of results) {
         const [id, status, value] = result as RingResult;
-        this.#onResult(worker, id, status, value, now);
+        const task = worker.inFlight.get(id);
+        if (task !== undefined) this.#complete(worker, task, status, value);
       }
     }
   }

@@ -280,6 +280,47 @@ Deno.test("Pool methods throw once the pool is closed or terminated", async () =
   );
 });
 
+Deno.test("Pool: a new function's burst goes to the free worker, not behind a busy one", async () => {
+  await using pool = new Pool(2);
+  // Both workers up, and used to tiny tasks (under the old fixed window,
+  // that let each take half of any burst at once).
+  const names = async () =>
+    new Set(
+      await Promise.all(
+        Array.from({ length: 2000 }, () => pool.applyAsync(T("whoAmI")).get()),
+      ),
+    );
+  while ((await names()).size < 2);
+  const flag = cells(2);
+  const blocker = pool.apply(T("blockWorker"), [flag]);
+  await started(flag);
+  const burst = Array.from(
+    { length: 20 },
+    () => pool.applyAsync(T("workerName")).get(),
+  );
+  // The free worker runs all but what the blocked one already holds (at
+  // most one task beside its running one) while the other stays blocked.
+  // Were they piled behind it, 19 would never finish: fail, not hang.
+  let finished = 0;
+  const nineteen = Promise.withResolvers<void>();
+  for (const result of burst) {
+    result.then(() => ++finished === 19 && nineteen.resolve(), () => {});
+  }
+  const timer = setTimeout(
+    () => nineteen.reject(new Error(`only ${finished} of 20 finished`)),
+    30_000,
+  );
+  try {
+    await nineteen.promise;
+  } finally {
+    clearTimeout(timer);
+    Atomics.store(flag, 1, 1);
+  }
+  const blocked = await blocker;
+  const ran = await Promise.all(burst);
+  assert(ran.filter((name) => name === blocked).length <= 1, String(ran));
+});
+
 Deno.test("Pool.close() lets queued work finish before join() returns", async () => {
   const pool = new Pool(2);
   const results = [1, 2, 3, 4].map((x) =>
