@@ -165,7 +165,7 @@ Deno.bench({
     await thePool().map(fibTarget, fibs, 1);
     b.end();
   },
-  n: 5,
+  n: 20,
 });
 
 Deno.bench({
@@ -175,7 +175,7 @@ Deno.bench({
   fn() {
     for (const x of fibs) fib(x);
   },
-  n: 5,
+  n: 20,
 });
 
 let executor: ProcessPoolExecutor | undefined;
