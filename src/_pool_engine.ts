@@ -61,7 +61,12 @@ import {
   type TargetRef,
   targetRef,
 } from "./_target.ts";
-import { checkPositiveInteger } from "./_validate.ts";
+import {
+  checkArray,
+  checkPositiveInteger,
+  checkSeconds,
+  checkSignal,
+} from "./_validate.ts";
 
 const entry = new URL("./_pool_worker.ts", import.meta.url).href;
 /** Bytes in each ring of each worker. */
@@ -129,6 +134,23 @@ export interface TaskLimits {
   timeout?: number;
 }
 
+/**
+ * Checks a task's argument list and limits before it is submitted.
+ *
+ * @throws {TypeError} For args that are not an array, a timeout that is not
+ * a number, or a signal that is not an AbortSignal.
+ * @throws {RangeError} For a negative timeout.
+ */
+export function checkTask(
+  args: unknown,
+  limits: TaskLimits | undefined,
+  what: string,
+): void {
+  checkArray(args, "args", what);
+  checkSeconds(limits?.timeout, "timeout", what);
+  checkSignal(limits?.signal, what);
+}
+
 /** What the engine does when a worker dies abruptly. */
 export type DeathPolicy = "replace" | "break";
 
@@ -168,13 +190,7 @@ export function engineOptions(
 ): EngineOptions {
   const { initializer, initargs = [], maxTasksPerChild, permissions } = options;
   checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", what);
-  if (!Array.isArray(initargs)) {
-    throw new TypeError(
-      `Cannot ${what} as 'initargs' must be an array: current value is ${
-        Deno.inspect(initargs)
-      }`,
-    );
-  }
+  checkArray(initargs, "initargs", what);
   const caller = callerUrl()?.replace(/#.*$/, "");
   return {
     ...kind,

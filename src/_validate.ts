@@ -23,6 +23,34 @@ export function checkSeconds(value: unknown, name: string, what: string): void {
   }
 }
 
+/**
+ * Checks that `value` is an array (an argument list).
+ *
+ * @throws {TypeError} When it is not.
+ */
+export function checkArray(value: unknown, name: string, what: string): void {
+  if (Array.isArray(value)) return;
+  throw new TypeError(
+    `Cannot ${what} as '${name}' must be an array: current value is ${
+      Deno.inspect(value)
+    }`,
+  );
+}
+
+/**
+ * Checks an optional AbortSignal.
+ *
+ * @throws {TypeError} When it is given and is not an AbortSignal.
+ */
+export function checkSignal(value: unknown, what: string): void {
+  if (value === undefined || value instanceof AbortSignal) return;
+  throw new TypeError(
+    `Cannot ${what} as 'signal' must be an AbortSignal: current value is ${
+      Deno.inspect(value)
+    }`,
+  );
+}
+
 /** {@linkcode checkSeconds} for the usual `timeout` parameter. */
 export function checkTimeout(timeout: unknown, what: string): void {
   checkSeconds(timeout, "timeout", what);

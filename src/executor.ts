@@ -22,7 +22,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import type { WorkerPermissions } from "./_permissions.ts";
-import { engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
+import { checkTask, engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
 import type { TaskFunction, TaskResult } from "./pool.ts";
 import { TaskMode } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
@@ -408,14 +408,7 @@ export class ProcessPoolExecutor {
     args: Parameters<F> | unknown[],
     options: SubmitOptions,
   ): Future<TaskResult<F>> {
-    if (!Array.isArray(args)) {
-      throw new TypeError(
-        `Cannot submit as 'args' must be an array: current value is ${
-          Deno.inspect(args)
-        }`,
-      );
-    }
-    checkSeconds(options?.timeout, "timeout", "submit");
+    checkTask(args, options, "submit");
     return this.#future(fn, TaskMode.Apply, args, "submit", options);
   }
 

@@ -19,7 +19,7 @@
 
 import { ProcessError, TimeoutError } from "./errors.ts";
 import type { WorkerPermissions } from "./_permissions.ts";
-import { engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
+import { checkTask, engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
 import { TaskMode } from "./_protocol.ts";
 import { reduce } from "./reduction.ts";
 import type { Target, TargetRef } from "./_target.ts";
@@ -620,23 +620,7 @@ export class Pool {
   ): TargetRef {
     this.#assertRunning(what);
     const ref = poolRef(fn, what);
-    if (!Array.isArray(args)) {
-      throw new TypeError(
-        `Cannot ${what} as 'args' must be an array: current value is ${
-          Deno.inspect(args)
-        }`,
-      );
-    }
-    checkSeconds(options?.timeout, "timeout", what);
-    if (
-      options?.signal !== undefined && !(options.signal instanceof AbortSignal)
-    ) {
-      throw new TypeError(
-        `Cannot ${what} as 'signal' must be an AbortSignal: current value is ${
-          Deno.inspect(options.signal)
-        }`,
-      );
-    }
+    checkTask(args, options, what);
     return ref;
   }
 

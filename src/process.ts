@@ -24,7 +24,7 @@ import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
 import type { ExitMessage, RunMessage } from "./_protocol.ts";
 import { reduce, reviverModule } from "./reduction.ts";
 import { holdLoop, releaseLoop } from "./_atomics.ts";
-import { checkTimeout } from "./_validate.ts";
+import { checkArray, checkSignal, checkTimeout } from "./_validate.ts";
 import { setRef, spawnWorker } from "./_spawn.ts";
 import { kControlSlots, kControlStop, nextPid, state } from "./_state.ts";
 import {
@@ -171,13 +171,7 @@ export class Process {
       );
     }
     const { target, args = [], name, daemon, permissions, signal } = options;
-    if (!Array.isArray(args)) {
-      throw new TypeError(
-        `Cannot create process as 'args' must be an array: current value is ${
-          Deno.inspect(args)
-        }`,
-      );
-    }
+    checkArray(args, "args", "create process");
     if (name !== undefined && typeof name !== "string") {
       throw new TypeError(
         `Cannot create process as 'name' must be a string: current value is ${
@@ -185,13 +179,7 @@ export class Process {
         }`,
       );
     }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(
-        `Cannot create process as 'signal' must be an AbortSignal: current value is ${
-          Deno.inspect(signal)
-        }`,
-      );
-    }
+    checkSignal(signal, "create process");
     const s = state();
     const caller = callerUrl();
     const overridesRun = new.target !== Process &&

@@ -325,6 +325,10 @@ Deno.test("ProcessPoolExecutor.submitWith() validates its arguments", async () =
     /'args' must be an array/,
   );
   throws(() => executor.submitWith(T("add"), [], { timeout: -1 }), RangeError);
+  throws(
+    () => executor.submitWith(T("add"), [], { signal: "soon" as never }),
+    /'signal' must be an AbortSignal: current value is "soon"/,
+  );
   throws(() => executor.submit(() => 1), /anonymous function/);
   await rejects(
     executor.submitWith(T("add"), [1, 1], {
