@@ -60,7 +60,6 @@ export class Future<R> implements PromiseLike<R> {
   #error: Error | undefined;
   // Made only when someone waits: with thousands of futures in flight,
   // each promise per future shows up as garbage-collection time.
-  #settled: PromiseWithResolvers<void> | undefined;
   #outcome: PromiseWithResolvers<R> | undefined;
   #callbacks: ((future: Future<R>) => void)[] = [];
   #cancel: (() => boolean) | undefined;
@@ -102,7 +101,6 @@ export class Future<R> implements PromiseLike<R> {
   }
 
   #finish(): void {
-    this.#settled?.resolve();
     if (this.#outcome !== undefined) {
       if (this.#error === undefined) this.#outcome.resolve(this.#result as R);
       else this.#outcome.reject(this.#error);
@@ -179,6 +177,11 @@ export class Future<R> implements PromiseLike<R> {
    */
   result(timeout?: number): Promise<R> {
     if (timeout !== undefined) return this.#resultAfter(timeout);
+    return this.#promise();
+  }
+
+  /** The outcome as a promise; a pending future makes one, once. */
+  #promise(): Promise<R> {
     if (this.done()) {
       return this.#error === undefined
         ? Promise.resolve(this.#result as R)
@@ -211,8 +214,8 @@ export class Future<R> implements PromiseLike<R> {
   async #wait(timeout: number | undefined, what: string): Promise<void> {
     checkSeconds(timeout, "timeout", what);
     if (this.done()) return;
-    this.#settled ??= Promise.withResolvers<void>();
-    if ((await within(this.#settled.promise, timeout)) === null) {
+    const done = this.#promise().then(() => {}, () => {});
+    if ((await within(done, timeout)) === null) {
       throw new TimeoutError(
         `Cannot ${what} as the future is not done after ${timeout}s`,
       );
