@@ -11,7 +11,7 @@
  * import { Process } from "@dmp/multiprocessing";
  *
  * const p = new Process({
- *   target: new URL("./examples/001/single_process.ts#sayHello", import.meta.url),
+ *   target: new URL("./examples/001_process_based_parallelism/single_process.ts#sayHello", import.meta.url),
  *   args: ["Edward"],
  * });
  * p.start();
@@ -43,9 +43,9 @@ export {
   type PutOptions,
   Queue,
   SimpleQueue,
-} from "./src/queues.ts";
+} from "./src/queues/queues.ts";
 export * from "./src/pool.ts";
-export * from "./src/synchronize.ts";
+export * from "./src/synchronize/mod.ts";
 // `wait` is concurrent.futures' (executor.ts) here, as in API.md; the
 // connection-level wait of CPython's multiprocessing.connection is
 // `waitConnections`, and `wait` in "@dmp/multiprocessing/connection".
@@ -56,9 +56,9 @@ export {
   Pipe,
   wait as waitConnections,
   type Waitable,
-} from "./src/connection.ts";
-export * from "./src/sharedctypes.ts";
-export * from "./src/shared_memory.ts";
+} from "./src/connection/connection.ts";
+export * from "./src/sharedctypes/mod.ts";
+export * from "./src/shared_memory/shared_memory.ts";
 export * from "./src/executor.ts";
 export type {
   InputOf,
@@ -66,5 +66,5 @@ export type {
   SharedCTypeOptions,
   StorageOf,
   TypeCode,
-} from "./src/_ctypes.ts";
-export type { AcquireOptions } from "./src/_sync.ts";
+} from "./src/sharedctypes/_ctypes.ts";
+export type { AcquireOptions } from "./src/synchronize/_sync.ts";

@@ -9,11 +9,11 @@
  * @module
  */
 
-import { Barrier } from "./barrier.ts";
-import { Condition } from "./condition.ts";
-import { Pipe } from "./connection.ts";
-import { Event } from "./event.ts";
-import { Lock } from "./lock.ts";
+import { Barrier } from "./synchronize/barrier.ts";
+import { Condition } from "./synchronize/condition.ts";
+import { Pipe } from "./connection/connection.ts";
+import { Event } from "./synchronize/event.ts";
+import { Lock } from "./synchronize/lock.ts";
 import { Pool } from "./pool.ts";
 import {
   activeChildren,
@@ -22,12 +22,12 @@ import {
   parentProcess,
   Process,
 } from "./process.ts";
-import { JoinableQueue, Queue, SimpleQueue } from "./queues.ts";
-import { RLock } from "./rlock.ts";
-import { BoundedSemaphore, Semaphore } from "./semaphore.ts";
-import { RawArray, SharedArray } from "./shared_array.ts";
-import { SharedMemory } from "./shared_memory.ts";
-import { RawValue, Value } from "./value.ts";
+import { JoinableQueue, Queue, SimpleQueue } from "./queues/queues.ts";
+import { RLock } from "./synchronize/rlock.ts";
+import { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
+import { RawArray, SharedArray } from "./sharedctypes/shared_array.ts";
+import { SharedMemory } from "./shared_memory/shared_memory.ts";
+import { RawValue, Value } from "./sharedctypes/value.ts";
 
 /** The start methods this library offers. */
 export type StartMethod = "spawn";

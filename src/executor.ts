@@ -21,19 +21,24 @@ import {
   ProcessError,
   TimeoutError,
 } from "./errors.ts";
-import type { WorkerPermissions } from "./_permissions.ts";
-import { checkTask, engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
+import type { WorkerPermissions } from "./_core/permissions.ts";
+import {
+  checkTask,
+  engineOptions,
+  PoolEngine,
+  Task,
+} from "./_engine/engine.ts";
 import type { TaskFunction, TaskResult } from "./pool.ts";
-import { TaskMode } from "./_protocol.ts";
+import { TaskMode } from "./_wire/protocol.ts";
 import { reduce } from "./reduction.ts";
-import type { Target } from "./_target.ts";
+import type { Target } from "./_core/target.ts";
 import { assertNotBootstrapping, cpuCount } from "./process.ts";
 import {
   checkPositiveInteger,
   checkSeconds,
   poolRef,
   within,
-} from "./_util.ts";
+} from "./_core/util.ts";
 
 /** The states of a {@linkcode Future}, as CPython names them. */
 export type FutureState = "PENDING" | "RUNNING" | "CANCELLED" | "FINISHED";
@@ -48,7 +53,7 @@ export type FutureState = "PENDING" | "RUNNING" | "CANCELLED" | "FINISHED";
  * import { ProcessPoolExecutor } from "@dmp/multiprocessing";
  *
  * await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
- * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
  * const future = executor.submit(square, 6);
  * console.log(await future); // 36
  * console.log(future.done()); // true
@@ -317,7 +322,7 @@ function isOptions(value: unknown): value is ExecutorMapOptions {
  * import { ProcessPoolExecutor } from "@dmp/multiprocessing";
  *
  * await using executor = new ProcessPoolExecutor();
- * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
  * for await (const result of executor.map(square, [1, 2, 3])) console.log(result);
  * ```
  */
@@ -553,7 +558,7 @@ function checkFutures(futures: unknown, what: string): Future<unknown>[] {
  * import { FIRST_COMPLETED, ProcessPoolExecutor, wait } from "@dmp/multiprocessing";
  *
  * await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
- * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
  * const futures = [1, 2, 3].map((x) => executor.submit(square, x));
  * const { done } = await wait(futures, { returnWhen: FIRST_COMPLETED });
  * console.log(done.size >= 1); // true
@@ -617,7 +622,7 @@ export type CompletedFuture<R> = Omit<Future<R>, "then">;
  * import { asCompleted, ProcessPoolExecutor } from "@dmp/multiprocessing";
  *
  * await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
- * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
  * const futures = [1, 2, 3].map((x) => executor.submit(square, x));
  * let total = 0;
  * for await (const future of asCompleted(futures)) {

@@ -18,18 +18,23 @@
  */
 
 import { ProcessError, TimeoutError } from "./errors.ts";
-import type { WorkerPermissions } from "./_permissions.ts";
-import { checkTask, engineOptions, PoolEngine, Task } from "./_pool_engine.ts";
-import { TaskMode } from "./_protocol.ts";
+import type { WorkerPermissions } from "./_core/permissions.ts";
+import {
+  checkTask,
+  engineOptions,
+  PoolEngine,
+  Task,
+} from "./_engine/engine.ts";
+import { TaskMode } from "./_wire/protocol.ts";
 import { reduce } from "./reduction.ts";
-import type { Target, TargetRef } from "./_target.ts";
+import type { Target, TargetRef } from "./_core/target.ts";
 import {
   checkPositiveInteger,
   checkSeconds,
   defaultChunksize,
   poolRef,
   within,
-} from "./_util.ts";
+} from "./_core/util.ts";
 import { assertNotBootstrapping, cpuCount } from "./process.ts";
 
 /** Options of {@linkcode Pool}. */
@@ -120,7 +125,7 @@ class ResultTask extends Task {
  * import { Pool } from "@dmp/multiprocessing";
  *
  * await using pool = new Pool(2);
- * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
  * const result = pool.applyAsync(square, [7]);
  * console.log(await result.get(10)); // 49
  * console.log(result.successful()); // true
@@ -261,7 +266,7 @@ export class AsyncResult<R> {
  * import { Pool } from "@dmp/multiprocessing";
  *
  * await using pool = new Pool(4);
- * const square = new URL("../examples/002/pool_map.ts#square", import.meta.url);
+ * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
  * console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
  * ```
  */

@@ -20,22 +20,29 @@
  */
 
 import { ProcessError } from "./errors.ts";
-import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
-import type { ExitMessage, RunMessage } from "./_protocol.ts";
+import {
+  checkPermissions,
+  type WorkerPermissions,
+} from "./_core/permissions.ts";
+import type { ExitMessage, RunMessage } from "./_wire/protocol.ts";
 import { reduce, reviverModule } from "./reduction.ts";
-import { holdLoop, releaseLoop } from "./_atomics.ts";
-import { checkArray, checkSignal, checkTimeout } from "./_validate.ts";
-import { setRef, spawnWorker } from "./_spawn.ts";
-import { kControlSlots, kControlStop, nextPid, state } from "./_state.ts";
+import { holdLoop, releaseLoop } from "./_memory/atomics.ts";
+import { checkArray, checkSignal, checkTimeout } from "./_core/validate.ts";
+import { within } from "./_core/time.ts";
+import { setRef, spawnWorker } from "./_child/spawn.ts";
+import { kControlSlots, kControlStop, nextPid, state } from "./_core/state.ts";
 import {
   callerUrl,
   type Target,
   type TargetRef,
   targetRef,
-} from "./_target.ts";
+} from "./_core/target.ts";
 
-export type { Target } from "./_target.ts";
-export type { PermissionValue, WorkerPermissions } from "./_permissions.ts";
+export type { Target } from "./_core/target.ts";
+export type {
+  PermissionValue,
+  WorkerPermissions,
+} from "./_core/permissions.ts";
 
 /** Options of {@linkcode Process}. */
 export interface ProcessOptions {
@@ -103,7 +110,7 @@ export function assertNotBootstrapping(): void {
 }
 
 const kProcessClass = Symbol.for("@dmp/multiprocessing.Process");
-const entry = new URL("./_worker_main.ts", import.meta.url).href;
+const entry = new URL("./_child/worker_main.ts", import.meta.url).href;
 
 // Set in Process's static block: lets the child bootstrap adopt an instance
 // (fix its pid) without exposing a public setter.
@@ -121,7 +128,7 @@ let adopt: (
  * import { Process } from "@dmp/multiprocessing";
  *
  * const p = new Process({
- *   target: new URL("../examples/001/single_process.ts#sayHello", import.meta.url),
+ *   target: new URL("../examples/001_process_based_parallelism/single_process.ts#sayHello", import.meta.url),
  *   args: ["Edward"],
  * });
  * p.start();
@@ -391,15 +398,9 @@ export class Process {
     }
     // A daemonic child does not keep the loop alive, but waiting for it must.
     holdLoop();
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      if (timeout === undefined) return await this.#exited.promise;
-      const expired = new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), timeout * 1000);
-      });
-      return await Promise.race([this.#exited.promise, expired]);
+      return (await within(this.#exited.promise, timeout))?.value ?? null;
     } finally {
-      clearTimeout(timer);
       releaseLoop();
     }
   }

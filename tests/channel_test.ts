@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { Channel, kHead, kTail } from "../src/_channel.ts";
+import { Channel, kHead, kTail } from "../src/_memory/channel.ts";
 import { text } from "./fixtures/channel_text.ts";
 
 /** A ring whose data area holds `capacity` bytes. */

@@ -14,7 +14,7 @@ import {
   RemoteError,
   TimeoutError,
 } from "../mod.ts";
-import { defaultChunksize } from "../src/_util.ts";
+import { defaultChunksize } from "../src/_core/util.ts";
 import { cells, fixture } from "./_run.ts";
 // Static import: restricted workers can load what the creating module imports.
 import "./fixtures/pool_targets.ts";

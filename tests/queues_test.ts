@@ -14,7 +14,8 @@ import {
   QueueFullError,
   SimpleQueue,
 } from "../mod.ts";
-import { deadlineOf, waitAsync } from "../src/_atomics.ts";
+import { waitAsync } from "../src/_memory/atomics.ts";
+import { deadlineOf } from "../src/_core/time.ts";
 import { cells, fixture } from "./_run.ts";
 
 const T = (name: string) => fixture("queue_targets", name);

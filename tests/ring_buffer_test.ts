@@ -10,7 +10,7 @@ import {
   kTagV8,
   needsFreshBytes,
   Ring,
-} from "../src/_ring_buffer.ts";
+} from "../src/_memory/ring_buffer.ts";
 import { Queue } from "../mod.ts";
 
 function roundTrip(value: unknown): unknown {

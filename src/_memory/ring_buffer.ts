@@ -49,9 +49,9 @@ import {
   waitAsync,
   type WaitResult,
   waitSync,
-} from "./_atomics.ts";
-import { kReduce } from "./reduction.ts";
-import { ExitSignal, stopRequested } from "./_state.ts";
+} from "./atomics.ts";
+import { kReduce } from "../reduction.ts";
+import { ExitSignal, stopRequested } from "../_core/state.ts";
 
 /** Mutex word. */
 export const kLock = 0;

@@ -10,8 +10,8 @@ import {
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { ProcessError } from "./errors.ts";
+} from "../reduction.ts";
+import { ProcessError } from "../errors.ts";
 import {
   acquireDeadline,
   type AcquireOptions,

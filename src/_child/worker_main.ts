@@ -1,18 +1,18 @@
 // The entry of a Process child. The worker's data: entry imports this module
 // first, then the target's module, then calls main() with the namespaces.
 
-import { ExitSignal, fatal, finish } from "./_bootstrap.ts";
-import type { RunMessage } from "./_protocol.ts";
-import { revive } from "./reduction.ts";
-import { state, workerScope } from "./_state.ts";
-import { resolveTarget } from "./_target.ts";
+import { ExitSignal, fatal, finish } from "./bootstrap.ts";
+import type { RunMessage } from "../_wire/protocol.ts";
+import { revive } from "../reduction.ts";
+import { state, workerScope } from "../_core/state.ts";
+import { resolveTarget } from "../_core/target.ts";
 import {
   activeChildren,
   adoptProcess,
   buildProcess,
   Process,
   setCurrentProcess,
-} from "./process.ts";
+} from "../process.ts";
 
 type Namespace = Record<string, unknown>;
 

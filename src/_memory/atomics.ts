@@ -16,7 +16,7 @@
 // event loop alive (verified: "Top-level await promise never resolved"), so
 // async waits hold a ref'd timer until they settle.
 
-import { ExitSignal, stopRequested } from "./_state.ts";
+import { ExitSignal, stopRequested } from "../_core/state.ts";
 
 /** Loads to spin before sleeping in waitSync(). */
 export const kSpinSync = 2000;
@@ -27,13 +27,6 @@ export const kSliceMs = 50;
 
 /** How a wait ended. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
-
-/** Seconds (CPython's unit, undefined = forever) to a deadline in ms. */
-export function deadlineOf(timeout: number | undefined): number {
-  return timeout === undefined
-    ? Infinity
-    : performance.now() + Math.max(0, timeout) * 1000;
-}
 
 /**
  * Blocks this thread while `array[index] === expected`, at most until

@@ -7,7 +7,7 @@
 // ones with the worker's (verified on Deno 2.9.6), so a worker with
 // `permissions: "none"` can still load its own code.
 
-import type { WorkerPermissions } from "./_permissions.ts";
+import type { WorkerPermissions } from "../_core/permissions.ts";
 
 /** How to start one worker. */
 export interface SpawnOptions {

@@ -20,7 +20,7 @@
 // (~30 µs), and a timer turn comes every kIdleTimerMs when idle and every
 // kBusyTimerMs when busy.
 
-import { fatal, finish } from "./_bootstrap.ts";
+import { fatal, finish } from "../_child/bootstrap.ts";
 import {
   Channel,
   jsonSafe,
@@ -30,7 +30,7 @@ import {
   kTail,
   kWaiting,
   packNumbers,
-} from "./_channel.ts";
+} from "../_memory/channel.ts";
 import {
   type FromPoolWorker,
   kPoolCurrent,
@@ -43,11 +43,11 @@ import {
   TaskMode,
   type ToPoolWorker,
   toWireError,
-} from "./_protocol.ts";
-import { reduce, revive } from "./reduction.ts";
-import { state, stopRequested, workerScope } from "./_state.ts";
-import { resolveTarget, type TargetRef } from "./_target.ts";
-import "./_shareables.ts";
+} from "../_wire/protocol.ts";
+import { reduce, revive } from "../reduction.ts";
+import { state, stopRequested, workerScope } from "../_core/state.ts";
+import { resolveTarget, type TargetRef } from "../_core/target.ts";
+import "../_child/shareables.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 type Namespace = Record<string, unknown>;

@@ -10,9 +10,9 @@ import {
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import type { Lock } from "./lock.ts";
-import type { RLock } from "./rlock.ts";
+} from "../reduction.ts";
+import type { Lock } from "../synchronize/lock.ts";
+import type { RLock } from "../synchronize/rlock.ts";
 import {
   type AnyStorage,
   checkCode,

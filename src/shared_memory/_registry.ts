@@ -1,8 +1,8 @@
 // The program-wide name table and arena behind SharedMemory.
 
-import { processWide, state } from "./_state.ts";
-import { ProcessError } from "./errors.ts";
-import { blockSync, tryLock, wakeOne } from "./_sync.ts";
+import { processWide, state } from "../_core/state.ts";
+import { ProcessError } from "../errors.ts";
+import { blockSync, tryLock, wakeOne } from "../synchronize/_sync.ts";
 
 // Why an arena: `new SharedMemory({ name })` is synchronous, and it must
 // find a block created by *any* process, including one created after this

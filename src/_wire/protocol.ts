@@ -1,8 +1,8 @@
 // The wire protocol between a parent and its workers: every message type in
 // one place, as discriminated unions on `t`.
 
-import type { ProcessIdentity } from "./_state.ts";
-import type { TargetRef } from "./_target.ts";
+import type { ProcessIdentity } from "../_core/state.ts";
+import type { TargetRef } from "../_core/target.ts";
 
 /** An error as it travels: only these fields survive structured clone. */
 export interface WireError {
@@ -57,7 +57,7 @@ export function toWireError(error: unknown): WireError {
 
 // ---------------------------------------------------------------------------
 // Pool workers. Small JSON-safe tasks and results travel through two SPSC
-// rings (src/_channel.ts) as JSON arrays; everything else (shared objects,
+// rings (src/_memory/channel.ts) as JSON arrays; everything else (shared objects,
 // typed arrays, Map, bigint, large payloads) as postMessage objects.
 
 /** How a pool worker applies the function to a task's payload. */

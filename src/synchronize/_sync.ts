@@ -20,8 +20,8 @@ import {
   kSpinSync,
   waitAsync,
   waitSync,
-} from "./_atomics.ts";
-import { ProcessError } from "./errors.ts";
+} from "../_memory/atomics.ts";
+import { ProcessError } from "../errors.ts";
 
 /** Options of the acquire calls (CPython's `block` and `timeout`). */
 export interface AcquireOptions {
@@ -38,14 +38,13 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
-import { checkTimeout, checkWaitOptions } from "./_validate.ts";
+import { checkTimeout, checkWaitOptions } from "../_core/validate.ts";
 
 export { checkTimeout };
 
-/** Seconds (undefined = forever) to a performance.now() deadline. */
-export function deadlineAfter(timeout: number | undefined): number {
-  return timeout === undefined ? Infinity : performance.now() + timeout * 1000;
-}
+import { deadlineOf } from "../_core/time.ts";
+
+export { deadlineOf };
 
 /**
  * Reads acquire options.
@@ -59,7 +58,7 @@ export function acquireDeadline(
 ): number | null {
   const { block, timeout } = checkWaitOptions(options, what);
   if (!block) return null;
-  return deadlineAfter(timeout);
+  return deadlineOf(timeout);
 }
 
 /**

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { BufferTooShortError, ProcessError } from "./errors.ts";
+import { BufferTooShortError, ProcessError } from "../errors.ts";
 import {
   checkStop,
   decodeValue,
@@ -41,15 +41,15 @@ import {
   needsFreshBytes,
   type Record_,
   Ring,
-} from "./_ring_buffer.ts";
-import { deadlineOf } from "./_atomics.ts";
+} from "../_memory/ring_buffer.ts";
+import { deadlineOf } from "../_core/time.ts";
 import {
   describe,
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { state } from "./_state.ts";
+} from "../reduction.ts";
+import { state } from "../_core/state.ts";
 
 /**
  * `recv()` found the pipe drained and the other end closed (CPython's
@@ -280,7 +280,7 @@ let adopting: { parts: PipeParts; end: number } | undefined;
  *
  * const [parentConn, childConn] = Pipe();
  * const p = new Process({
- *   target: new URL("../tests/fixtures/queue_targets.ts#sendHello", import.meta.url),
+ *   target: new URL("../../tests/fixtures/queue_targets.ts#sendHello", import.meta.url),
  *   args: [childConn],
  * });
  * p.start();

@@ -11,21 +11,21 @@ import {
   registerReviver,
   revive,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { BrokenBarrierError, ProcessError } from "./errors.ts";
-import { ExitSignal } from "./_state.ts";
+} from "../reduction.ts";
+import { BrokenBarrierError, ProcessError } from "../errors.ts";
+import { ExitSignal } from "../_core/state.ts";
 import {
   callerUrl,
   resolveTarget,
   type TargetRef,
   targetRef,
-} from "./_target.ts";
+} from "../_core/target.ts";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
 import {
   assertMayBlock,
   checkTimeout,
-  deadlineAfter,
+  deadlineOf,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,
@@ -239,7 +239,7 @@ export class Barrier {
         Atomics.store(s, kState, kDraining);
         this.#cond.notifyAll();
       } else {
-        const deadline = deadlineAfter(timeout);
+        const deadline = deadlineOf(timeout);
         while (s[kState] === kFilling) {
           if (performance.now() >= deadline) {
             this.#break();

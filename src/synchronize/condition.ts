@@ -11,15 +11,15 @@ import {
   registerReviver,
   revive,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { ProcessError } from "./errors.ts";
-import { waitAsync, waitSync } from "./_atomics.ts";
+} from "../reduction.ts";
+import { ProcessError } from "../errors.ts";
+import { waitAsync, waitSync } from "../_memory/atomics.ts";
 import {
   type AcquireOptions,
   assertMayBlock,
   checkTimeout,
   type ConditionLock,
-  deadlineAfter,
+  deadlineOf,
   kAcquireRestore,
   kAcquireRestoreSync,
   kIsMine,
@@ -304,7 +304,7 @@ export class Condition {
   async wait(timeout?: number): Promise<boolean> {
     checkTimeout(timeout, "wait on condition");
     this.#assertMine("wait on condition");
-    const deadline = deadlineAfter(timeout);
+    const deadline = deadlineOf(timeout);
     const a = this.#a;
     const i = this.#enter();
     const depth = this.#cl[kReleaseSave]();
@@ -337,7 +337,7 @@ export class Condition {
     checkTimeout(timeout, "wait on condition");
     assertMayBlock("wait on condition", "cond.wait()");
     this.#assertMine("wait on condition");
-    const deadline = deadlineAfter(timeout);
+    const deadline = deadlineOf(timeout);
     const a = this.#a;
     const i = this.#enter();
     const depth = this.#cl[kReleaseSave]();
@@ -378,7 +378,7 @@ export class Condition {
     checkPredicate(predicate, "wait on condition");
     checkTimeout(timeout, "wait on condition");
     let result = await predicate();
-    const deadline = deadlineAfter(timeout);
+    const deadline = deadlineOf(timeout);
     while (!result) {
       const left = deadline - performance.now();
       if (left <= 0) break;
@@ -408,7 +408,7 @@ export class Condition {
     checkPredicate(predicate, "wait on condition");
     checkTimeout(timeout, "wait on condition");
     let result = predicate();
-    const deadline = deadlineAfter(timeout);
+    const deadline = deadlineOf(timeout);
     while (!result) {
       const left = deadline - performance.now();
       if (left <= 0) break;

@@ -6,8 +6,12 @@
 // parent: Deno gives the parent no event when a worker ends, so `close()`,
 // `Deno.exit()` and uncaught errors are routed through `finish()`.
 
-import { ExitSignal, state, workerScope } from "./_state.ts";
-import { type ExitMessage, toWireError, type WireError } from "./_protocol.ts";
+import { ExitSignal, state, workerScope } from "../_core/state.ts";
+import {
+  type ExitMessage,
+  toWireError,
+  type WireError,
+} from "../_wire/protocol.ts";
 
 const self = state();
 self.isChild = true;

@@ -27,9 +27,9 @@ import {
   ProcessError,
   RemoteError,
   TimeoutError,
-} from "./errors.ts";
-import * as errors from "./errors.ts";
-import { holdLoop, releaseLoop } from "./_atomics.ts";
+} from "../errors.ts";
+import * as errors from "../errors.ts";
+import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
 import {
   Channel,
   jsonSafe,
@@ -38,8 +38,11 @@ import {
   kTail,
   kWaiting,
   packNumbers,
-} from "./_channel.ts";
-import { checkPermissions, type WorkerPermissions } from "./_permissions.ts";
+} from "../_memory/channel.ts";
+import {
+  checkPermissions,
+  type WorkerPermissions,
+} from "../_core/permissions.ts";
 import {
   type FromPoolWorker,
   kPoolControlSlots,
@@ -51,24 +54,24 @@ import {
   type RingTaskBatch,
   TaskMode,
   type WireError,
-} from "./_protocol.ts";
-import { reduce, revive } from "./reduction.ts";
-import { setRef, spawnWorker } from "./_spawn.ts";
-import { nextPid, state } from "./_state.ts";
+} from "../_wire/protocol.ts";
+import { reduce, revive } from "../reduction.ts";
+import { setRef, spawnWorker } from "../_child/spawn.ts";
+import { nextPid, state } from "../_core/state.ts";
 import {
   callerUrl,
   type Target,
   type TargetRef,
   targetRef,
-} from "./_target.ts";
+} from "../_core/target.ts";
 import {
   checkArray,
   checkPositiveInteger,
   checkSeconds,
   checkSignal,
-} from "./_validate.ts";
+} from "../_core/validate.ts";
 
-const entry = new URL("./_pool_worker.ts", import.meta.url).href;
+const entry = new URL("./worker_main.ts", import.meta.url).href;
 /** Bytes in each ring of each worker. */
 const kRingBytes = 1 << 18;
 /** Most tasks one worker holds at once (running + waiting in its ring). */

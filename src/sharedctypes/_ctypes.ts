@@ -1,10 +1,10 @@
 // What Value and SharedArray share: the type codes, how items are stored
 // (C's wrap-around), the lock option, and the descriptor they travel as.
 
-import { revive, type SharedDescriptor } from "./reduction.ts";
-import type { Lock } from "./lock.ts";
-import { RLock } from "./rlock.ts";
-import { kAcquireBrief } from "./_sync.ts";
+import { revive, type SharedDescriptor } from "../reduction.ts";
+import type { Lock } from "../synchronize/lock.ts";
+import { RLock } from "../synchronize/rlock.ts";
+import { kAcquireBrief } from "../synchronize/_sync.ts";
 
 /** The type codes of `array`/`ctypes`, as CPython's sharedctypes accepts them. */
 export type TypeCode =

@@ -9,9 +9,14 @@ import {
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { kSpinAsync, kSpinSync, waitAsync, waitSync } from "./_atomics.ts";
-import { assertMayBlock, checkTimeout, deadlineAfter } from "./_sync.ts";
+} from "../reduction.ts";
+import {
+  kSpinAsync,
+  kSpinSync,
+  waitAsync,
+  waitSync,
+} from "../_memory/atomics.ts";
+import { assertMayBlock, checkTimeout, deadlineOf } from "./_sync.ts";
 
 // Int32 [ word | sleepers ]
 //   word = generation << 1 | flag. set() bumps the generation as it raises
@@ -139,7 +144,7 @@ export class Event {
     for (let n = 0; n < kSpinAsync; n++) {
       if (Atomics.load(a, kWord) !== seen) return true;
     }
-    const deadline = deadlineAfter(timeout);
+    const deadline = deadlineOf(timeout);
     Atomics.add(a, kSleepers, 1);
     try {
       while (Atomics.load(a, kWord) === seen) {
@@ -181,7 +186,7 @@ export class Event {
     for (let n = 0; n < kSpinSync; n++) {
       if (Atomics.load(a, kWord) !== seen) return true;
     }
-    const deadline = deadlineAfter(timeout);
+    const deadline = deadlineOf(timeout);
     Atomics.add(a, kSleepers, 1);
     try {
       while (Atomics.load(a, kWord) === seen) {

@@ -20,7 +20,7 @@ export interface TargetRef {
   kind: "function" | "class";
 }
 
-const libraryDir = new URL("./", import.meta.url).href;
+const libraryDir = new URL("../", import.meta.url).href;
 const frameUrl = /\(?((?:file|https?|jsr|npm|data):[^\s()]*?):\d+:\d+\)?\s*$/;
 
 /**

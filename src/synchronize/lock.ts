@@ -10,9 +10,9 @@ import {
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { state, stopRequested } from "./_state.ts";
-import { ProcessError } from "./errors.ts";
+} from "../reduction.ts";
+import { state, stopRequested } from "../_core/state.ts";
+import { ProcessError } from "../errors.ts";
 import {
   acquireDeadline,
   type AcquireOptions,
@@ -71,7 +71,7 @@ let adopted: Int32Array | undefined;
  * import { Lock, Process } from "@dmp/multiprocessing";
  *
  * const lock = new Lock();
- * const target = new URL("../examples/003/lock_printer.ts#printer", import.meta.url);
+ * const target = new URL("../../examples/003_python_multiprocessing/lock_printer.ts#printer", import.meta.url);
  * const ps = ["Hello", "World"].map((m) => new Process({ target, args: [lock, m] }));
  * for (const p of ps) p.start();
  * for (const p of ps) await p.join();

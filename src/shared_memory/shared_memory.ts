@@ -10,8 +10,8 @@ import {
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { ProcessError } from "./errors.ts";
+} from "../reduction.ts";
+import { ProcessError } from "../errors.ts";
 import {
   attachByName,
   attachEntry,
@@ -23,7 +23,7 @@ import {
   unlinkEntry,
   viewOf,
   viewsOf,
-} from "./_shm_registry.ts";
+} from "./_registry.ts";
 
 // Why an arena, and how blocks are laid out: see _shm_registry.ts.
 

@@ -1,29 +1,12 @@
 // Small helpers shared by pool.ts and executor.ts.
 
-import { callerUrl, type TargetRef, targetRef } from "./_target.ts";
+import { callerUrl, type TargetRef, targetRef } from "./target.ts";
 
-export { checkPositiveInteger, checkSeconds } from "./_validate.ts";
+export { checkPositiveInteger, checkSeconds } from "./validate.ts";
+export { within } from "./time.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fn = (...args: any[]) => unknown;
-
-export async function within<T>(
-  promise: Promise<T>,
-  timeout: number | undefined,
-): Promise<{ value: T } | null> {
-  if (timeout === undefined) return { value: await promise };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise.then((value) => ({ value })),
-      new Promise<null>((
-        resolve,
-      ) => (timer = setTimeout(() => resolve(null), timeout * 1000))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const refs = new WeakMap<Fn, TargetRef>();
 

@@ -10,10 +10,10 @@ import {
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import type { Lock } from "./lock.ts";
-import type { RLock } from "./rlock.ts";
-import { kAcquireBrief } from "./_sync.ts";
+} from "../reduction.ts";
+import type { Lock } from "../synchronize/lock.ts";
+import type { RLock } from "../synchronize/rlock.ts";
+import { kAcquireBrief } from "../synchronize/_sync.ts";
 import {
   type AnyStorage,
   checkCode,
@@ -48,7 +48,7 @@ let adopted: { data: AnyStorage; lock: Lock | RLock | null } | undefined;
  * import { Process, Value } from "@dmp/multiprocessing";
  *
  * const counter = new Value("i", 0);
- * const target = new URL("../examples/004/value_counter.ts#increment", import.meta.url);
+ * const target = new URL("../../examples/004_cpu_bound_multiprocessing/value_counter.ts#increment", import.meta.url);
  * const procs = Array.from({ length: 3 }, () => new Process({ target, args: [counter] }));
  * for (const p of procs) p.start();
  * for (const p of procs) await p.join();

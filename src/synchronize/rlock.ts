@@ -10,9 +10,9 @@ import {
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
-import { state, stopRequested } from "./_state.ts";
-import { ProcessError } from "./errors.ts";
+} from "../reduction.ts";
+import { state, stopRequested } from "../_core/state.ts";
+import { ProcessError } from "../errors.ts";
 import {
   acquireDeadline,
   type AcquireOptions,

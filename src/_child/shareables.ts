@@ -2,8 +2,8 @@
 // a child can rebuild them whatever its target's module imports. Grows as
 // shareable classes are added (synchronize, sharedctypes, queues, …).
 export {};
-import "./queues.ts";
-import "./synchronize.ts";
-import "./connection.ts";
-import "./sharedctypes.ts";
-import "./shared_memory.ts";
+import "../queues/queues.ts";
+import "../synchronize/mod.ts";
+import "../connection/connection.ts";
+import "../sharedctypes/mod.ts";
+import "../shared_memory/shared_memory.ts";

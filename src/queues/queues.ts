@@ -23,7 +23,7 @@
  * @module
  */
 
-import { ProcessError, QueueEmptyError, QueueFullError } from "./errors.ts";
+import { ProcessError, QueueEmptyError, QueueFullError } from "../errors.ts";
 import {
   checkStop,
   decodeValue,
@@ -37,15 +37,15 @@ import {
   kUnfinished,
   needsFreshBytes,
   Ring,
-} from "./_ring_buffer.ts";
-import { deadlineOf } from "./_atomics.ts";
-import { checkWaitOptions } from "./_validate.ts";
+} from "../_memory/ring_buffer.ts";
+import { deadlineOf } from "../_core/time.ts";
+import { checkWaitOptions } from "../_core/validate.ts";
 import {
   describe,
   kReduce,
   registerReviver,
   type SharedDescriptor,
-} from "./reduction.ts";
+} from "../reduction.ts";
 
 /** Options of a put. */
 export interface PutOptions {
@@ -284,7 +284,7 @@ function adopt<Q>(descriptor: SharedDescriptor, build: () => Q): Q {
  *
  * const q = new Queue<number>();
  * const p = new Process({
- *   target: new URL("../examples/001/double_number.ts#doubleNumber", import.meta.url),
+ *   target: new URL("../../examples/001_process_based_parallelism/double_number.ts#doubleNumber", import.meta.url),
  *   args: [10, q],
  * });
  * p.start();
