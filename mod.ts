@@ -22,7 +22,13 @@
  */
 
 export * from "./src/errors.ts";
-export * from "./src/reduction.ts";
+export {
+  describe as sharedDescriptor,
+  kReduce,
+  type Reducible,
+  registerReviver,
+  type SharedDescriptor,
+} from "./src/reduction.ts";
 export {
   activeChildren,
   cpuCount,

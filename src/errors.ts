@@ -3,145 +3,131 @@
  *
  * Bad arguments are plain `TypeError`s and `RangeError`s; everything the
  * library itself can fail with is a {@linkcode ProcessError} or one of these
- * small subclasses, each with its `name` set so that it survives a trip
- * through a worker boundary (where only `name`, `message` and `stack` travel).
+ * small subclasses. Each has its `name` set to its class name, so that it
+ * survives a trip through a worker boundary (where only `name`, `message` and
+ * `stack` travel) and is rebuilt as the same class on the other side.
  *
  * @module
  */
 
 /**
  * The base class of the library's own errors (CPython's
- * `multiprocessing.ProcessError`).
+ * `multiprocessing.ProcessError`). Its `name` is the name of the class it
+ * was created as, subclasses included, so none of them has to set it.
  *
  * @example Catching any library error
  * ```ts
  * import { ProcessError, TimeoutError } from "@dmp/multiprocessing";
- * import { ok as assert } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assert(new TimeoutError("too slow") instanceof ProcessError);
+ * const error = new TimeoutError("too slow");
+ * assert.ok(error instanceof ProcessError);
+ * assert.equal(error.name, "TimeoutError");
  * ```
  */
 export class ProcessError extends Error {
+  /** The message of an error created without one (subclasses override it). */
+  static readonly defaultMessage: string = "";
+
   /**
    * Creates a new error.
    *
-   * @param message What went wrong.
+   * @param message What went wrong; the class's `defaultMessage` when left
+   * out.
    * @param options Standard error options (`cause`).
    */
   constructor(message?: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ProcessError";
+    super(
+      message ?? (new.target as typeof ProcessError).defaultMessage,
+      options,
+    );
+    this.name = new.target.name;
   }
 }
 
 /**
  * A wait ran out of time: `AsyncResult.get(timeout)`, `Future.result(timeout)`,
- * `asCompleted(fs, timeout)`.
+ * `asCompleted(fs, timeout)`, a task's own `timeout`.
  *
- * @example
+ * @example A timeout is a ProcessError
  * ```ts
- * import { TimeoutError } from "@dmp/multiprocessing";
+ * import { ProcessError, TimeoutError } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const error = new TimeoutError("Cannot get the result as it is not ready after 1s");
- * console.log(error.name); // "TimeoutError"
+ * assert.equal(error.name, "TimeoutError");
+ * assert.ok(error instanceof ProcessError);
  * ```
  */
-export class TimeoutError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message What timed out.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message?: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "TimeoutError";
-  }
-}
+export class TimeoutError extends ProcessError {}
 
 /**
  * A pool can no longer run work because one of its workers died abruptly
  * (CPython's `concurrent.futures.process.BrokenProcessPool`).
  *
- * @example
+ * @example The cause says which worker died
  * ```ts
  * import { BrokenProcessPoolError, ProcessError } from "@dmp/multiprocessing";
- * import { ok as assert } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assert(new BrokenProcessPoolError("worker died") instanceof ProcessError);
+ * const cause = new ProcessError("worker 3 exited with code 1");
+ * const error = new BrokenProcessPoolError("worker died", { cause });
+ * assert.ok(error instanceof ProcessError);
+ * assert.equal(error.cause, cause);
  * ```
  */
-export class BrokenProcessPoolError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message Why the pool is broken.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message?: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "BrokenProcessPoolError";
-  }
-}
+export class BrokenProcessPoolError extends ProcessError {}
 
 /**
  * A non-blocking or timed `get` found the queue empty (CPython's
  * `queue.Empty`).
  *
- * @example
+ * @example Its default message
  * ```ts
  * import { QueueEmptyError } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(new QueueEmptyError().name); // "QueueEmptyError"
+ * const error = new QueueEmptyError();
+ * assert.equal(error.name, "QueueEmptyError");
+ * assert.equal(error.message, "Queue is empty");
  * ```
  */
 export class QueueEmptyError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message Details.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message = "Queue is empty", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "QueueEmptyError";
-  }
+  /** "Queue is empty". */
+  static override readonly defaultMessage: string = "Queue is empty";
 }
 
 /**
  * A non-blocking or timed `put` found the queue full (CPython's
  * `queue.Full`).
  *
- * @example
+ * @example Its default message
  * ```ts
  * import { QueueFullError } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(new QueueFullError().name); // "QueueFullError"
+ * const error = new QueueFullError();
+ * assert.equal(error.name, "QueueFullError");
+ * assert.equal(error.message, "Queue is full");
  * ```
  */
 export class QueueFullError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message Details.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message = "Queue is full", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "QueueFullError";
-  }
+  /** "Queue is full". */
+  static override readonly defaultMessage: string = "Queue is full";
 }
 
 /**
  * `Connection.recvBytesInto()` got a message longer than the buffer. The
  * message is not lost: it is kept in {@linkcode BufferTooShortError.message_}.
  *
- * @example
+ * @example The message that did not fit is kept
  * ```ts
  * import { BufferTooShortError } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const error = new BufferTooShortError(new Uint8Array([1, 2, 3]));
- * console.log(error.message_.length); // 3
+ * assert.deepEqual(error.message_, new Uint8Array([1, 2, 3]));
+ * assert.match(error.message, /the message has 3 bytes/);
  * ```
  */
 export class BufferTooShortError extends ProcessError {
@@ -159,7 +145,6 @@ export class BufferTooShortError extends ProcessError {
       `Cannot receive bytes as the buffer is too short: the message has ${message.length} bytes`,
       options,
     );
-    this.name = "BufferTooShortError";
     this.message_ = message;
   }
 }
@@ -168,59 +153,51 @@ export class BufferTooShortError extends ProcessError {
  * A `Barrier` was aborted, reset or timed out while a party waited on it
  * (CPython's `threading.BrokenBarrierError`).
  *
- * @example
+ * @example Its default message
  * ```ts
  * import { BrokenBarrierError } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(new BrokenBarrierError().name); // "BrokenBarrierError"
+ * const error = new BrokenBarrierError();
+ * assert.equal(error.name, "BrokenBarrierError");
+ * assert.equal(error.message, "Barrier is broken");
  * ```
  */
 export class BrokenBarrierError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message Details.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message = "Barrier is broken", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "BrokenBarrierError";
-  }
+  /** "Barrier is broken". */
+  static override readonly defaultMessage: string = "Barrier is broken";
 }
 
 /**
  * A future or task was cancelled before it ran.
  *
- * @example
+ * @example Its default message
  * ```ts
  * import { CancelledError } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(new CancelledError().name); // "CancelledError"
+ * const error = new CancelledError();
+ * assert.equal(error.name, "CancelledError");
+ * assert.equal(error.message, "Task was cancelled");
  * ```
  */
 export class CancelledError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message Details.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message = "Task was cancelled", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "CancelledError";
-  }
+  /** "Task was cancelled". */
+  static override readonly defaultMessage: string = "Task was cancelled";
 }
 
 /**
  * The `cause` of an error re-thrown in the parent: it carries the stack text
  * of the error as the worker saw it (CPython's `multiprocessing.pool.RemoteTraceback`).
  *
- * @example
+ * @example The worker's stack, as text
  * ```ts
  * import { RemoteError } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const remote = new RemoteError("Error: boom\n    at task (file:///tasks.ts:1:7)");
- * console.log(remote.remoteStack.split("\n")[0]); // "Error: boom"
+ * assert.equal(remote.remoteStack.split("\n")[0], "Error: boom");
+ * assert.match(remote.message, /Error: boom/);
  * ```
  */
 export class RemoteError extends ProcessError {
@@ -235,7 +212,6 @@ export class RemoteError extends ProcessError {
    */
   constructor(remoteStack: string, options?: ErrorOptions) {
     super(`\n"""\n${remoteStack}\n"""`, options);
-    this.name = "RemoteError";
     this.remoteStack = remoteStack;
   }
 }

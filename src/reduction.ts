@@ -49,17 +49,10 @@ function registeringModule(): string | undefined {
 /**
  * The module that registered the reviver for `tag`: a child process imports
  * it (statically, so even a worker with no permissions can) before it
- * rebuilds objects of that tag.
+ * rebuilds objects of that tag. Internal: not exported from mod.ts.
  *
  * @param tag A reviver tag.
  * @returns The module's URL, if known.
- *
- * @example
- * ```ts
- * import { reviverModule } from "@dmp/multiprocessing";
- *
- * console.log(reviverModule("Lock")?.endsWith("/lock.ts")); // true
- * ```
  */
 export function reviverModule(tag: string): string | undefined {
   return reviverModules.get(tag);
@@ -67,29 +60,39 @@ export function reviverModule(tag: string): string | undefined {
 
 /**
  * Registers how to rebuild objects reduced under `tag`. Called once by each
- * shareable class's module, at import time.
+ * shareable class's module, at import time; a child process imports that
+ * module before it rebuilds objects of that tag.
  *
  * @param tag The tag the class's `[kReduce]()` puts in its descriptor.
  * @param revive Builds the object back from its descriptor.
  *
- * @example
+ * @example A shareable counter crosses a Queue as the same memory
  * ```ts
- * import { describe, kReduce, registerReviver, reduce, revive } from "@dmp/multiprocessing";
- * import { ok as assert } from "node:assert/strict";
+ * import {
+ *   kReduce,
+ *   Queue,
+ *   registerReviver,
+ *   sharedDescriptor,
+ * } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * class Counter {
  *   constructor(readonly cell = new Int32Array(new SharedArrayBuffer(4))) {}
  *   [kReduce]() {
- *     return describe("example.Counter", { buffer: this.cell.buffer });
+ *     return sharedDescriptor("example.Counter", { buffer: this.cell.buffer });
  *   }
  * }
  * registerReviver("example.Counter", (d) =>
  *   new Counter(new Int32Array(d.buffer as SharedArrayBuffer)));
  *
  * const counter = new Counter();
- * const copy = revive(structuredClone(reduce([counter]))) as Counter[];
- * copy[0].cell[0] = 7;
- * assert(counter.cell[0] === 7); // the same memory
+ * const queue = new Queue<Counter>();
+ * await queue.put(counter);
+ * const copy = await queue.get();
+ * assert.ok(copy instanceof Counter && copy !== counter);
+ * copy.cell[0] = 7;
+ * assert.equal(counter.cell[0], 7); // the same memory
+ * queue.close();
  * ```
  */
 export function registerReviver(
@@ -102,18 +105,22 @@ export function registerReviver(
 }
 
 /**
- * Builds a descriptor for `[kReduce]()` implementations.
+ * Builds a descriptor for `[kReduce]()` implementations (exported from
+ * mod.ts as `sharedDescriptor`).
  *
  * @param tag The reviver tag.
  * @param fields What the reviver needs.
  * @returns The descriptor.
  *
- * @example
+ * @example The descriptor keeps the fields and the tag
  * ```ts
- * import { describe } from "@dmp/multiprocessing";
+ * import { sharedDescriptor } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * const d = describe("example.Flag", { buffer: new SharedArrayBuffer(4) });
- * console.log(d.buffer instanceof SharedArrayBuffer); // true
+ * const buffer = new SharedArrayBuffer(4);
+ * const d = sharedDescriptor("example.Flag", { buffer });
+ * assert.equal(d.buffer, buffer);
+ * assert.equal(d.__dmp_shared__, "example.Flag");
  * ```
  */
 export function describe(
@@ -161,13 +168,7 @@ function uncloneable(path: string, value: unknown, what: string): TypeError {
  * @returns `value` itself when nothing needed replacing, else a copy.
  * @throws {TypeError} When part of `value` cannot cross a worker boundary.
  *
- * @example
- * ```ts
- * import { reduce } from "@dmp/multiprocessing";
- * import { throws } from "node:assert/strict";
- *
- * throws(() => reduce([() => 1], "args", "start process"), TypeError);
- * ```
+ * Internal: not exported from mod.ts.
  */
 export function reduce(
   value: unknown,
@@ -249,12 +250,7 @@ export function reduce(
  * @returns The value with shareable objects rebuilt.
  * @throws {TypeError} When a descriptor's tag has no registered reviver.
  *
- * @example
- * ```ts
- * import { revive } from "@dmp/multiprocessing";
- *
- * console.log(revive({ a: [1, 2] })); // { a: [ 1, 2 ] }
- * ```
+ * Internal: not exported from mod.ts.
  */
 export function revive(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
