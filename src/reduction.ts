@@ -66,14 +66,9 @@ export function reviverModule(tag: string): string | undefined {
  * @param tag The tag the class's `[kReduce]()` puts in its descriptor.
  * @param revive Builds the object back from its descriptor.
  *
- * @example A shareable counter crosses a Queue as the same memory
+ * @example A shareable counter: its descriptor carries its memory
  * ```ts
- * import {
- *   kReduce,
- *   Queue,
- *   registerReviver,
- *   sharedDescriptor,
- * } from "@dmp/multiprocessing";
+ * import { kReduce, registerReviver, sharedDescriptor } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
  * class Counter {
@@ -82,17 +77,15 @@ export function reviverModule(tag: string): string | undefined {
  *     return sharedDescriptor("example.Counter", { buffer: this.cell.buffer });
  *   }
  * }
+ * // A child passed a Counter in Process args rebuilds it with this reviver,
+ * // over the same SharedArrayBuffer.
  * registerReviver("example.Counter", (d) =>
  *   new Counter(new Int32Array(d.buffer as SharedArrayBuffer)));
  *
  * const counter = new Counter();
- * const queue = new Queue<Counter>();
- * await queue.put(counter);
- * const copy = await queue.get();
- * assert.ok(copy instanceof Counter && copy !== counter);
- * copy.cell[0] = 7;
- * assert.equal(counter.cell[0], 7); // the same memory
- * queue.close();
+ * const descriptor = counter[kReduce]();
+ * assert.equal(descriptor.__dmp_shared__, "example.Counter");
+ * assert.equal(descriptor.buffer, counter.cell.buffer);
  * ```
  */
 export function registerReviver(
