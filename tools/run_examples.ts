@@ -19,9 +19,9 @@ import {
 
 /** An example found on disk. */
 export interface Example {
-  /** `<doc>/<name>`, e.g. `000/process_class`. */
+  /** `<doc>/<name>`, e.g. `000_basic_parallel_program/process_class`. */
   readonly name: string;
-  /** The document folder, e.g. `000`. */
+  /** The document folder, e.g. `000_basic_parallel_program` (number, then subject). */
   readonly document: string;
   /** The .ts file, relative to the repository root. */
   readonly file: string;
@@ -60,8 +60,10 @@ const usage = `Usage: deno task examples [options] [filter...]
 Runs each example (examples/<doc>/<name>.ts) in its own deno process and
 checks its output against <name>.out beside it.
 
-Filters select examples by document ("000") or by a substring of the name
-("000/process_class", "square"); several filters add up.
+Filters select examples by document (its number, "000", or its folder,
+"000_basic_parallel_program") or by a substring of the name
+("process_class", "000_basic_parallel_program/guarded"); several filters add
+up.
 
 Options:
   --list           list the selected examples and their flags, run nothing
