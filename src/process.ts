@@ -8,109 +8,56 @@
  * process there must be guarded with `if (import.meta.main)`.
  *
  * ```
- *  parent                                   child (Web Worker)
+ *  parent                                      child (Web Worker)
  *  new Process({target, args})
- *  start() ── spawnWorker(data: entry) ──▶  _bootstrap (marks child)
- *          ── {t:"run", target, args} ──▶   import target module, check export
- *                                           run() → target(...args)
- *  join()  ◀── {t:"exit", code, error?} ──  finish(code); close()
+ *  start() ── startChild(): the start method ─▶  _child/bootstrap.ts (marks child)
+ *          ── {t:"run", identity, target, args} ▶ adoptIdentity(), loadTarget()
+ *                                              run() → target(...args)
+ *  join()  ◀── {t:"exit", code, error?} ──────  finish(code); close()
  * ```
+ *
+ * Tier 5 (process): below the pool (T6) and context (T7); it starts
+ * children only through the handshake of src/_child/ (T4).
  *
  * @module
  */
 
 import { ProcessError } from "./errors.ts";
-import {
-  checkPermissions,
-  type WorkerPermissions,
-} from "./_core/permissions.ts";
-import type { ExitMessage, RunMessage } from "./_wire/protocol.ts";
+import type { WorkerPermissions } from "./_core/permissions.ts";
+import type { RunMessage } from "./_wire/protocol.ts";
 import { reduce, reviverModule } from "./reduction.ts";
 import { holdLoop, releaseLoop } from "./_memory/atomics.ts";
-import { checkArray, checkSignal, checkTimeout } from "./_core/validate.ts";
+import { checkTimeout } from "./_core/validate.ts";
 import { within } from "./_core/time.ts";
-import { setRef, spawnWorker } from "./_child/spawn.ts";
-import { kControlSlots, kControlStop, nextPid, state } from "./_core/state.ts";
+import { type Child, type ChildExit, startChild } from "./_child/handshake.ts";
+import { assertNotBootstrapping } from "./_child/guard.ts";
+import { state } from "./_core/state.ts";
+import type { Target, TargetRef } from "./_core/target.ts";
 import {
-  callerUrl,
-  type Target,
-  type TargetRef,
-  targetRef,
-} from "./_core/target.ts";
+  checkProcessOptions,
+  kProcessClass,
+  type ProcessOptions,
+} from "./_process/options.ts";
 
 export type { Target } from "./_core/target.ts";
 export type {
   PermissionValue,
   WorkerPermissions,
 } from "./_core/permissions.ts";
+export {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  exit,
+  parentProcess,
+  type ProcessInfo,
+} from "./_process/current.ts";
+// Pool and executor check the guard through this module (compatibility).
+export { assertNotBootstrapping } from "./_child/guard.ts";
 
-/** Options of {@linkcode Process}. */
-export interface ProcessOptions {
-  /**
-   * The function to run: an exported function (found by its module and
-   * name), or `"./module.ts#exportName"` / a URL with a hash. Without a
-   * target, `run()` does nothing (override it in an exported subclass).
-   */
-  target?: Target;
-  /**
-   * Arguments for the target. They are structured-cloned; shared objects
-   * (Lock, Queue, Value, …) arrive as the same object.
-   *
-   * @default {[]}
-   */
-  args?: unknown[];
-  /** The process name. @default {"Process-N"} */
-  name?: string;
-  /**
-   * A daemonic process does not keep the program alive: it is killed when
-   * the program ends, and it may not start children of its own.
-   *
-   * @default {false}
-   */
-  daemon?: boolean;
-  /**
-   * Deno permissions of the child (needs `--unstable-worker-options`, or
-   * `"worker-options"` in the `unstable` list of deno.json).
-   *
-   * @default {"inherit"}
-   */
-  permissions?: WorkerPermissions;
-  /** Aborting it terminates the process. */
-  signal?: AbortSignal;
-}
+export type { ProcessOptions } from "./_process/options.ts";
 
-/** What {@linkcode currentProcess} and {@linkcode parentProcess} return. */
-export interface ProcessInfo {
-  /** The process name ("MainProcess" for the main thread). */
-  readonly name: string;
-  /** Unique within the OS process; the main thread's is `Deno.pid`. */
-  readonly pid: number | null;
-  /** Whether the process is daemonic. */
-  readonly daemon: boolean;
-}
-
-const bootstrapMessage =
-  `An attempt has been made to start a new process before the current process has finished its bootstrapping phase.
-
-This probably means that your module starts processes at import time. A child
-process imports the module of its target again, so code at the top level runs
-once more in every child. Use the proper idiom in the main module:
-
-    if (import.meta.main) {
-      const p = new Process({ target: work });
-      p.start();
-      await p.join();
-    }
-
-No process was started.`;
-
-/** Throws the bootstrapping error while a child is importing its target. */
-export function assertNotBootstrapping(): void {
-  if (state().bootstrapping) throw new ProcessError(bootstrapMessage);
-}
-
-const kProcessClass = Symbol.for("@dmp/multiprocessing.Process");
-const entry = new URL("./_child/worker_main.ts", import.meta.url).href;
+const entry = new URL("./_process/child_main.ts", import.meta.url).href;
 
 // Set in Process's static block: lets the child bootstrap adopt an instance
 // (fix its pid) without exposing a public setter.
@@ -150,9 +97,8 @@ export class Process {
   #exitCode: number | null = null;
   #started = false;
   #closed = false;
-  #worker: Worker | undefined;
+  #child: Child | undefined;
   #exited = Promise.withResolvers<number>();
-  #control: Int32Array | undefined;
   #onAbort: (() => void) | undefined;
 
   static {
@@ -170,42 +116,18 @@ export class Process {
    * @throws {TypeError} For a target that cannot travel, or bad options.
    */
   constructor(options: ProcessOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create process as 'options' must be an object: current value is ${
-          Deno.inspect(options)
-        }`,
-      );
-    }
-    const { target, args = [], name, daemon, permissions, signal } = options;
-    checkArray(args, "args", "create process");
-    if (name !== undefined && typeof name !== "string") {
-      throw new TypeError(
-        `Cannot create process as 'name' must be a string: current value is ${
-          Deno.inspect(name)
-        }`,
-      );
-    }
-    checkSignal(signal, "create process");
-    const s = state();
-    const caller = callerUrl();
     const overridesRun = new.target !== Process &&
       new.target.prototype.run !== Process.prototype.run;
-    if (overridesRun) {
-      const source = Function.prototype.toString.call(new.target);
-      const url = caller?.replace(/#.*$/, "");
-      if (url === undefined || !new.target.name) {
-        throw new TypeError(
-          "Cannot create process as a Process subclass must be a named, exported class",
-        );
-      }
-      this.#ref = { url, name: new.target.name, source, kind: "class" };
-    } else if (target !== undefined) {
-      this.#ref = targetRef(target, caller, "create process");
-    }
+    const { target, args, ref, permissions } = checkProcessOptions(
+      options,
+      overridesRun ? new.target : undefined,
+    );
+    const { name, daemon, signal } = options;
+    const s = state();
+    this.#ref = ref;
     this.#target = target;
     this.#args = args;
-    this.#permissions = checkPermissions(permissions, "create process");
+    this.#permissions = permissions;
     this.#daemon = daemon ?? s.daemon;
     this.#signal = signal;
     this.#identity = [...s.identity, ++s.childCounter];
@@ -301,9 +223,9 @@ export class Process {
       >
       : {};
     const args = reduce(this.#args, "args", "start process", tags) as unknown[];
-    const control = new Int32Array(new SharedArrayBuffer(4 * kControlSlots));
     // The child imports its target's module and the modules that rebuild the
-    // shared objects it receives, statically (see _spawn.ts); nothing else.
+    // shared objects it receives, statically (see _child/spawn.ts), so that
+    // even a child without permissions can load them; nothing else.
     const modules = this.#ref === undefined ? [] : [this.#ref.url];
     for (const tag of tags) {
       const module = reviverModule(tag);
@@ -311,60 +233,45 @@ export class Process {
         modules.push(module);
       }
     }
-    const worker = spawnWorker({
-      name: this.#name,
-      entry,
-      modules,
-      permissions: this.#permissions,
-    });
-    const pid = nextPid();
-    const message: RunMessage = {
-      t: "run",
-      target: this.#ref ?? { url: "", name: "", kind: "function" },
-      fields,
-      args,
-      name: this.#name,
-      pid,
-      identity: this.#identity,
-      daemon: this.#daemon,
-      parent: { name: s.name, pid: s.pid },
-      pidCounter: s.pidCounter.buffer as SharedArrayBuffer,
-      control: control.buffer as SharedArrayBuffer,
-      shared: s.shared,
-    };
+    let child: Child;
     try {
-      worker.postMessage(message);
+      child = startChild<RunMessage>({
+        what: "start process",
+        name: this.#name,
+        identity: this.#identity,
+        daemon: this.#daemon,
+        entry,
+        modules,
+        permissions: this.#permissions,
+        message: { t: "run", target: this.#ref, fields, args },
+        onExit: (exit) => this.#onExit(exit),
+      });
     } catch (error) {
-      worker.terminate();
+      if (!(error instanceof DOMException)) throw error;
       throw new TypeError(
-        `Cannot start process as 'args' must be structured-cloneable: ${
-          (error as Error).message
-        }`,
+        `Cannot start process as 'args' must be structured-cloneable: ${error.message}`,
         { cause: error },
       );
     }
-    worker.onmessage = (event: MessageEvent<ExitMessage>) => {
-      if (event.data?.t === "exit") this.#settle(event.data.code);
-    };
-    worker.onerror = (event) => {
-      // Only errors our bootstrap could not catch arrive here, such as a
-      // module that fails to load. Report them as CPython would.
-      event.preventDefault();
-      if (this.#exitCode !== null) return;
-      console.error(`Process ${this.#name}:\n${event.message}`);
-      this.#settle(1);
-      worker.terminate();
-    };
-    this.#worker = worker;
-    this.#control = control;
-    this.#pid = pid;
+    this.#child = child;
+    this.#pid = child.pid;
     this.#started = true;
-    if (this.#daemon) setRef(worker, false);
+    if (this.#daemon) child.ref(false);
     s.children.add(this);
     if (this.#signal !== undefined) {
       this.#onAbort = () => this.terminate();
       this.#signal.addEventListener("abort", this.#onAbort, { once: true });
     }
+  }
+
+  #onExit({ code, error, reported }: ChildExit): void {
+    if (!reported) {
+      // Only errors the child's bootstrap could not catch arrive unreported,
+      // such as a module that fails to load. Print them as CPython would.
+      console.error(`Process ${this.#name}:\n${error?.message}`);
+      this.#child?.terminate();
+    }
+    this.#settle(code);
   }
 
   #settle(code: number): void {
@@ -391,7 +298,7 @@ export class Process {
       throw new ProcessError("Cannot join process as it has not been started");
     }
     if (this.#exitCode !== null) return this.#exitCode;
-    if (this.#worker === undefined) {
+    if (this.#child === undefined) {
       throw new ProcessError(
         "Cannot join process as a process cannot join itself",
       );
@@ -417,16 +324,13 @@ export class Process {
 
   #stop(code: number): void {
     this.#assertOpen("stop process");
-    const worker = this.#worker;
-    if (worker === undefined || this.#exitCode !== null) return;
-    // Waits inside the child poll this flag, so a child blocked in one of
-    // our …Sync calls ends too. A child spinning in its own synchronous code
-    // cannot be interrupted by Deno: its thread runs on until it yields, but
-    // it no longer keeps the program alive (unref) and is reported ended.
-    Atomics.store(this.#control!, kControlStop, 1);
-    Atomics.notify(this.#control!, kControlStop);
-    setRef(worker, false);
-    worker.terminate();
+    const child = this.#child;
+    if (child === undefined || this.#exitCode !== null) return;
+    // A child blocked in one of our …Sync waits sees the stop flag and ends.
+    // A child spinning in its own synchronous code cannot be interrupted by
+    // Deno: its thread runs on until it yields, but it no longer keeps the
+    // program alive and is reported ended.
+    child.stop();
     this.#settle(code);
   }
 
@@ -451,7 +355,7 @@ export class Process {
         "Cannot close process as it is still running: join() or terminate() it first",
       );
     }
-    this.#worker = undefined;
+    this.#child = undefined;
     this.#closed = true;
   }
 }
@@ -463,135 +367,4 @@ export function adoptProcess(
   target?: (...args: unknown[]) => unknown,
 ): void {
   adopt(process, pid, target);
-}
-
-/**
- * Child side: builds the Process object a child runs, without calling a
- * subclass's constructor (CPython unpickles it the same way).
- */
-export function buildProcess(
-  cls: new (...args: never[]) => Process,
-  options: ProcessOptions,
-  fields: Record<string, unknown>,
-): Process {
-  let base: unknown = cls;
-  while (typeof base === "function" && !(kProcessClass in base)) {
-    base = Object.getPrototypeOf(base);
-  }
-  const process = Reflect.construct(
-    (base ?? Process) as typeof Process,
-    [options],
-    cls,
-  ) as Process;
-  return Object.assign(process, fields);
-}
-
-const mainProcess: ProcessInfo = Object.freeze({
-  get name() {
-    return state().name;
-  },
-  get pid() {
-    return state().pid;
-  },
-  daemon: false,
-});
-
-let current: ProcessInfo | undefined;
-
-/** Child side: records the Process object that this child runs. */
-export function setCurrentProcess(process: ProcessInfo): void {
-  current = process;
-}
-
-/**
- * The process running this code: the `Process` object in a child, a
- * description of the main thread ("MainProcess") otherwise.
- *
- * @returns The current process.
- *
- * @example
- * ```ts
- * import { currentProcess } from "@dmp/multiprocessing";
- *
- * console.log(currentProcess().name); // "MainProcess"
- * ```
- */
-export function currentProcess(): ProcessInfo {
-  return current ?? mainProcess;
-}
-
-/**
- * The parent of the current process, or `null` in the main process.
- *
- * @returns The parent's name and pid.
- *
- * @example
- * ```ts
- * import { parentProcess } from "@dmp/multiprocessing";
- *
- * console.log(parentProcess()); // null
- * ```
- */
-export function parentProcess(): ProcessInfo | null {
-  const parent = state().parent;
-  return parent === null ? null : Object.freeze({ ...parent, daemon: false });
-}
-
-/**
- * The children of the current process that are still running.
- *
- * @returns The live children.
- *
- * @example
- * ```ts
- * import { activeChildren } from "@dmp/multiprocessing";
- *
- * console.log(activeChildren().length); // 0
- * ```
- */
-export function activeChildren(): Process[] {
-  return [...state().children].filter((p) => p.isAlive()) as Process[];
-}
-
-/**
- * The number of CPUs this program may use (`navigator.hardwareConcurrency`,
- * which honours CPU affinity; no permission needed).
- *
- * @returns The CPU count, at least 1.
- *
- * @example
- * ```ts
- * import { cpuCount } from "@dmp/multiprocessing";
- *
- * console.log(cpuCount() >= 1); // true
- * ```
- */
-export function cpuCount(): number {
-  return Math.max(1, navigator.hardwareConcurrency || 1);
-}
-
-/**
- * Ends the current process with `code` (CPython's `sys.exit` inside a child).
- * In a child only that child ends and its parent sees `exitCode === code`;
- * in the main thread this is `Deno.exit(code)`.
- *
- * @param code The exit code.
- * @throws {TypeError} When `code` is not an integer.
- *
- * @example
- * ```ts ignore
- * import { exit } from "@dmp/multiprocessing";
- *
- * export function work(): void {
- *   exit(3); // the parent's p.exitCode becomes 3
- * }
- * ```
- */
-export function exit(code = 0): never {
-  if (!Number.isInteger(code)) {
-    throw new TypeError(
-      `Cannot exit as 'code' must be an integer: current value is ${code}`,
-    );
-  }
-  return Deno.exit(code);
 }
