@@ -7,37 +7,23 @@
  * the top level of that module runs again in the child, and starting a
  * process there must be guarded with `if (import.meta.main)`.
  *
- * ```
- *  parent                                      child (Web Worker)
- *  new Process({target, args})
- *  start() ── startChild(): the start method ─▶  _child/bootstrap.ts (marks child)
- *          ── {t:"run", identity, target, args} ▶ adoptIdentity(), loadTarget()
- *                                              run() → target(...args)
- *  join()  ◀── {t:"exit", code, error?} ──────  finish(code); close()
- * ```
- *
- * Tier 5 (process): below the pool (T6) and context (T7); it starts
- * children only through the handshake of src/_child/ (T4).
+ * Tier 5. A started child is a Popen (src/_process/popen.ts), started
+ * through the one handshake (src/_child/handshake.ts).
  *
  * @module
  */
 
 import { ProcessError } from "./errors.ts";
-import type { WorkerPermissions } from "./_core/permissions.ts";
-import type { RunMessage } from "./_wire/protocol.ts";
-import { reduce, reviverModule } from "./reduction.ts";
-import { holdLoop, releaseLoop } from "./_memory/atomics.ts";
 import { checkTimeout } from "./_core/validate.ts";
-import { within } from "./_core/time.ts";
-import { type Child, type ChildExit, startChild } from "./_child/handshake.ts";
-import { assertNotBootstrapping } from "./_child/guard.ts";
-import { state } from "./_core/state.ts";
-import type { Target, TargetRef } from "./_core/target.ts";
+import { assertMayStart } from "./_child/guard.ts";
+import type { Target } from "./_core/target.ts";
 import {
+  type CheckedOptions,
   checkProcessOptions,
   kProcessClass,
   type ProcessOptions,
 } from "./_process/options.ts";
+import { Popen } from "./_process/popen.ts";
 
 export type { Target } from "./_core/target.ts";
 export type {
@@ -57,10 +43,7 @@ export { assertNotBootstrapping } from "./_child/guard.ts";
 
 export type { ProcessOptions } from "./_process/options.ts";
 
-const entry = new URL("./_process/child_main.ts", import.meta.url).href;
-
-// Set in Process's static block: lets the child bootstrap adopt an instance
-// (fix its pid) without exposing a public setter.
+// Set in Process's static block: lets a child adopt its Process object.
 let adopt: (
   process: Process,
   pid: number,
@@ -73,33 +56,23 @@ let adopt: (
  * @example Run an exported function in a child and wait for it
  * ```ts
  * import { Process } from "@dmp/multiprocessing";
- *
- * const p = new Process({
- *   target: new URL("../examples/001_process_based_parallelism/single_process.ts#sayHello", import.meta.url),
- *   args: ["Edward"],
- * });
- * p.start();
- * console.log(await p.join()); // 0 (after "Hello from Edward!")
+ * import assert from "node:assert/strict";
+ * const p = new Process({ target: new URL("../examples/001_process_based_parallelism/single_process.ts#sayHello", import.meta.url), args: ["Edward"] });
+ * p.start(); // the child prints "Hello from Edward!"
+ * assert.equal(await p.join(), 0);
  * ```
  */
 export class Process {
   /** Marks this class (and subclasses) as the library's Process. */
   static readonly [kProcessClass] = true;
+  #options: CheckedOptions;
   #target: Target | undefined;
-  #ref: TargetRef | undefined;
-  #args: unknown[];
   #name: string;
-  #identity: number[];
   #daemon: boolean;
-  #permissions: WorkerPermissions | undefined;
-  #signal: AbortSignal | undefined;
   #pid: number | null = null;
-  #exitCode: number | null = null;
   #started = false;
   #closed = false;
-  #child: Child | undefined;
-  #exited = Promise.withResolvers<number>();
-  #onAbort: (() => void) | undefined;
+  #popen: Popen | undefined;
 
   static {
     adopt = (process, pid, target) => {
@@ -113,28 +86,38 @@ export class Process {
    * Creates a process object; nothing runs until {@linkcode Process.start}.
    *
    * @param options What to run and how.
-   * @throws {TypeError} For a target that cannot travel, or bad options.
+   * @throws {TypeError} For a target that cannot travel (a closure, a
+   * method, an anonymous function), or options of the wrong type.
+   * @throws {RangeError} For malformed permissions.
+   *
+   * @example Nothing runs before start()
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url), name: "idle" });
+   * assert.equal(p.name, "idle");
+   * assert.throws(() => new Process({ target: () => 1 }), TypeError);
+   * ```
    */
   constructor(options: ProcessOptions = {}) {
-    const overridesRun = new.target !== Process &&
-      new.target.prototype.run !== Process.prototype.run;
-    const { target, args, ref, permissions } = checkProcessOptions(
-      options,
-      overridesRun ? new.target : undefined,
-    );
-    const { name, daemon, signal } = options;
-    const s = state();
-    this.#ref = ref;
-    this.#target = target;
-    this.#args = args;
-    this.#permissions = permissions;
-    this.#daemon = daemon ?? s.daemon;
-    this.#signal = signal;
-    this.#identity = [...s.identity, ++s.childCounter];
-    this.#name = name ?? `Process-${this.#identity.join(":")}`;
+    this.#options = checkProcessOptions(options, new.target, Process);
+    ({ target: this.#target, name: this.#name, daemon: this.#daemon } =
+      this.#options);
   }
 
-  /** The process name, used in error reports. */
+  /**
+   * The process name, used in error reports.
+   *
+   * @example Names default to "Process-N" and can be changed
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process();
+   * assert.match(p.name, /^Process-\d+$/);
+   * p.name = "worker";
+   * assert.equal(p.name, "worker");
+   * ```
+   */
   get name(): string {
     return this.#name;
   }
@@ -143,7 +126,21 @@ export class Process {
     this.#name = String(value);
   }
 
-  /** Whether the process is daemonic (can be set until start()). */
+  /**
+   * Whether the process is daemonic (can be set until start()).
+   *
+   * @throws {ProcessError} When set after start().
+   *
+   * @example Daemonic children do not keep the program alive
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process();
+   * assert.equal(p.daemon, false);
+   * p.daemon = true;
+   * assert.equal(p.daemon, true);
+   * ```
+   */
   get daemon(): boolean {
     return this.#daemon;
   }
@@ -157,7 +154,20 @@ export class Process {
     this.#daemon = Boolean(value);
   }
 
-  /** A number unique within the OS process, set by start(); null before. */
+  /**
+   * A number unique within the OS process, set by start(); null before.
+   *
+   * @example A pid is drawn at start()
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * assert.equal(p.pid, null);
+   * p.start();
+   * assert.ok(Number.isInteger(p.pid) && p.pid !== Deno.pid);
+   * await p.join();
+   * ```
+   */
   get pid(): number | null {
     return this.#pid;
   }
@@ -165,9 +175,20 @@ export class Process {
   /**
    * 0 after a normal return, 1 after an uncaught error, n after `exit(n)`,
    * -15 after terminate(), -9 after kill(); null while running or unstarted.
+   *
+   * @example The code a child passed to exit()
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#exitWith", import.meta.url), args: [3] });
+   * assert.equal(p.exitCode, null);
+   * p.start();
+   * await p.join();
+   * assert.equal(p.exitCode, 3);
+   * ```
    */
   get exitCode(): number | null {
-    return this.#exitCode;
+    return this.#popen?.exitCode ?? null;
   }
 
   /**
@@ -175,11 +196,22 @@ export class Process {
    * exported subclass to run your own code instead.
    *
    * @returns Whatever the target returns (ignored, as in CPython).
+   * @throws {Error} Whatever the target throws (in a child: exit code 1).
+   *
+   * @example run() calls the target here, in this thread
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const cell = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#writeCell", import.meta.url), args: [cell, 5] });
+   * p.run(); // a URL target runs only in a child
+   * assert.equal(cell[0], 0);
+   * ```
    */
   run(): unknown {
     const target = this.#target;
     if (typeof target === "function") {
-      return Reflect.apply(target, undefined, this.#args);
+      return Reflect.apply(target, undefined, this.#options.args);
     }
     return undefined;
   }
@@ -199,6 +231,20 @@ export class Process {
    * process, or while this module is being imported by a child (the missing
    * `if (import.meta.main)` guard).
    * @throws {TypeError} When an argument cannot be structured-cloned.
+   * @throws {Deno.errors.NotCapable} When this program may not read the
+   * child's modules, or `permissions` exceed its own.
+   * @throws {DOMException} When `signal` is already aborted (its reason).
+   *
+   * @example A child writes into shared memory
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const cell = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#writeCell", import.meta.url), args: [cell, 7] });
+   * p.start();
+   * await p.join();
+   * assert.equal(cell[0], 7);
+   * ```
    */
   start(): void {
     this.#assertOpen("start process");
@@ -207,81 +253,16 @@ export class Process {
         "Cannot start process as it has already been started",
       );
     }
-    assertNotBootstrapping();
-    const s = state();
-    if (s.isChild && s.daemon) {
-      throw new ProcessError(
-        "Cannot start process as daemonic processes are not allowed to have children",
-      );
-    }
-    this.#signal?.throwIfAborted();
-    const tags = new Set<string>();
-    const fields = this.#ref?.kind === "class"
-      ? reduce({ ...this }, "this", "start process", tags) as Record<
-        string,
-        unknown
-      >
-      : {};
-    const args = reduce(this.#args, "args", "start process", tags) as unknown[];
-    // The child imports its target's module and the modules that rebuild the
-    // shared objects it receives, statically (see _child/spawn.ts), so that
-    // even a child without permissions can load them; nothing else.
-    const modules = this.#ref === undefined ? [] : [this.#ref.url];
-    for (const tag of tags) {
-      const module = reviverModule(tag);
-      if (module !== undefined && !modules.includes(module)) {
-        modules.push(module);
-      }
-    }
-    let child: Child;
-    try {
-      child = startChild<RunMessage>({
-        what: "start process",
-        name: this.#name,
-        identity: this.#identity,
-        daemon: this.#daemon,
-        entry,
-        modules,
-        permissions: this.#permissions,
-        message: { t: "run", target: this.#ref, fields, args },
-        onExit: (exit) => this.#onExit(exit),
-      });
-    } catch (error) {
-      if (!(error instanceof DOMException)) throw error;
-      throw new TypeError(
-        `Cannot start process as 'args' must be structured-cloneable: ${error.message}`,
-        { cause: error },
-      );
-    }
-    this.#child = child;
-    this.#pid = child.pid;
+    assertMayStart();
+    this.#options.signal?.throwIfAborted();
+    this.#popen = new Popen({
+      ...this.#options,
+      name: this.#name,
+      daemon: this.#daemon,
+      self: this,
+    });
+    this.#pid = this.#popen.pid;
     this.#started = true;
-    if (this.#daemon) child.ref(false);
-    s.children.add(this);
-    if (this.#signal !== undefined) {
-      this.#onAbort = () => this.terminate();
-      this.#signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
-  }
-
-  #onExit({ code, error, reported }: ChildExit): void {
-    if (!reported) {
-      // Only errors the child's bootstrap could not catch arrive unreported,
-      // such as a module that fails to load. Print them as CPython would.
-      console.error(`Process ${this.#name}:\n${error?.message}`);
-      this.#child?.terminate();
-    }
-    this.#settle(code);
-  }
-
-  #settle(code: number): void {
-    if (this.#exitCode !== null) return;
-    this.#exitCode = code;
-    state().children.delete(this);
-    if (this.#onAbort !== undefined) {
-      this.#signal?.removeEventListener("abort", this.#onAbort);
-    }
-    this.#exited.resolve(code);
   }
 
   /**
@@ -290,6 +271,19 @@ export class Process {
    * @param timeout Seconds to wait at most; `undefined` waits forever.
    * @returns The exit code, or `null` when the timeout passed first.
    * @throws {ProcessError} When the process was never started, or is closed.
+   * @throws {RangeError} When `timeout` is negative or not a number.
+   *
+   * @example The exit code, or null after a timeout
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const started = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#waitForever", import.meta.url), args: [started] });
+   * p.start();
+   * assert.equal(await p.join(0.01), null);
+   * p.terminate();
+   * assert.equal(await p.join(), -15);
+   * ```
    */
   async join(timeout?: number): Promise<number | null> {
     this.#assertOpen("join process");
@@ -297,65 +291,101 @@ export class Process {
     if (!this.#started) {
       throw new ProcessError("Cannot join process as it has not been started");
     }
-    if (this.#exitCode !== null) return this.#exitCode;
-    if (this.#child === undefined) {
+    if (this.#popen === undefined) {
       throw new ProcessError(
         "Cannot join process as a process cannot join itself",
       );
     }
-    // A daemonic child does not keep the loop alive, but waiting for it must.
-    holdLoop();
-    try {
-      return (await within(this.#exited.promise, timeout))?.value ?? null;
-    } finally {
-      releaseLoop();
-    }
+    return await this.#popen.wait(timeout);
   }
 
   /**
    * Whether the process has started and not yet ended.
    *
    * @returns `true` while running.
+   * @throws {ProcessError} When the process object is closed.
+   *
+   * @example Alive between start() and its end
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * assert.equal(p.isAlive(), false);
+   * p.start();
+   * assert.equal(p.isAlive(), true);
+   * await p.join();
+   * assert.equal(p.isAlive(), false);
+   * ```
    */
   isAlive(): boolean {
     this.#assertOpen("check process");
-    return this.#started && this.#exitCode === null;
+    return this.#started && this.exitCode === null;
   }
 
-  #stop(code: number): void {
-    this.#assertOpen("stop process");
-    const child = this.#child;
-    if (child === undefined || this.#exitCode !== null) return;
-    // A child blocked in one of our …Sync waits sees the stop flag and ends.
-    // A child spinning in its own synchronous code cannot be interrupted by
-    // Deno: its thread runs on until it yields, but it no longer keeps the
-    // program alive and is reported ended.
-    child.stop();
-    this.#settle(code);
-  }
-
-  /** Ends the child now; its exit code becomes -15 (SIGTERM). */
+  /**
+   * Ends the child now; its exit code becomes -15 (SIGTERM).
+   *
+   * @throws {ProcessError} When the process object is closed.
+   *
+   * @example Stop a child that would run forever
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const started = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#waitForever", import.meta.url), args: [started] });
+   * p.start();
+   * await Atomics.waitAsync(started, 0, 0).value;
+   * p.terminate();
+   * assert.equal(await p.join(), -15);
+   * ```
+   */
   terminate(): void {
-    this.#stop(-15);
+    this.#assertOpen("stop process");
+    this.#popen?.stop(-15);
   }
 
-  /** Ends the child now; its exit code becomes -9 (SIGKILL). */
+  /**
+   * Ends the child now; its exit code becomes -9 (SIGKILL).
+   *
+   * @throws {ProcessError} When the process object is closed.
+   *
+   * @example kill() reports -9
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * p.start();
+   * p.kill();
+   * assert.equal(await p.join(), -9);
+   * ```
+   */
   kill(): void {
-    this.#stop(-9);
+    this.#assertOpen("stop process");
+    this.#popen?.stop(-9);
   }
 
   /**
    * Releases the process object. Most methods throw afterwards.
    *
    * @throws {ProcessError} While the process is still running.
+   *
+   * @example Closed objects refuse further use
+   * ```ts
+   * import { Process, ProcessError } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * p.start();
+   * await p.join();
+   * p.close();
+   * assert.throws(() => p.isAlive(), ProcessError);
+   * ```
    */
   close(): void {
-    if (this.#started && this.#exitCode === null) {
+    if (this.#started && this.exitCode === null) {
       throw new ProcessError(
         "Cannot close process as it is still running: join() or terminate() it first",
       );
     }
-    this.#child = undefined;
     this.#closed = true;
   }
 }

@@ -32,3 +32,20 @@ No process was started.`;
 export function assertNotBootstrapping(): void {
   if (state().bootstrapping) throw new ProcessError(bootstrapMessage);
 }
+
+/**
+ * Checks that this thread may start a child now.
+ *
+ * @throws {ProcessError} While this thread is a child still importing its
+ * target's modules, or when it is a daemonic child (which may not have
+ * children, as in CPython).
+ */
+export function assertMayStart(): void {
+  assertNotBootstrapping();
+  const s = state();
+  if (s.isChild && s.daemon) {
+    throw new ProcessError(
+      "Cannot start process as daemonic processes are not allowed to have children",
+    );
+  }
+}

@@ -54,7 +54,7 @@ import {
   TaskMode,
   type WireError,
 } from "../_wire/protocol.ts";
-import { reduce, reviverModules, revive } from "../reduction.ts";
+import { reduce, revive, reviverModules } from "../reduction.ts";
 import { type Child, startChild } from "../_child/handshake.ts";
 import { state } from "../_core/state.ts";
 import {
@@ -631,6 +631,7 @@ export class PoolEngine {
     // is set. The worker is referenced while it starts (queued work waits
     // for it) and while it has tasks in flight; idle workers never keep the
     // program alive.
+    // deno-lint-ignore prefer-const -- assigned once the child exists
     let handle: PoolWorker;
     const child = startChild<PoolInitMessage>({
       what: "start pool worker",

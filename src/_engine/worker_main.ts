@@ -51,7 +51,11 @@ import {
   stopRequested,
   workerScope,
 } from "../_core/state.ts";
-import { loadTarget, type Namespaces, type TargetRef } from "../_core/target.ts";
+import {
+  loadTarget,
+  type Namespaces,
+  type TargetRef,
+} from "../_core/target.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 

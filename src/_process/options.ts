@@ -14,6 +14,7 @@ import {
   targetRef,
 } from "../_core/target.ts";
 import { checkArray, checkSignal } from "../_core/validate.ts";
+import { state } from "../_core/state.ts";
 
 /** Marks the library's Process class (and so its subclasses). */
 export const kProcessClass: unique symbol = Symbol.for(
@@ -62,19 +63,30 @@ export interface CheckedOptions {
   /** Absent for a Process that runs nothing. */
   ref: TargetRef | undefined;
   permissions: WorkerPermissions | undefined;
+  signal: AbortSignal | undefined;
+  /** CPython's `_identity`: the child numbers from the main process down. */
+  identity: number[];
+  name: string;
+  daemon: boolean;
 }
 
+type RunnerClass = { name: string; prototype: { run(): unknown } };
+
 /**
- * Checks a Process's options and finds what its child imports: `subclass`
- * (a class that overrides `run()`) or else the target.
+ * Checks a Process's options and finds what its child imports: `cls` when
+ * it is a subclass of `base` that overrides `run()`, or else the target.
  *
  * @throws {TypeError} For bad options, a target that cannot travel, or an
  * unnamed subclass.
  */
 export function checkProcessOptions(
   options: ProcessOptions,
-  subclass: { name: string } | undefined,
+  cls: RunnerClass,
+  base: RunnerClass,
 ): CheckedOptions {
+  const subclass = cls !== base && cls.prototype.run !== base.prototype.run
+    ? cls
+    : undefined;
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
       `Cannot create process as 'options' must be an object: current value is ${
@@ -82,7 +94,7 @@ export function checkProcessOptions(
       }`,
     );
   }
-  const { target, args = [], name, permissions, signal } = options;
+  const { target, args = [], name, daemon, permissions, signal } = options;
   checkArray(args, "args", "create process");
   if (name !== undefined && typeof name !== "string") {
     throw new TypeError(
@@ -106,10 +118,17 @@ export function checkProcessOptions(
   } else if (target !== undefined) {
     ref = targetRef(target, caller, "create process");
   }
+  const checked = checkPermissions(permissions, "create process");
+  const s = state();
+  const identity = [...s.identity, ++s.childCounter];
   return {
     target,
     args,
     ref,
-    permissions: checkPermissions(permissions, "create process"),
+    permissions: checked,
+    signal,
+    identity,
+    name: name ?? `Process-${identity.join(":")}`,
+    daemon: daemon ?? s.daemon,
   };
 }
