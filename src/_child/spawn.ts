@@ -6,6 +6,8 @@
 // target modules. Static imports load with the parent's permissions, dynamic
 // ones with the worker's (verified on Deno 2.9.6), so a worker with
 // `permissions: "none"` can still load its own code.
+//
+// Tier 4 (child start-up).
 
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
