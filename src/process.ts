@@ -63,7 +63,7 @@ let adopt: (
  * ```
  */
 export class Process {
-  /** Marks this class (and subclasses) as the library's Process. */
+  /** @ignore Marks this class (and subclasses) as the library's Process. */
   static readonly [kProcessClass] = true;
   #options: CheckedOptions;
   #target: Target | undefined;
