@@ -4,7 +4,11 @@
  * Web Workers start like CPython's "spawn" (a fresh isolate that imports the
  * target's module), and that is the only method offered: "fork" and
  * "forkserver" cannot exist for isolates, and asking for them is a
- * `TypeError` rather than a silent substitute.
+ * `TypeError` rather than a silent substitute. The start method is a
+ * strategy behind one seam (src/_child/start_method.ts): Process and the
+ * pool start every child through it.
+ *
+ * Tier 7 (context): the top of the library; nothing below imports it.
  *
  * @module
  */
@@ -28,15 +32,21 @@ import { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
 import { RawArray, SharedArray } from "./sharedctypes/shared_array.ts";
 import { SharedMemory } from "./shared_memory/shared_memory.ts";
 import { RawValue, Value } from "./sharedctypes/value.ts";
+import {
+  chooseStartMethod,
+  chosenStartMethod,
+  isStartMethod,
+  type StartMethod,
+  startMethods,
+} from "./_child/start_method.ts";
 
-/** The start methods this library offers. */
-export type StartMethod = "spawn";
+export type { StartMethod } from "./_child/start_method.ts";
 
 function checkMethod(
   method: unknown,
   what: string,
 ): asserts method is StartMethod {
-  if (method === "spawn") return;
+  if (isStartMethod(method)) return;
   const hint = method === "fork" || method === "forkserver"
     ? ` ('${method}' has no equivalent for Web Workers, which always start fresh like 'spawn')`
     : "";
@@ -47,12 +57,23 @@ function checkMethod(
   );
 }
 
-let chosen: StartMethod | undefined;
-
 /**
  * A start-method context: the same factories as the module, bound to one
  * start method (CPython's `multiprocessing.get_context()` result). Classes
  * are used with `new`, as everywhere in this library: `new ctx.Queue()`.
+ *
+ * @example A context's factories are the module's
+ * ```ts
+ * import { getContext, Queue } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = getContext();
+ * assert.equal(ctx.Queue, Queue);
+ * const queue = new ctx.Queue<number>();
+ * await queue.put(1);
+ * assert.equal(await queue.get(), 1);
+ * queue.close();
+ * ```
  */
 export class Context {
   /** The `Process` class. */
@@ -104,6 +125,16 @@ export class Context {
    * Creates a context; use {@linkcode getContext}.
    *
    * @param method The start method.
+   * @throws {TypeError} For a method this library does not offer.
+   *
+   * @example Contexts are made for a start method
+   * ```ts
+   * import { Context } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new Context("spawn").method, "spawn");
+   * assert.throws(() => new Context("fork" as never), TypeError);
+   * ```
    */
   constructor(readonly method: StartMethod = "spawn") {
     checkMethod(method, "create context");
@@ -113,6 +144,14 @@ export class Context {
    * The start method of this context.
    *
    * @returns `"spawn"`.
+   *
+   * @example The method a context was made for
+   * ```ts
+   * import { getContext } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(getContext("spawn").getStartMethod(), "spawn");
+   * ```
    */
   getStartMethod(): StartMethod {
     return this.method;
@@ -126,12 +165,13 @@ export class Context {
  * @returns The context.
  * @throws {TypeError} For `"fork"`, `"forkserver"` or any other value.
  *
- * @example
+ * @example A context for "spawn", and none for "fork"
  * ```ts
  * import { getContext } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * const ctx = getContext("spawn");
- * console.log(ctx.getStartMethod()); // "spawn"
+ * assert.equal(getContext("spawn").getStartMethod(), "spawn");
+ * assert.throws(() => getContext("fork" as never), TypeError);
  * ```
  */
 export function getContext(method?: StartMethod): Context {
@@ -144,15 +184,16 @@ export function getContext(method?: StartMethod): Context {
  *
  * @returns `"spawn"`.
  *
- * @example
+ * @example The default start method
  * ```ts
  * import { getStartMethod } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(getStartMethod()); // "spawn"
+ * assert.equal(getStartMethod(), "spawn");
  * ```
  */
 export function getStartMethod(): StartMethod {
-  return chosen ?? "spawn";
+  return chosenStartMethod() ?? "spawn";
 }
 
 /**
@@ -164,11 +205,14 @@ export function getStartMethod(): StartMethod {
  * @throws {TypeError} For any other method.
  * @throws {Error} When already set and `force` is not true.
  *
- * @example
+ * @example Set once; a second time needs `force`
  * ```ts
- * import { setStartMethod } from "@dmp/multiprocessing";
+ * import { getStartMethod, setStartMethod } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * setStartMethod("spawn", { force: true });
+ * assert.equal(getStartMethod(), "spawn");
+ * assert.throws(() => setStartMethod("spawn"), /already been set/);
  * ```
  */
 export function setStartMethod(
@@ -176,12 +220,12 @@ export function setStartMethod(
   options: { force?: boolean } = {},
 ): void {
   checkMethod(method, "set start method");
-  if (chosen !== undefined && !options.force) {
+  if (chosenStartMethod() !== undefined && !options.force) {
     throw new Error(
       "Cannot set start method as it has already been set: pass { force: true }",
     );
   }
-  chosen = method;
+  chooseStartMethod(method);
 }
 
 /**
@@ -189,13 +233,14 @@ export function setStartMethod(
  *
  * @returns `["spawn"]`.
  *
- * @example
+ * @example Every method offered here
  * ```ts
  * import { getAllStartMethods } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(getAllStartMethods()); // [ "spawn" ]
+ * assert.deepEqual(getAllStartMethods(), ["spawn"]);
  * ```
  */
-export function getAllStartMethods(): ["spawn"] {
-  return ["spawn"];
+export function getAllStartMethods(): StartMethod[] {
+  return startMethods();
 }

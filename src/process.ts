@@ -7,113 +7,43 @@
  * the top level of that module runs again in the child, and starting a
  * process there must be guarded with `if (import.meta.main)`.
  *
- * ```
- *  parent                                   child (Web Worker)
- *  new Process({target, args})
- *  start() ── spawnWorker(data: entry) ──▶  _bootstrap (marks child)
- *          ── {t:"run", target, args} ──▶   import target module, check export
- *                                           run() → target(...args)
- *  join()  ◀── {t:"exit", code, error?} ──  finish(code); close()
- * ```
+ * Tier 5. A started child is a Popen (src/_process/popen.ts), started
+ * through the one handshake (src/_child/handshake.ts).
  *
  * @module
  */
 
 import { ProcessError } from "./errors.ts";
+import { checkTimeout } from "./_core/validate.ts";
+import { assertMayStart } from "./_child/guard.ts";
+import type { Target } from "./_core/target.ts";
 import {
-  checkPermissions,
-  type WorkerPermissions,
-} from "./_core/permissions.ts";
-import type { ExitMessage, RunMessage } from "./_wire/protocol.ts";
-import { reduce, reviverModule } from "./reduction.ts";
-import { holdLoop, releaseLoop } from "./_memory/atomics.ts";
-import { checkArray, checkSignal, checkTimeout } from "./_core/validate.ts";
-import { within } from "./_core/time.ts";
-import { setRef, spawnWorker } from "./_child/spawn.ts";
-import { kControlSlots, kControlStop, nextPid, state } from "./_core/state.ts";
-import {
-  callerUrl,
-  type Target,
-  type TargetRef,
-  targetRef,
-} from "./_core/target.ts";
+  type CheckedOptions,
+  checkProcessOptions,
+  kProcessClass,
+  type ProcessOptions,
+} from "./_process/options.ts";
+import { Popen } from "./_process/popen.ts";
 
 export type { Target } from "./_core/target.ts";
 export type {
   PermissionValue,
   WorkerPermissions,
 } from "./_core/permissions.ts";
+export {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  exit,
+  parentProcess,
+  type ProcessInfo,
+} from "./_process/current.ts";
+// Pool and executor check the guard through this module (compatibility).
+export { assertNotBootstrapping } from "./_child/guard.ts";
 
-/** Options of {@linkcode Process}. */
-export interface ProcessOptions {
-  /**
-   * The function to run: an exported function (found by its module and
-   * name), or `"./module.ts#exportName"` / a URL with a hash. Without a
-   * target, `run()` does nothing (override it in an exported subclass).
-   */
-  target?: Target;
-  /**
-   * Arguments for the target. They are structured-cloned; shared objects
-   * (Lock, Queue, Value, …) arrive as the same object.
-   *
-   * @default {[]}
-   */
-  args?: unknown[];
-  /** The process name. @default {"Process-N"} */
-  name?: string;
-  /**
-   * A daemonic process does not keep the program alive: it is killed when
-   * the program ends, and it may not start children of its own.
-   *
-   * @default {false}
-   */
-  daemon?: boolean;
-  /**
-   * Deno permissions of the child (needs `--unstable-worker-options`, or
-   * `"worker-options"` in the `unstable` list of deno.json).
-   *
-   * @default {"inherit"}
-   */
-  permissions?: WorkerPermissions;
-  /** Aborting it terminates the process. */
-  signal?: AbortSignal;
-}
+export type { ProcessOptions } from "./_process/options.ts";
 
-/** What {@linkcode currentProcess} and {@linkcode parentProcess} return. */
-export interface ProcessInfo {
-  /** The process name ("MainProcess" for the main thread). */
-  readonly name: string;
-  /** Unique within the OS process; the main thread's is `Deno.pid`. */
-  readonly pid: number | null;
-  /** Whether the process is daemonic. */
-  readonly daemon: boolean;
-}
-
-const bootstrapMessage =
-  `An attempt has been made to start a new process before the current process has finished its bootstrapping phase.
-
-This probably means that your module starts processes at import time. A child
-process imports the module of its target again, so code at the top level runs
-once more in every child. Use the proper idiom in the main module:
-
-    if (import.meta.main) {
-      const p = new Process({ target: work });
-      p.start();
-      await p.join();
-    }
-
-No process was started.`;
-
-/** Throws the bootstrapping error while a child is importing its target. */
-export function assertNotBootstrapping(): void {
-  if (state().bootstrapping) throw new ProcessError(bootstrapMessage);
-}
-
-const kProcessClass = Symbol.for("@dmp/multiprocessing.Process");
-const entry = new URL("./_child/worker_main.ts", import.meta.url).href;
-
-// Set in Process's static block: lets the child bootstrap adopt an instance
-// (fix its pid) without exposing a public setter.
+// Set in Process's static block: lets a child adopt its Process object.
 let adopt: (
   process: Process,
   pid: number,
@@ -126,34 +56,23 @@ let adopt: (
  * @example Run an exported function in a child and wait for it
  * ```ts
  * import { Process } from "@dmp/multiprocessing";
- *
- * const p = new Process({
- *   target: new URL("../examples/001_process_based_parallelism/single_process.ts#sayHello", import.meta.url),
- *   args: ["Edward"],
- * });
- * p.start();
- * console.log(await p.join()); // 0 (after "Hello from Edward!")
+ * import assert from "node:assert/strict";
+ * const p = new Process({ target: new URL("../examples/001_process_based_parallelism/single_process.ts#sayHello", import.meta.url), args: ["Edward"] });
+ * p.start(); // the child prints "Hello from Edward!"
+ * assert.equal(await p.join(), 0);
  * ```
  */
 export class Process {
-  /** Marks this class (and subclasses) as the library's Process. */
+  /** @ignore Marks this class (and subclasses) as the library's Process. */
   static readonly [kProcessClass] = true;
+  #options: CheckedOptions;
   #target: Target | undefined;
-  #ref: TargetRef | undefined;
-  #args: unknown[];
   #name: string;
-  #identity: number[];
   #daemon: boolean;
-  #permissions: WorkerPermissions | undefined;
-  #signal: AbortSignal | undefined;
   #pid: number | null = null;
-  #exitCode: number | null = null;
   #started = false;
   #closed = false;
-  #worker: Worker | undefined;
-  #exited = Promise.withResolvers<number>();
-  #control: Int32Array | undefined;
-  #onAbort: (() => void) | undefined;
+  #popen: Popen | undefined;
 
   static {
     adopt = (process, pid, target) => {
@@ -167,52 +86,38 @@ export class Process {
    * Creates a process object; nothing runs until {@linkcode Process.start}.
    *
    * @param options What to run and how.
-   * @throws {TypeError} For a target that cannot travel, or bad options.
+   * @throws {TypeError} For a target that cannot travel (a closure, a
+   * method, an anonymous function), or options of the wrong type.
+   * @throws {RangeError} For malformed permissions.
+   *
+   * @example Nothing runs before start()
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url), name: "idle" });
+   * assert.equal(p.name, "idle");
+   * assert.throws(() => new Process({ target: () => 1 }), TypeError);
+   * ```
    */
   constructor(options: ProcessOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create process as 'options' must be an object: current value is ${
-          Deno.inspect(options)
-        }`,
-      );
-    }
-    const { target, args = [], name, daemon, permissions, signal } = options;
-    checkArray(args, "args", "create process");
-    if (name !== undefined && typeof name !== "string") {
-      throw new TypeError(
-        `Cannot create process as 'name' must be a string: current value is ${
-          Deno.inspect(name)
-        }`,
-      );
-    }
-    checkSignal(signal, "create process");
-    const s = state();
-    const caller = callerUrl();
-    const overridesRun = new.target !== Process &&
-      new.target.prototype.run !== Process.prototype.run;
-    if (overridesRun) {
-      const source = Function.prototype.toString.call(new.target);
-      const url = caller?.replace(/#.*$/, "");
-      if (url === undefined || !new.target.name) {
-        throw new TypeError(
-          "Cannot create process as a Process subclass must be a named, exported class",
-        );
-      }
-      this.#ref = { url, name: new.target.name, source, kind: "class" };
-    } else if (target !== undefined) {
-      this.#ref = targetRef(target, caller, "create process");
-    }
-    this.#target = target;
-    this.#args = args;
-    this.#permissions = checkPermissions(permissions, "create process");
-    this.#daemon = daemon ?? s.daemon;
-    this.#signal = signal;
-    this.#identity = [...s.identity, ++s.childCounter];
-    this.#name = name ?? `Process-${this.#identity.join(":")}`;
+    this.#options = checkProcessOptions(options, new.target, Process);
+    ({ target: this.#target, name: this.#name, daemon: this.#daemon } =
+      this.#options);
   }
 
-  /** The process name, used in error reports. */
+  /**
+   * The process name, used in error reports.
+   *
+   * @example Names default to "Process-N" and can be changed
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process();
+   * assert.match(p.name, /^Process-\d+$/);
+   * p.name = "worker";
+   * assert.equal(p.name, "worker");
+   * ```
+   */
   get name(): string {
     return this.#name;
   }
@@ -221,7 +126,21 @@ export class Process {
     this.#name = String(value);
   }
 
-  /** Whether the process is daemonic (can be set until start()). */
+  /**
+   * Whether the process is daemonic (can be set until start()).
+   *
+   * @throws {ProcessError} When set after start().
+   *
+   * @example Daemonic children do not keep the program alive
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process();
+   * assert.equal(p.daemon, false);
+   * p.daemon = true;
+   * assert.equal(p.daemon, true);
+   * ```
+   */
   get daemon(): boolean {
     return this.#daemon;
   }
@@ -235,7 +154,20 @@ export class Process {
     this.#daemon = Boolean(value);
   }
 
-  /** A number unique within the OS process, set by start(); null before. */
+  /**
+   * A number unique within the OS process, set by start(); null before.
+   *
+   * @example A pid is drawn at start()
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * assert.equal(p.pid, null);
+   * p.start();
+   * assert.ok(Number.isInteger(p.pid) && p.pid !== Deno.pid);
+   * await p.join();
+   * ```
+   */
   get pid(): number | null {
     return this.#pid;
   }
@@ -243,9 +175,20 @@ export class Process {
   /**
    * 0 after a normal return, 1 after an uncaught error, n after `exit(n)`,
    * -15 after terminate(), -9 after kill(); null while running or unstarted.
+   *
+   * @example The code a child passed to exit()
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#exitWith", import.meta.url), args: [3] });
+   * assert.equal(p.exitCode, null);
+   * p.start();
+   * await p.join();
+   * assert.equal(p.exitCode, 3);
+   * ```
    */
   get exitCode(): number | null {
-    return this.#exitCode;
+    return this.#popen?.exitCode ?? null;
   }
 
   /**
@@ -253,11 +196,22 @@ export class Process {
    * exported subclass to run your own code instead.
    *
    * @returns Whatever the target returns (ignored, as in CPython).
+   * @throws {Error} Whatever the target throws (in a child: exit code 1).
+   *
+   * @example run() calls the target here, in this thread
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const cell = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#writeCell", import.meta.url), args: [cell, 5] });
+   * p.run(); // a URL target runs only in a child
+   * assert.equal(cell[0], 0);
+   * ```
    */
   run(): unknown {
     const target = this.#target;
     if (typeof target === "function") {
-      return Reflect.apply(target, undefined, this.#args);
+      return Reflect.apply(target, undefined, this.#options.args);
     }
     return undefined;
   }
@@ -277,6 +231,20 @@ export class Process {
    * process, or while this module is being imported by a child (the missing
    * `if (import.meta.main)` guard).
    * @throws {TypeError} When an argument cannot be structured-cloned.
+   * @throws {Deno.errors.NotCapable} When this program may not read the
+   * child's modules, or `permissions` exceed its own.
+   * @throws {DOMException} When `signal` is already aborted (its reason).
+   *
+   * @example A child writes into shared memory
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const cell = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#writeCell", import.meta.url), args: [cell, 7] });
+   * p.start();
+   * await p.join();
+   * assert.equal(cell[0], 7);
+   * ```
    */
   start(): void {
     this.#assertOpen("start process");
@@ -285,96 +253,16 @@ export class Process {
         "Cannot start process as it has already been started",
       );
     }
-    assertNotBootstrapping();
-    const s = state();
-    if (s.isChild && s.daemon) {
-      throw new ProcessError(
-        "Cannot start process as daemonic processes are not allowed to have children",
-      );
-    }
-    this.#signal?.throwIfAborted();
-    const tags = new Set<string>();
-    const fields = this.#ref?.kind === "class"
-      ? reduce({ ...this }, "this", "start process", tags) as Record<
-        string,
-        unknown
-      >
-      : {};
-    const args = reduce(this.#args, "args", "start process", tags) as unknown[];
-    const control = new Int32Array(new SharedArrayBuffer(4 * kControlSlots));
-    // The child imports its target's module and the modules that rebuild the
-    // shared objects it receives, statically (see _spawn.ts); nothing else.
-    const modules = this.#ref === undefined ? [] : [this.#ref.url];
-    for (const tag of tags) {
-      const module = reviverModule(tag);
-      if (module !== undefined && !modules.includes(module)) {
-        modules.push(module);
-      }
-    }
-    const worker = spawnWorker({
+    assertMayStart();
+    this.#options.signal?.throwIfAborted();
+    this.#popen = new Popen({
+      ...this.#options,
       name: this.#name,
-      entry,
-      modules,
-      permissions: this.#permissions,
-    });
-    const pid = nextPid();
-    const message: RunMessage = {
-      t: "run",
-      target: this.#ref ?? { url: "", name: "", kind: "function" },
-      fields,
-      args,
-      name: this.#name,
-      pid,
-      identity: this.#identity,
       daemon: this.#daemon,
-      parent: { name: s.name, pid: s.pid },
-      pidCounter: s.pidCounter.buffer as SharedArrayBuffer,
-      control: control.buffer as SharedArrayBuffer,
-      shared: s.shared,
-    };
-    try {
-      worker.postMessage(message);
-    } catch (error) {
-      worker.terminate();
-      throw new TypeError(
-        `Cannot start process as 'args' must be structured-cloneable: ${
-          (error as Error).message
-        }`,
-        { cause: error },
-      );
-    }
-    worker.onmessage = (event: MessageEvent<ExitMessage>) => {
-      if (event.data?.t === "exit") this.#settle(event.data.code);
-    };
-    worker.onerror = (event) => {
-      // Only errors our bootstrap could not catch arrive here, such as a
-      // module that fails to load. Report them as CPython would.
-      event.preventDefault();
-      if (this.#exitCode !== null) return;
-      console.error(`Process ${this.#name}:\n${event.message}`);
-      this.#settle(1);
-      worker.terminate();
-    };
-    this.#worker = worker;
-    this.#control = control;
-    this.#pid = pid;
+      self: this,
+    });
+    this.#pid = this.#popen.pid;
     this.#started = true;
-    if (this.#daemon) setRef(worker, false);
-    s.children.add(this);
-    if (this.#signal !== undefined) {
-      this.#onAbort = () => this.terminate();
-      this.#signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
-  }
-
-  #settle(code: number): void {
-    if (this.#exitCode !== null) return;
-    this.#exitCode = code;
-    state().children.delete(this);
-    if (this.#onAbort !== undefined) {
-      this.#signal?.removeEventListener("abort", this.#onAbort);
-    }
-    this.#exited.resolve(code);
   }
 
   /**
@@ -383,6 +271,19 @@ export class Process {
    * @param timeout Seconds to wait at most; `undefined` waits forever.
    * @returns The exit code, or `null` when the timeout passed first.
    * @throws {ProcessError} When the process was never started, or is closed.
+   * @throws {RangeError} When `timeout` is negative or not a number.
+   *
+   * @example The exit code, or null after a timeout
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const started = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#waitForever", import.meta.url), args: [started] });
+   * p.start();
+   * assert.equal(await p.join(0.01), null);
+   * p.terminate();
+   * assert.equal(await p.join(), -15);
+   * ```
    */
   async join(timeout?: number): Promise<number | null> {
     this.#assertOpen("join process");
@@ -390,68 +291,101 @@ export class Process {
     if (!this.#started) {
       throw new ProcessError("Cannot join process as it has not been started");
     }
-    if (this.#exitCode !== null) return this.#exitCode;
-    if (this.#worker === undefined) {
+    if (this.#popen === undefined) {
       throw new ProcessError(
         "Cannot join process as a process cannot join itself",
       );
     }
-    // A daemonic child does not keep the loop alive, but waiting for it must.
-    holdLoop();
-    try {
-      return (await within(this.#exited.promise, timeout))?.value ?? null;
-    } finally {
-      releaseLoop();
-    }
+    return await this.#popen.wait(timeout);
   }
 
   /**
    * Whether the process has started and not yet ended.
    *
    * @returns `true` while running.
+   * @throws {ProcessError} When the process object is closed.
+   *
+   * @example Alive between start() and its end
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * assert.equal(p.isAlive(), false);
+   * p.start();
+   * assert.equal(p.isAlive(), true);
+   * await p.join();
+   * assert.equal(p.isAlive(), false);
+   * ```
    */
   isAlive(): boolean {
     this.#assertOpen("check process");
-    return this.#started && this.#exitCode === null;
+    return this.#started && this.exitCode === null;
   }
 
-  #stop(code: number): void {
-    this.#assertOpen("stop process");
-    const worker = this.#worker;
-    if (worker === undefined || this.#exitCode !== null) return;
-    // Waits inside the child poll this flag, so a child blocked in one of
-    // our …Sync calls ends too. A child spinning in its own synchronous code
-    // cannot be interrupted by Deno: its thread runs on until it yields, but
-    // it no longer keeps the program alive (unref) and is reported ended.
-    Atomics.store(this.#control!, kControlStop, 1);
-    Atomics.notify(this.#control!, kControlStop);
-    setRef(worker, false);
-    worker.terminate();
-    this.#settle(code);
-  }
-
-  /** Ends the child now; its exit code becomes -15 (SIGTERM). */
+  /**
+   * Ends the child now; its exit code becomes -15 (SIGTERM).
+   *
+   * @throws {ProcessError} When the process object is closed.
+   *
+   * @example Stop a child that would run forever
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const started = new Int32Array(new SharedArrayBuffer(4));
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#waitForever", import.meta.url), args: [started] });
+   * p.start();
+   * await Atomics.waitAsync(started, 0, 0).value;
+   * p.terminate();
+   * assert.equal(await p.join(), -15);
+   * ```
+   */
   terminate(): void {
-    this.#stop(-15);
+    this.#assertOpen("stop process");
+    this.#popen?.stop(-15);
   }
 
-  /** Ends the child now; its exit code becomes -9 (SIGKILL). */
+  /**
+   * Ends the child now; its exit code becomes -9 (SIGKILL).
+   *
+   * @throws {ProcessError} When the process object is closed.
+   *
+   * @example kill() reports -9
+   * ```ts
+   * import { Process } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * p.start();
+   * p.kill();
+   * assert.equal(await p.join(), -9);
+   * ```
+   */
   kill(): void {
-    this.#stop(-9);
+    this.#assertOpen("stop process");
+    this.#popen?.stop(-9);
   }
 
   /**
    * Releases the process object. Most methods throw afterwards.
    *
    * @throws {ProcessError} While the process is still running.
+   *
+   * @example Closed objects refuse further use
+   * ```ts
+   * import { Process, ProcessError } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const p = new Process({ target: new URL("../tests/fixtures/targets.ts#noop", import.meta.url) });
+   * p.start();
+   * await p.join();
+   * p.close();
+   * assert.throws(() => p.isAlive(), ProcessError);
+   * ```
    */
   close(): void {
-    if (this.#started && this.#exitCode === null) {
+    if (this.#started && this.exitCode === null) {
       throw new ProcessError(
         "Cannot close process as it is still running: join() or terminate() it first",
       );
     }
-    this.#worker = undefined;
     this.#closed = true;
   }
 }
@@ -463,135 +397,4 @@ export function adoptProcess(
   target?: (...args: unknown[]) => unknown,
 ): void {
   adopt(process, pid, target);
-}
-
-/**
- * Child side: builds the Process object a child runs, without calling a
- * subclass's constructor (CPython unpickles it the same way).
- */
-export function buildProcess(
-  cls: new (...args: never[]) => Process,
-  options: ProcessOptions,
-  fields: Record<string, unknown>,
-): Process {
-  let base: unknown = cls;
-  while (typeof base === "function" && !(kProcessClass in base)) {
-    base = Object.getPrototypeOf(base);
-  }
-  const process = Reflect.construct(
-    (base ?? Process) as typeof Process,
-    [options],
-    cls,
-  ) as Process;
-  return Object.assign(process, fields);
-}
-
-const mainProcess: ProcessInfo = Object.freeze({
-  get name() {
-    return state().name;
-  },
-  get pid() {
-    return state().pid;
-  },
-  daemon: false,
-});
-
-let current: ProcessInfo | undefined;
-
-/** Child side: records the Process object that this child runs. */
-export function setCurrentProcess(process: ProcessInfo): void {
-  current = process;
-}
-
-/**
- * The process running this code: the `Process` object in a child, a
- * description of the main thread ("MainProcess") otherwise.
- *
- * @returns The current process.
- *
- * @example
- * ```ts
- * import { currentProcess } from "@dmp/multiprocessing";
- *
- * console.log(currentProcess().name); // "MainProcess"
- * ```
- */
-export function currentProcess(): ProcessInfo {
-  return current ?? mainProcess;
-}
-
-/**
- * The parent of the current process, or `null` in the main process.
- *
- * @returns The parent's name and pid.
- *
- * @example
- * ```ts
- * import { parentProcess } from "@dmp/multiprocessing";
- *
- * console.log(parentProcess()); // null
- * ```
- */
-export function parentProcess(): ProcessInfo | null {
-  const parent = state().parent;
-  return parent === null ? null : Object.freeze({ ...parent, daemon: false });
-}
-
-/**
- * The children of the current process that are still running.
- *
- * @returns The live children.
- *
- * @example
- * ```ts
- * import { activeChildren } from "@dmp/multiprocessing";
- *
- * console.log(activeChildren().length); // 0
- * ```
- */
-export function activeChildren(): Process[] {
-  return [...state().children].filter((p) => p.isAlive()) as Process[];
-}
-
-/**
- * The number of CPUs this program may use (`navigator.hardwareConcurrency`,
- * which honours CPU affinity; no permission needed).
- *
- * @returns The CPU count, at least 1.
- *
- * @example
- * ```ts
- * import { cpuCount } from "@dmp/multiprocessing";
- *
- * console.log(cpuCount() >= 1); // true
- * ```
- */
-export function cpuCount(): number {
-  return Math.max(1, navigator.hardwareConcurrency || 1);
-}
-
-/**
- * Ends the current process with `code` (CPython's `sys.exit` inside a child).
- * In a child only that child ends and its parent sees `exitCode === code`;
- * in the main thread this is `Deno.exit(code)`.
- *
- * @param code The exit code.
- * @throws {TypeError} When `code` is not an integer.
- *
- * @example
- * ```ts ignore
- * import { exit } from "@dmp/multiprocessing";
- *
- * export function work(): void {
- *   exit(3); // the parent's p.exitCode becomes 3
- * }
- * ```
- */
-export function exit(code = 0): never {
-  if (!Number.isInteger(code)) {
-    throw new TypeError(
-      `Cannot exit as 'code' must be an integer: current value is ${code}`,
-    );
-  }
-  return Deno.exit(code);
 }

@@ -33,7 +33,7 @@ export interface Reducible {
 }
 
 const revivers = new Map<string, (descriptor: SharedDescriptor) => unknown>();
-const reviverModules = new Map<string, string>();
+const modulesByTag = new Map<string, string>();
 
 // The module that called registerReviver(): a child must import it to
 // rebuild objects of that tag. Read from the stack once per registration.
@@ -55,7 +55,25 @@ function registeringModule(): string | undefined {
  * @returns The module's URL, if known.
  */
 export function reviverModule(tag: string): string | undefined {
-  return reviverModules.get(tag);
+  return modulesByTag.get(tag);
+}
+
+/**
+ * Every module that has registered a reviver so far: what a pool worker,
+ * which receives shared objects only with later tasks, imports at start.
+ *
+ * @returns The modules' URLs, each once.
+ *
+ * @example The built-in shareable classes are among them
+ * ```ts
+ * import { reviverModule, reviverModules } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(reviverModules().includes(reviverModule("Lock")!));
+ * ```
+ */
+export function reviverModules(): string[] {
+  return [...new Set(modulesByTag.values())];
 }
 
 /**
@@ -94,7 +112,7 @@ export function registerReviver(
 ): void {
   revivers.set(tag, revive);
   const module = registeringModule();
-  if (module !== undefined) reviverModules.set(tag, module);
+  if (module !== undefined) modulesByTag.set(tag, module);
 }
 
 /**

@@ -19,6 +19,11 @@ import {
   ProcessError,
   setStartMethod,
 } from "../mod.ts";
+import { availableParallelism } from "node:os";
+import {
+  chooseStartMethod,
+  chosenStartMethod,
+} from "../src/_child/start_method.ts";
 import { cells, fixture, runDeno } from "./_run.ts";
 import { Counter } from "./fixtures/targets.ts";
 
@@ -39,14 +44,21 @@ Deno.test("Process.join() resolves to 0 when the target returns", async () => {
 });
 
 Deno.test("Process.exitCode is 1 when the target throws, sync or async", async () => {
-  for (const target of ["fail", "failLater"]) {
-    const p = new Process({
-      target: T(target),
-      args: ["expected by the test"],
-    });
-    p.start();
-    equal(await p.join(), 1, target);
-  }
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/exit_scenarios.ts",
+    "throws",
+  ]);
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "Sync exit code 1\nAsync exit code 1\n");
+  // The code is 1 because the target threw, not for another failure: each
+  // child printed its own error, class and message, under its name.
+  match(result.stderr, /Process Sync:\nTypeError: Sync thrown on purpose\n/);
+  match(
+    result.stderr,
+    /Process Async:\nRangeError: Async thrown on purpose\n/,
+  );
 });
 
 Deno.test("Process.exitCode is n after exit(n) and 0 after self.close()", async () => {
@@ -197,15 +209,18 @@ Deno.test("Process signal terminates the child when aborted", async () => {
 });
 
 Deno.test("daemonic children cannot start children of their own", async () => {
-  const cell = cells();
-  const p = new Process({
-    target: T("startGrandchild"),
-    args: [cell],
-    daemon: true,
-  });
-  p.start();
-  equal(await p.join(), 1);
-  equal(cell[0], 0);
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/exit_scenarios.ts",
+    "daemon-parent",
+  ]);
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "exit code 1, grandchild wrote 0\n");
+  match(
+    result.stderr,
+    /Process Daemon:\nProcessError: Cannot start process as daemonic processes are not allowed to have children/,
+  );
 });
 
 Deno.test("new Process() rejects targets that cannot travel", () => {
@@ -236,9 +251,18 @@ Deno.test("Process.start() rejects arguments that cannot be cloned", () => {
 });
 
 Deno.test("a non-exported target ends the child with exit code 1", async () => {
-  const p = new Process({ target: T("doesNotExist") });
-  p.start();
-  equal(await p.join(), 1);
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/exit_scenarios.ts",
+    "not-exported",
+  ]);
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "exit code 1\n");
+  match(
+    result.stderr,
+    /Process Missing:\nTypeError: Cannot run the target as the function 'doesNotExist' must be exported from its module: it is not exported from file:.*targets\.ts/,
+  );
 });
 
 Deno.test("a nested function target fails in the child with the fix named", async () => {
@@ -336,12 +360,30 @@ Deno.test("getContext() offers spawn and refuses fork", async () => {
   throws(() => getContext("fork" as never), /'fork' has no equivalent/);
   throws(() => getContext("forkserver" as never), TypeError);
   deepEqual(getAllStartMethods(), ["spawn"]);
-  equal(getStartMethod(), "spawn");
-  setStartMethod("spawn", { force: true });
-  throws(() => setStartMethod("spawn"), /already been set/);
-  throws(() => setStartMethod("fork" as never, { force: true }), TypeError);
+  // setStartMethod() changes the program's start method: leave it as found.
+  const before = chosenStartMethod();
+  try {
+    equal(getStartMethod(), "spawn");
+    setStartMethod("spawn", { force: true });
+    equal(chosenStartMethod(), "spawn");
+    throws(() => setStartMethod("spawn"), /already been set/);
+    throws(() => setStartMethod("fork" as never, { force: true }), TypeError);
+  } finally {
+    chooseStartMethod(before);
+  }
+  equal(chosenStartMethod(), before);
 });
 
-Deno.test("cpuCount() is the hardware concurrency", () => {
-  equal(cpuCount(), navigator.hardwareConcurrency);
+Deno.test("cpuCount() is the CPUs this program may use, in every process", async () => {
+  const count = cpuCount();
+  assert(Number.isInteger(count) && count >= 1, `cpuCount() is ${count}`);
+  // node:os computes it apart from navigator (libuv's available
+  // parallelism, which honours CPU affinity as well).
+  equal(count, availableParallelism());
+  // A child sees the same machine: Pool's default size relies on it.
+  const cell = cells(1);
+  const p = new Process({ target: T("reportCpuCount"), args: [cell] });
+  p.start();
+  equal(await p.join(), 0);
+  equal(cell[0], count);
 });

@@ -5,6 +5,8 @@
 // that), and makes every way a worker can end report an exit code to the
 // parent: Deno gives the parent no event when a worker ends, so `close()`,
 // `Deno.exit()` and uncaught errors are routed through `finish()`.
+//
+// Tier 4 (child start-up), used by every child's entry module.
 
 import { ExitSignal, state, workerScope } from "../_core/state.ts";
 import {

@@ -1,13 +1,16 @@
-// The start method, behind one seam: this is the only place that creates a
-// Worker. Web Workers start like CPython's "spawn": a fresh isolate that
-// imports the target's module again.
+// The "spawn" start method (see ./start_method.ts): the only place that
+// creates a Worker. Web Workers start like CPython's "spawn": a fresh
+// isolate that imports the target's module again.
 //
 // The entry is a data: module that *statically* imports the bootstrap and the
 // target modules. Static imports load with the parent's permissions, dynamic
 // ones with the worker's (verified on Deno 2.9.6), so a worker with
 // `permissions: "none"` can still load its own code.
+//
+// Tier 4 (child start-up).
 
 import type { WorkerPermissions } from "../_core/permissions.ts";
+import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
 
 /** How to start one worker. */
 export interface SpawnOptions {
@@ -117,3 +120,30 @@ export function setRef(worker: Worker, ref: boolean): void {
   refState.set(worker, ref);
   refFn!.call(worker, ref);
 }
+
+/**
+ * "spawn": each child is a fresh Web Worker. Deno gives the parent no event
+ * when a worker ends, so the child's own exit report (a message) is how the
+ * parent learns it; an error event arrives only for what the child's
+ * bootstrap could not catch, such as a module that fails to load.
+ */
+export const spawnStrategy: StartStrategy = {
+  launch(options: ChildLaunch): ChildPort {
+    const worker = spawnWorker(options, options.what);
+    const { onMessage, onError } = options;
+    worker.onmessage = (event: MessageEvent) => onMessage(event.data);
+    worker.onerror = (event) => {
+      // Unhandled, an error event would end the parent too.
+      event.preventDefault();
+      onError(event.message);
+    };
+    return {
+      postMessage: (message, transfer) =>
+        transfer === undefined
+          ? worker.postMessage(message)
+          : worker.postMessage(message, transfer),
+      ref: (on) => setRef(worker, on),
+      terminate: () => worker.terminate(),
+    };
+  },
+};

@@ -2,6 +2,8 @@
 // worker options are enabled. Without them Deno ends the whole OS process
 // with exit code 70 the moment a Worker is created with `deno.permissions`;
 // nothing can catch that, so we must refuse before creating the worker.
+//
+// Tier 1: imports nothing of the library.
 
 /** A permission value: inherit the parent's, all or nothing, or a list. */
 export type PermissionValue = "inherit" | boolean | string[];

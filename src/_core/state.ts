@@ -3,12 +3,13 @@
 // Kept on globalThis under a registered symbol, not in a module variable:
 // the bootstrap and the user's own import of the library may resolve to two
 // copies of these modules (file: vs jsr: URLs), and both must see one state.
+//
+// Tier 1: below everything that starts or runs a child.
 
-/** Who a process is, as far as other processes need to know. */
-export interface ProcessIdentity {
-  name: string;
-  pid: number;
-}
+import { kChildStop } from "../_wire/layouts.ts";
+import type { ChildInit, ProcessIdentity } from "../_wire/protocol.ts";
+
+export type { ProcessIdentity } from "../_wire/protocol.ts";
 
 /** The per-thread state of the library. */
 export interface ProcessState {
@@ -60,18 +61,32 @@ export function state(): ProcessState {
   return s;
 }
 
-/** Index of the stop flag in a child's control block. */
-export const kControlStop = 0;
-/** Size of a child's control block, in Int32 slots. */
-export const kControlSlots = 1;
-
 /**
  * True when this thread is a child whose parent asked it to stop: blocking
  * `…Sync` waits poll this so that terminate() can end them.
  */
 export function stopRequested(): boolean {
   const control = state().control;
-  return control !== null && Atomics.load(control, kControlStop) !== 0;
+  return control !== null && Atomics.load(control, kChildStop) !== 0;
+}
+
+/**
+ * Child side of the handshake: this thread becomes the process `init`
+ * describes (every kind of child adopts its identity here, and only here).
+ *
+ * @returns The child's control block (src/_wire/layouts.ts, kChild*).
+ */
+export function adoptIdentity(init: ChildInit): Int32Array {
+  const s = state();
+  s.name = init.name;
+  s.pid = init.pid;
+  s.daemon = init.daemon;
+  s.identity = init.identity;
+  s.parent = init.parent;
+  s.pidCounter = new Int32Array(init.pidCounter);
+  s.control = new Int32Array(init.control);
+  Object.assign(s.shared, init.shared);
+  return s.control;
 }
 
 /** Draws a pid that is unique within the OS process. */

@@ -3,22 +3,16 @@
 // imports is the same function (same source text). This is CPython's
 // "pickle functions by qualified name", with the same failure mode made
 // explicit: only module-level, exported functions can be targets.
+//
+// Tier 1. The wire shape of a reference (TargetRef) is the protocol's.
+
+import type { TargetRef } from "../_wire/protocol.ts";
 
 /** A target function, or `"./module.ts#exportName"`, or a URL with a hash. */
 // deno-lint-ignore no-explicit-any
 export type Target = ((...args: any[]) => unknown) | string | URL;
 
-/** How a child finds its target. */
-export interface TargetRef {
-  /** Module URL, without a hash. */
-  url: string;
-  /** Export name in that module. */
-  name: string;
-  /** `fn.toString()` in the parent, checked in the child; absent for strings. */
-  source?: string;
-  /** `"class"` for a Process subclass whose `run()` is the target. */
-  kind: "function" | "class";
-}
+export type { TargetRef } from "../_wire/protocol.ts";
 
 const libraryDir = new URL("../", import.meta.url).href;
 const frameUrl = /\(?((?:file|https?|jsr|npm|data):[^\s()]*?):\d+:\d+\)?\s*$/;
@@ -166,4 +160,26 @@ export function resolveTarget(
     throw notExported(ref, found);
   }
   return found as (...args: unknown[]) => unknown;
+}
+
+/** Imported module namespaces, by URL. */
+export type Namespaces = Record<string, Record<string, unknown>>;
+
+/**
+ * Child side: imports the module of `ref` (unless `modules` already holds
+ * it, as the static imports of a child's entry do) and finds the export.
+ * The one way a child goes from a reference to the function: Process
+ * targets, pool functions and initializers, Barrier actions.
+ *
+ * @param ref The reference the parent sent.
+ * @param modules Namespaces already imported; a dynamic import is added.
+ * @returns The function (or class, for `kind: "class"`).
+ * @throws {TypeError} When the export is missing or is another function.
+ */
+export async function loadTarget(
+  ref: TargetRef,
+  modules: Namespaces = {},
+): Promise<(...args: unknown[]) => unknown> {
+  const namespace = modules[ref.url] ??= await import(ref.url);
+  return resolveTarget(ref, namespace);
 }

@@ -45,7 +45,6 @@ import {
 } from "../_core/permissions.ts";
 import {
   type FromPoolWorker,
-  kPoolControlSlots,
   kPoolCurrent,
   kPoolStop,
   type PoolInitMessage,
@@ -55,9 +54,9 @@ import {
   TaskMode,
   type WireError,
 } from "../_wire/protocol.ts";
-import { reduce, revive } from "../reduction.ts";
-import { setRef, spawnWorker } from "../_child/spawn.ts";
-import { nextPid, state } from "../_core/state.ts";
+import { reduce, revive, reviverModules } from "../reduction.ts";
+import { type Child, startChild } from "../_child/handshake.ts";
+import { state } from "../_core/state.ts";
 import {
   callerUrl,
   type Target,
@@ -242,7 +241,7 @@ export function rebuildError(wire: WireError): Error {
 
 /** One worker of the pool, as the main thread sees it. */
 class PoolWorker {
-  readonly worker: Worker;
+  readonly worker: Child;
   readonly name: string;
   readonly requests: Channel;
   readonly responses: Channel;
@@ -264,17 +263,16 @@ class PoolWorker {
   lastResultAt = 0;
 
   constructor(
-    worker: Worker,
+    worker: Child,
     name: string,
     requests: SharedArrayBuffer,
     responses: SharedArrayBuffer,
-    control: Int32Array,
   ) {
     this.worker = worker;
     this.name = name;
     this.requests = new Channel(requests);
     this.responses = new Channel(responses);
-    this.control = control;
+    this.control = worker.control;
   }
 
   /**
@@ -494,7 +492,7 @@ export class PoolEngine {
         worker.requests.wake();
       }
       if (worker.inFlight.size > 0) {
-        setRef(worker.worker, true);
+        worker.worker.ref(true);
         this.#wake();
       }
     }
@@ -627,46 +625,37 @@ export class PoolEngine {
     ) {
       modules.push(options.initializer.url);
     }
-    const worker = spawnWorker({
-      name,
-      entry,
-      modules,
-      permissions: options.permissions,
-    }, "start pool worker");
-    const control = new Int32Array(
-      new SharedArrayBuffer(4 * kPoolControlSlots),
-    );
     const requests = Channel.allocate(kRingBytes);
     const responses = Channel.allocate(kRingBytes);
-    const handle = new PoolWorker(worker, name, requests, responses, control);
-    this.#workers.add(handle);
-    worker.onmessage = (event: MessageEvent<FromPoolWorker>) =>
-      this.#onMessage(handle, event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
-      this.#onExit(handle, 1, {
-        name: "Error",
-        message: event.message,
-        stack: event.message,
-      });
-    };
-    // Referenced while it starts (queued work waits for it) and while it
-    // has tasks in flight; idle workers never keep the program alive.
-    const init: PoolInitMessage = {
-      t: "init",
+    // Messages and the exit report arrive on later turns, after `handle`
+    // is set. The worker is referenced while it starts (queued work waits
+    // for it) and while it has tasks in flight; idle workers never keep the
+    // program alive.
+    // deno-lint-ignore prefer-const -- assigned once the child exists
+    let handle: PoolWorker;
+    const child = startChild<PoolInitMessage>({
+      what: "start pool worker",
       name,
-      pid: nextPid(),
       identity,
-      parent: { name: s.name, pid: s.pid },
-      pidCounter: s.pidCounter.buffer as SharedArrayBuffer,
-      control: control.buffer as SharedArrayBuffer,
-      shared: s.shared,
-      requests,
-      responses,
-      initializer: options.initializer,
-      initargs: options.initargs,
-    };
-    worker.postMessage(init);
+      daemon: true,
+      entry,
+      // A pool worker receives shared objects only with later tasks, so it
+      // imports the modules of every reviver known now.
+      modules: [...modules, ...reviverModules()],
+      permissions: options.permissions,
+      message: {
+        t: "init",
+        requests,
+        responses,
+        initializer: options.initializer,
+        initargs: options.initargs,
+      },
+      onMessage: (message) =>
+        this.#onMessage(handle, message as FromPoolWorker),
+      onExit: ({ code, error }) => this.#onExit(handle, code, error),
+    });
+    handle = new PoolWorker(child, name, requests, responses);
+    this.#workers.add(handle);
     if (!this.#pumping) this.#pump();
   }
 
@@ -674,7 +663,7 @@ export class PoolEngine {
     switch (message.t) {
       case "ready":
         worker.ready = true;
-        if (this.#queued() === 0) setRef(worker.worker, false);
+        if (this.#queued() === 0) worker.worker.ref(false);
         this.#scheduleFlush();
         return;
       case "bell":
@@ -747,7 +736,7 @@ export class PoolEngine {
       this.#settle(task, status === ResultStatus.Undefined ? undefined : value);
     }
     if (worker.inFlight.size === 0) {
-      setRef(worker.worker, false);
+      worker.worker.ref(false);
       if (worker.retiring) this.#retire(worker);
     }
     if (this.#queued() > 0) this.#scheduleFlush();
@@ -858,7 +847,7 @@ export class PoolEngine {
     // maxTasksPerChild reached and nothing left in flight: let it exit
     // cleanly and start a fresh one in its place. It stays referenced until
     // its exit arrives: work may be queued for its replacement meanwhile.
-    setRef(worker.worker, true);
+    worker.worker.ref(true);
     Atomics.store(worker.control, kPoolStop, 1);
     worker.post({ t: "stop" });
   }
@@ -869,7 +858,7 @@ export class PoolEngine {
     worker.dead = true;
     this.#wake();
     this.#workers.delete(worker);
-    setRef(worker.worker, false);
+    worker.worker.ref(false);
     worker.worker.terminate();
     const orderly = worker.retiring && worker.inFlight.size === 0 && code === 0;
     if (!orderly && this.#state !== "terminated") {
@@ -942,7 +931,7 @@ export class PoolEngine {
     worker.dead = true;
     this.#wake();
     this.#workers.delete(worker);
-    setRef(worker.worker, false);
+    worker.worker.ref(false);
     worker.worker.terminate();
     const requeue = [...worker.inFlight.values()].filter((t) => !t.settled);
     for (const task of requeue) task.worker = undefined;
@@ -968,7 +957,7 @@ export class PoolEngine {
       this.#wake();
       Atomics.store(worker.control, kPoolStop, 1);
       Atomics.notify(worker.requests.header, kTail);
-      setRef(worker.worker, false);
+      worker.worker.ref(false);
       worker.worker.terminate();
       for (const task of worker.inFlight.values()) {
         this.#settle(task, undefined, error);
@@ -1031,7 +1020,7 @@ export class PoolEngine {
       } else {
         worker.dead = true;
         this.#wake();
-        setRef(worker.worker, false);
+        worker.worker.ref(false);
         worker.worker.terminate();
         this.#workers.delete(worker);
       }

@@ -45,12 +45,19 @@ import {
   toWireError,
 } from "../_wire/protocol.ts";
 import { reduce, revive } from "../reduction.ts";
-import { state, stopRequested, workerScope } from "../_core/state.ts";
-import { resolveTarget, type TargetRef } from "../_core/target.ts";
-import "../_child/shareables.ts";
+import {
+  adoptIdentity,
+  state,
+  stopRequested,
+  workerScope,
+} from "../_core/state.ts";
+import {
+  loadTarget,
+  type Namespaces,
+  type TargetRef,
+} from "../_core/target.ts";
 
 type Fn = (...args: unknown[]) => unknown;
-type Namespace = Record<string, unknown>;
 
 /** Milliseconds of spinning on the request ring before sleeping. */
 const kSpinMs = 0.2;
@@ -68,7 +75,7 @@ const kBusyTimerMs = 1000;
 let requests: Channel;
 let responses: Channel;
 let control: Int32Array;
-let modules: Record<string, Namespace> = {};
+let modules: Namespaces = {};
 const functions = new Map<string, Fn>();
 /** The ring's small function ids, as the pool assigned them. */
 const ringFunctions = new Map<number, { key: string; ref: TargetRef }>();
@@ -111,9 +118,7 @@ async function lookup(key: string, ref: TargetRef | undefined): Promise<Fn> {
   if (ref === undefined) {
     throw new Error(`Cannot run task as function ${key} was never sent`);
   }
-  const namespace = modules[ref.url] ??
-    (modules[ref.url] = await import(ref.url));
-  const fn = resolveTarget(ref, namespace);
+  const fn = await loadTarget(ref, modules);
   functions.set(key, fn);
   return fn;
 }
@@ -313,22 +318,12 @@ async function loop(): Promise<void> {
 }
 
 async function start(init: PoolInitMessage): Promise<void> {
-  const self = state();
-  self.name = init.name;
-  self.pid = init.pid;
-  self.identity = init.identity;
-  self.parent = init.parent;
-  self.daemon = true;
-  self.pidCounter = new Int32Array(init.pidCounter);
-  self.control = control = new Int32Array(init.control);
-  Object.assign(self.shared, init.shared);
+  control = adoptIdentity(init);
   requests = new Channel(init.requests);
   responses = new Channel(init.responses);
   if (init.initializer !== undefined) {
-    const ref = init.initializer;
-    const namespace = modules[ref.url] ??
-      (modules[ref.url] = await import(ref.url));
-    const result = resolveTarget(ref, namespace)(
+    const initializer = await loadTarget(init.initializer, modules);
+    const result = initializer(
       ...(revive(init.initargs) as unknown[]),
     );
     if (result instanceof Promise) await result;
@@ -338,7 +333,7 @@ async function start(init: PoolInitMessage): Promise<void> {
 }
 
 /** Called by the worker's entry once the pool creator's module is imported. */
-export function main(imported: Record<string, Namespace>): void {
+export function main(imported: Namespaces): void {
   modules = { ...imported };
   state().bootstrapping = false;
   workerScope.onmessage = (event: MessageEvent<ToPoolWorker>) => {

@@ -1,8 +1,25 @@
 // The wire protocol between a parent and its workers: every message type in
-// one place, as discriminated unions on `t`.
+// one place, as discriminated unions on `t`. Tier 0: it imports nothing, so
+// the shapes that travel (identities, target references) are defined here
+// and the modules above use them.
 
-import type { ProcessIdentity } from "../_core/state.ts";
-import type { TargetRef } from "../_core/target.ts";
+/** Who a process is, as far as other processes need to know. */
+export interface ProcessIdentity {
+  name: string;
+  pid: number;
+}
+
+/** How a child finds a function (or Process subclass) of some module. */
+export interface TargetRef {
+  /** Module URL, without a hash. */
+  url: string;
+  /** Export name in that module. */
+  name: string;
+  /** `fn.toString()` in the parent, checked in the child; absent for strings. */
+  source?: string;
+  /** `"class"` for a Process subclass whose `run()` is the target. */
+  kind: "function" | "class";
+}
 
 /** An error as it travels: only these fields survive structured clone. */
 export interface WireError {
@@ -11,22 +28,36 @@ export interface WireError {
   stack: string;
 }
 
-/** What a Process child needs to run its target. */
-export interface RunMessage {
-  t: "run";
-  target: TargetRef;
-  /** The Process's own fields, for a subclass's `run()`. */
-  fields: Record<string, unknown>;
-  args: unknown[];
+/**
+ * The handshake every child receives first, whatever its kind: who it is,
+ * its control block (src/_wire/layouts.ts, kChild*), and the buffers every
+ * process shares. A child's permissions and the modules that rebuild shared
+ * objects are fixed when it is created (they are the Worker's options and
+ * the static imports of its entry), so they are not part of the message.
+ */
+export interface ChildInit {
   name: string;
   pid: number;
+  /** CPython's `_identity`: the child numbers from the main process down. */
   identity: number[];
   daemon: boolean;
   parent: ProcessIdentity;
+  /** The program-wide pid counter (one Int32). */
   pidCounter: SharedArrayBuffer;
+  /** The child's control block, kChildControlSlots Int32 slots. */
   control: SharedArrayBuffer;
   /** The program-wide buffers of processWide(). */
   shared: Record<string, SharedArrayBuffer>;
+}
+
+/** What a Process child needs to run its target. */
+export interface RunMessage extends ChildInit {
+  t: "run";
+  /** Absent for a Process without a target and without its own `run()`. */
+  target?: TargetRef;
+  /** The Process's own fields, for a subclass's `run()`. */
+  fields: Record<string, unknown>;
+  args: unknown[];
 }
 
 /** A child reports how it ended; the parent never guesses from Worker events. */
@@ -40,7 +71,7 @@ export interface ExitMessage {
 /** Messages from a parent to a Process child. */
 export type ToProcessChild = RunMessage;
 /** Messages from a Process child to its parent. */
-export type FromProcessChild = { t: "started" } | ExitMessage;
+export type FromProcessChild = ExitMessage;
 
 /** Turns any thrown value into its wire form. */
 export function toWireError(error: unknown): WireError {
@@ -100,23 +131,17 @@ export type RingTaskBatch = RingTask[];
 /** Ring form of a result: [id, status, value]. */
 export type RingResult = [number, ResultStatus, unknown?];
 
-/** Index of the stop flag in a pool worker's control block (as for Process). */
-export const kPoolStop = 0;
-/** Index of the id of the task a pool worker is running (0: none). */
-export const kPoolCurrent = 1;
-/** Size of a pool worker's control block, in Int32 slots. */
-export const kPoolControlSlots = 2;
+// The pool worker's control block is every child's (src/_wire/layouts.ts).
+// These aliases keep the engine compiling until it uses the kChild* names.
+export {
+  kChildControlSlots as kPoolControlSlots,
+  kChildStop as kPoolStop,
+  kChildTask as kPoolCurrent,
+} from "./layouts.ts";
 
 /** Sets up a pool worker. */
-export interface PoolInitMessage {
+export interface PoolInitMessage extends ChildInit {
   t: "init";
-  name: string;
-  pid: number;
-  identity: number[];
-  parent: ProcessIdentity;
-  pidCounter: SharedArrayBuffer;
-  control: SharedArrayBuffer;
-  shared: Record<string, SharedArrayBuffer>;
   requests: SharedArrayBuffer;
   responses: SharedArrayBuffer;
   initializer?: TargetRef;

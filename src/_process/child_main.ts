@@ -1,0 +1,84 @@
+// The entry of a Process child. The worker's data: entry imports
+// src/_child/bootstrap.ts first, then the target's module and the reviver
+// modules, then calls main() with their namespaces.
+//
+// Tier 5 (process): a child's entry module lives in the tier of what it
+// starts (here a Process), and uses the start-up tier (src/_child/) below.
+
+import { ExitSignal, fatal, finish } from "../_child/bootstrap.ts";
+import type { RunMessage } from "../_wire/protocol.ts";
+import { revive } from "../reduction.ts";
+import { adoptIdentity, state, workerScope } from "../_core/state.ts";
+import { loadTarget, type Namespaces } from "../_core/target.ts";
+import { adoptProcess, Process } from "../process.ts";
+import { kProcessClass, type ProcessOptions } from "./options.ts";
+import { activeChildren, setCurrentProcess } from "./current.ts";
+
+/**
+ * Builds the Process object a child runs, without calling a subclass's
+ * constructor (CPython unpickles it the same way).
+ */
+function buildProcess(
+  cls: new (...args: never[]) => Process,
+  options: ProcessOptions,
+  fields: Record<string, unknown>,
+): Process {
+  let base: unknown = cls;
+  while (typeof base === "function" && !(kProcessClass in base)) {
+    base = Object.getPrototypeOf(base);
+  }
+  const process = Reflect.construct(
+    (base ?? Process) as typeof Process,
+    [options],
+    cls,
+  ) as Process;
+  return Object.assign(process, fields);
+}
+
+async function run(message: RunMessage, modules: Namespaces): Promise<void> {
+  adoptIdentity(message);
+  const args = revive(message.args) as unknown[];
+  const ref = message.target;
+  const options = { name: message.name, daemon: message.daemon, args };
+  let process: Process;
+  let target: ((...args: unknown[]) => unknown) | undefined;
+  if (ref === undefined) {
+    process = new Process(options);
+  } else {
+    const found = await loadTarget(ref, modules);
+    if (ref.kind === "class") {
+      process = buildProcess(
+        found as unknown as new () => Process,
+        options,
+        revive(message.fields) as Record<string, unknown>,
+      );
+    } else {
+      process = new Process(options);
+      target = found;
+    }
+  }
+  adoptProcess(process, message.pid, target);
+  setCurrentProcess(process);
+  await process.run();
+  // CPython's child joins its non-daemonic children and kills its daemonic
+  // ones before it exits; so do we.
+  for (const child of activeChildren()) {
+    if (child.daemon) child.terminate();
+    else await child.join();
+  }
+}
+
+/** Called by the worker's entry once the target's module is imported. */
+export function main(modules: Namespaces): void {
+  state().bootstrapping = false;
+  workerScope.onmessage = (event: MessageEvent<RunMessage>) => {
+    workerScope.onmessage = null;
+    run(event.data, modules).then(
+      () => finish(0),
+      (error) => {
+        if (error instanceof ExitSignal) return;
+        fatal(error);
+      },
+    );
+  };
+}

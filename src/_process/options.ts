@@ -1,0 +1,134 @@
+// The options of a Process, checked once, and the reference its child will
+// import: a target function, or the Process subclass whose run() it runs.
+//
+// Tier 5 (process), with src/process.ts.
+
+import {
+  checkPermissions,
+  type WorkerPermissions,
+} from "../_core/permissions.ts";
+import {
+  callerUrl,
+  type Target,
+  type TargetRef,
+  targetRef,
+} from "../_core/target.ts";
+import { checkArray, checkSignal } from "../_core/validate.ts";
+import { state } from "../_core/state.ts";
+
+/** Marks the library's Process class (and so its subclasses). */
+export const kProcessClass: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.Process",
+);
+
+/** Options of {@linkcode Process}. */
+export interface ProcessOptions {
+  /**
+   * The function to run: an exported function (found by its module and
+   * name), or `"./module.ts#exportName"` / a URL with a hash. Without a
+   * target, `run()` does nothing (override it in an exported subclass).
+   */
+  target?: Target;
+  /**
+   * Arguments for the target. They are structured-cloned; shared objects
+   * (Lock, Queue, Value, …) arrive as the same object.
+   *
+   * @default {[]}
+   */
+  args?: unknown[];
+  /** The process name. @default {"Process-N"} */
+  name?: string;
+  /**
+   * A daemonic process does not keep the program alive: it is killed when
+   * the program ends, and it may not start children of its own.
+   *
+   * @default {false}
+   */
+  daemon?: boolean;
+  /**
+   * Deno permissions of the child (needs `--unstable-worker-options`, or
+   * `"worker-options"` in the `unstable` list of deno.json).
+   *
+   * @default {"inherit"}
+   */
+  permissions?: WorkerPermissions;
+  /** Aborting it terminates the process. */
+  signal?: AbortSignal;
+}
+
+/** What the Process constructor keeps of its options. */
+export interface CheckedOptions {
+  target: Target | undefined;
+  args: unknown[];
+  /** Absent for a Process that runs nothing. */
+  ref: TargetRef | undefined;
+  permissions: WorkerPermissions | undefined;
+  signal: AbortSignal | undefined;
+  /** CPython's `_identity`: the child numbers from the main process down. */
+  identity: number[];
+  name: string;
+  daemon: boolean;
+}
+
+type RunnerClass = { name: string; prototype: { run(): unknown } };
+
+/**
+ * Checks a Process's options and finds what its child imports: `cls` when
+ * it is a subclass of `base` that overrides `run()`, or else the target.
+ *
+ * @throws {TypeError} For bad options, a target that cannot travel, or an
+ * unnamed subclass.
+ */
+export function checkProcessOptions(
+  options: ProcessOptions,
+  cls: RunnerClass,
+  base: RunnerClass,
+): CheckedOptions {
+  const subclass = cls !== base && cls.prototype.run !== base.prototype.run
+    ? cls
+    : undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot create process as 'options' must be an object: current value is ${
+        Deno.inspect(options)
+      }`,
+    );
+  }
+  const { target, args = [], name, daemon, permissions, signal } = options;
+  checkArray(args, "args", "create process");
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(
+      `Cannot create process as 'name' must be a string: current value is ${
+        Deno.inspect(name)
+      }`,
+    );
+  }
+  checkSignal(signal, "create process");
+  const caller = callerUrl();
+  let ref: TargetRef | undefined;
+  if (subclass !== undefined) {
+    const source = Function.prototype.toString.call(subclass);
+    const url = caller?.replace(/#.*$/, "");
+    if (url === undefined || !subclass.name) {
+      throw new TypeError(
+        "Cannot create process as a Process subclass must be a named, exported class",
+      );
+    }
+    ref = { url, name: subclass.name, source, kind: "class" };
+  } else if (target !== undefined) {
+    ref = targetRef(target, caller, "create process");
+  }
+  const checked = checkPermissions(permissions, "create process");
+  const s = state();
+  const identity = [...s.identity, ++s.childCounter];
+  return {
+    target,
+    args,
+    ref,
+    permissions: checked,
+    signal,
+    identity,
+    name: name ?? `Process-${identity.join(":")}`,
+    daemon: daemon ?? s.daemon,
+  };
+}

@@ -1,0 +1,142 @@
+// The running child of one Process (CPython's `Process._popen`): it starts
+// the child through the handshake, learns how it ended, and stops it. The
+// Process object keeps the options and the public surface.
+//
+// Tier 5 (process), with src/process.ts.
+
+import type { WorkerPermissions } from "../_core/permissions.ts";
+import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
+import { within } from "../_core/time.ts";
+import type { RunMessage, TargetRef } from "../_wire/protocol.ts";
+import { reduce, reviverModule } from "../reduction.ts";
+import { state } from "../_core/state.ts";
+import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
+
+const entry = new URL("./child_main.ts", import.meta.url).href;
+
+/** What a Process hands to its child. */
+export interface PopenOptions {
+  name: string;
+  identity: number[];
+  daemon: boolean;
+  /** Absent for a Process that runs nothing. */
+  ref: TargetRef | undefined;
+  /**
+   * The Process itself: listed among the live children until it ends, and
+   * its own fields are sent for a subclass's `run()`.
+   */
+  self: { isAlive(): boolean; daemon: boolean; terminate(): void };
+  args: unknown[];
+  permissions: WorkerPermissions | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** One started child and how it ended. */
+export class Popen {
+  /** The child's pid. */
+  readonly pid: number;
+  /** The exit code once the child has ended, else null. */
+  exitCode: number | null = null;
+  #child: Child;
+  #exited = Promise.withResolvers<number>();
+  #options: PopenOptions;
+  #onAbort: (() => void) | undefined;
+
+  /**
+   * Starts the child.
+   *
+   * @throws {TypeError} When an argument cannot be structured-cloned.
+   * @throws {Deno.errors.NotCapable} When the child may not be created.
+   */
+  constructor(options: PopenOptions) {
+    this.#options = options;
+    const { ref } = options;
+    const tags = new Set<string>();
+    const fields = ref?.kind === "class"
+      ? reduce({ ...options.self }, "this", "start process", tags)
+      : {};
+    const args = reduce(options.args, "args", "start process", tags);
+    // The child imports its target's module and the modules that rebuild the
+    // shared objects it receives, statically (see _child/spawn.ts), so that
+    // even a child without permissions can load them; nothing else.
+    const modules = ref === undefined ? [] : [ref.url];
+    for (const tag of tags) {
+      const module = reviverModule(tag);
+      if (module !== undefined) modules.push(module);
+    }
+    try {
+      this.#child = startChild<RunMessage>({
+        what: "start process",
+        name: options.name,
+        identity: options.identity,
+        daemon: options.daemon,
+        entry,
+        modules,
+        permissions: options.permissions,
+        message: {
+          t: "run",
+          target: ref,
+          fields: fields as Record<string, unknown>,
+          args: args as unknown[],
+        },
+        onExit: (exit) => this.#onExit(exit),
+      });
+    } catch (error) {
+      if (!(error instanceof DOMException)) throw error;
+      throw new TypeError(
+        `Cannot start process as 'args' must be structured-cloneable: ${error.message}`,
+        { cause: error },
+      );
+    }
+    this.pid = this.#child.pid;
+    if (options.daemon) this.#child.ref(false);
+    state().children.add(options.self);
+    if (options.signal !== undefined) {
+      this.#onAbort = () => this.stop(-15);
+      options.signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  #onExit({ code, error, reported }: ChildExit): void {
+    if (!reported) {
+      // Only errors the child's bootstrap could not catch arrive unreported,
+      // such as a module that fails to load. Print them as CPython would.
+      console.error(`Process ${this.#options.name}:\n${error?.message}`);
+      this.#child.terminate();
+    }
+    this.#settle(code);
+  }
+
+  #settle(code: number): void {
+    if (this.exitCode !== null) return;
+    this.exitCode = code;
+    if (this.#onAbort !== undefined) {
+      this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    }
+    state().children.delete(this.#options.self);
+    this.#exited.resolve(code);
+  }
+
+  /** The exit code, or null when `timeout` seconds passed first. */
+  async wait(timeout: number | undefined): Promise<number | null> {
+    if (this.exitCode !== null) return this.exitCode;
+    // A daemonic child does not keep the loop alive, but waiting for it must.
+    holdLoop();
+    try {
+      return (await within(this.#exited.promise, timeout))?.value ?? null;
+    } finally {
+      releaseLoop();
+    }
+  }
+
+  /** Ends the child now; `code` becomes its exit code. */
+  stop(code: number): void {
+    if (this.exitCode !== null) return;
+    // A child blocked in one of our …Sync waits sees the stop flag and ends.
+    // A child spinning in its own synchronous code cannot be interrupted by
+    // Deno: its thread runs on until it yields, but it no longer keeps the
+    // program alive and is reported ended.
+    this.#child.stop();
+    this.#settle(code);
+  }
+}
