@@ -51,6 +51,7 @@ import {
   waitSync,
 } from "./atomics.ts";
 import { kReduce } from "../reduction.ts";
+import { jsonSafe } from "../_wire/codec.ts";
 import { ExitSignal, stopRequested } from "../_core/state.ts";
 
 /** Mutex word. */
@@ -469,43 +470,6 @@ export interface Encoded {
   bytes: Uint8Array;
 }
 
-const seen = new Set<object>();
-
-function jsonSafe(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value) && !(value === 0 && 1 / value < 0);
-    case "object": {
-      if (value === null) return true;
-      if (depth > 64 || seen.has(value)) return false;
-      seen.add(value);
-      if (Array.isArray(value)) {
-        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
-        for (let i = 0; i < value.length; i++) {
-          const item = value[i];
-          // undefined, or a hole: JSON would turn both into null.
-          if (item === undefined || !jsonSafe(item, depth + 1)) return false;
-        }
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      const record = value as Record<string, unknown>;
-      for (const key in record) {
-        if (!Object.hasOwn(record, key)) return false;
-        const item = record[key];
-        if (item === undefined || !jsonSafe(item, depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
 function describeKind(value: unknown): string {
   if (typeof value === "function") {
     return `a function${value.name ? ` (${value.name})` : ""}`;
@@ -632,13 +596,7 @@ export function encodeValue(
         : { tag: kTagTyped | (kind << 8), bytes };
     }
   }
-  let safe: boolean;
-  try {
-    safe = jsonSafe(value, 0);
-  } finally {
-    seen.clear();
-  }
-  if (safe) return encodeText(JSON.stringify(value), kTagJson, what);
+  if (jsonSafe(value)) return encodeText(JSON.stringify(value), kTagJson, what);
   assertTravels(value, path, what, new Set());
   let bytes: Uint8Array;
   try {
