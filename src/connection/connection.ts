@@ -43,6 +43,7 @@ import {
   Ring,
 } from "../_memory/ring_buffer.ts";
 import { deadlineOf } from "../_core/time.ts";
+import { checkTimeout } from "../_core/validate.ts";
 import {
   describe,
   kReduce,
@@ -192,22 +193,6 @@ function openHandles(c: Int32Array, end: number): number {
     return c[table];
   } finally {
     unlockPipe(c);
-  }
-}
-
-function checkTimeout(timeout: unknown, what: string): void {
-  if (timeout === null || timeout === undefined) return;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(
-      `Cannot ${what} as 'timeout' must be a number of seconds or null: current value is ${
-        Deno.inspect(timeout)
-      }`,
-    );
-  }
-  if (timeout < 0) {
-    throw new RangeError(
-      `Cannot ${what} as 'timeout' must be a non-negative number of seconds: current value is ${timeout}`,
-    );
   }
 }
 
@@ -679,7 +664,7 @@ export class Connection {
    * ```
    */
   async poll(timeout: number | null = 0): Promise<boolean> {
-    checkTimeout(timeout, "poll");
+    checkTimeout(timeout, "poll", { nullable: true });
     const deadline = pollDeadline(timeout);
     while (true) {
       const ring = this.#inRing("poll");
@@ -706,7 +691,7 @@ export class Connection {
    * ```
    */
   pollSync(timeout: number | null = 0): boolean {
-    checkTimeout(timeout, "poll");
+    checkTimeout(timeout, "poll", { nullable: true });
     const deadline = pollDeadline(timeout);
     while (true) {
       const ring = this.#inRing("poll");
@@ -920,7 +905,7 @@ export async function wait<T extends Waitable>(
   objects: Iterable<T>,
   timeout?: number | null,
 ): Promise<T[]> {
-  checkTimeout(timeout, "wait");
+  checkTimeout(timeout, "wait", { nullable: true });
   const list = [...objects];
   for (const [i, object] of list.entries()) {
     const ok = object instanceof Connection
