@@ -3,12 +3,7 @@
 // only writes, the other only reads, so no lock is needed: the writer owns
 // kTail, the reader owns kHead, and each publishes with an atomic store.
 //
-// Layout (byte offsets):
-//
-//   0           4           8           12          16
-//   +-----------+-----------+-----------+-----------+---------------------+
-//   | kHead     | kTail     | kWaiting  | kPosted   | data: capacity bytes |
-//   +-----------+-----------+-----------+-----------+---------------------+
+// Layout: the channel block of src/_wire/layouts.ts.
 //
 // kHead/kTail count bytes consumed/produced since creation (uint32, they
 // wrap). The data is a stream of JSON texts, each followed by a comma: a
@@ -24,20 +19,16 @@
 // one decode and one JSON.parse per look instead of one per result.
 // Anything large or not JSON-safe takes the postMessage fallback.
 
-/** Int32 index of the reader's position. */
-export const kHead = 0;
-/** Int32 index of the writer's position; readers wait on it. */
-export const kTail = 1;
-/** Int32 index of the "reader may be asleep" flag. */
-export const kWaiting = 2;
-/**
- * Int32 index of a count of messages the writer sent by postMessage instead
- * (too large, or not JSON-safe): a reader blocked in Atomics.wait must yield
- * to its event loop to receive those.
- */
-export const kPosted = 3;
-/** Bytes before the data area. */
-export const kHeaderBytes = 16;
+import {
+  kChannelHead as kHead,
+  kChannelHeaderBytes as kHeaderBytes,
+  kChannelPosted as kPosted,
+  kChannelTail as kTail,
+  kChannelWaiting as kWaiting,
+} from "../_wire/layouts.ts";
+
+// The pool engine imports the slots from here under their short names.
+export { kHead, kHeaderBytes, kPosted, kTail, kWaiting };
 const kComma = 0x2c;
 const kSpace = 0x20;
 

@@ -29,21 +29,32 @@
 import { BufferTooShortError, ProcessError } from "../errors.ts";
 import {
   checkStop,
-  decodeValue,
-  type Encoded,
-  encodeValue,
   kGetSeq,
   kGetters,
   kMaxPayload,
   kPutSeq,
   kPutters,
-  kTagBytes,
-  needsFreshBytes,
   type Record_,
   Ring,
 } from "../_memory/ring_buffer.ts";
+import {
+  decodeValue,
+  type Encoded,
+  encodeValue,
+  kTagBytes,
+  needsFreshBytes,
+} from "../_memory/record_codec.ts";
 import { deadlineOf } from "../_core/time.ts";
 import { checkTimeout } from "../_core/validate.ts";
+import { lockSync, unlock } from "../_memory/mutex.ts";
+import {
+  kPipeDuplex as kDuplex,
+  kPipeHolders as kHolderSlots,
+  kPipeLock,
+  kPipeSlots,
+  kPipeTables as kTables,
+  kPipeTableSlots as kTableSlots,
+} from "../_wire/layouts.ts";
 import {
   describe,
   kReduce,
@@ -115,19 +126,7 @@ export class BrokenPipeError extends ProcessError {
   }
 }
 
-// Pipe control block (Int32 slots):
-//
-//   0 kPipeLock    mutex for the handle tables (rare operations)
-//   1 kDuplex      1 for a duplex pipe
-//   2, 3           spare
-//   4 …            end 0's table, then end 1's table, each:
-//                  [open handles][kHolderSlots × (pid, parent pid, handles)]
-const kPipeLock = 0;
-const kDuplex = 1;
-const kTables = 4;
-const kHolderSlots = 16;
-const kTableSlots = 1 + 3 * kHolderSlots;
-const kPipeSlots = kTables + 2 * kTableSlots;
+// Pipe control block: the pipe block of src/_wire/layouts.ts.
 
 /** How often a waiting receiver looks for ended child holders (ms). */
 const kReclaimSliceMs = 100;
@@ -143,14 +142,11 @@ function tableOf(end: number): number {
 }
 
 function lockPipe(c: Int32Array): void {
-  while (Atomics.compareExchange(c, kPipeLock, 0, 1) !== 0) {
-    Atomics.wait(c, kPipeLock, 1, 1);
-  }
+  lockSync(c, kPipeLock);
 }
 
 function unlockPipe(c: Int32Array): void {
-  Atomics.store(c, kPipeLock, 0);
-  Atomics.notify(c, kPipeLock, 1);
+  unlock(c, kPipeLock);
 }
 
 function liveChild(pid: number): boolean {

@@ -26,18 +26,20 @@
 import { ProcessError, QueueEmptyError, QueueFullError } from "../errors.ts";
 import {
   checkStop,
-  decodeValue,
-  type Encoded,
-  encodeValue,
   kGetSeq,
   kGetters,
   kJoiners,
   kPutSeq,
   kPutters,
   kUnfinished,
-  needsFreshBytes,
   Ring,
 } from "../_memory/ring_buffer.ts";
+import {
+  decodeValue,
+  type Encoded,
+  encodeValue,
+  needsFreshBytes,
+} from "../_memory/record_codec.ts";
 import { deadlineOf } from "../_core/time.ts";
 import { checkWaitOptions } from "../_core/validate.ts";
 import {

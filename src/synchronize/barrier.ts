@@ -30,23 +30,22 @@ import {
   kAcquireRestore,
   kAcquireRestoreSync,
 } from "./_sync.ts";
+import {
+  kBarrierBroken as kBroken,
+  kBarrierCount as kCount,
+  kBarrierDraining as kDraining,
+  kBarrierFilling as kFilling,
+  kBarrierResetting as kResetting,
+  kBarrierState as kState,
+} from "../_wire/layouts.ts";
 
 // The algorithm is CPython's threading.Barrier, word for word, with its two
-// fields in shared memory and its Condition shared too:
-//
-//   Int32 [ state | count ]
-//     state: 0 filling, 1 draining, -1 resetting, -2 broken
-//     count: parties inside wait()
+// fields in shared memory (the Barrier block of src/_wire/layouts.ts) and
+// its Condition shared too.
 //
 // It is written once, as a generator of the blocking steps it needs (wait
 // on the condition until a deadline, run the action), and driven by wait()
 // with awaits and by waitSync() with blocking calls.
-const kState = 0;
-const kCount = 1;
-const kFilling = 0;
-const kDraining = 1;
-const kResetting = -1;
-const kBroken = -2;
 
 /** A blocking step of the barrier: a condition wait until a deadline, or the action. */
 type Step = number | "action";

@@ -27,6 +27,17 @@ import {
 } from "./_sync.ts";
 import type { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
+import {
+  kConditionActive as kActive,
+  kConditionHeader as kHeader,
+  kConditionHigh as kHigh,
+  kConditionTicket as kTicket,
+  kConditionWaiters as kConditionSlots,
+  kWaiterAbandoned as kAbandoned,
+  kWaiterFree as kFree,
+  kWaiterNotified as kNotified,
+  kWaiterWaiting as kWaiting,
+} from "../_wire/layouts.ts";
 
 // Why slots: CPython's Condition counts sleepers with semaphores and makes
 // notify() *block* until the woken sleepers confirm; a notify() that blocks
@@ -38,21 +49,7 @@ import { RLock } from "./rlock.ts";
 // marking happen under the condition's lock; a waiter that dies while
 // asleep abandons its slot with a compare-and-swap, and notify skips it.
 //
-//   Int32 [ ticket | active | high | - | state₀ | ticket₀ | state₁ | … ]
-//     ticket: the next waiter's ticket (FIFO order, wraps)
-//     active: slots not free (waiting, notified or abandoned)
-//     high:   one past the highest slot ever used (bounds the scans)
-//     stateₖ: 0 free, 1 waiting, 2 notified, 3 abandoned (reusable)
-const kTicket = 0;
-const kActive = 1;
-const kHigh = 2;
-const kHeader = 4;
-/** How many processes (or async tasks) may wait on one Condition at once. */
-const kConditionSlots = 256;
-const kFree = 0;
-const kWaiting = 1;
-const kNotified = 2;
-const kAbandoned = 3;
+// Layout: the Condition block of src/_wire/layouts.ts.
 
 let adopted: Int32Array | undefined;
 

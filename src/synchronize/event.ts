@@ -17,16 +17,15 @@ import {
   waitSync,
 } from "../_memory/atomics.ts";
 import { assertMayBlock, checkTimeout, deadlineOf } from "./_sync.ts";
+import {
+  kEventSleepers as kSleepers,
+  kEventSlots as kSlots,
+  kEventWord as kWord,
+} from "../_wire/layouts.ts";
 
-// Int32 [ word | sleepers ]
-//   word = generation << 1 | flag. set() bumps the generation as it raises
-//   the flag, so a waiter that saw the flag down wakes for *that* set()
-//   even when clear() follows before it runs: no waiter is lost to a quick
-//   set-then-clear. sleepers counts waiters asleep in Atomics.wait(Async),
-//   so set() calls notify only when someone sleeps.
-const kWord = 0;
-const kSleepers = 1;
-const kSlots = 2;
+// Layout: the Event block of src/_wire/layouts.ts. set() bumps the
+// generation as it raises the flag, so no waiter is lost to a quick
+// set-then-clear; set() notifies only when someone sleeps.
 
 let adopted: Int32Array | undefined;
 

@@ -87,7 +87,7 @@ export class Lock {
       new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     adopted = undefined;
     this.#a = a;
-    this.#take = () => tryLock(a);
+    this.#take = () => tryLock(a, kLockState);
   }
 
   /**
@@ -111,12 +111,12 @@ export class Lock {
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const a = this.#a;
-    if (options === undefined && tryLock(a)) {
+    if (options === undefined && tryLock(a, kLockState)) {
       a[kLockOwner] = state().pid;
       return true;
     }
     const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a)) {
+    if (tryLock(a, kLockState)) {
       a[kLockOwner] = state().pid;
       return true;
     }
@@ -149,12 +149,12 @@ export class Lock {
    */
   acquireSync(options?: AcquireOptions): boolean {
     const a = this.#a;
-    if (options === undefined && tryLock(a)) {
+    if (options === undefined && tryLock(a, kLockState)) {
       a[kLockOwner] = state().pid;
       return true;
     }
     const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a)) {
+    if (tryLock(a, kLockState)) {
       a[kLockOwner] = state().pid;
       return true;
     }
@@ -268,14 +268,14 @@ export class Lock {
   /** Internal: takes the lock back after Condition.wait(). */
   [kAcquireRestoreSync](_depth: number): void {
     const a = this.#a;
-    if (!tryLock(a)) blockSync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) blockSync(a, kLockState, 1, this.#take, Infinity);
     a[kLockOwner] = state().pid;
   }
 
   /** Internal: takes the lock back after Condition.wait(). */
   async [kAcquireRestore](_depth: number): Promise<void> {
     const a = this.#a;
-    if (!tryLock(a)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
     a[kLockOwner] = state().pid;
   }
 

@@ -72,7 +72,7 @@ export class RLock {
       new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     adopted = undefined;
     this.#a = a;
-    this.#take = () => tryLock(a);
+    this.#take = () => tryLock(a, kLockState);
   }
 
   // True (and one level deeper) when this process already owns the lock.
@@ -116,7 +116,7 @@ export class RLock {
     const me = state().pid;
     if (this.#reenter(me)) return true;
     const a = this.#a;
-    if (tryLock(a)) {
+    if (tryLock(a, kLockState)) {
       this.#own(me);
       return true;
     }
@@ -151,7 +151,7 @@ export class RLock {
     const me = state().pid;
     if (this.#reenter(me)) return true;
     const a = this.#a;
-    if (tryLock(a)) {
+    if (tryLock(a, kLockState)) {
       this.#own(me);
       return true;
     }
@@ -270,14 +270,14 @@ export class RLock {
   /** Internal: takes the lock back, to the saved depth. */
   [kAcquireRestoreSync](depth: number): void {
     const a = this.#a;
-    if (!tryLock(a)) blockSync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) blockSync(a, kLockState, 1, this.#take, Infinity);
     this.#own(state().pid, depth);
   }
 
   /** Internal: takes the lock back, to the saved depth. */
   async [kAcquireRestore](depth: number): Promise<void> {
     const a = this.#a;
-    if (!tryLock(a)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
     this.#own(state().pid, depth);
   }
 

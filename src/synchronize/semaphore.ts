@@ -21,14 +21,14 @@ import {
   releaser,
   wakeOne,
 } from "./_sync.ts";
+import {
+  kSemaphoreBound as kBound,
+  kSemaphoreSlots as kSlots,
+  kSemaphoreUnbounded as kUnbounded,
+  kSemaphoreValue as kValue,
+} from "../_wire/layouts.ts";
 
-// Int32 [ value | sleepers | bound ]
-//         the counter; sleepers in blockSync/Async; the highest value a
-//         release may reach (kUnbounded for a plain Semaphore)
-const kValue = 0;
-const kBound = 2;
-const kSlots = 3;
-const kUnbounded = 0x7fffffff;
+// Layout: the Semaphore block of src/_wire/layouts.ts.
 
 let adopted: Int32Array | undefined;
 // Set in Semaphore's static block: lets BoundedSemaphore set its bound
