@@ -315,76 +315,123 @@ export class Ring {
   }
 
   /**
-   * Sleeps (worker form) while `control[index]` still equals `seen`: spins
+   * Calls `attempt` until it gives something, sleeping (worker form) on
+   * `control[index]` between tries while that word does not change: spins
    * briefly first, then counts this thread in `sleepers` (so that the other
-   * side notifies) and waits on the futex until `deadline` or `slice` ms.
+   * side notifies) and waits on the futex, at most `slice` ms at a time.
    *
+   * @returns What `attempt` gave, or, once `deadline` has passed, what one
+   * last attempt gives (undefined: nothing came in time).
    * @throws {ExitSignal} When this child is terminated meanwhile.
    */
-  sleepSync(
+  untilSync<T>(
+    attempt: () => T | undefined,
     index: number,
     sleepers: number,
-    seen: number,
     deadline: number,
     slice = Infinity,
-  ): WaitResult {
-    const c = this.control;
-    for (let i = 0; i < kSpinSync; i++) {
-      if (Atomics.load(c, index) !== seen) {
-        checkStop();
-        return "not-equal";
+  ): T | undefined {
+    const w = new Waiter(this.control, attempt, index, sleepers, deadline);
+    while (w.sleeps(kSpinSync)) {
+      try {
+        w.result = waitSync(this.control, index, w.seen, w.until(slice), 0);
+      } finally {
+        w.woke();
       }
     }
-    Atomics.add(c, sleepers, 1);
-    let result: WaitResult;
-    try {
-      result = waitSync(
-        c,
-        index,
-        seen,
-        Math.min(deadline, performance.now() + slice),
-        0,
-      );
-    } finally {
-      Atomics.sub(c, sleepers, 1);
-    }
-    // A terminated worker runs on until it yields: once woken (or once its
-    // spin saw a change) it must not take or put anything more.
-    checkStop();
-    return result;
+    return w.got;
   }
 
-  /** The async twin of sleepSync(), for the main thread. */
-  async sleep(
+  /** The async twin of {@linkcode Ring.untilSync}, for the main thread. */
+  async until<T>(
+    attempt: () => T | undefined,
     index: number,
     sleepers: number,
-    seen: number,
     deadline: number,
     slice = Infinity,
     spin = kSpinAsync,
-  ): Promise<WaitResult> {
-    const c = this.control;
-    for (let i = 0; i < spin; i++) {
-      if (Atomics.load(c, index) !== seen) {
-        checkStop();
-        return "not-equal";
+  ): Promise<T | undefined> {
+    const w = new Waiter(this.control, attempt, index, sleepers, deadline);
+    while (w.sleeps(spin)) {
+      try {
+        w.result = await waitAsync(
+          this.control,
+          index,
+          w.seen,
+          w.until(slice),
+          0,
+        );
+      } finally {
+        w.woke();
       }
     }
-    Atomics.add(c, sleepers, 1);
-    let result: WaitResult;
-    try {
-      result = await waitAsync(
-        c,
-        index,
-        seen,
-        Math.min(deadline, performance.now() + slice),
-        0,
-      );
-    } finally {
-      Atomics.sub(c, sleepers, 1);
-    }
-    checkStop();
-    return result;
+    return w.got;
   }
 }
 
+// What until() and untilSync() share: everything but the wait itself.
+class Waiter<T> {
+  readonly #c: Int32Array;
+  readonly #attempt: () => T | undefined;
+  readonly #index: number;
+  readonly #sleepers: number;
+  readonly #deadline: number;
+  /** The word's value when the last attempt began: sleep while it holds. */
+  seen = 0;
+  /** How the last sleep ended. */
+  result: WaitResult = "not-equal";
+  /** The outcome, once there is one. */
+  got: T | undefined;
+
+  constructor(
+    c: Int32Array,
+    attempt: () => T | undefined,
+    index: number,
+    sleepers: number,
+    deadline: number,
+  ) {
+    this.#c = c;
+    this.#attempt = attempt;
+    this.#index = index;
+    this.#sleepers = sleepers;
+    this.#deadline = deadline;
+  }
+
+  // Tries (again); true when the caller must sleep now, counted as a
+  // sleeper. Reading the word *before* the attempt means a change made
+  // after the attempt failed always ends the sleep.
+  sleeps(spin: number): boolean {
+    const c = this.#c;
+    const index = this.#index;
+    if (this.result === "timed-out" && performance.now() >= this.#deadline) {
+      this.got = this.#attempt();
+      return false;
+    }
+    while (true) {
+      // A terminated child must not take or put anything more, even if it
+      // was still on its way to the wait when it was stopped.
+      checkStop();
+      this.seen = Atomics.load(c, index);
+      this.got = this.#attempt();
+      if (this.got !== undefined) return false;
+      let changed = false;
+      for (let i = 0; i < spin && !changed; i++) {
+        changed = Atomics.load(c, index) !== this.seen;
+      }
+      if (!changed) break;
+    }
+    Atomics.add(c, this.#sleepers, 1);
+    return true;
+  }
+
+  until(slice: number): number {
+    return Math.min(this.#deadline, performance.now() + slice);
+  }
+
+  woke(): void {
+    Atomics.sub(this.#c, this.#sleepers, 1);
+    // A terminated worker runs on until it yields: once woken it must not
+    // take or put anything more.
+    checkStop();
+  }
+}

@@ -12,7 +12,7 @@
  *   child processes hold them (so a parent sees EOF when such a child ends)
  * ```
  *
- * Each message is one record of a shared ring (see `_ring_buffer.ts`), so
+ * Each message is one record of a shared ring (see src/_memory/ring_buffer.ts), so
  * messages are never merged or split, an empty message is a message, and a
  * message can be as large as 1 GiB.
  *
@@ -26,225 +26,28 @@
  * @module
  */
 
-import { BufferTooShortError, ProcessError } from "../errors.ts";
-import {
-  checkStop,
-  kGetSeq,
-  kGetters,
-  kMaxPayload,
-  kPutSeq,
-  kPutters,
-  type Record_,
-  Ring,
-} from "../_memory/ring_buffer.ts";
+import { kMaxPayload } from "../_memory/ring_buffer.ts";
 import {
   decodeValue,
-  type Encoded,
   encodeValue,
   kTagBytes,
   needsFreshBytes,
 } from "../_memory/record_codec.ts";
-import { deadlineOf } from "../_core/time.ts";
 import { checkTimeout } from "../_core/validate.ts";
-import { lockSync, unlock } from "../_memory/mutex.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import {
-  kPipeDuplex as kDuplex,
-  kPipeHolders as kHolderSlots,
-  kPipeLock,
-  kPipeSlots,
-  kPipeTables as kTables,
-  kPipeTableSlots as kTableSlots,
-} from "../_wire/layouts.ts";
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
-import { state } from "../_core/state.ts";
+  bytesOf,
+  byteView,
+  checkMaxlength,
+  into,
+  pollDeadline,
+} from "./_bytes.ts";
+import { PipeEnd } from "./_pipe_end.ts";
 
-/**
- * `recv()` found the pipe drained and the other end closed (CPython's
- * `EOFError`).
- *
- * @example
- * ```ts
- * import { EOFError, Pipe } from "@dmp/multiprocessing";
- *
- * const [a, b] = Pipe();
- * b.close();
- * await a.recv().catch((e) => console.log(e instanceof EOFError)); // true
- * ```
- */
-export class EOFError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message Details.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(
-    message =
-      "Cannot receive as the other end is closed and the pipe is drained",
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "EOFError";
-  }
-}
-
-/**
- * `send()` found every handle of the other end closed (CPython's
- * `BrokenPipeError`).
- *
- * @example
- * ```ts
- * import { BrokenPipeError, Pipe } from "@dmp/multiprocessing";
- *
- * const [a, b] = Pipe();
- * b.close();
- * try {
- *   a.send("hello?");
- * } catch (e) {
- *   console.log(e instanceof BrokenPipeError); // true
- * }
- * ```
- */
-export class BrokenPipeError extends ProcessError {
-  /**
-   * Creates a new error.
-   *
-   * @param message Details.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(
-    message = "Cannot send as every handle of the other end is closed",
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "BrokenPipeError";
-  }
-}
-
-// Pipe control block: the pipe block of src/_wire/layouts.ts.
-
-/** How often a waiting receiver looks for ended child holders (ms). */
-const kReclaimSliceMs = 100;
-/**
- * Loads a main-thread receiver spins before sleeping: a worker's reply
- * usually lands within a few microseconds, while waking from
- * Atomics.waitAsync costs tens of them.
- */
-const kRecvSpin = 20_000;
-
-function tableOf(end: number): number {
-  return kTables + end * kTableSlots;
-}
-
-function lockPipe(c: Int32Array): void {
-  lockSync(c, kPipeLock);
-}
-
-function unlockPipe(c: Int32Array): void {
-  unlock(c, kPipeLock);
-}
-
-function liveChild(pid: number): boolean {
-  for (const child of state().children) {
-    if ((child as { pid?: number | null }).pid === pid) {
-      try {
-        return child.isAlive();
-      } catch {
-        return false;
-      }
-    }
-  }
-  return false;
-}
-
-// Counts the open handles of `end`, first dropping those held by children
-// of this process that have ended (only a parent knows its children).
-function openHandles(c: Int32Array, end: number): number {
-  const table = tableOf(end);
-  const me = state().pid;
-  let mine = false;
-  for (let s = 0; s < kHolderSlots; s++) {
-    const at = table + 1 + 3 * s;
-    if (Atomics.load(c, at) !== 0 && Atomics.load(c, at + 1) === me) {
-      mine = true;
-      break;
-    }
-  }
-  if (!mine) return Atomics.load(c, table);
-  lockPipe(c);
-  try {
-    for (let s = 0; s < kHolderSlots; s++) {
-      const at = table + 1 + 3 * s;
-      const pid = c[at];
-      if (pid !== 0 && c[at + 1] === me && !liveChild(pid)) {
-        c[table] -= c[at + 2];
-        c[at] = c[at + 1] = c[at + 2] = 0;
-      }
-    }
-    return c[table];
-  } finally {
-    unlockPipe(c);
-  }
-}
-
-function pollDeadline(timeout: number | null): number {
-  return timeout === null ? Infinity : deadlineOf(timeout);
-}
-
-function byteView(
-  buf: ArrayBufferLike | ArrayBufferView,
-  offset: number | undefined,
-  size: number | undefined,
-  what: string,
-): Uint8Array {
-  let bytes: Uint8Array;
-  let item = 1;
-  if (ArrayBuffer.isView(buf)) {
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    item = (buf as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
-  } else if (
-    buf instanceof ArrayBuffer || buf instanceof SharedArrayBuffer
-  ) {
-    bytes = new Uint8Array(buf);
-  } else {
-    throw new TypeError(
-      `Cannot ${what} as 'buf' must be an ArrayBuffer or a view of one: current value is ${
-        Deno.inspect(buf)
-      }`,
-    );
-  }
-  const length = bytes.length / item;
-  const start = offset ?? 0;
-  if (!Number.isInteger(start) || start < 0 || start > length) {
-    throw new RangeError(
-      `Cannot ${what} as 'offset' must be an integer from 0 to the buffer's length ${length}: current value is ${start}`,
-    );
-  }
-  const count = size ?? length - start;
-  if (!Number.isInteger(count) || count < 0 || start + count > length) {
-    throw new RangeError(
-      `Cannot ${what} as 'size' must be an integer from 0 to ${
-        length - start
-      } (the buffer's length less 'offset'): current value is ${count}`,
-    );
-  }
-  return bytes.subarray(start * item, (start + count) * item);
-}
-
-interface PipeParts {
-  control: SharedArrayBuffer;
-  /** Ring written by end 0 (read by end 1); absent for a one-way pipe. */
-  r01: Ring | null;
-  /** Ring written by end 1 (read by end 0). */
-  r10: Ring;
-}
-
-let adopting: { parts: PipeParts; end: number } | undefined;
+// The former single module of the pipe keeps exporting all of it.
+export { BrokenPipeError, EOFError } from "./pipe_errors.ts";
+export { Pipe } from "./pipe.ts";
+export { wait, type Waitable } from "./wait.ts";
 
 /**
  * One end of a {@linkcode Pipe}. Pass it to a child through `args` to talk
@@ -270,144 +73,36 @@ let adopting: { parts: PipeParts; end: number } | undefined;
  * ```
  */
 export class Connection {
-  #control: Int32Array;
-  #parts: PipeParts;
-  #end: number;
-  #in: Ring | null;
-  #out: Ring | null;
-  #closed = false;
+  readonly #end: PipeEnd;
 
   /**
    * Not for direct use: {@linkcode Pipe} creates connections.
    *
    * @throws {TypeError} Always, when called directly.
    */
-  constructor() {
-    const adopted = adopting;
-    adopting = undefined;
-    if (adopted === undefined) {
+  constructor();
+  constructor(end?: unknown) {
+    if (!(end instanceof PipeEnd)) {
       throw new TypeError(
         "Cannot create connection as connections must come from Pipe()",
       );
     }
-    const { parts, end } = adopted;
-    this.#parts = parts;
     this.#end = end;
-    this.#control = new Int32Array(parts.control);
-    const duplex = this.#control[kDuplex] === 1;
-    if (end === 0) {
-      this.#in = parts.r10;
-      this.#out = duplex ? parts.r01 : null;
-    } else {
-      this.#in = duplex ? parts.r01 : null;
-      this.#out = parts.r10;
-    }
   }
 
   /** Whether this handle is closed. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#end.closed;
   }
 
   /** Whether this end can receive. */
   get readable(): boolean {
-    return this.#in !== null;
+    return this.#end.readable;
   }
 
   /** Whether this end can send. */
   get writable(): boolean {
-    return this.#out !== null;
-  }
-
-  #checkOpen(what: string): void {
-    if (this.#closed) {
-      throw new ProcessError(`Cannot ${what} as the connection is closed`);
-    }
-  }
-
-  #inRing(what: string): Ring {
-    this.#checkOpen(what);
-    if (this.#in === null) {
-      throw new ProcessError(`Cannot ${what} as the connection is write-only`);
-    }
-    checkStop();
-    return this.#in;
-  }
-
-  #outRing(what: string): Ring {
-    this.#checkOpen(what);
-    if (this.#out === null) {
-      throw new ProcessError(`Cannot ${what} as the connection is read-only`);
-    }
-    return this.#out;
-  }
-
-  #peerGone(): boolean {
-    return openHandles(this.#control, 1 - this.#end) <= 0;
-  }
-
-  #push(ring: Ring, encoded: Encoded): void {
-    if (this.#peerGone()) throw new BrokenPipeError();
-    if (ring.push(encoded.tag, encoded.bytes, 0) === "ok") return;
-    // The ring is at its largest and full: wait for the reader.
-    const copy = encoded.bytes.slice();
-    while (true) {
-      const seen = Atomics.load(ring.control, kGetSeq);
-      if (ring.push(encoded.tag, copy, 0) === "ok") return;
-      if (this.#peerGone()) throw new BrokenPipeError();
-      ring.sleepSync(kGetSeq, kPutters, seen, Infinity, kReclaimSliceMs);
-    }
-  }
-
-  // One receive attempt: a record, "eof", or undefined (nothing yet).
-  #take(
-    ring: Ring,
-    fresh: boolean | ((tag: number) => boolean),
-    maxLength?: number,
-  ): Record_ | "eof" | undefined {
-    const record = ring.pop(fresh, maxLength);
-    if (record !== undefined) return record;
-    if (!this.#peerGone()) return undefined;
-    // The last messages may have landed between pop() and the check.
-    return ring.pop(fresh, maxLength) ?? "eof";
-  }
-
-  #receiveSync(
-    what: string,
-    fresh: boolean | ((tag: number) => boolean),
-    maxLength?: number,
-  ): Record_ {
-    const ring = this.#inRing(what);
-    while (true) {
-      const seen = Atomics.load(ring.control, kPutSeq);
-      const got = this.#take(ring, fresh, maxLength);
-      if (got === "eof") throw new EOFError();
-      if (got !== undefined) return got;
-      ring.sleepSync(kPutSeq, kGetters, seen, Infinity, kReclaimSliceMs);
-    }
-  }
-
-  async #receive(
-    what: string,
-    fresh: boolean | ((tag: number) => boolean),
-    maxLength?: number,
-  ): Promise<Record_> {
-    const ring = this.#inRing(what);
-    while (true) {
-      const seen = Atomics.load(ring.control, kPutSeq);
-      const got = this.#take(ring, fresh, maxLength);
-      if (got === "eof") throw new EOFError();
-      if (got !== undefined) return got;
-      await ring.sleep(
-        kPutSeq,
-        kGetters,
-        seen,
-        Infinity,
-        kReclaimSliceMs,
-        kRecvSpin,
-      );
-      this.#checkOpen(what);
-    }
+    return this.#end.writable;
   }
 
   /**
@@ -428,8 +123,7 @@ export class Connection {
    * ```
    */
   send(obj: unknown): void {
-    const ring = this.#outRing("send");
-    this.#push(ring, encodeValue(obj, "obj", "send"));
+    this.#end.push("send", () => encodeValue(obj, "obj", "send"));
   }
 
   /**
@@ -457,14 +151,15 @@ export class Connection {
     offset?: number,
     size?: number,
   ): void {
-    const ring = this.#outRing("send bytes");
-    const bytes = byteView(buf, offset, size, "send bytes");
-    if (bytes.length > kMaxPayload) {
-      throw new RangeError(
-        `Cannot send bytes as the message must be at most ${kMaxPayload} bytes: current value is ${bytes.length} bytes`,
-      );
-    }
-    this.#push(ring, { tag: kTagBytes, bytes });
+    this.#end.push("send bytes", () => {
+      const bytes = byteView(buf, offset, size, "send bytes");
+      if (bytes.length > kMaxPayload) {
+        throw new RangeError(
+          `Cannot send bytes as the message must be at most ${kMaxPayload} bytes: current value is ${bytes.length} bytes`,
+        );
+      }
+      return { tag: kTagBytes, bytes };
+    });
   }
 
   /**
@@ -484,7 +179,7 @@ export class Connection {
    * ```
    */
   async recv(): Promise<unknown> {
-    const record = await this.#receive("receive", needsFreshBytes);
+    const record = await this.#end.receive("receive", needsFreshBytes);
     return decodeValue(record.tag, record.bytes);
   }
 
@@ -505,17 +200,8 @@ export class Connection {
    * ```
    */
   recvSync(): unknown {
-    const record = this.#receiveSync("receive", needsFreshBytes);
+    const record = this.#end.receiveSync("receive", needsFreshBytes);
     return decodeValue(record.tag, record.bytes);
-  }
-
-  #bytesOf(record: Record_, maxlength: number | undefined): Uint8Array {
-    if (record.kept !== undefined) {
-      throw new ProcessError(
-        `Cannot receive bytes as the message must be at most ${maxlength} bytes: it has ${record.kept} bytes and stays in the pipe`,
-      );
-    }
-    return record.bytes;
   }
 
   /**
@@ -538,8 +224,8 @@ export class Connection {
    */
   async recvBytes(maxlength?: number): Promise<Uint8Array> {
     checkMaxlength(maxlength);
-    const record = await this.#receive("receive bytes", true, maxlength);
-    return this.#bytesOf(record, maxlength);
+    const record = await this.#end.receive("receive bytes", true, maxlength);
+    return bytesOf(record, maxlength);
   }
 
   /**
@@ -561,16 +247,8 @@ export class Connection {
    */
   recvBytesSync(maxlength?: number): Uint8Array {
     checkMaxlength(maxlength);
-    const record = this.#receiveSync("receive bytes", true, maxlength);
-    return this.#bytesOf(record, maxlength);
-  }
-
-  #into(record: Record_, target: Uint8Array): number {
-    if (record.bytes.length > target.length) {
-      throw new BufferTooShortError(record.bytes);
-    }
-    target.set(record.bytes);
-    return record.bytes.length;
+    const record = this.#end.receiveSync("receive bytes", true, maxlength);
+    return bytesOf(record, maxlength);
   }
 
   /**
@@ -598,8 +276,8 @@ export class Connection {
     offset?: number,
   ): Promise<number> {
     const target = byteView(buf, offset, undefined, "receive bytes");
-    const record = await this.#receive("receive bytes", true);
-    return this.#into(record, target);
+    const record = await this.#end.receive("receive bytes", true);
+    return into(record, target);
   }
 
   /**
@@ -625,19 +303,8 @@ export class Connection {
     offset?: number,
   ): number {
     const target = byteView(buf, offset, undefined, "receive bytes");
-    const record = this.#receiveSync("receive bytes", true);
-    return this.#into(record, target);
-  }
-
-  /**
-   * Whether a receive would not wait now: a message is there, or the other
-   * end is closed (then receiving throws EOFError).
-   *
-   * @returns `true` when ready.
-   */
-  #ready(): boolean {
-    const ring = this.#inRing("poll");
-    return ring.count > 0 || this.#peerGone();
+    const record = this.#end.receiveSync("receive bytes", true);
+    return into(record, target);
   }
 
   /**
@@ -661,14 +328,7 @@ export class Connection {
    */
   async poll(timeout: number | null = 0): Promise<boolean> {
     checkTimeout(timeout, "poll", { nullable: true });
-    const deadline = pollDeadline(timeout);
-    while (true) {
-      const ring = this.#inRing("poll");
-      const seen = Atomics.load(ring.control, kPutSeq);
-      if (this.#ready()) return true;
-      if (performance.now() >= deadline) return false;
-      await ring.sleep(kPutSeq, kGetters, seen, deadline, kReclaimSliceMs);
-    }
+    return await this.#end.poll(pollDeadline(timeout));
   }
 
   /**
@@ -688,14 +348,7 @@ export class Connection {
    */
   pollSync(timeout: number | null = 0): boolean {
     checkTimeout(timeout, "poll", { nullable: true });
-    const deadline = pollDeadline(timeout);
-    while (true) {
-      const ring = this.#inRing("poll");
-      const seen = Atomics.load(ring.control, kPutSeq);
-      if (this.#ready()) return true;
-      if (performance.now() >= deadline) return false;
-      ring.sleepSync(kPutSeq, kGetters, seen, deadline, kReclaimSliceMs);
-    }
+    return this.#end.pollSync(pollDeadline(timeout));
   }
 
   /**
@@ -712,26 +365,7 @@ export class Connection {
    * ```
    */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    const c = this.#control;
-    const table = tableOf(this.#end);
-    const s = state();
-    lockPipe(c);
-    try {
-      c[table]--;
-      for (let slot = 0; slot < kHolderSlots; slot++) {
-        const at = table + 1 + 3 * slot;
-        if (c[at] === s.pid && c[at + 2] > 0) {
-          if (--c[at + 2] === 0) c[at] = c[at + 1] = 0;
-          break;
-        }
-      }
-    } finally {
-      unlockPipe(c);
-    }
-    this.#in?.wake();
-    this.#out?.wake();
+    this.#end.close();
   }
 
   /** Closes the handle at the end of a `using` block. */
@@ -747,206 +381,6 @@ export class Connection {
    * @throws {ProcessError} When this handle is closed.
    */
   [kReduce](): SharedDescriptor {
-    this.#checkOpen("pass connection to a process");
-    Atomics.add(this.#control, tableOf(this.#end), 1);
-    const { control, r01, r10 } = this.#parts;
-    return describe("Connection", {
-      end: this.#end,
-      control,
-      r01: r01 === null ? null : [r01.control.buffer, r01.data],
-      r10: [r10.control.buffer, r10.data],
-    });
-  }
-}
-
-function checkMaxlength(maxlength: unknown): void {
-  if (maxlength === undefined) return;
-  if (
-    typeof maxlength !== "number" || !Number.isInteger(maxlength) ||
-    maxlength < 0
-  ) {
-    throw new RangeError(
-      `Cannot receive bytes as 'maxlength' must be a non-negative integer: current value is ${
-        Deno.inspect(maxlength)
-      }`,
-    );
-  }
-}
-
-function connect(parts: PipeParts, end: number): Connection {
-  adopting = { parts, end };
-  try {
-    return new Connection();
-  } finally {
-    adopting = undefined;
-  }
-}
-
-/**
- * Creates a pipe: two connected {@linkcode Connection}s (CPython's
- * `multiprocessing.Pipe`).
- *
- * @param duplex `true`: both ends send and receive; `false`: the first end
- * only receives, the second only sends.
- * @default {true}
- * @returns The two ends.
- * @throws {TypeError} When `duplex` is not a boolean.
- *
- * @example
- * ```ts
- * import { Pipe } from "@dmp/multiprocessing";
- *
- * const [reader, writer] = Pipe(false);
- * writer.send([1, "two"]);
- * console.log(await reader.recv()); // [ 1, "two" ]
- * ```
- */
-export function Pipe(duplex = true): [Connection, Connection] {
-  if (typeof duplex !== "boolean") {
-    throw new TypeError(
-      `Cannot create pipe as 'duplex' must be a boolean: current value is ${
-        Deno.inspect(duplex)
-      }`,
-    );
-  }
-  const control = new SharedArrayBuffer(4 * kPipeSlots);
-  const c = new Int32Array(control);
-  c[kDuplex] = duplex ? 1 : 0;
-  c[tableOf(0)] = 1;
-  c[tableOf(1)] = 1;
-  const capacity = 16 * 1024;
-  const parts: PipeParts = {
-    control,
-    r01: duplex ? Ring.create(capacity) : null,
-    r10: Ring.create(capacity),
-  };
-  return [connect(parts, 0), connect(parts, 1)];
-}
-
-registerReviver("Connection", (d) => {
-  const ring = (pair: unknown) => {
-    const [control, data] = pair as [SharedArrayBuffer, SharedArrayBuffer];
-    return new Ring(control, data);
-  };
-  const parts: PipeParts = {
-    control: d.control as SharedArrayBuffer,
-    r01: d.r01 === null ? null : ring(d.r01),
-    r10: ring(d.r10),
-  };
-  const end = d.end as number;
-  const conn = connect(parts, end);
-  // Record which child holds this handle, so that its parent can count the
-  // handle as closed once the child has ended.
-  const s = state();
-  if (s.parent !== null) {
-    const c = new Int32Array(parts.control);
-    const table = tableOf(end);
-    lockPipe(c);
-    try {
-      let free = -1;
-      for (let slot = 0; slot < kHolderSlots; slot++) {
-        const at = table + 1 + 3 * slot;
-        if (c[at] === s.pid) {
-          free = at;
-          break;
-        }
-        if (c[at] === 0 && free < 0) free = at;
-      }
-      if (free >= 0) {
-        c[free] = s.pid;
-        c[free + 1] = s.parent.pid;
-        c[free + 2]++;
-      }
-    } finally {
-      unlockPipe(c);
-    }
-  }
-  return conn;
-});
-
-/** What {@linkcode wait} can wait on: a readable connection, or a process. */
-export type Waitable = Connection | { readonly exitCode: number | null };
-
-function isReady(object: Waitable): boolean {
-  if (object instanceof Connection) return object.pollSync(0);
-  return object.exitCode !== null;
-}
-
-/**
- * Waits until at least one of `objects` is ready: a connection with
- * something to receive (or at EOF), or a process that has ended (CPython's
- * `multiprocessing.connection.wait`, with Process objects in place of
- * sentinels). The package's main module exports it as `waitConnections`
- * (its `wait` is concurrent.futures').
- *
- * @param objects Readable connections and `Process` objects.
- * @param timeout Seconds to wait at most; `undefined` or `null` waits
- * forever.
- * @returns The ready objects, in the order given (empty on timeout).
- * @throws {TypeError} For anything else in `objects`.
- *
- * @example
- * ```ts
- * import { Pipe } from "@dmp/multiprocessing";
- * import { wait } from "@dmp/multiprocessing/connection";
- *
- * const [a, b] = Pipe();
- * const [c, d] = Pipe();
- * d.send("ready");
- * const ready = await wait([a, c], 1);
- * console.log(ready.length, ready[0] === c); // 1 true
- * ```
- */
-export async function wait<T extends Waitable>(
-  objects: Iterable<T>,
-  timeout?: number | null,
-): Promise<T[]> {
-  checkTimeout(timeout, "wait", { nullable: true });
-  const list = [...objects];
-  for (const [i, object] of list.entries()) {
-    const ok = object instanceof Connection
-      ? object.readable && !object.closed
-      : typeof object === "object" && object !== null && "exitCode" in object;
-    if (!ok) {
-      throw new TypeError(
-        `Cannot wait as 'objects[${i}]' must be an open, readable Connection or a Process: current value is ${
-          Deno.inspect(object)
-        }`,
-      );
-    }
-  }
-  const deadline = timeout === undefined || timeout === null
-    ? Infinity
-    : deadlineOf(timeout);
-  while (true) {
-    const ready = list.filter(isReady);
-    if (ready.length > 0 || performance.now() >= deadline) return ready;
-    // Sleep until a message lands, a process ends, or a short slice passes
-    // (a child holding a pipe end may end without anyone notifying us).
-    const slice = Math.min(deadline, performance.now() + kReclaimSliceMs);
-    const wakeups: Promise<unknown>[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    wakeups.push(
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, slice - performance.now()));
-      }),
-    );
-    for (const object of list) {
-      if (object instanceof Connection) {
-        wakeups.push(
-          object.poll(Math.max(0, slice - performance.now()) / 1000),
-        );
-      } else {
-        const join = (object as { join?: () => Promise<unknown> }).join;
-        if (typeof join === "function") {
-          wakeups.push(join.call(object).catch(() => {}));
-        }
-      }
-    }
-    try {
-      await Promise.race(wakeups);
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.#end.reduce();
   }
 }

@@ -268,14 +268,18 @@ export class Lock {
   /** Internal: takes the lock back after Condition.wait(). */
   [kAcquireRestoreSync](_depth: number): void {
     const a = this.#a;
-    if (!tryLock(a, kLockState)) blockSync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) {
+      blockSync(a, kLockState, 1, this.#take, Infinity);
+    }
     a[kLockOwner] = state().pid;
   }
 
   /** Internal: takes the lock back after Condition.wait(). */
   async [kAcquireRestore](_depth: number): Promise<void> {
     const a = this.#a;
-    if (!tryLock(a, kLockState)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) {
+      await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    }
     a[kLockOwner] = state().pid;
   }
 

@@ -270,14 +270,18 @@ export class RLock {
   /** Internal: takes the lock back, to the saved depth. */
   [kAcquireRestoreSync](depth: number): void {
     const a = this.#a;
-    if (!tryLock(a, kLockState)) blockSync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) {
+      blockSync(a, kLockState, 1, this.#take, Infinity);
+    }
     this.#own(state().pid, depth);
   }
 
   /** Internal: takes the lock back, to the saved depth. */
   async [kAcquireRestore](depth: number): Promise<void> {
     const a = this.#a;
-    if (!tryLock(a, kLockState)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) {
+      await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    }
     this.#own(state().pid, depth);
   }
 
