@@ -31,8 +31,10 @@ import {
   toStored,
   type TypeCode,
 } from "./_ctypes.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
-let adopted: { data: AnyStorage; lock: Lock | RLock | null } | undefined;
+// What a revived object adopts: its storage and its lock.
+type Adoptable = { data: AnyStorage; lock: Lock | RLock | null };
 
 /**
  * A fixed-length array of numbers (or bytes) in shared memory: CPython's
@@ -72,12 +74,17 @@ export class SharedArray<C extends TypeCode = TypeCode> {
     typecode: C,
     sizeOrInit: number | ArrayLike<InputOf<C>> | Iterable<InputOf<C>>,
     options?: SharedCTypeOptions,
+  );
+  constructor(
+    typecode: C,
+    sizeOrInit: number | ArrayLike<InputOf<C>> | Iterable<InputOf<C>>,
+    options?: SharedCTypeOptions,
+    adopted?: unknown,
   ) {
     const kind = checkCode(typecode, "create array");
     this.#code = typecode;
-    const from = adopted;
-    adopted = undefined;
-    if (from !== undefined) {
+    if (adopted instanceof Adopted) {
+      const from = adopted.memory as Adoptable;
       this.#data = from.data;
       this.#lock = from.lock;
       return;
@@ -381,6 +388,11 @@ export function RawArray<C extends TypeCode>(
 
 registerReviver("SharedArray", (d) => {
   const { code, data, lock } = reviveShared(d);
-  adopted = { data, lock };
-  return new SharedArray(code, 0);
+  return construct(
+    SharedArray,
+    code,
+    0,
+    undefined,
+    new Adopted({ data, lock }),
+  );
 });

@@ -30,8 +30,10 @@ import {
   toStored,
   type TypeCode,
 } from "./_ctypes.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
-let adopted: { data: AnyStorage; lock: Lock | RLock | null } | undefined;
+// What a revived object adopts: its storage and its lock.
+type Adoptable = { data: AnyStorage; lock: Lock | RLock | null };
 
 /**
  * One number (or byte) in shared memory. With a lock (the default, an
@@ -77,12 +79,17 @@ export class Value<C extends TypeCode = TypeCode> {
    * @throws {TypeError} For an unknown type code, an initial value of the
    * wrong type, or a bad lock option.
    */
-  constructor(typecode: C, initial?: InputOf<C>, options?: SharedCTypeOptions) {
+  constructor(typecode: C, initial?: InputOf<C>, options?: SharedCTypeOptions);
+  constructor(
+    typecode: C,
+    initial?: InputOf<C>,
+    options?: SharedCTypeOptions,
+    adopted?: unknown,
+  ) {
     const kind = checkCode(typecode, "create value");
     this.#code = typecode;
-    const from = adopted;
-    adopted = undefined;
-    if (from !== undefined) {
+    if (adopted instanceof Adopted) {
+      const from = adopted.memory as Adoptable;
       this.#data = from.data;
       this.#lock = from.lock;
       return;
@@ -213,6 +220,6 @@ export function RawValue<C extends TypeCode>(
 
 registerReviver("Value", (d) => {
   const { code, data, lock } = reviveShared(d);
-  adopted = { data, lock };
-  return new Value(code);
+  const memory = new Adopted({ data, lock });
+  return construct(Value, code, undefined, undefined, memory);
 });

@@ -38,6 +38,7 @@ import {
   kBarrierResetting as kResetting,
   kBarrierState as kState,
 } from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 // The algorithm is CPython's threading.Barrier, word for word, with its two
 // fields in shared memory (the Barrier block of src/_wire/layouts.ts) and
@@ -53,9 +54,13 @@ type Step = number | "action";
 /** The action's descriptor: where a child imports it from. */
 type ActionRef = TargetRef | null;
 
-let adopted:
-  | { state: Int32Array; lock: Lock; cond: Condition; action: ActionRef }
-  | undefined;
+// What a revived barrier adopts: its words, lock, condition and action.
+type BarrierMemory = {
+  state: Int32Array;
+  lock: Lock;
+  cond: Condition;
+  action: ActionRef;
+};
 
 // targetRef() speaks of 'target': the same rules, under the right name.
 function actionRef(
@@ -147,6 +152,12 @@ export class Barrier {
     parties: number,
     action?: (() => unknown) | string | URL,
     timeout?: number,
+  );
+  constructor(
+    parties: number,
+    action?: (() => unknown) | string | URL,
+    timeout?: number,
+    adopted?: unknown,
   ) {
     checkParties(parties);
     if (
@@ -163,8 +174,9 @@ export class Barrier {
     checkTimeout(timeout, "create barrier");
     this.#parties = parties;
     this.#timeout = timeout;
-    const from = adopted;
-    adopted = undefined;
+    const from = adopted instanceof Adopted
+      ? adopted.memory as BarrierMemory
+      : undefined;
     if (from === undefined) {
       const lock = new Lock();
       this.#s = new Int32Array(new SharedArrayBuffer(8));
@@ -462,15 +474,11 @@ export class Barrier {
 }
 
 registerReviver("Barrier", (d) => {
-  adopted = {
-    state: new Int32Array(d.buffer as SharedArrayBuffer),
+  const memory = new Adopted<BarrierMemory>({
+    state: new Int32Array(d.buffer as ArrayBuffer),
     lock: revive(d.lock) as Lock,
     cond: revive(d.cond) as Condition,
     action: d.action as ActionRef,
-  };
-  return new Barrier(
-    d.parties as number,
-    undefined,
-    d.timeout as number | undefined,
-  );
+  });
+  return construct(Barrier, d.parties, undefined, d.timeout, memory);
 });

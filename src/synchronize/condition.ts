@@ -38,6 +38,7 @@ import {
   kWaiterNotified as kNotified,
   kWaiterWaiting as kWaiting,
 } from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 // Why slots: CPython's Condition counts sleepers with semaphores and makes
 // notify() *block* until the woken sleepers confirm; a notify() that blocks
@@ -50,8 +51,6 @@ import {
 // asleep abandons its slot with a compare-and-swap, and notify skips it.
 //
 // Layout: the Condition block of src/_wire/layouts.ts.
-
-let adopted: Int32Array | undefined;
 
 function slotIndex(slot: number): number {
   return kHeader + 2 * slot;
@@ -115,14 +114,15 @@ export class Condition {
    * @param lock The lock to use; a new {@linkcode RLock} when omitted.
    * @throws {TypeError} When `lock` is not a Lock or an RLock.
    */
-  constructor(lock?: Lock | RLock) {
+  constructor(lock?: Lock | RLock);
+  constructor(lock?: Lock | RLock, from?: unknown) {
     if (lock !== undefined) checkLock(lock);
     this.#lock = lock ?? new RLock();
-    this.#a = adopted ??
-      new Int32Array(
+    this.#a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(
         new SharedArrayBuffer((kHeader + 2 * kConditionSlots) * 4),
       );
-    adopted = undefined;
   }
 
   get #cl(): ConditionLock {
@@ -531,6 +531,6 @@ function checkPredicate(predicate: unknown, what: string): void {
 
 registerReviver("Condition", (d) => {
   const lock = revive(d.lock) as Lock | RLock;
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new Condition(lock);
+  const memory = new Adopted(new Int32Array(d.buffer as ArrayBuffer));
+  return construct(Condition, lock, memory);
 });

@@ -22,12 +22,11 @@ import {
   kEventSlots as kSlots,
   kEventWord as kWord,
 } from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 // Layout: the Event block of src/_wire/layouts.ts. set() bumps the
 // generation as it raises the flag, so no waiter is lost to a quick
 // set-then-clear; set() notifies only when someone sleeps.
-
-let adopted: Int32Array | undefined;
 
 /**
  * A flag that is initially down: `set()` raises it and wakes every waiter,
@@ -49,9 +48,11 @@ export class Event {
   #a: Int32Array;
 
   /** Creates an event whose flag is down. */
-  constructor() {
-    this.#a = adopted ?? new Int32Array(new SharedArrayBuffer(kSlots * 4));
-    adopted = undefined;
+  constructor();
+  constructor(from?: unknown) {
+    this.#a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(new SharedArrayBuffer(kSlots * 4));
   }
 
   /**
@@ -208,7 +209,7 @@ export class Event {
   }
 }
 
-registerReviver("Event", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new Event();
-});
+registerReviver(
+  "Event",
+  (d) => construct(Event, new Adopted(new Int32Array(d.buffer as ArrayBuffer))),
+);

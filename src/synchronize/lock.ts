@@ -31,11 +31,9 @@ import {
   tryLock,
   wakeOne,
 } from "./_sync.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 export type { AcquireOptions } from "./_sync.ts";
-
-// Set by the reviver around `new Lock()`: the memory to adopt.
-let adopted: Int32Array | undefined;
 
 /**
  * A lock that any process holding a reference can acquire; once acquired,
@@ -82,10 +80,11 @@ export class Lock {
   #take: () => boolean;
 
   /** Creates an unlocked lock. */
-  constructor() {
-    const a = adopted ??
-      new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
-    adopted = undefined;
+  constructor();
+  constructor(from?: unknown) {
+    const a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     this.#a = a;
     this.#take = () => tryLock(a, kLockState);
   }
@@ -307,7 +306,7 @@ export class Lock {
   }
 }
 
-registerReviver("Lock", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new Lock();
-});
+registerReviver(
+  "Lock",
+  (d) => construct(Lock, new Adopted(new Int32Array(d.buffer as ArrayBuffer))),
+);

@@ -32,8 +32,7 @@ import {
   tryLock,
   wakeOne,
 } from "./_sync.ts";
-
-let adopted: Int32Array | undefined;
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 /**
  * A recursive lock: the process that holds it may acquire it again, and
@@ -67,10 +66,11 @@ export class RLock {
   #take: () => boolean;
 
   /** Creates an unlocked recursive lock. */
-  constructor() {
-    const a = adopted ??
-      new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
-    adopted = undefined;
+  constructor();
+  constructor(from?: unknown) {
+    const a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     this.#a = a;
     this.#take = () => tryLock(a, kLockState);
   }
@@ -306,7 +306,7 @@ export class RLock {
   }
 }
 
-registerReviver("RLock", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new RLock();
-});
+registerReviver(
+  "RLock",
+  (d) => construct(RLock, new Adopted(new Int32Array(d.buffer as ArrayBuffer))),
+);

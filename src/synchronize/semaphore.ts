@@ -27,10 +27,10 @@ import {
   kSemaphoreUnbounded as kUnbounded,
   kSemaphoreValue as kValue,
 } from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 // Layout: the Semaphore block of src/_wire/layouts.ts.
 
-let adopted: Int32Array | undefined;
 // Set in Semaphore's static block: lets BoundedSemaphore set its bound
 // without a public or protected member.
 let setBound: (semaphore: Semaphore, bound: number) => void;
@@ -81,16 +81,18 @@ export class Semaphore {
    * @throws {TypeError} When `value` is not an integer.
    * @throws {RangeError} When `value` is negative or above 2³¹−1.
    */
-  constructor(value = 1) {
-    let a = adopted;
-    adopted = undefined;
-    if (a === undefined) {
+  constructor(value?: number);
+  constructor(value: unknown = 1) {
+    let a: Int32Array;
+    if (value instanceof Adopted) {
+      a = value.memory as Int32Array;
+    } else {
       const what = `create ${
         new.target.name === "BoundedSemaphore" ? "bounded " : ""
       }semaphore`;
       checkValue(value, what);
       a = new Int32Array(new SharedArrayBuffer(kSlots * 4));
-      a[kValue] = value;
+      a[kValue] = value as number;
       a[kBound] = kUnbounded;
     }
     const words = a;
@@ -289,14 +291,14 @@ export class BoundedSemaphore extends Semaphore {
    * @throws {TypeError} When `value` is not an integer.
    * @throws {RangeError} When `value` is negative or above 2³¹−1.
    */
-  constructor(value = 1) {
-    const reviving = adopted !== undefined;
-    super(value);
-    if (!reviving) setBound(this, value);
+  constructor(value?: number);
+  constructor(value: unknown = 1) {
+    super(value as number);
+    if (!(value instanceof Adopted)) setBound(this, value as number);
   }
 }
 
 registerReviver("Semaphore", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return d.bounded ? new BoundedSemaphore() : new Semaphore();
+  const memory = new Adopted(new Int32Array(d.buffer as ArrayBuffer));
+  return construct(d.bounded ? BoundedSemaphore : Semaphore, memory);
 });
