@@ -61,6 +61,7 @@ export { wait, type Waitable } from "./wait.ts";
  * @example A child answers on its end of the pipe
  * ```ts
  * import { Pipe, Process } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const [parentConn, childConn] = Pipe();
  * const p = new Process({
@@ -68,7 +69,7 @@ export { wait, type Waitable } from "./wait.ts";
  *   args: [childConn],
  * });
  * p.start();
- * console.log(await parentConn.recv()); // [ 42, null, "hello" ]
+ * assert.deepEqual(await parentConn.recv(), [ 42, null, "hello" ]);
  * await p.join();
  * ```
  */
@@ -113,13 +114,14 @@ export class Connection {
    * @throws {BrokenPipeError} When the other end is closed everywhere.
    * @throws {ProcessError} When this end is closed or read-only.
    *
-   * @example
+   * @example Using send()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * a.send({ when: new Date(0), tags: new Set(["x"]) });
-   * console.log(await b.recv()); // { when: 1970-01-01T00:00:00.000Z, tags: Set(1) { "x" } }
+   * assert.deepEqual(await b.recv(), { when: new Date(0), tags: new Set(["x"]) });
    * ```
    */
   send(obj: unknown): void {
@@ -137,13 +139,14 @@ export class Connection {
    * @throws {BrokenPipeError} When the other end is closed everywhere.
    * @throws {ProcessError} When this end is closed or read-only.
    *
-   * @example
+   * @example Using sendBytes()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * a.sendBytes(new Uint8Array([1, 2, 3, 4]), 1, 2);
-   * console.log(await b.recvBytes()); // Uint8Array(2) [ 2, 3 ]
+   * assert.deepEqual(await b.recvBytes(), new Uint8Array([2, 3]));
    * ```
    */
   sendBytes(
@@ -169,13 +172,14 @@ export class Connection {
    * @throws {EOFError} When the pipe is drained and the other end closed.
    * @throws {ProcessError} When this end is closed or write-only.
    *
-   * @example
+   * @example Using recv()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * b.send(10n ** 20n);
-   * console.log(await a.recv()); // 100000000000000000000n
+   * assert.deepEqual(await a.recv(), 100000000000000000000n);
    * ```
    */
   async recv(): Promise<unknown> {
@@ -190,13 +194,14 @@ export class Connection {
    * @throws {EOFError} When the pipe is drained and the other end closed.
    * @throws {ProcessError} When this end is closed or write-only.
    *
-   * @example
+   * @example Using recvSync()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * b.send("hi");
-   * console.log(a.recvSync()); // hi
+   * assert.deepEqual(a.recvSync(), "hi");
    * ```
    */
   recvSync(): unknown {
@@ -213,13 +218,14 @@ export class Connection {
    * @throws {ProcessError} When the message is longer than `maxlength`.
    * @throws {EOFError} When the pipe is drained and the other end closed.
    *
-   * @example
+   * @example Using recvBytes()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * b.sendBytes(new Uint8Array(0));
-   * console.log((await a.recvBytes()).length); // 0
+   * assert.deepEqual((await a.recvBytes()).length, 0);
    * ```
    */
   async recvBytes(maxlength?: number): Promise<Uint8Array> {
@@ -236,13 +242,14 @@ export class Connection {
    * @throws {ProcessError} When the message is longer than `maxlength`.
    * @throws {EOFError} When the pipe is drained and the other end closed.
    *
-   * @example
+   * @example Using recvBytesSync()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * b.sendBytes(new Uint8Array([7]));
-   * console.log(a.recvBytesSync()); // Uint8Array(1) [ 7 ]
+   * assert.deepEqual(a.recvBytesSync(), new Uint8Array([7]));
    * ```
    */
   recvBytesSync(maxlength?: number): Uint8Array {
@@ -261,14 +268,16 @@ export class Connection {
    * message is then in the error's `message_`, not lost.
    * @throws {EOFError} When the pipe is drained and the other end closed.
    *
-   * @example
+   * @example Using recvBytesInto()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * b.sendBytes(new Uint8Array([1, 2, 3]));
    * const buf = new Uint8Array(8);
-   * console.log(await a.recvBytesInto(buf, 2), buf); // 3 Uint8Array(8) [ 0, 0, 1, 2, 3, 0, 0, 0 ]
+   * assert.equal(await a.recvBytesInto(buf, 2), 3);
+   * assert.deepEqual(buf, new Uint8Array([0, 0, 1, 2, 3, 0, 0, 0]));
    * ```
    */
   async recvBytesInto(
@@ -289,13 +298,14 @@ export class Connection {
    * @throws {BufferTooShortError} When the message does not fit.
    * @throws {EOFError} When the pipe is drained and the other end closed.
    *
-   * @example
+   * @example Using recvBytesIntoSync()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
    * b.sendBytes(new Uint8Array([1, 2]));
-   * console.log(a.recvBytesIntoSync(new Uint8Array(2))); // 2
+   * assert.deepEqual(a.recvBytesIntoSync(new Uint8Array(2)), 2);
    * ```
    */
   recvBytesIntoSync(
@@ -316,14 +326,15 @@ export class Connection {
    * @returns Whether a receive would not wait now.
    * @throws {ProcessError} When this end is closed or write-only.
    *
-   * @example
+   * @example Using poll()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = Pipe();
-   * console.log(await a.poll()); // false
+   * assert.deepEqual(await a.poll(), false);
    * b.send(null);
-   * console.log(await a.poll(1)); // true
+   * assert.deepEqual(await a.poll(1), true);
    * ```
    */
   async poll(timeout: number | null = 0): Promise<boolean> {
@@ -338,12 +349,13 @@ export class Connection {
    * @default {0}
    * @returns Whether a receive would not wait now.
    *
-   * @example
+   * @example Using pollSync()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a] = Pipe();
-   * console.log(a.pollSync()); // false
+   * assert.deepEqual(a.pollSync(), false);
    * ```
    */
   pollSync(timeout: number | null = 0): boolean {
@@ -355,13 +367,14 @@ export class Connection {
    * Closes this handle. When it was the last open handle of its end, the
    * other end sees EOF after draining (and its sends fail).
    *
-   * @example
+   * @example Using close()
    * ```ts
    * import { Pipe } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const [a] = Pipe();
    * a.close();
-   * console.log(a.closed); // true
+   * assert.deepEqual(a.closed, true);
    * ```
    */
   close(): void {

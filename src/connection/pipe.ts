@@ -32,13 +32,14 @@ function connect(parts: PipeParts, end: number): Connection {
  * @returns The two ends.
  * @throws {TypeError} When `duplex` is not a boolean.
  *
- * @example
+ * @example Using Pipe
  * ```ts
  * import { Pipe } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const [reader, writer] = Pipe(false);
  * writer.send([1, "two"]);
- * console.log(await reader.recv()); // [ 1, "two" ]
+ * assert.deepEqual(await reader.recv(), [ 1, "two" ]);
  * ```
  */
 export function Pipe(duplex = true): [Connection, Connection] {

@@ -11,13 +11,14 @@ import { ProcessError } from "../errors.ts";
  * `recv()` found the pipe drained and the other end closed (CPython's
  * `EOFError`).
  *
- * @example
+ * @example Using EOFError
  * ```ts
  * import { EOFError, Pipe } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const [a, b] = Pipe();
  * b.close();
- * await a.recv().catch((e) => console.log(e instanceof EOFError)); // true
+ * await assert.rejects(a.recv(), EOFError);
  * ```
  */
 export class EOFError extends ProcessError {
@@ -41,16 +42,17 @@ export class EOFError extends ProcessError {
  * `send()` found every handle of the other end closed (CPython's
  * `BrokenPipeError`).
  *
- * @example
+ * @example Using BrokenPipeError
  * ```ts
  * import { BrokenPipeError, Pipe } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const [a, b] = Pipe();
  * b.close();
  * try {
  *   a.send("hello?");
  * } catch (e) {
- *   console.log(e instanceof BrokenPipeError); // true
+ *   assert.deepEqual(e instanceof BrokenPipeError, true);
  * }
  * ```
  */

@@ -33,16 +33,17 @@ function isReady(object: Waitable): boolean {
  * @returns The ready objects, in the order given (empty on timeout).
  * @throws {TypeError} For anything else in `objects`.
  *
- * @example
+ * @example Using wait()
  * ```ts
  * import { Pipe } from "@dmp/multiprocessing";
  * import { wait } from "@dmp/multiprocessing/connection";
+ * import assert from "node:assert/strict";
  *
  * const [a, b] = Pipe();
  * const [c, d] = Pipe();
  * d.send("ready");
  * const ready = await wait([a, c], 1);
- * console.log(ready.length, ready[0] === c); // 1 true
+ * assert.deepEqual(ready, [c]);
  * ```
  */
 export async function wait<T extends Waitable>(

@@ -18,7 +18,7 @@ import { Queue, queueCoreOf } from "./queue.ts";
  *
  * @typeParam T The type of the items.
  *
- * @example
+ * @example Using JoinableQueue
  * ```ts
  * import { JoinableQueue } from "@dmp/multiprocessing";
  *
@@ -46,15 +46,16 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    *
    * @throws {ProcessError} When called more times than items were put.
    *
-   * @example
+   * @example Using taskDone()
    * ```ts
    * import { JoinableQueue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new JoinableQueue();
    * try {
    *   q.taskDone();
    * } catch (e) {
-   *   console.log((e as Error).message); // Cannot mark a task done as taskDone() was called more times than items were put
+   *   assert.match((e as Error).message, /more times than items were put/);
    * }
    * ```
    */
@@ -71,7 +72,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /**
    * Waits until every item put has been marked done.
    *
-   * @example
+   * @example Using join()
    * ```ts
    * import { JoinableQueue } from "@dmp/multiprocessing";
    *
@@ -87,7 +88,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /**
    * The blocking twin of {@linkcode JoinableQueue.join} (worker code).
    *
-   * @example
+   * @example Using joinSync()
    * ```ts
    * import { JoinableQueue } from "@dmp/multiprocessing";
    *

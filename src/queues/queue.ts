@@ -49,6 +49,7 @@ export function queueCoreOf(queue: Queue): QueueCore {
  * @example Send a result back from a child
  * ```ts
  * import { Process, Queue } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const q = new Queue<number>();
  * const p = new Process({
@@ -57,7 +58,7 @@ export function queueCoreOf(queue: Queue): QueueCore {
  * });
  * p.start();
  * await p.join();
- * console.log(await q.get()); // 20
+ * assert.deepEqual(await q.get(), 20);
  * ```
  */
 export class Queue<T = unknown> {
@@ -95,13 +96,14 @@ export class Queue<T = unknown> {
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
    *
-   * @example
+   * @example Using put()
    * ```ts
-   * import { Queue } from "@dmp/multiprocessing";
+   * import { Queue, QueueFullError } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue<string>(1);
    * await q.put("a");
-   * await q.put("b", { timeout: 0.01 }).catch((e) => console.log(e.name)); // QueueFullError
+   * await assert.rejects(q.put("b", { timeout: 0.01 }), QueueFullError);
    * ```
    */
   put(item: T, options?: PutOptions): Promise<void> {
@@ -117,13 +119,14 @@ export class Queue<T = unknown> {
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
    *
-   * @example
+   * @example Using putSync()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue<number>();
    * q.putSync(1);
-   * console.log(q.qsize()); // 1
+   * assert.deepEqual(q.qsize(), 1);
    * ```
    */
   putSync(item: T, options?: PutOptions): void {
@@ -137,16 +140,17 @@ export class Queue<T = unknown> {
    * @throws {QueueFullError} When the queue is full.
    * @throws {TypeError} When the item cannot travel between processes.
    *
-   * @example
+   * @example Using putNowait()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue<number>(1);
    * q.putNowait(1);
    * try {
    *   q.putNowait(2);
    * } catch (e) {
-   *   console.log((e as Error).name); // QueueFullError
+   *   assert.deepEqual((e as Error).name, "QueueFullError");
    * }
    * ```
    */
@@ -163,13 +167,14 @@ export class Queue<T = unknown> {
    * after `timeout` otherwise).
    * @throws {ProcessError} When this queue was closed in this process.
    *
-   * @example
+   * @example Using get()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue<Map<string, number>>();
    * await q.put(new Map([["a", 1]]));
-   * console.log(await q.get()); // Map(1) { "a" => 1 }
+   * assert.deepEqual(await q.get(), new Map([["a", 1]]));
    * ```
    */
   get(options?: GetOptions): Promise<T> {
@@ -185,13 +190,14 @@ export class Queue<T = unknown> {
    * @throws {QueueEmptyError} When no item came in time.
    * @throws {ProcessError} When this queue was closed in this process.
    *
-   * @example
+   * @example Using getSync()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue<number>();
    * q.putSync(7);
-   * console.log(q.getSync()); // 7
+   * assert.deepEqual(q.getSync(), 7);
    * ```
    */
   getSync(options?: GetOptions): T {
@@ -204,15 +210,16 @@ export class Queue<T = unknown> {
    * @returns The item.
    * @throws {QueueEmptyError} When the queue is empty.
    *
-   * @example
+   * @example Using getNowait()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue();
    * try {
    *   q.getNowait();
    * } catch (e) {
-   *   console.log((e as Error).name); // QueueEmptyError
+   *   assert.deepEqual((e as Error).name, "QueueEmptyError");
    * }
    * ```
    */
@@ -226,13 +233,14 @@ export class Queue<T = unknown> {
    *
    * @returns The item count.
    *
-   * @example
+   * @example Using qsize()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue();
    * q.putNowait("x");
-   * console.log(q.qsize()); // 1
+   * assert.deepEqual(q.qsize(), 1);
    * ```
    */
   qsize(): number {
@@ -244,11 +252,12 @@ export class Queue<T = unknown> {
    *
    * @returns `true` when empty.
    *
-   * @example
+   * @example Using empty()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new Queue().empty()); // true
+   * assert.deepEqual(new Queue().empty(), true);
    * ```
    */
   empty(): boolean {
@@ -260,13 +269,14 @@ export class Queue<T = unknown> {
    *
    * @returns `true` when full.
    *
-   * @example
+   * @example Using full()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue(1);
    * q.putNowait(0);
-   * console.log(q.full()); // true
+   * assert.deepEqual(q.full(), true);
    * ```
    */
   full(): boolean {
@@ -280,13 +290,14 @@ export class Queue<T = unknown> {
    * items already put stay in the queue (as in CPython, where `close()`
    * concerns the calling process only).
    *
-   * @example
+   * @example Using close()
    * ```ts
    * import { Queue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new Queue();
    * q.close();
-   * await q.put(1).catch((e) => console.log(e.message)); // Cannot put item as the queue is closed in this process
+   * await assert.rejects(q.put(1), /the queue is closed in this process/);
    * ```
    */
   close(): void {

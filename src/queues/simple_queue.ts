@@ -18,13 +18,14 @@ import { type QueueCore, queueCore, QueueMemory } from "./_queue_core.ts";
  *
  * @typeParam T The type of the items.
  *
- * @example
+ * @example Using SimpleQueue
  * ```ts
  * import { SimpleQueue } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const q = new SimpleQueue<number[]>();
  * q.put([1, 2]);
- * console.log(await q.get()); // [ 1, 2 ]
+ * assert.deepEqual(await q.get(), [ 1, 2 ]);
  * ```
  */
 export class SimpleQueue<T = unknown> {
@@ -43,13 +44,14 @@ export class SimpleQueue<T = unknown> {
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
    *
-   * @example
+   * @example Using put()
    * ```ts
    * import { SimpleQueue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new SimpleQueue();
    * q.put("x");
-   * console.log(q.empty()); // false
+   * assert.deepEqual(q.empty(), false);
    * ```
    */
   put(item: T): void {
@@ -62,13 +64,14 @@ export class SimpleQueue<T = unknown> {
    * @returns The item.
    * @throws {ProcessError} When this queue was closed in this process.
    *
-   * @example
+   * @example Using get()
    * ```ts
    * import { SimpleQueue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new SimpleQueue<string>();
    * q.put("x");
-   * console.log(await q.get()); // x
+   * assert.deepEqual(await q.get(), "x");
    * ```
    */
   get(): Promise<T> {
@@ -82,13 +85,14 @@ export class SimpleQueue<T = unknown> {
    * @returns The item.
    * @throws {ProcessError} When this queue was closed in this process.
    *
-   * @example
+   * @example Using getSync()
    * ```ts
    * import { SimpleQueue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const q = new SimpleQueue<string>();
    * q.put("x");
-   * console.log(q.getSync()); // x
+   * assert.deepEqual(q.getSync(), "x");
    * ```
    */
   getSync(): T {
@@ -100,11 +104,12 @@ export class SimpleQueue<T = unknown> {
    *
    * @returns `true` when empty.
    *
-   * @example
+   * @example Using empty()
    * ```ts
    * import { SimpleQueue } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new SimpleQueue().empty()); // true
+   * assert.deepEqual(new SimpleQueue().empty(), true);
    * ```
    */
   empty(): boolean {
@@ -114,7 +119,7 @@ export class SimpleQueue<T = unknown> {
   /**
    * Says this process will use the queue no more (see {@linkcode Queue.close}).
    *
-   * @example
+   * @example Using close()
    * ```ts
    * import { SimpleQueue } from "@dmp/multiprocessing";
    *

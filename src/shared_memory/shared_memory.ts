@@ -85,11 +85,12 @@ const collector = new FinalizationRegistry<Attachment>((a) => {
  * @example Create, attach by name, unlink
  * ```ts
  * import { SharedMemory } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * using shm = new SharedMemory({ create: true, size: 16 });
  * shm.buf[0] = 42;
  * using other = new SharedMemory({ name: shm.name }); // in any process
- * console.log(other.buf[0]); // 42
+ * assert.deepEqual(other.buf[0], 42);
  * shm.unlink();
  * ```
  */
@@ -149,7 +150,7 @@ export class SharedMemory {
    * Detaches this object from the block (others keep it). Calling it again
    * does nothing.
    *
-   * @example
+   * @example Using close()
    * ```ts
    * import { SharedMemory } from "@dmp/multiprocessing";
    *
@@ -172,7 +173,7 @@ export class SharedMemory {
    *
    * @throws {Deno.errors.NotFound} When the name was already unlinked.
    *
-   * @example
+   * @example Using unlink()
    * ```ts
    * import { SharedMemory } from "@dmp/multiprocessing";
    * import { throws } from "node:assert/strict";

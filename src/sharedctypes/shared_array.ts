@@ -45,14 +45,15 @@ type Adoptable = { data: AnyStorage; lock: Lock | RLock | null };
  *
  * @typeParam C The type code; `SharedArray<"d">` holds C doubles.
  *
- * @example
+ * @example Using SharedArray
  * ```ts
  * import { SharedArray } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const arr = new SharedArray("i", [1, 2, 3]);
  * arr.set(-1, 30); // negative indices count from the end
- * console.log([...arr]); // [ 1, 2, 30 ]
- * console.log(arr.slice(1)); // [ 2, 30 ]
+ * assert.deepEqual([...arr], [ 1, 2, 30 ]);
+ * assert.deepEqual(arr.slice(1), [ 2, 30 ]);
  * ```
  */
 export class SharedArray<C extends TypeCode = TypeCode> {
@@ -188,11 +189,12 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @returns The item.
    * @throws {RangeError} When `index` is out of range.
    *
-   * @example
+   * @example Using get()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new SharedArray("d", [0.5, 1.5]).get(-1)); // 1.5
+   * assert.deepEqual(new SharedArray("d", [0.5, 1.5]).get(-1), 1.5);
    * ```
    */
   get(index: number): ItemOf<C> {
@@ -212,13 +214,14 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @throws {RangeError} When `index` is out of range.
    * @throws {TypeError} When `value` has the wrong type.
    *
-   * @example
+   * @example Using set()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const bytes = new SharedArray("B", 2);
    * bytes.set(0, 257);
-   * console.log(bytes.get(0)); // 1
+   * assert.deepEqual(bytes.get(0), 1);
    * ```
    */
   set(index: number, value: InputOf<C>): void {
@@ -245,11 +248,12 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @param end Position after the last.
    * @returns The items.
    *
-   * @example
+   * @example Using slice()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new SharedArray("c", "hello").slice(1, -1).join("")); // "ell"
+   * assert.equal(new SharedArray("c", "hello").slice(1, -1).join(""), "ell");
    * ```
    */
   slice(start?: number, end?: number): ItemOf<C>[] {
@@ -271,13 +275,14 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @throws {RangeError} When the items do not fit.
    * @throws {TypeError} When an item has the wrong type.
    *
-   * @example
+   * @example Using setSlice()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const arr = new SharedArray("i", 4);
    * arr.setSlice(1, [7, 8]);
-   * console.log(arr.slice()); // [ 0, 7, 8, 0 ]
+   * assert.deepEqual(arr.slice(), [ 0, 7, 8, 0 ]);
    * ```
    */
   setSlice(start: number, values: ArrayLike<InputOf<C>>): void {
@@ -317,7 +322,7 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @returns The Lock or RLock.
    * @throws {TypeError} When the array was created with `lock: false`.
    *
-   * @example
+   * @example Using getLock()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
    *
@@ -370,13 +375,14 @@ export type RawArray<C extends TypeCode = TypeCode> = Omit<
  * @throws {TypeError} For an unknown type code or wrong items.
  * @throws {RangeError} For a bad length.
  *
- * @example
+ * @example Using RawArray
  * ```ts
  * import { RawArray } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const frame = RawArray("B", 16);
  * frame.array.fill(255);
- * console.log(frame.get(15)); // 255
+ * assert.deepEqual(frame.get(15), 255);
  * ```
  */
 export function RawArray<C extends TypeCode>(

@@ -48,21 +48,23 @@ type Adoptable = { data: AnyStorage; lock: Lock | RLock | null };
  * @example A counter shared with children
  * ```ts
  * import { Process, Value } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const counter = new Value("i", 0);
  * const target = new URL("../../examples/004_cpu_bound_multiprocessing/value_counter.ts#increment", import.meta.url);
  * const procs = Array.from({ length: 3 }, () => new Process({ target, args: [counter] }));
  * for (const p of procs) p.start();
  * for (const p of procs) await p.join();
- * console.log(counter.value); // 3
+ * assert.deepEqual(counter.value, 3);
  * ```
  *
  * @example C semantics
  * ```ts
  * import { Value } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(new Value("b", 200).value); // -56
- * console.log(new Value("q", 1).value); // 1n
+ * assert.deepEqual(new Value("b", 200).value, -56);
+ * assert.deepEqual(new Value("q", 1).value, 1n);
  * ```
  */
 export class Value<C extends TypeCode = TypeCode> {
@@ -154,16 +156,17 @@ export class Value<C extends TypeCode = TypeCode> {
    * @returns The Lock or RLock.
    * @throws {TypeError} When the value was created with `lock: false`.
    *
-   * @example
+   * @example Using getLock()
    * ```ts
    * import { Value } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const counter = new Value("i", 0);
    * {
    *   using _ = await counter.getLock().hold();
    *   counter.value += 1;
    * }
-   * console.log(counter.value); // 1
+   * assert.deepEqual(counter.value, 1);
    * ```
    */
   getLock(): Lock | RLock {
@@ -202,13 +205,14 @@ export type RawValue<C extends TypeCode = TypeCode> = Omit<Value<C>, "getLock">;
  * @returns The value.
  * @throws {TypeError} For an unknown type code or a wrong initial value.
  *
- * @example
+ * @example Using RawValue
  * ```ts
  * import { RawValue } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const flag = RawValue("B");
  * flag.value = 1;
- * console.log(flag.value); // 1
+ * assert.deepEqual(flag.value, 1);
  * ```
  */
 export function RawValue<C extends TypeCode>(

@@ -118,10 +118,11 @@ function checkParties(parties: unknown): number {
  * @example Two async tasks meet
  * ```ts
  * import { Barrier } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const barrier = new Barrier(2);
  * const indices = await Promise.all([barrier.wait(), barrier.wait()]);
- * console.log(indices.sort()); // [ 0, 1 ]
+ * assert.deepEqual(indices.sort(), [ 0, 1 ]);
  * ```
  */
 export class Barrier {
@@ -294,12 +295,13 @@ export class Barrier {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using wait()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(1);
-   * console.log(await barrier.wait()); // 0: one party is a full generation
+   * assert.deepEqual(await barrier.wait(), 0); // one party is a full generation
    * ```
    */
   async wait(timeout?: number): Promise<number> {
@@ -346,12 +348,13 @@ export class Barrier {
    * @throws {ProcessError} On the main thread when it would have to wait,
    * or in a child before the action's module is imported.
    *
-   * @example
+   * @example Using waitSync()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(1);
-   * console.log(barrier.waitSync()); // 0: the last to arrive never waits
+   * assert.deepEqual(barrier.waitSync(), 0); // the last to arrive never waits
    * ```
    */
   waitSync(timeout?: number): number {
@@ -402,14 +405,15 @@ export class Barrier {
    * get {@linkcode BrokenBarrierError}. A broken barrier is usable again
    * once they have left.
    *
-   * @example
+   * @example Using reset()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(2);
    * barrier.abort();
    * barrier.reset();
-   * console.log(barrier.broken); // false
+   * assert.deepEqual(barrier.broken, false);
    * ```
    */
   reset(): void {
@@ -433,13 +437,14 @@ export class Barrier {
    * Breaks the barrier: current and future waits throw
    * {@linkcode BrokenBarrierError} until `reset()`.
    *
-   * @example
+   * @example Using abort()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(2);
    * barrier.abort();
-   * console.log(barrier.broken); // true
+   * assert.deepEqual(barrier.broken, true);
    * ```
    */
   abort(): void {

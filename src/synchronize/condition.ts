@@ -135,7 +135,7 @@ export class Condition {
    * @param options As for {@linkcode Lock.acquire}.
    * @returns Whether the lock was acquired.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -155,7 +155,7 @@ export class Condition {
    * @returns Whether the lock was acquired.
    * @throws {ProcessError} On the main thread when it would have to wait.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -173,7 +173,7 @@ export class Condition {
    *
    * @throws {ProcessError} When the lock is not held (by this process, for an RLock).
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -192,7 +192,7 @@ export class Condition {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -214,7 +214,7 @@ export class Condition {
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when it would have to wait.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -289,13 +289,14 @@ export class Condition {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using wait()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const cond = new Condition();
    * using _ = await cond.hold();
-   * console.log(await cond.wait(0.01)); // false: nobody notified
+   * assert.deepEqual(await cond.wait(0.01), false); // nobody notified
    * ```
    */
   async wait(timeout?: number): Promise<boolean> {
@@ -323,7 +324,7 @@ export class Condition {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using waitSync()
    * ```ts ignore
    * // In a worker (a Process target):
    * using _ = cond.holdSync();
@@ -359,13 +360,14 @@ export class Condition {
    * @returns The last value of `predicate()` (falsy on timeout).
    * @throws {ProcessError} When this process does not hold the lock.
    *
-   * @example
+   * @example Using waitFor()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const cond = new Condition();
    * using _ = await cond.hold();
-   * console.log(await cond.waitFor(() => 42)); // 42, at once
+   * assert.deepEqual(await cond.waitFor(() => 42), 42); // at once
    * ```
    */
   async waitFor<T>(
@@ -394,7 +396,7 @@ export class Condition {
    * @throws {ProcessError} On the main thread when `predicate()` is falsy,
    * or when this process does not hold the lock.
    *
-   * @example
+   * @example Using waitForSync()
    * ```ts ignore
    * // In a worker (a Process target):
    * using _ = cond.holdSync();
@@ -424,7 +426,7 @@ export class Condition {
    * @throws {TypeError} When `n` is not an integer.
    * @throws {RangeError} When `n` is negative.
    *
-   * @example
+   * @example Using notify()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -475,7 +477,7 @@ export class Condition {
    *
    * @throws {ProcessError} When this process does not hold the lock.
    *
-   * @example
+   * @example Using notifyAll()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *

@@ -38,10 +38,11 @@ import { Adopted, construct } from "../_memory/adopt.ts";
  * @example One task waits for another's set()
  * ```ts
  * import { Event } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const ready = new Event();
  * setTimeout(() => ready.set(), 10); // a child's set() wakes it the same way
- * console.log(await ready.wait(10)); // true
+ * assert.deepEqual(await ready.wait(10), true);
  * ```
  */
 export class Event {
@@ -60,11 +61,12 @@ export class Event {
    *
    * @returns `true` when set.
    *
-   * @example
+   * @example Using isSet()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new Event().isSet()); // false
+   * assert.deepEqual(new Event().isSet(), false);
    * ```
    */
   isSet(): boolean {
@@ -74,13 +76,14 @@ export class Event {
   /**
    * Raises the flag and wakes every waiter.
    *
-   * @example
+   * @example Using set()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
    * event.set();
-   * console.log(event.isSet()); // true
+   * assert.deepEqual(event.isSet(), true);
    * ```
    */
   set(): void {
@@ -99,14 +102,15 @@ export class Event {
   /**
    * Lowers the flag.
    *
-   * @example
+   * @example Using clear()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
    * event.set();
    * event.clear();
-   * console.log(event.isSet()); // false
+   * assert.deepEqual(event.isSet(), false);
    * ```
    */
   clear(): void {
@@ -126,14 +130,15 @@ export class Event {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using wait()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
-   * console.log(await event.wait(0.01)); // false
+   * assert.deepEqual(await event.wait(0.01), false);
    * event.set();
-   * console.log(await event.wait()); // true
+   * assert.deepEqual(await event.wait(), true);
    * ```
    */
   async wait(timeout?: number): Promise<boolean> {
@@ -168,13 +173,14 @@ export class Event {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using waitSync()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
    * event.set();
-   * console.log(event.waitSync()); // true: already set, so no wait
+   * assert.deepEqual(event.waitSync(), true); // already set, so no wait
    * ```
    */
   waitSync(timeout?: number): boolean {

@@ -97,7 +97,7 @@ export class Lock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -135,7 +135,7 @@ export class Lock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -169,7 +169,7 @@ export class Lock {
    *
    * @throws {ProcessError} When the lock is not locked.
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    * import { throws } from "node:assert/strict";
@@ -196,11 +196,12 @@ export class Lock {
    *
    * @returns `true` while locked.
    *
-   * @example
+   * @example Using locked()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new Lock().locked()); // false
+   * assert.deepEqual(new Lock().locked(), false);
    * ```
    */
   locked(): boolean {
@@ -213,7 +214,7 @@ export class Lock {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    *
@@ -237,7 +238,7 @@ export class Lock {
    * @throws {ProcessError} On the main thread when the lock is held by
    * someone else.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    *

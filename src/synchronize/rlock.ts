@@ -99,7 +99,7 @@ export class RLock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -136,7 +136,7 @@ export class RLock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -167,7 +167,7 @@ export class RLock {
    *
    * @throws {ProcessError} When this process does not own the lock.
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import { throws } from "node:assert/strict";
@@ -201,11 +201,12 @@ export class RLock {
    *
    * @returns `true` while locked.
    *
-   * @example
+   * @example Using locked()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new RLock().locked()); // false
+   * assert.deepEqual(new RLock().locked(), false);
    * ```
    */
   locked(): boolean {
@@ -218,7 +219,7 @@ export class RLock {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    *
@@ -240,7 +241,7 @@ export class RLock {
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when another process holds it.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    *

@@ -118,7 +118,7 @@ export class Semaphore {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -145,7 +145,7 @@ export class Semaphore {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -169,13 +169,14 @@ export class Semaphore {
    * @throws {ProcessError} For a BoundedSemaphore, when the counter would
    * pass its initial value; for any semaphore, past 2³¹−1.
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const sem = new Semaphore(0);
    * sem.release();
-   * console.log(sem.getValue()); // 1
+   * assert.deepEqual(sem.getValue(), 1);
    * ```
    */
   release(): void {
@@ -200,11 +201,12 @@ export class Semaphore {
    *
    * @returns The count.
    *
-   * @example
+   * @example Using getValue()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new Semaphore(3).getValue()); // 3
+   * assert.deepEqual(new Semaphore(3).getValue(), 3);
    * ```
    */
   getValue(): number {
@@ -217,14 +219,15 @@ export class Semaphore {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const sem = new Semaphore(2);
    * {
    *   using _ = await sem.hold();
-   *   console.log(sem.getValue()); // 1
+   *   assert.deepEqual(sem.getValue(), 1);
    * }
    * ```
    */
@@ -240,7 +243,7 @@ export class Semaphore {
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when the counter is zero.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
    *
@@ -274,7 +277,7 @@ export class Semaphore {
  * its initial value: a release without a matching acquire is a bug caught
  * early.
  *
- * @example
+ * @example Using BoundedSemaphore
  * ```ts
  * import { BoundedSemaphore } from "@dmp/multiprocessing";
  * import { throws } from "node:assert/strict";
