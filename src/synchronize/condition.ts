@@ -28,17 +28,20 @@ import {
 import type { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 import {
-  kConditionActive as kActive,
   kConditionHeader as kHeader,
   kConditionHigh as kHigh,
-  kConditionTicket as kTicket,
   kConditionWaiters as kConditionSlots,
-  kWaiterAbandoned as kAbandoned,
-  kWaiterFree as kFree,
-  kWaiterNotified as kNotified,
   kWaiterWaiting as kWaiting,
 } from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
+import {
+  abandonSlot,
+  enterSlot,
+  leaveSlot,
+  notifyOldest,
+  slotIndex,
+} from "./_condition_slots.ts";
+import { checkLock, checkPredicate } from "./_condition_args.ts";
 
 // Why slots: CPython's Condition counts sleepers with semaphores and makes
 // notify() *block* until the woken sleepers confirm; a notify() that blocks
@@ -51,25 +54,6 @@ import { Adopted, construct } from "../_memory/adopt.ts";
 // asleep abandons its slot with a compare-and-swap, and notify skips it.
 //
 // Layout: the Condition block of src/_wire/layouts.ts.
-
-function slotIndex(slot: number): number {
-  return kHeader + 2 * slot;
-}
-
-function checkLock(lock: unknown): ConditionLock {
-  const candidate = lock as Partial<ConditionLock> | null;
-  if (
-    typeof candidate !== "object" || candidate === null ||
-    typeof candidate[kIsMine] !== "function"
-  ) {
-    throw new TypeError(
-      `Cannot create condition as 'lock' must be a Lock or an RLock: current value is ${
-        Deno.inspect(lock)
-      }`,
-    );
-  }
-  return candidate as ConditionLock;
-}
 
 /**
  * A condition variable: processes wait on it until another one notifies
@@ -236,49 +220,6 @@ export class Condition {
     }
   }
 
-  // Registers a waiter; the caller holds the lock.
-  #enter(): number {
-    const a = this.#a;
-    const high = a[kHigh];
-    let slot = -1;
-    for (let s = 0; s < kConditionSlots; s++) {
-      const st = Atomics.load(a, slotIndex(s));
-      if (st === kFree || st === kAbandoned) {
-        slot = s;
-        break;
-      }
-    }
-    if (slot < 0) {
-      throw new ProcessError(
-        `Cannot wait on condition as all ${kConditionSlots} waiter slots are taken`,
-      );
-    }
-    const i = slotIndex(slot);
-    if (Atomics.load(a, i) === kFree) a[kActive]++;
-    if (slot >= high) a[kHigh] = slot + 1;
-    a[i + 1] = a[kTicket];
-    a[kTicket] = (a[kTicket] + 1) | 0;
-    Atomics.store(a, i, kWaiting);
-    return i;
-  }
-
-  // Frees the slot; the caller holds the lock again. True when notified.
-  #leave(i: number): boolean {
-    const a = this.#a;
-    const notified = Atomics.exchange(a, i, kFree) === kNotified;
-    a[kActive]--;
-    return notified;
-  }
-
-  // The waiter could not take the lock back (its process is ending): give
-  // the slot up without the lock; the next #enter() reuses it.
-  #abandon(i: number): void {
-    const a = this.#a;
-    if (Atomics.compareExchange(a, i, kWaiting, kAbandoned) !== kWaiting) {
-      Atomics.store(a, i, kAbandoned);
-    }
-  }
-
   /**
    * Releases the lock, waits until notified (or until `timeout` seconds
    * pass), then takes the lock back; never blocks the thread.
@@ -304,13 +245,13 @@ export class Condition {
     this.#assertMine("wait on condition");
     const deadline = deadlineOf(timeout);
     const a = this.#a;
-    const i = this.#enter();
+    const i = enterSlot(this.#a);
     const depth = this.#cl[kReleaseSave]();
     while (Atomics.load(a, i) === kWaiting) {
       if (await waitAsync(a, i, kWaiting, deadline) === "timed-out") break;
     }
     await this.#cl[kAcquireRestore](depth);
-    return this.#leave(i);
+    return leaveSlot(this.#a, i);
   }
 
   /**
@@ -337,7 +278,7 @@ export class Condition {
     this.#assertMine("wait on condition");
     const deadline = deadlineOf(timeout);
     const a = this.#a;
-    const i = this.#enter();
+    const i = enterSlot(this.#a);
     const depth = this.#cl[kReleaseSave]();
     try {
       while (Atomics.load(a, i) === kWaiting) {
@@ -345,10 +286,10 @@ export class Condition {
       }
       this.#cl[kAcquireRestoreSync](depth);
     } catch (error) {
-      this.#abandon(i);
+      abandonSlot(this.#a, i);
       throw error;
     }
-    return this.#leave(i);
+    return leaveSlot(this.#a, i);
   }
 
   /**
@@ -449,27 +390,7 @@ export class Condition {
       );
     }
     this.#assertMine("notify condition");
-    const a = this.#a;
-    while (n > 0 && a[kActive] > 0) {
-      // The oldest waiting slot: tickets wrap, so compare differences.
-      const high = a[kHigh];
-      let best = -1;
-      for (let s = 0; s < high; s++) {
-        const i = slotIndex(s);
-        if (
-          Atomics.load(a, i) === kWaiting &&
-          (best < 0 || ((a[i + 1] - a[best + 1]) | 0) < 0)
-        ) best = i;
-      }
-      if (best < 0) return;
-      // A dying waiter may have abandoned the slot meanwhile: look again.
-      if (
-        Atomics.compareExchange(a, best, kWaiting, kNotified) === kWaiting
-      ) {
-        Atomics.notify(a, best, 1);
-        n--;
-      }
-    }
+    notifyOldest(this.#a, n);
   }
 
   /**
@@ -488,15 +409,7 @@ export class Condition {
    */
   notifyAll(): void {
     this.#assertMine("notify condition");
-    const a = this.#a;
-    if (a[kActive] === 0) return;
-    const high = a[kHigh];
-    for (let s = 0; s < high; s++) {
-      const i = slotIndex(s);
-      if (Atomics.compareExchange(a, i, kWaiting, kNotified) === kWaiting) {
-        Atomics.notify(a, i, 1);
-      }
-    }
+    notifyOldest(this.#a, Infinity);
   }
 
   /** Describes the condition for a child (see reduction.ts). */
@@ -518,16 +431,6 @@ export class Condition {
     return `Condition { lock: ${
       Deno.inspect(this.#lock)
     }, waiting: ${waiting} }`;
-  }
-}
-
-function checkPredicate(predicate: unknown, what: string): void {
-  if (typeof predicate !== "function") {
-    throw new TypeError(
-      `Cannot ${what} as 'predicate' must be a function: current value is ${
-        Deno.inspect(predicate)
-      }`,
-    );
   }
 }
 

@@ -17,8 +17,6 @@ import {
   acquireDeadline,
   type AcquireOptions,
   assertMayBlock,
-  blockAsync,
-  blockSync,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,
@@ -32,6 +30,7 @@ import {
   wakeOne,
 } from "./_sync.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
+import { lockAsync, lockSync } from "../_memory/mutex.ts";
 
 export type { AcquireOptions } from "./_sync.ts";
 
@@ -77,7 +76,6 @@ export type { AcquireOptions } from "./_sync.ts";
  */
 export class Lock {
   #a: Int32Array;
-  #take: () => boolean;
 
   /** Creates an unlocked lock. */
   constructor();
@@ -86,7 +84,6 @@ export class Lock {
       ? from.memory as Int32Array
       : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     this.#a = a;
-    this.#take = () => tryLock(a, kLockState);
   }
 
   /**
@@ -110,19 +107,17 @@ export class Lock {
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const a = this.#a;
-    if (options === undefined && tryLock(a, kLockState)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (options === undefined && tryLock(a, kLockState)) return this.#own();
     const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a, kLockState)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (tryLock(a, kLockState)) return this.#own();
     if (deadline === null) return false;
-    const ok = await blockAsync(a, kLockState, 1, this.#take, deadline);
-    if (ok) a[kLockOwner] = state().pid;
-    return ok;
+    return await lockAsync(a, kLockState, deadline) && this.#own();
+  }
+
+  // Records this process as the holder; true, for the acquire calls.
+  #own(): true {
+    this.#a[kLockOwner] = state().pid;
+    return true;
   }
 
   /**
@@ -148,20 +143,12 @@ export class Lock {
    */
   acquireSync(options?: AcquireOptions): boolean {
     const a = this.#a;
-    if (options === undefined && tryLock(a, kLockState)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (options === undefined && tryLock(a, kLockState)) return this.#own();
     const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a, kLockState)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (tryLock(a, kLockState)) return this.#own();
     if (deadline === null) return false;
     assertMayBlock("acquire lock", "lock.acquire()");
-    const ok = blockSync(a, kLockState, 1, this.#take, deadline);
-    if (ok) a[kLockOwner] = state().pid;
-    return ok;
+    return lockSync(a, kLockState, deadline) && this.#own();
   }
 
   /**
@@ -267,20 +254,14 @@ export class Lock {
 
   /** Internal: takes the lock back after Condition.wait(). */
   [kAcquireRestoreSync](_depth: number): void {
-    const a = this.#a;
-    if (!tryLock(a, kLockState)) {
-      blockSync(a, kLockState, 1, this.#take, Infinity);
-    }
-    a[kLockOwner] = state().pid;
+    lockSync(this.#a, kLockState);
+    this.#own();
   }
 
   /** Internal: takes the lock back after Condition.wait(). */
   async [kAcquireRestore](_depth: number): Promise<void> {
-    const a = this.#a;
-    if (!tryLock(a, kLockState)) {
-      await blockAsync(a, kLockState, 1, this.#take, Infinity);
-    }
-    a[kLockOwner] = state().pid;
+    await lockAsync(this.#a, kLockState);
+    this.#own();
   }
 
   /** Internal: takes the lock for a short library-internal section. */
