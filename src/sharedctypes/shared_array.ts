@@ -5,17 +5,14 @@
  * @module
  */
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import {
+  adoptedCType,
   type AnyStorage,
   checkCode,
+  describeCType,
   fromStored,
   guarded,
   type InputOf,
@@ -24,17 +21,14 @@ import {
   load,
   lockOption,
   noLock,
-  reviveShared,
+  registerCType,
   type SharedCTypeOptions,
   type StorageOf,
   store,
   toStored,
   type TypeCode,
 } from "./_ctypes.ts";
-import { Adopted, construct } from "../_memory/adopt.ts";
-
-// What a revived object adopts: its storage and its lock.
-type Adoptable = { data: AnyStorage; lock: Lock | RLock | null };
+import { construct } from "../_memory/adopt.ts";
 
 /**
  * A fixed-length array of numbers (or bytes) in shared memory: CPython's
@@ -84,8 +78,8 @@ export class SharedArray<C extends TypeCode = TypeCode> {
   ) {
     const kind = checkCode(typecode, "create array");
     this.#code = typecode;
-    if (adopted instanceof Adopted) {
-      const from = adopted.memory as Adoptable;
+    const from = adoptedCType(adopted);
+    if (from !== undefined) {
       this.#data = from.data;
       this.#lock = from.lock;
       return;
@@ -340,12 +334,7 @@ export class SharedArray<C extends TypeCode = TypeCode> {
 
   /** Describes the array for a child (see reduction.ts). */
   [kReduce](): SharedDescriptor {
-    const lock = this.#lock as { [kReduce](): SharedDescriptor } | null;
-    return describe("SharedArray", {
-      code: this.#code,
-      buffer: this.#data.buffer,
-      lock: lock?.[kReduce]() ?? null,
-    });
+    return describeCType("SharedArray", this.#code, this.#data, this.#lock);
   }
 
   /** Shows the items in `console.log` (read without the lock). */
@@ -392,13 +381,7 @@ export function RawArray<C extends TypeCode>(
   return new SharedArray(typecode, sizeOrInit, { lock: false });
 }
 
-registerReviver("SharedArray", (d) => {
-  const { code, data, lock } = reviveShared(d);
-  return construct(
-    SharedArray,
-    code,
-    0,
-    undefined,
-    new Adopted({ data, lock }),
-  );
-});
+registerCType(
+  "SharedArray",
+  (code, memory) => construct(SharedArray, code, 0, undefined, memory),
+);

@@ -5,18 +5,15 @@
  * @module
  */
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import { kAcquireBrief } from "../synchronize/_sync.ts";
 import {
+  adoptedCType,
   type AnyStorage,
   checkCode,
+  describeCType,
   fromStored,
   type InputOf,
   type ItemOf,
@@ -24,16 +21,13 @@ import {
   load,
   lockOption,
   noLock,
-  reviveShared,
+  registerCType,
   type SharedCTypeOptions,
   store,
   toStored,
   type TypeCode,
 } from "./_ctypes.ts";
-import { Adopted, construct } from "../_memory/adopt.ts";
-
-// What a revived object adopts: its storage and its lock.
-type Adoptable = { data: AnyStorage; lock: Lock | RLock | null };
+import { construct } from "../_memory/adopt.ts";
 
 /**
  * One number (or byte) in shared memory. With a lock (the default, an
@@ -90,8 +84,8 @@ export class Value<C extends TypeCode = TypeCode> {
   ) {
     const kind = checkCode(typecode, "create value");
     this.#code = typecode;
-    if (adopted instanceof Adopted) {
-      const from = adopted.memory as Adoptable;
+    const from = adoptedCType(adopted);
+    if (from !== undefined) {
       this.#data = from.data;
       this.#lock = from.lock;
       return;
@@ -176,12 +170,7 @@ export class Value<C extends TypeCode = TypeCode> {
 
   /** Describes the value for a child (see reduction.ts). */
   [kReduce](): SharedDescriptor {
-    const lock = this.#lock as { [kReduce](): SharedDescriptor } | null;
-    return describe("Value", {
-      code: this.#code,
-      buffer: this.#data.buffer,
-      lock: lock?.[kReduce]() ?? null,
-    });
+    return describeCType("Value", this.#code, this.#data, this.#lock);
   }
 
   /** Shows the value in `console.log` (read without the lock). */
@@ -222,8 +211,7 @@ export function RawValue<C extends TypeCode>(
   return new Value(typecode, initial, { lock: false });
 }
 
-registerReviver("Value", (d) => {
-  const { code, data, lock } = reviveShared(d);
-  const memory = new Adopted({ data, lock });
-  return construct(Value, code, undefined, undefined, memory);
-});
+registerCType(
+  "Value",
+  (code, memory) => construct(Value, code, undefined, undefined, memory),
+);

@@ -12,87 +12,36 @@ import {
   revive,
   type SharedDescriptor,
 } from "../reduction.ts";
-import { BrokenBarrierError, ProcessError } from "../errors.ts";
+import { ProcessError } from "../errors.ts";
 import { ExitSignal } from "../_core/state.ts";
-import {
-  callerUrl,
-  resolveTarget,
-  type TargetRef,
-  targetRef,
-} from "../_core/target.ts";
+import { callerUrl, resolveTarget, type TargetRef } from "../_core/target.ts";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
 import {
   assertMayBlock,
   checkTimeout,
-  deadlineOf,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,
 } from "./_sync.ts";
 import {
+  type ActionRef,
+  actionRef,
+  type BarrierMemory,
+  barrierSteps,
+  breakBarrier,
+  checkParties,
+} from "./_barrier_steps.ts";
+import {
   kBarrierBroken as kBroken,
   kBarrierCount as kCount,
-  kBarrierDraining as kDraining,
   kBarrierFilling as kFilling,
   kBarrierResetting as kResetting,
   kBarrierState as kState,
 } from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
 
-// The algorithm is CPython's threading.Barrier, word for word, with its two
-// fields in shared memory (the Barrier block of src/_wire/layouts.ts) and
-// its Condition shared too.
-//
-// It is written once, as a generator of the blocking steps it needs (wait
-// on the condition until a deadline, run the action), and driven by wait()
-// with awaits and by waitSync() with blocking calls.
-
-/** A blocking step of the barrier: a condition wait until a deadline, or the action. */
-type Step = number | "action";
-
-/** The action's descriptor: where a child imports it from. */
-type ActionRef = TargetRef | null;
-
-// What a revived barrier adopts: its words, lock, condition and action.
-type BarrierMemory = {
-  state: Int32Array;
-  lock: Lock;
-  cond: Condition;
-  action: ActionRef;
-};
-
-// targetRef() speaks of 'target': the same rules, under the right name.
-function actionRef(
-  action: unknown,
-  caller: string | undefined,
-  what: string,
-): TargetRef {
-  try {
-    return targetRef(action, caller, what);
-  } catch (error) {
-    throw new TypeError(
-      (error as Error).message.replaceAll("'target'", "'action'"),
-      { cause: error },
-    );
-  }
-}
-
-function checkParties(parties: unknown): number {
-  if (typeof parties !== "number" || !Number.isInteger(parties)) {
-    throw new TypeError(
-      `Cannot create barrier as 'parties' must be an integer: current value is ${
-        Deno.inspect(parties)
-      }`,
-    );
-  }
-  if (parties < 1 || parties > 0x7fffffff) {
-    throw new RangeError(
-      `Cannot create barrier as 'parties' must be at least 1: current value is ${parties}`,
-    );
-  }
-  return parties;
-}
+// The algorithm (CPython's threading.Barrier) is in _barrier_steps.ts.
 
 /**
  * A barrier for `parties` processes: each `wait()` blocks until `parties`
@@ -229,49 +178,7 @@ export class Barrier {
   }
 
   #break(): void {
-    Atomics.store(this.#s, kState, kBroken);
-    this.#cond.notifyAll();
-  }
-
-  // CPython's Barrier.wait, as blocking steps; runs with the lock held.
-  *#steps(timeout: number | undefined): Generator<Step, number, boolean> {
-    const s = this.#s;
-    // Block while the previous generation drains or a reset completes.
-    while (s[kState] === kResetting || s[kState] === kDraining) yield Infinity;
-    if (s[kState] === kBroken) throw new BrokenBarrierError();
-    const index = s[kCount]++;
-    try {
-      if (index + 1 === this.#parties) {
-        try {
-          yield "action";
-        } catch (error) {
-          this.#break();
-          throw error;
-        }
-        Atomics.store(s, kState, kDraining);
-        this.#cond.notifyAll();
-      } else {
-        const deadline = deadlineOf(timeout);
-        while (s[kState] === kFilling) {
-          if (performance.now() >= deadline) {
-            this.#break();
-            throw new BrokenBarrierError(
-              "Barrier is broken: a wait timed out",
-            );
-          }
-          yield deadline;
-        }
-        if (s[kState] < 0) throw new BrokenBarrierError();
-      }
-      return index;
-    } finally {
-      s[kCount]--;
-      const st = s[kState];
-      if (s[kCount] === 0 && (st === kResetting || st === kDraining)) {
-        Atomics.store(s, kState, kFilling);
-        this.#cond.notifyAll();
-      }
-    }
+    breakBarrier(this.#s, this.#cond);
   }
 
   #timeoutOf(timeout: number | undefined): number | undefined {
@@ -310,7 +217,7 @@ export class Barrier {
     // across an await other than the condition's own wait.
     if (this.#loading !== undefined) await this.#loading;
     await this.#lock[kAcquireRestore](1);
-    const steps = this.#steps(t);
+    const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
     try {
       let next = steps.next();
       while (!next.done) {
@@ -365,7 +272,7 @@ export class Barrier {
       );
     }
     this.#lock[kAcquireRestoreSync](1);
-    const steps = this.#steps(t);
+    const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
     let locked = true;
     try {
       let next = steps.next();
