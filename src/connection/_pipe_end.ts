@@ -280,36 +280,26 @@ export class PipeEnd {
     return ring.count > 0 || this.#peerGone() || undefined;
   };
 
+  // The answer of a poll that need not wait: ready now, or out of time.
+  #pollNow(deadline: number): boolean | undefined {
+    if (this.#ready()) return true;
+    if (performance.now() >= deadline) return false;
+  }
+
   /** Connection.pollSync() with a checked deadline. */
   pollSync(deadline: number): boolean {
     const ring = this.#inRing("poll");
-    if (this.#ready()) return true;
-    if (performance.now() >= deadline) return false;
-    const ready = this.#ready;
-    return ring.untilSync(
-      ready,
-      kPutSeq,
-      kGetters,
-      deadline,
-      kReclaimSliceMs,
-    ) ??
-      false;
+    const [ready, slice] = [this.#ready, kReclaimSliceMs];
+    return this.#pollNow(deadline) ??
+      ring.untilSync(ready, kPutSeq, kGetters, deadline, slice) ?? false;
   }
 
   /** Connection.poll() with a checked deadline. */
   async poll(deadline: number): Promise<boolean> {
     const ring = this.#inRing("poll");
-    if (this.#ready()) return true;
-    if (performance.now() >= deadline) return false;
-    const ready = this.#ready;
-    return await ring.until(
-      ready,
-      kPutSeq,
-      kGetters,
-      deadline,
-      kReclaimSliceMs,
-    ) ??
-      false;
+    const [ready, slice] = [this.#ready, kReclaimSliceMs];
+    return this.#pollNow(deadline) ??
+      await ring.until(ready, kPutSeq, kGetters, deadline, slice) ?? false;
   }
 
   /** Closes this handle and wakes every sleeper of the pipe. */
