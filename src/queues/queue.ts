@@ -95,6 +95,9 @@ export class Queue<T = unknown> {
    * blocking, after `timeout` otherwise).
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
+   * @throws {RangeError} When the item is larger than 1 GiB encoded, or
+   * `timeout` is negative.
+   * @throws {TypeError} When an option has the wrong type.
    *
    * @example Using put()
    * ```ts
@@ -118,6 +121,9 @@ export class Queue<T = unknown> {
    * @throws {QueueFullError} When there is no room.
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
+   * @throws {RangeError} When the item is larger than 1 GiB encoded, or
+   * `timeout` is negative.
+   * @throws {TypeError} When an option has the wrong type.
    *
    * @example Using putSync()
    * ```ts
@@ -166,6 +172,8 @@ export class Queue<T = unknown> {
    * @throws {QueueEmptyError} When no item came (at once when not blocking,
    * after `timeout` otherwise).
    * @throws {ProcessError} When this queue was closed in this process.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using get()
    * ```ts
@@ -189,6 +197,8 @@ export class Queue<T = unknown> {
    * @returns The item.
    * @throws {QueueEmptyError} When no item came in time.
    * @throws {ProcessError} When this queue was closed in this process.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using getSync()
    * ```ts
