@@ -13,7 +13,7 @@ import {
   decodeValue,
   encodeValue,
   needsFreshBytes,
-} from "../src/_memory/ring_buffer.ts";
+} from "../src/_memory/record_codec.ts";
 
 const T = (name: string) =>
   new URL(`../tests/fixtures/queue_targets.ts#${name}`, import.meta.url);

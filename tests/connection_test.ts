@@ -161,7 +161,10 @@ Deno.test("Connection.recv() drains the pipe, then throws EOFError once the othe
 Deno.test("Connection.recv() wakes with EOFError when the other end closes while it waits", async () => {
   const [a, b] = Pipe();
   const pending = a.recv();
-  setTimeout(() => b.close(), 10);
+  // recv() has checked the ring and is waiting by the time it yields: the
+  // close lands on a waiting receiver.
+  await Promise.resolve();
+  b.close();
   await rejects(pending, EOFError);
 });
 

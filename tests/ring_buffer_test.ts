@@ -1,16 +1,18 @@
 import { deepEqual, equal, ok as assert, throws } from "node:assert/strict";
 import {
-  decodeValue,
-  encodeValue,
   kCapacity,
   kDefaultCapacity,
+  Ring,
+} from "../src/_memory/ring_buffer.ts";
+import {
+  decodeValue,
+  encodeValue,
   kTagBytes,
   kTagJson,
   kTagString,
   kTagV8,
   needsFreshBytes,
-  Ring,
-} from "../src/_memory/ring_buffer.ts";
+} from "../src/_memory/record_codec.ts";
 import { Queue } from "../mod.ts";
 
 function roundTrip(value: unknown): unknown {

@@ -7,11 +7,16 @@
  * @throws {TypeError} When it is not a number.
  * @throws {RangeError} When it is negative.
  */
-export function checkSeconds(value: unknown, name: string, what: string): void {
+export function checkSeconds(
+  value: unknown,
+  name: string,
+  what: string,
+  alternative = "",
+): void {
   if (value === undefined) return;
   if (typeof value !== "number" || Number.isNaN(value)) {
     throw new TypeError(
-      `Cannot ${what} as '${name}' must be a number of seconds: current value is ${
+      `Cannot ${what} as '${name}' must be a number of seconds${alternative}: current value is ${
         Deno.inspect(value)
       }`,
     );
@@ -51,9 +56,21 @@ export function checkSignal(value: unknown, what: string): void {
   );
 }
 
-/** {@linkcode checkSeconds} for the usual `timeout` parameter. */
-export function checkTimeout(timeout: unknown, what: string): void {
-  checkSeconds(timeout, "timeout", what);
+/**
+ * {@linkcode checkSeconds} for the usual `timeout` parameter. With
+ * `{ nullable: true }` a `null` means "no limit" too (CPython's
+ * `timeout=None` where the default is not forever, as `Connection.poll`).
+ *
+ * @throws {TypeError} When it is not a number (or null, when allowed).
+ * @throws {RangeError} When it is negative.
+ */
+export function checkTimeout(
+  timeout: unknown,
+  what: string,
+  options?: { nullable?: boolean },
+): void {
+  if (timeout === null && options?.nullable) return;
+  checkSeconds(timeout, "timeout", what, options?.nullable ? " or null" : "");
 }
 
 /**

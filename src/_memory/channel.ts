@@ -3,12 +3,7 @@
 // only writes, the other only reads, so no lock is needed: the writer owns
 // kTail, the reader owns kHead, and each publishes with an atomic store.
 //
-// Layout (byte offsets):
-//
-//   0           4           8           12          16
-//   +-----------+-----------+-----------+-----------+---------------------+
-//   | kHead     | kTail     | kWaiting  | kPosted   | data: capacity bytes |
-//   +-----------+-----------+-----------+-----------+---------------------+
+// Layout: the channel block of src/_wire/layouts.ts.
 //
 // kHead/kTail count bytes consumed/produced since creation (uint32, they
 // wrap). The data is a stream of JSON texts, each followed by a comma: a
@@ -24,20 +19,16 @@
 // one decode and one JSON.parse per look instead of one per result.
 // Anything large or not JSON-safe takes the postMessage fallback.
 
-/** Int32 index of the reader's position. */
-export const kHead = 0;
-/** Int32 index of the writer's position; readers wait on it. */
-export const kTail = 1;
-/** Int32 index of the "reader may be asleep" flag. */
-export const kWaiting = 2;
-/**
- * Int32 index of a count of messages the writer sent by postMessage instead
- * (too large, or not JSON-safe): a reader blocked in Atomics.wait must yield
- * to its event loop to receive those.
- */
-export const kPosted = 3;
-/** Bytes before the data area. */
-export const kHeaderBytes = 16;
+import {
+  kChannelHead as kHead,
+  kChannelHeaderBytes as kHeaderBytes,
+  kChannelPosted as kPosted,
+  kChannelTail as kTail,
+  kChannelWaiting as kWaiting,
+} from "../_wire/layouts.ts";
+
+// The pool engine imports the slots from here under their short names.
+export { kHead, kHeaderBytes, kPosted, kTail, kWaiting };
 const kComma = 0x2c;
 const kSpace = 0x20;
 
@@ -141,61 +132,5 @@ export class Channel {
   }
 }
 
-/** Below this many items a numeric array is not worth a Float64Array. */
-const kNumericMin = 64;
-
-/**
- * Packs an array of plain numbers into a Float64Array (exact for every JS
- * number, -0 and NaN included), or returns undefined for anything else or
- * anything short. A transferred Float64Array crosses a worker boundary in
- * constant time, where structured clone costs ~100 ns per element.
- */
-export function packNumbers(value: unknown): Float64Array | undefined {
-  if (!Array.isArray(value) || value.length < kNumericMin) return undefined;
-  for (let i = 0; i < value.length; i++) {
-    if (typeof value[i] !== "number") return undefined;
-  }
-  return Float64Array.from(value);
-}
-
-/** Arrays longer than this skip the JSON attempt: they never fit a ring. */
-export const kJsonMaxItems = 4096;
-
-/**
- * True when `value` survives JSON.stringify/parse unchanged: finite numbers
- * (not -0), strings, booleans, null, and arrays/plain objects of those.
- */
-export function jsonSafe(value: unknown, depth = 0): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case "object": {
-      if (value === null) return true;
-      if (depth > 32) return false;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const item = value[i];
-          if (typeof item === "number") {
-            if (!Number.isFinite(item) || Object.is(item, -0)) return false;
-          } else if (typeof item !== "string" && !jsonSafe(item, depth + 1)) {
-            return false;
-          }
-        }
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const key in value) {
-        if (!jsonSafe((value as Record<string, unknown>)[key], depth + 1)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
+// The pool engine reaches the value rules through this module.
+export { jsonSafe, kJsonMaxItems, packNumbers } from "../_wire/codec.ts";

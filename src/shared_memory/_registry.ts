@@ -2,7 +2,30 @@
 
 import { processWide, state } from "../_core/state.ts";
 import { ProcessError } from "../errors.ts";
-import { blockSync, tryLock, wakeOne } from "../synchronize/_sync.ts";
+import { lockSync, unlock } from "../_memory/mutex.ts";
+import {
+  kEntryCapacity as fCapacity,
+  kEntryEmpty as kEmpty,
+  kEntryFree as kFreeBlock,
+  kEntryGeneration as fGeneration,
+  kEntryNamed as kNamed,
+  kEntryNameLength as fNameLength,
+  kEntryOffset as fOffset,
+  kEntryRefs as fRefs,
+  kEntrySize as fSize,
+  kEntryState as fState,
+  kEntryUnlinked as kUnlinked,
+  kRegistryEntries as kEntries,
+  kRegistryFloatHeader as kFloatHeader,
+  kRegistryFloatsPerEntry as kFloatsPerEntry,
+  kRegistryHighWater as kHighWater,
+  kRegistryIntHeader as kIntHeader,
+  kRegistryIntsPerEntry as kIntsPerEntry,
+  kRegistryLock,
+  kRegistryNameBytes as kNameBytes,
+  kRegistryTop as kTop,
+  kRegistryUsed as kUsed,
+} from "../_wire/layouts.ts";
 
 // Why an arena: `new SharedMemory({ name })` is synchronous, and it must
 // find a block created by *any* process, including one created after this
@@ -17,41 +40,13 @@ import { blockSync, tryLock, wakeOne } from "../synchronize/_sync.ts";
 // is committed as it grows and is never returned to the system, but freed
 // blocks are reused.
 //
-// Registry (one SharedArrayBuffer):
-//
-//   Int32   [ lock | sleepers | entries used | - ]
-//           then per entry [ state | refs | name length | generation ]
-//   Float64 [ arena top | high-water mark ]
-//           then per entry [ offset | capacity | size ]
-//   Uint8   per entry: the name, UTF-8, kNameBytes
-//
-//   state: 0 empty, 1 named (live), 2 unlinked but still attached,
-//          3 free (its capacity is reused by a later create)
-//   refs:  SharedMemory objects attached (close() and GC release them)
-//   generation: bumped when an entry is reused, so a stale descriptor
-//          never attaches to somebody else's block
+// Registry layout: the shared-memory registry block of src/_wire/layouts.ts.
 
-/** How many blocks may exist at once. */
-const kEntries = 1024;
-/** The longest name, in UTF-8 bytes. */
-const kNameBytes = 128;
-const kIntHeader = 4;
-const kIntsPerEntry = 4;
-const kFloatHeader = 2;
-const kFloatsPerEntry = 3;
 const kIntBytes = (kIntHeader + kEntries * kIntsPerEntry) * 4;
 const kFloatBytes = (kFloatHeader + kEntries * kFloatsPerEntry) * 8;
 const kRegistryBytes = kIntBytes + kFloatBytes + kEntries * kNameBytes;
 /** Blocks start at multiples of this (cache lines; fits any typed array). */
 const kAlign = 64;
-
-const kUsed = 2;
-const kTop = 0;
-const kHighWater = 1;
-const kEmpty = 0;
-const kNamed = 1;
-const kUnlinked = 2;
-const kFreeBlock = 3;
 
 const kRegistryKey = "shared_memory.registry";
 const kArenaKey = "shared_memory.arena";
@@ -114,13 +109,11 @@ export function registry(): Registry {
 function locked<T>(r: Registry, body: () => T): T {
   // Held for a table scan (and, on reuse, zeroing a block): brief enough to
   // wait for synchronously even on the main thread.
-  const take = () => tryLock(r.ints);
-  if (!take()) blockSync(r.ints, 0, 1, take, Infinity);
+  lockSync(r.ints, kRegistryLock);
   try {
     return body();
   } finally {
-    Atomics.store(r.ints, 0, 0);
-    wakeOne(r.ints, 0);
+    unlock(r.ints, kRegistryLock);
   }
 }
 
@@ -133,13 +126,6 @@ function int(e: number, field: number): number {
 function float(e: number, field: number): number {
   return kFloatHeader + e * kFloatsPerEntry + field;
 }
-const fState = 0;
-const fRefs = 1;
-const fNameLength = 2;
-const fGeneration = 3;
-const fOffset = 0;
-const fCapacity = 1;
-const fSize = 2;
 
 function nameOf(r: Registry, e: number): string {
   const length = r.ints[int(e, fNameLength)];

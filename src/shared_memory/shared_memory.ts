@@ -24,6 +24,7 @@ import {
   viewOf,
   viewsOf,
 } from "./_registry.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 // Why an arena, and how blocks are laid out: see _shm_registry.ts.
 
@@ -69,8 +70,6 @@ const collector = new FinalizationRegistry<Attachment>((a) => {
   detach(a.registry, a.entry, a.generation);
 });
 
-let adopted: Attachment | undefined;
-
 /**
  * A block of shared memory with a name: one process creates it, any
  * process attaches to it by name (or receives it through `args`), and
@@ -86,11 +85,12 @@ let adopted: Attachment | undefined;
  * @example Create, attach by name, unlink
  * ```ts
  * import { SharedMemory } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * using shm = new SharedMemory({ create: true, size: 16 });
  * shm.buf[0] = 42;
  * using other = new SharedMemory({ name: shm.name }); // in any process
- * console.log(other.buf[0]); // 42
+ * assert.deepEqual(other.buf[0], 42);
  * shm.unlink();
  * ```
  */
@@ -111,14 +111,11 @@ export class SharedMemory {
    * @throws {Deno.errors.AlreadyExists} When creating under a taken name.
    * @throws {Deno.errors.NotFound} When attaching to an unknown name.
    */
-  constructor(options: SharedMemoryOptions) {
-    const from = adopted;
-    adopted = undefined;
-    if (from !== undefined) {
-      this.#attachment = from;
-    } else {
-      this.#attachment = open(options);
-    }
+  constructor(options: SharedMemoryOptions);
+  constructor(options: SharedMemoryOptions, adopted?: unknown) {
+    this.#attachment = adopted instanceof Adopted
+      ? adopted.memory as Attachment
+      : open(options);
     this.#name = this.#attachment.name;
     this.#buf = viewOf(this.#attachment);
     this.#size = this.#buf.length;
@@ -153,7 +150,7 @@ export class SharedMemory {
    * Detaches this object from the block (others keep it). Calling it again
    * does nothing.
    *
-   * @example
+   * @example Using close()
    * ```ts
    * import { SharedMemory } from "@dmp/multiprocessing";
    *
@@ -176,7 +173,7 @@ export class SharedMemory {
    *
    * @throws {Deno.errors.NotFound} When the name was already unlinked.
    *
-   * @example
+   * @example Using unlink()
    * ```ts
    * import { SharedMemory } from "@dmp/multiprocessing";
    * import { throws } from "node:assert/strict";
@@ -294,6 +291,7 @@ registerReviver("SharedMemory", (d) => {
       `Cannot attach shared memory as 'name' must name a live block: current value is '${d.name}' (freed before this process received it)`,
     );
   }
-  adopted = { registry: r, entry: e, generation, name: d.name as string };
-  return new SharedMemory({ name: d.name as string });
+  const name = d.name as string;
+  const memory = new Adopted({ registry: r, entry: e, generation, name });
+  return construct(SharedMemory, { name }, memory);
 });

@@ -1,7 +1,14 @@
 // What Value and SharedArray share: the type codes, how items are stored
 // (C's wrap-around), the lock option, and the descriptor they travel as.
 
-import { revive, type SharedDescriptor } from "../reduction.ts";
+import {
+  describe,
+  kReduce,
+  registerReviver,
+  revive,
+  type SharedDescriptor,
+} from "../reduction.ts";
+import { Adopted } from "../_memory/adopt.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import { RLock } from "../synchronize/rlock.ts";
 import { kAcquireBrief } from "../synchronize/_sync.ts";
@@ -236,15 +243,41 @@ export function guarded<T>(
   }
 }
 
-export function reviveShared(d: SharedDescriptor): {
-  code: TypeCode;
-  data: AnyStorage;
-  lock: Lock | RLock | null;
-} {
-  const code = d.code as TypeCode;
-  return {
+/** What a revived Value or SharedArray adopts: its storage and its lock. */
+export type CTypeMemory = { data: AnyStorage; lock: Lock | RLock | null };
+
+/** The memory a constructor's hidden argument carries, if it is one. */
+export function adoptedCType(adopted: unknown): CTypeMemory | undefined {
+  return adopted instanceof Adopted ? adopted.memory as CTypeMemory : undefined;
+}
+
+/** The descriptor a Value or SharedArray travels as. */
+export function describeCType(
+  tag: string,
+  code: TypeCode,
+  data: AnyStorage,
+  lock: Lock | RLock | null,
+): SharedDescriptor {
+  const reducible = lock as { [kReduce](): SharedDescriptor } | null;
+  return describe(tag, {
     code,
-    data: new kinds[code].make(d.buffer as SharedArrayBuffer),
-    lock: d.lock === null ? null : revive(d.lock) as Lock | RLock,
-  };
+    buffer: data.buffer,
+    lock: reducible?.[kReduce]() ?? null,
+  });
+}
+
+/**
+ * Registers the reviver of a Value or SharedArray: `build` calls the
+ * constructor with the type code and the Adopted memory.
+ */
+export function registerCType(
+  tag: string,
+  build: (code: TypeCode, memory: Adopted<CTypeMemory>) => unknown,
+): void {
+  registerReviver(tag, (d) => {
+    const code = d.code as TypeCode;
+    const data = new kinds[code].make(d.buffer as SharedArrayBuffer);
+    const lock = d.lock === null ? null : revive(d.lock) as Lock | RLock;
+    return build(code, new Adopted({ data, lock }));
+  });
 }

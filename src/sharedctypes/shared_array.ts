@@ -5,17 +5,14 @@
  * @module
  */
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import {
+  adoptedCType,
   type AnyStorage,
   checkCode,
+  describeCType,
   fromStored,
   guarded,
   type InputOf,
@@ -24,15 +21,14 @@ import {
   load,
   lockOption,
   noLock,
-  reviveShared,
+  registerCType,
   type SharedCTypeOptions,
   type StorageOf,
   store,
   toStored,
   type TypeCode,
 } from "./_ctypes.ts";
-
-let adopted: { data: AnyStorage; lock: Lock | RLock | null } | undefined;
+import { construct } from "../_memory/adopt.ts";
 
 /**
  * A fixed-length array of numbers (or bytes) in shared memory: CPython's
@@ -43,14 +39,15 @@ let adopted: { data: AnyStorage; lock: Lock | RLock | null } | undefined;
  *
  * @typeParam C The type code; `SharedArray<"d">` holds C doubles.
  *
- * @example
+ * @example Using SharedArray
  * ```ts
  * import { SharedArray } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const arr = new SharedArray("i", [1, 2, 3]);
  * arr.set(-1, 30); // negative indices count from the end
- * console.log([...arr]); // [ 1, 2, 30 ]
- * console.log(arr.slice(1)); // [ 2, 30 ]
+ * assert.deepEqual([...arr], [ 1, 2, 30 ]);
+ * assert.deepEqual(arr.slice(1), [ 2, 30 ]);
  * ```
  */
 export class SharedArray<C extends TypeCode = TypeCode> {
@@ -72,11 +69,16 @@ export class SharedArray<C extends TypeCode = TypeCode> {
     typecode: C,
     sizeOrInit: number | ArrayLike<InputOf<C>> | Iterable<InputOf<C>>,
     options?: SharedCTypeOptions,
+  );
+  constructor(
+    typecode: C,
+    sizeOrInit: number | ArrayLike<InputOf<C>> | Iterable<InputOf<C>>,
+    options?: SharedCTypeOptions,
+    adopted?: unknown,
   ) {
     const kind = checkCode(typecode, "create array");
     this.#code = typecode;
-    const from = adopted;
-    adopted = undefined;
+    const from = adoptedCType(adopted);
     if (from !== undefined) {
       this.#data = from.data;
       this.#lock = from.lock;
@@ -181,11 +183,12 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @returns The item.
    * @throws {RangeError} When `index` is out of range.
    *
-   * @example
+   * @example Using get()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new SharedArray("d", [0.5, 1.5]).get(-1)); // 1.5
+   * assert.deepEqual(new SharedArray("d", [0.5, 1.5]).get(-1), 1.5);
    * ```
    */
   get(index: number): ItemOf<C> {
@@ -205,13 +208,14 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @throws {RangeError} When `index` is out of range.
    * @throws {TypeError} When `value` has the wrong type.
    *
-   * @example
+   * @example Using set()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const bytes = new SharedArray("B", 2);
    * bytes.set(0, 257);
-   * console.log(bytes.get(0)); // 1
+   * assert.deepEqual(bytes.get(0), 1);
    * ```
    */
   set(index: number, value: InputOf<C>): void {
@@ -238,11 +242,12 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @param end Position after the last.
    * @returns The items.
    *
-   * @example
+   * @example Using slice()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new SharedArray("c", "hello").slice(1, -1).join("")); // "ell"
+   * assert.equal(new SharedArray("c", "hello").slice(1, -1).join(""), "ell");
    * ```
    */
   slice(start?: number, end?: number): ItemOf<C>[] {
@@ -264,13 +269,14 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @throws {RangeError} When the items do not fit.
    * @throws {TypeError} When an item has the wrong type.
    *
-   * @example
+   * @example Using setSlice()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const arr = new SharedArray("i", 4);
    * arr.setSlice(1, [7, 8]);
-   * console.log(arr.slice()); // [ 0, 7, 8, 0 ]
+   * assert.deepEqual(arr.slice(), [ 0, 7, 8, 0 ]);
    * ```
    */
   setSlice(start: number, values: ArrayLike<InputOf<C>>): void {
@@ -310,7 +316,7 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * @returns The Lock or RLock.
    * @throws {TypeError} When the array was created with `lock: false`.
    *
-   * @example
+   * @example Using getLock()
    * ```ts
    * import { SharedArray } from "@dmp/multiprocessing";
    *
@@ -328,12 +334,7 @@ export class SharedArray<C extends TypeCode = TypeCode> {
 
   /** Describes the array for a child (see reduction.ts). */
   [kReduce](): SharedDescriptor {
-    const lock = this.#lock as { [kReduce](): SharedDescriptor } | null;
-    return describe("SharedArray", {
-      code: this.#code,
-      buffer: this.#data.buffer,
-      lock: lock?.[kReduce]() ?? null,
-    });
+    return describeCType("SharedArray", this.#code, this.#data, this.#lock);
   }
 
   /** Shows the items in `console.log` (read without the lock). */
@@ -363,13 +364,14 @@ export type RawArray<C extends TypeCode = TypeCode> = Omit<
  * @throws {TypeError} For an unknown type code or wrong items.
  * @throws {RangeError} For a bad length.
  *
- * @example
+ * @example Using RawArray
  * ```ts
  * import { RawArray } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const frame = RawArray("B", 16);
  * frame.array.fill(255);
- * console.log(frame.get(15)); // 255
+ * assert.deepEqual(frame.get(15), 255);
  * ```
  */
 export function RawArray<C extends TypeCode>(
@@ -379,8 +381,7 @@ export function RawArray<C extends TypeCode>(
   return new SharedArray(typecode, sizeOrInit, { lock: false });
 }
 
-registerReviver("SharedArray", (d) => {
-  const { code, data, lock } = reviveShared(d);
-  adopted = { data, lock };
-  return new SharedArray(code, 0);
-});
+registerCType(
+  "SharedArray",
+  (code, memory) => construct(SharedArray, code, 0, undefined, memory),
+);

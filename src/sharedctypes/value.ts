@@ -5,18 +5,15 @@
  * @module
  */
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import { kAcquireBrief } from "../synchronize/_sync.ts";
 import {
+  adoptedCType,
   type AnyStorage,
   checkCode,
+  describeCType,
   fromStored,
   type InputOf,
   type ItemOf,
@@ -24,14 +21,13 @@ import {
   load,
   lockOption,
   noLock,
-  reviveShared,
+  registerCType,
   type SharedCTypeOptions,
   store,
   toStored,
   type TypeCode,
 } from "./_ctypes.ts";
-
-let adopted: { data: AnyStorage; lock: Lock | RLock | null } | undefined;
+import { construct } from "../_memory/adopt.ts";
 
 /**
  * One number (or byte) in shared memory. With a lock (the default, an
@@ -46,21 +42,23 @@ let adopted: { data: AnyStorage; lock: Lock | RLock | null } | undefined;
  * @example A counter shared with children
  * ```ts
  * import { Process, Value } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const counter = new Value("i", 0);
  * const target = new URL("../../examples/004_cpu_bound_multiprocessing/value_counter.ts#increment", import.meta.url);
  * const procs = Array.from({ length: 3 }, () => new Process({ target, args: [counter] }));
  * for (const p of procs) p.start();
  * for (const p of procs) await p.join();
- * console.log(counter.value); // 3
+ * assert.deepEqual(counter.value, 3);
  * ```
  *
  * @example C semantics
  * ```ts
  * import { Value } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
- * console.log(new Value("b", 200).value); // -56
- * console.log(new Value("q", 1).value); // 1n
+ * assert.deepEqual(new Value("b", 200).value, -56);
+ * assert.deepEqual(new Value("q", 1).value, 1n);
  * ```
  */
 export class Value<C extends TypeCode = TypeCode> {
@@ -77,11 +75,16 @@ export class Value<C extends TypeCode = TypeCode> {
    * @throws {TypeError} For an unknown type code, an initial value of the
    * wrong type, or a bad lock option.
    */
-  constructor(typecode: C, initial?: InputOf<C>, options?: SharedCTypeOptions) {
+  constructor(typecode: C, initial?: InputOf<C>, options?: SharedCTypeOptions);
+  constructor(
+    typecode: C,
+    initial?: InputOf<C>,
+    options?: SharedCTypeOptions,
+    adopted?: unknown,
+  ) {
     const kind = checkCode(typecode, "create value");
     this.#code = typecode;
-    const from = adopted;
-    adopted = undefined;
+    const from = adoptedCType(adopted);
     if (from !== undefined) {
       this.#data = from.data;
       this.#lock = from.lock;
@@ -147,16 +150,17 @@ export class Value<C extends TypeCode = TypeCode> {
    * @returns The Lock or RLock.
    * @throws {TypeError} When the value was created with `lock: false`.
    *
-   * @example
+   * @example Using getLock()
    * ```ts
    * import { Value } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const counter = new Value("i", 0);
    * {
    *   using _ = await counter.getLock().hold();
    *   counter.value += 1;
    * }
-   * console.log(counter.value); // 1
+   * assert.deepEqual(counter.value, 1);
    * ```
    */
   getLock(): Lock | RLock {
@@ -166,12 +170,7 @@ export class Value<C extends TypeCode = TypeCode> {
 
   /** Describes the value for a child (see reduction.ts). */
   [kReduce](): SharedDescriptor {
-    const lock = this.#lock as { [kReduce](): SharedDescriptor } | null;
-    return describe("Value", {
-      code: this.#code,
-      buffer: this.#data.buffer,
-      lock: lock?.[kReduce]() ?? null,
-    });
+    return describeCType("Value", this.#code, this.#data, this.#lock);
   }
 
   /** Shows the value in `console.log` (read without the lock). */
@@ -195,13 +194,14 @@ export type RawValue<C extends TypeCode = TypeCode> = Omit<Value<C>, "getLock">;
  * @returns The value.
  * @throws {TypeError} For an unknown type code or a wrong initial value.
  *
- * @example
+ * @example Using RawValue
  * ```ts
  * import { RawValue } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const flag = RawValue("B");
  * flag.value = 1;
- * console.log(flag.value); // 1
+ * assert.deepEqual(flag.value, 1);
  * ```
  */
 export function RawValue<C extends TypeCode>(
@@ -211,8 +211,7 @@ export function RawValue<C extends TypeCode>(
   return new Value(typecode, initial, { lock: false });
 }
 
-registerReviver("Value", (d) => {
-  const { code, data, lock } = reviveShared(d);
-  adopted = { data, lock };
-  return new Value(code);
-});
+registerCType(
+  "Value",
+  (code, memory) => construct(Value, code, undefined, undefined, memory),
+);

@@ -14,13 +14,7 @@
 // (a Value's accessors, a Barrier's bookkeeping) may block the main thread,
 // for the few instructions another process holds them.
 
-import {
-  canBlock,
-  kSpinAsync,
-  kSpinSync,
-  waitAsync,
-  waitSync,
-} from "../_memory/atomics.ts";
+import { canBlock } from "../_memory/atomics.ts";
 import { ProcessError } from "../errors.ts";
 
 /** Options of the acquire calls (CPython's `block` and `timeout`). */
@@ -73,67 +67,14 @@ export function assertMayBlock(what: string, asyncForm: string): void {
   );
 }
 
-/**
- * Waits until `take()` succeeds, sleeping on `a[i]` while it holds `busy`;
- * `a[i + 1]` counts the sleepers so that releasers notify only when someone
- * sleeps (a notify costs ~45 ns even with nobody to wake).
- *
- * Why this order is safe: a sleeper increments the counter *before* its
- * last try and its wait, and a releaser changes `a[i]` *before* it reads
- * the counter; with sequentially consistent atomics either the releaser
- * sees the sleeper and notifies, or the sleeper's wait sees the new value.
- *
- * @returns Whether `take()` succeeded before the deadline.
- */
-export function blockSync(
-  a: Int32Array,
-  i: number,
-  busy: number,
-  take: () => boolean,
-  deadline: number,
-): boolean {
-  for (let n = 0; n < kSpinSync; n++) {
-    if (Atomics.load(a, i) !== busy && take()) return true;
-  }
-  Atomics.add(a, i + 1, 1);
-  try {
-    while (true) {
-      if (take()) return true;
-      if (waitSync(a, i, busy, deadline, 0) === "timed-out") return take();
-    }
-  } finally {
-    Atomics.sub(a, i + 1, 1);
-  }
-}
-
-/** The async twin of {@linkcode blockSync}: never blocks the thread. */
-export async function blockAsync(
-  a: Int32Array,
-  i: number,
-  busy: number,
-  take: () => boolean,
-  deadline: number,
-): Promise<boolean> {
-  for (let n = 0; n < kSpinAsync; n++) {
-    if (Atomics.load(a, i) !== busy && take()) return true;
-  }
-  Atomics.add(a, i + 1, 1);
-  try {
-    while (true) {
-      if (take()) return true;
-      if (await waitAsync(a, i, busy, deadline, 0) === "timed-out") {
-        return take();
-      }
-    }
-  } finally {
-    Atomics.sub(a, i + 1, 1);
-  }
-}
-
-/** Wakes one sleeper of a {@linkcode blockSync} word, if any sleeps. */
-export function wakeOne(a: Int32Array, i: number): void {
-  if (Atomics.load(a, i + 1) > 0) Atomics.notify(a, i, 1);
-}
+// The spin-then-sleep loop and the mutex live in the memory tier.
+export { blockAsync, blockSync, tryLock, wakeOne } from "../_memory/mutex.ts";
+export {
+  kLockDepth,
+  kLockOwner,
+  kLockSlots,
+  kLockState,
+} from "../_wire/layouts.ts";
 
 /**
  * What a Condition needs from its lock (a Lock or an RLock): whether this
@@ -196,22 +137,3 @@ export function releaser(owner: { release(): void }): Disposable {
 export const kAcquireBrief: unique symbol = Symbol.for(
   "@dmp/multiprocessing.acquireBrief",
 );
-
-// The word layout shared by Lock and RLock:
-//
-//   Int32 [ state | sleepers | owner | depth ]
-//           0 free, 1 held;  sleepers in blockSync/Async;  owner: the pid
-//           that took it (0 = none);  depth: RLock's nesting count
-/** Index of the lock state word (0 free, 1 held). */
-export const kLockState = 0;
-/** Index of the owner's pid (0 = none). */
-export const kLockOwner = 2;
-/** Index of an RLock's depth. */
-export const kLockDepth = 3;
-/** Int32 slots of a lock. */
-export const kLockSlots = 4;
-
-/** One attempt to take a lock word. */
-export function tryLock(a: Int32Array): boolean {
-  return Atomics.compareExchange(a, kLockState, 0, 1) === 0;
-}

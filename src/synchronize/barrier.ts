@@ -12,83 +12,36 @@ import {
   revive,
   type SharedDescriptor,
 } from "../reduction.ts";
-import { BrokenBarrierError, ProcessError } from "../errors.ts";
+import { ProcessError } from "../errors.ts";
 import { ExitSignal } from "../_core/state.ts";
-import {
-  callerUrl,
-  resolveTarget,
-  type TargetRef,
-  targetRef,
-} from "../_core/target.ts";
+import { callerUrl, resolveTarget, type TargetRef } from "../_core/target.ts";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
 import {
   assertMayBlock,
   checkTimeout,
-  deadlineOf,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,
 } from "./_sync.ts";
+import {
+  type ActionRef,
+  actionRef,
+  type BarrierMemory,
+  barrierSteps,
+  breakBarrier,
+  checkParties,
+} from "./_barrier_steps.ts";
+import {
+  kBarrierBroken as kBroken,
+  kBarrierCount as kCount,
+  kBarrierFilling as kFilling,
+  kBarrierResetting as kResetting,
+  kBarrierState as kState,
+} from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
-// The algorithm is CPython's threading.Barrier, word for word, with its two
-// fields in shared memory and its Condition shared too:
-//
-//   Int32 [ state | count ]
-//     state: 0 filling, 1 draining, -1 resetting, -2 broken
-//     count: parties inside wait()
-//
-// It is written once, as a generator of the blocking steps it needs (wait
-// on the condition until a deadline, run the action), and driven by wait()
-// with awaits and by waitSync() with blocking calls.
-const kState = 0;
-const kCount = 1;
-const kFilling = 0;
-const kDraining = 1;
-const kResetting = -1;
-const kBroken = -2;
-
-/** A blocking step of the barrier: a condition wait until a deadline, or the action. */
-type Step = number | "action";
-
-/** The action's descriptor: where a child imports it from. */
-type ActionRef = TargetRef | null;
-
-let adopted:
-  | { state: Int32Array; lock: Lock; cond: Condition; action: ActionRef }
-  | undefined;
-
-// targetRef() speaks of 'target': the same rules, under the right name.
-function actionRef(
-  action: unknown,
-  caller: string | undefined,
-  what: string,
-): TargetRef {
-  try {
-    return targetRef(action, caller, what);
-  } catch (error) {
-    throw new TypeError(
-      (error as Error).message.replaceAll("'target'", "'action'"),
-      { cause: error },
-    );
-  }
-}
-
-function checkParties(parties: unknown): number {
-  if (typeof parties !== "number" || !Number.isInteger(parties)) {
-    throw new TypeError(
-      `Cannot create barrier as 'parties' must be an integer: current value is ${
-        Deno.inspect(parties)
-      }`,
-    );
-  }
-  if (parties < 1 || parties > 0x7fffffff) {
-    throw new RangeError(
-      `Cannot create barrier as 'parties' must be at least 1: current value is ${parties}`,
-    );
-  }
-  return parties;
-}
+// The algorithm (CPython's threading.Barrier) is in _barrier_steps.ts.
 
 /**
  * A barrier for `parties` processes: each `wait()` blocks until `parties`
@@ -114,10 +67,11 @@ function checkParties(parties: unknown): number {
  * @example Two async tasks meet
  * ```ts
  * import { Barrier } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const barrier = new Barrier(2);
  * const indices = await Promise.all([barrier.wait(), barrier.wait()]);
- * console.log(indices.sort()); // [ 0, 1 ]
+ * assert.deepEqual(indices.sort(), [ 0, 1 ]);
  * ```
  */
 export class Barrier {
@@ -148,6 +102,12 @@ export class Barrier {
     parties: number,
     action?: (() => unknown) | string | URL,
     timeout?: number,
+  );
+  constructor(
+    parties: number,
+    action?: (() => unknown) | string | URL,
+    timeout?: number,
+    adopted?: unknown,
   ) {
     checkParties(parties);
     if (
@@ -164,8 +124,9 @@ export class Barrier {
     checkTimeout(timeout, "create barrier");
     this.#parties = parties;
     this.#timeout = timeout;
-    const from = adopted;
-    adopted = undefined;
+    const from = adopted instanceof Adopted
+      ? adopted.memory as BarrierMemory
+      : undefined;
     if (from === undefined) {
       const lock = new Lock();
       this.#s = new Int32Array(new SharedArrayBuffer(8));
@@ -217,49 +178,7 @@ export class Barrier {
   }
 
   #break(): void {
-    Atomics.store(this.#s, kState, kBroken);
-    this.#cond.notifyAll();
-  }
-
-  // CPython's Barrier.wait, as blocking steps; runs with the lock held.
-  *#steps(timeout: number | undefined): Generator<Step, number, boolean> {
-    const s = this.#s;
-    // Block while the previous generation drains or a reset completes.
-    while (s[kState] === kResetting || s[kState] === kDraining) yield Infinity;
-    if (s[kState] === kBroken) throw new BrokenBarrierError();
-    const index = s[kCount]++;
-    try {
-      if (index + 1 === this.#parties) {
-        try {
-          yield "action";
-        } catch (error) {
-          this.#break();
-          throw error;
-        }
-        Atomics.store(s, kState, kDraining);
-        this.#cond.notifyAll();
-      } else {
-        const deadline = deadlineOf(timeout);
-        while (s[kState] === kFilling) {
-          if (performance.now() >= deadline) {
-            this.#break();
-            throw new BrokenBarrierError(
-              "Barrier is broken: a wait timed out",
-            );
-          }
-          yield deadline;
-        }
-        if (s[kState] < 0) throw new BrokenBarrierError();
-      }
-      return index;
-    } finally {
-      s[kCount]--;
-      const st = s[kState];
-      if (s[kCount] === 0 && (st === kResetting || st === kDraining)) {
-        Atomics.store(s, kState, kFilling);
-        this.#cond.notifyAll();
-      }
-    }
+    breakBarrier(this.#s, this.#cond);
   }
 
   #timeoutOf(timeout: number | undefined): number | undefined {
@@ -283,12 +202,13 @@ export class Barrier {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using wait()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(1);
-   * console.log(await barrier.wait()); // 0: one party is a full generation
+   * assert.deepEqual(await barrier.wait(), 0); // one party is a full generation
    * ```
    */
   async wait(timeout?: number): Promise<number> {
@@ -297,7 +217,7 @@ export class Barrier {
     // across an await other than the condition's own wait.
     if (this.#loading !== undefined) await this.#loading;
     await this.#lock[kAcquireRestore](1);
-    const steps = this.#steps(t);
+    const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
     try {
       let next = steps.next();
       while (!next.done) {
@@ -335,12 +255,13 @@ export class Barrier {
    * @throws {ProcessError} On the main thread when it would have to wait,
    * or in a child before the action's module is imported.
    *
-   * @example
+   * @example Using waitSync()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(1);
-   * console.log(barrier.waitSync()); // 0: the last to arrive never waits
+   * assert.deepEqual(barrier.waitSync(), 0); // the last to arrive never waits
    * ```
    */
   waitSync(timeout?: number): number {
@@ -351,7 +272,7 @@ export class Barrier {
       );
     }
     this.#lock[kAcquireRestoreSync](1);
-    const steps = this.#steps(t);
+    const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
     let locked = true;
     try {
       let next = steps.next();
@@ -391,14 +312,15 @@ export class Barrier {
    * get {@linkcode BrokenBarrierError}. A broken barrier is usable again
    * once they have left.
    *
-   * @example
+   * @example Using reset()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(2);
    * barrier.abort();
    * barrier.reset();
-   * console.log(barrier.broken); // false
+   * assert.deepEqual(barrier.broken, false);
    * ```
    */
   reset(): void {
@@ -422,13 +344,14 @@ export class Barrier {
    * Breaks the barrier: current and future waits throw
    * {@linkcode BrokenBarrierError} until `reset()`.
    *
-   * @example
+   * @example Using abort()
    * ```ts
    * import { Barrier } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(2);
    * barrier.abort();
-   * console.log(barrier.broken); // true
+   * assert.deepEqual(barrier.broken, true);
    * ```
    */
   abort(): void {
@@ -463,15 +386,11 @@ export class Barrier {
 }
 
 registerReviver("Barrier", (d) => {
-  adopted = {
-    state: new Int32Array(d.buffer as SharedArrayBuffer),
+  const memory = new Adopted<BarrierMemory>({
+    state: new Int32Array(d.buffer as ArrayBuffer),
     lock: revive(d.lock) as Lock,
     cond: revive(d.cond) as Condition,
     action: d.action as ActionRef,
-  };
-  return new Barrier(
-    d.parties as number,
-    undefined,
-    d.timeout as number | undefined,
-  );
+  });
+  return construct(Barrier, d.parties, undefined, d.timeout, memory);
 });

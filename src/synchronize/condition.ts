@@ -27,6 +27,21 @@ import {
 } from "./_sync.ts";
 import type { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
+import {
+  kConditionHeader as kHeader,
+  kConditionHigh as kHigh,
+  kConditionWaiters as kConditionSlots,
+  kWaiterWaiting as kWaiting,
+} from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
+import {
+  abandonSlot,
+  enterSlot,
+  leaveSlot,
+  notifyOldest,
+  slotIndex,
+} from "./_condition_slots.ts";
+import { checkLock, checkPredicate } from "./_condition_args.ts";
 
 // Why slots: CPython's Condition counts sleepers with semaphores and makes
 // notify() *block* until the woken sleepers confirm; a notify() that blocks
@@ -38,42 +53,7 @@ import { RLock } from "./rlock.ts";
 // marking happen under the condition's lock; a waiter that dies while
 // asleep abandons its slot with a compare-and-swap, and notify skips it.
 //
-//   Int32 [ ticket | active | high | - | state₀ | ticket₀ | state₁ | … ]
-//     ticket: the next waiter's ticket (FIFO order, wraps)
-//     active: slots not free (waiting, notified or abandoned)
-//     high:   one past the highest slot ever used (bounds the scans)
-//     stateₖ: 0 free, 1 waiting, 2 notified, 3 abandoned (reusable)
-const kTicket = 0;
-const kActive = 1;
-const kHigh = 2;
-const kHeader = 4;
-/** How many processes (or async tasks) may wait on one Condition at once. */
-const kConditionSlots = 256;
-const kFree = 0;
-const kWaiting = 1;
-const kNotified = 2;
-const kAbandoned = 3;
-
-let adopted: Int32Array | undefined;
-
-function slotIndex(slot: number): number {
-  return kHeader + 2 * slot;
-}
-
-function checkLock(lock: unknown): ConditionLock {
-  const candidate = lock as Partial<ConditionLock> | null;
-  if (
-    typeof candidate !== "object" || candidate === null ||
-    typeof candidate[kIsMine] !== "function"
-  ) {
-    throw new TypeError(
-      `Cannot create condition as 'lock' must be a Lock or an RLock: current value is ${
-        Deno.inspect(lock)
-      }`,
-    );
-  }
-  return candidate as ConditionLock;
-}
+// Layout: the Condition block of src/_wire/layouts.ts.
 
 /**
  * A condition variable: processes wait on it until another one notifies
@@ -118,14 +98,15 @@ export class Condition {
    * @param lock The lock to use; a new {@linkcode RLock} when omitted.
    * @throws {TypeError} When `lock` is not a Lock or an RLock.
    */
-  constructor(lock?: Lock | RLock) {
+  constructor(lock?: Lock | RLock);
+  constructor(lock?: Lock | RLock, from?: unknown) {
     if (lock !== undefined) checkLock(lock);
     this.#lock = lock ?? new RLock();
-    this.#a = adopted ??
-      new Int32Array(
+    this.#a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(
         new SharedArrayBuffer((kHeader + 2 * kConditionSlots) * 4),
       );
-    adopted = undefined;
   }
 
   get #cl(): ConditionLock {
@@ -138,7 +119,7 @@ export class Condition {
    * @param options As for {@linkcode Lock.acquire}.
    * @returns Whether the lock was acquired.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -158,7 +139,7 @@ export class Condition {
    * @returns Whether the lock was acquired.
    * @throws {ProcessError} On the main thread when it would have to wait.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -176,7 +157,7 @@ export class Condition {
    *
    * @throws {ProcessError} When the lock is not held (by this process, for an RLock).
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -195,7 +176,7 @@ export class Condition {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -217,7 +198,7 @@ export class Condition {
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when it would have to wait.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -239,49 +220,6 @@ export class Condition {
     }
   }
 
-  // Registers a waiter; the caller holds the lock.
-  #enter(): number {
-    const a = this.#a;
-    const high = a[kHigh];
-    let slot = -1;
-    for (let s = 0; s < kConditionSlots; s++) {
-      const st = Atomics.load(a, slotIndex(s));
-      if (st === kFree || st === kAbandoned) {
-        slot = s;
-        break;
-      }
-    }
-    if (slot < 0) {
-      throw new ProcessError(
-        `Cannot wait on condition as all ${kConditionSlots} waiter slots are taken`,
-      );
-    }
-    const i = slotIndex(slot);
-    if (Atomics.load(a, i) === kFree) a[kActive]++;
-    if (slot >= high) a[kHigh] = slot + 1;
-    a[i + 1] = a[kTicket];
-    a[kTicket] = (a[kTicket] + 1) | 0;
-    Atomics.store(a, i, kWaiting);
-    return i;
-  }
-
-  // Frees the slot; the caller holds the lock again. True when notified.
-  #leave(i: number): boolean {
-    const a = this.#a;
-    const notified = Atomics.exchange(a, i, kFree) === kNotified;
-    a[kActive]--;
-    return notified;
-  }
-
-  // The waiter could not take the lock back (its process is ending): give
-  // the slot up without the lock; the next #enter() reuses it.
-  #abandon(i: number): void {
-    const a = this.#a;
-    if (Atomics.compareExchange(a, i, kWaiting, kAbandoned) !== kWaiting) {
-      Atomics.store(a, i, kAbandoned);
-    }
-  }
-
   /**
    * Releases the lock, waits until notified (or until `timeout` seconds
    * pass), then takes the lock back; never blocks the thread.
@@ -292,13 +230,14 @@ export class Condition {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using wait()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const cond = new Condition();
    * using _ = await cond.hold();
-   * console.log(await cond.wait(0.01)); // false: nobody notified
+   * assert.deepEqual(await cond.wait(0.01), false); // nobody notified
    * ```
    */
   async wait(timeout?: number): Promise<boolean> {
@@ -306,13 +245,13 @@ export class Condition {
     this.#assertMine("wait on condition");
     const deadline = deadlineOf(timeout);
     const a = this.#a;
-    const i = this.#enter();
+    const i = enterSlot(this.#a);
     const depth = this.#cl[kReleaseSave]();
     while (Atomics.load(a, i) === kWaiting) {
       if (await waitAsync(a, i, kWaiting, deadline) === "timed-out") break;
     }
     await this.#cl[kAcquireRestore](depth);
-    return this.#leave(i);
+    return leaveSlot(this.#a, i);
   }
 
   /**
@@ -326,7 +265,7 @@ export class Condition {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using waitSync()
    * ```ts ignore
    * // In a worker (a Process target):
    * using _ = cond.holdSync();
@@ -339,7 +278,7 @@ export class Condition {
     this.#assertMine("wait on condition");
     const deadline = deadlineOf(timeout);
     const a = this.#a;
-    const i = this.#enter();
+    const i = enterSlot(this.#a);
     const depth = this.#cl[kReleaseSave]();
     try {
       while (Atomics.load(a, i) === kWaiting) {
@@ -347,10 +286,10 @@ export class Condition {
       }
       this.#cl[kAcquireRestoreSync](depth);
     } catch (error) {
-      this.#abandon(i);
+      abandonSlot(this.#a, i);
       throw error;
     }
-    return this.#leave(i);
+    return leaveSlot(this.#a, i);
   }
 
   /**
@@ -362,13 +301,14 @@ export class Condition {
    * @returns The last value of `predicate()` (falsy on timeout).
    * @throws {ProcessError} When this process does not hold the lock.
    *
-   * @example
+   * @example Using waitFor()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const cond = new Condition();
    * using _ = await cond.hold();
-   * console.log(await cond.waitFor(() => 42)); // 42, at once
+   * assert.deepEqual(await cond.waitFor(() => 42), 42); // at once
    * ```
    */
   async waitFor<T>(
@@ -397,7 +337,7 @@ export class Condition {
    * @throws {ProcessError} On the main thread when `predicate()` is falsy,
    * or when this process does not hold the lock.
    *
-   * @example
+   * @example Using waitForSync()
    * ```ts ignore
    * // In a worker (a Process target):
    * using _ = cond.holdSync();
@@ -427,7 +367,7 @@ export class Condition {
    * @throws {TypeError} When `n` is not an integer.
    * @throws {RangeError} When `n` is negative.
    *
-   * @example
+   * @example Using notify()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -450,27 +390,7 @@ export class Condition {
       );
     }
     this.#assertMine("notify condition");
-    const a = this.#a;
-    while (n > 0 && a[kActive] > 0) {
-      // The oldest waiting slot: tickets wrap, so compare differences.
-      const high = a[kHigh];
-      let best = -1;
-      for (let s = 0; s < high; s++) {
-        const i = slotIndex(s);
-        if (
-          Atomics.load(a, i) === kWaiting &&
-          (best < 0 || ((a[i + 1] - a[best + 1]) | 0) < 0)
-        ) best = i;
-      }
-      if (best < 0) return;
-      // A dying waiter may have abandoned the slot meanwhile: look again.
-      if (
-        Atomics.compareExchange(a, best, kWaiting, kNotified) === kWaiting
-      ) {
-        Atomics.notify(a, best, 1);
-        n--;
-      }
-    }
+    notifyOldest(this.#a, n);
   }
 
   /**
@@ -478,7 +398,7 @@ export class Condition {
    *
    * @throws {ProcessError} When this process does not hold the lock.
    *
-   * @example
+   * @example Using notifyAll()
    * ```ts
    * import { Condition } from "@dmp/multiprocessing";
    *
@@ -489,15 +409,7 @@ export class Condition {
    */
   notifyAll(): void {
     this.#assertMine("notify condition");
-    const a = this.#a;
-    if (a[kActive] === 0) return;
-    const high = a[kHigh];
-    for (let s = 0; s < high; s++) {
-      const i = slotIndex(s);
-      if (Atomics.compareExchange(a, i, kWaiting, kNotified) === kWaiting) {
-        Atomics.notify(a, i, 1);
-      }
-    }
+    notifyOldest(this.#a, Infinity);
   }
 
   /** Describes the condition for a child (see reduction.ts). */
@@ -522,18 +434,8 @@ export class Condition {
   }
 }
 
-function checkPredicate(predicate: unknown, what: string): void {
-  if (typeof predicate !== "function") {
-    throw new TypeError(
-      `Cannot ${what} as 'predicate' must be a function: current value is ${
-        Deno.inspect(predicate)
-      }`,
-    );
-  }
-}
-
 registerReviver("Condition", (d) => {
   const lock = revive(d.lock) as Lock | RLock;
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new Condition(lock);
+  const memory = new Adopted(new Int32Array(d.buffer as ArrayBuffer));
+  return construct(Condition, lock, memory);
 });

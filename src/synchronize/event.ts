@@ -17,18 +17,16 @@ import {
   waitSync,
 } from "../_memory/atomics.ts";
 import { assertMayBlock, checkTimeout, deadlineOf } from "./_sync.ts";
+import {
+  kEventSleepers as kSleepers,
+  kEventSlots as kSlots,
+  kEventWord as kWord,
+} from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
-// Int32 [ word | sleepers ]
-//   word = generation << 1 | flag. set() bumps the generation as it raises
-//   the flag, so a waiter that saw the flag down wakes for *that* set()
-//   even when clear() follows before it runs: no waiter is lost to a quick
-//   set-then-clear. sleepers counts waiters asleep in Atomics.wait(Async),
-//   so set() calls notify only when someone sleeps.
-const kWord = 0;
-const kSleepers = 1;
-const kSlots = 2;
-
-let adopted: Int32Array | undefined;
+// Layout: the Event block of src/_wire/layouts.ts. set() bumps the
+// generation as it raises the flag, so no waiter is lost to a quick
+// set-then-clear; set() notifies only when someone sleeps.
 
 /**
  * A flag that is initially down: `set()` raises it and wakes every waiter,
@@ -40,19 +38,22 @@ let adopted: Int32Array | undefined;
  * @example One task waits for another's set()
  * ```ts
  * import { Event } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const ready = new Event();
  * setTimeout(() => ready.set(), 10); // a child's set() wakes it the same way
- * console.log(await ready.wait(10)); // true
+ * assert.deepEqual(await ready.wait(10), true);
  * ```
  */
 export class Event {
   #a: Int32Array;
 
   /** Creates an event whose flag is down. */
-  constructor() {
-    this.#a = adopted ?? new Int32Array(new SharedArrayBuffer(kSlots * 4));
-    adopted = undefined;
+  constructor();
+  constructor(from?: unknown) {
+    this.#a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(new SharedArrayBuffer(kSlots * 4));
   }
 
   /**
@@ -60,11 +61,12 @@ export class Event {
    *
    * @returns `true` when set.
    *
-   * @example
+   * @example Using isSet()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new Event().isSet()); // false
+   * assert.deepEqual(new Event().isSet(), false);
    * ```
    */
   isSet(): boolean {
@@ -74,13 +76,14 @@ export class Event {
   /**
    * Raises the flag and wakes every waiter.
    *
-   * @example
+   * @example Using set()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
    * event.set();
-   * console.log(event.isSet()); // true
+   * assert.deepEqual(event.isSet(), true);
    * ```
    */
   set(): void {
@@ -99,14 +102,15 @@ export class Event {
   /**
    * Lowers the flag.
    *
-   * @example
+   * @example Using clear()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
    * event.set();
    * event.clear();
-   * console.log(event.isSet()); // false
+   * assert.deepEqual(event.isSet(), false);
    * ```
    */
   clear(): void {
@@ -126,14 +130,15 @@ export class Event {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using wait()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
-   * console.log(await event.wait(0.01)); // false
+   * assert.deepEqual(await event.wait(0.01), false);
    * event.set();
-   * console.log(await event.wait()); // true
+   * assert.deepEqual(await event.wait(), true);
    * ```
    */
   async wait(timeout?: number): Promise<boolean> {
@@ -168,13 +173,14 @@ export class Event {
    * @throws {TypeError} When `timeout` is not a number.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using waitSync()
    * ```ts
    * import { Event } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const event = new Event();
    * event.set();
-   * console.log(event.waitSync()); // true: already set, so no wait
+   * assert.deepEqual(event.waitSync(), true); // already set, so no wait
    * ```
    */
   waitSync(timeout?: number): boolean {
@@ -209,7 +215,7 @@ export class Event {
   }
 }
 
-registerReviver("Event", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new Event();
-});
+registerReviver(
+  "Event",
+  (d) => construct(Event, new Adopted(new Int32Array(d.buffer as ArrayBuffer))),
+);

@@ -17,8 +17,6 @@ import {
   acquireDeadline,
   type AcquireOptions,
   assertMayBlock,
-  blockAsync,
-  blockSync,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,
@@ -31,11 +29,10 @@ import {
   tryLock,
   wakeOne,
 } from "./_sync.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
+import { lockAsync, lockSync } from "../_memory/mutex.ts";
 
 export type { AcquireOptions } from "./_sync.ts";
-
-// Set by the reviver around `new Lock()`: the memory to adopt.
-let adopted: Int32Array | undefined;
 
 /**
  * A lock that any process holding a reference can acquire; once acquired,
@@ -79,15 +76,14 @@ let adopted: Int32Array | undefined;
  */
 export class Lock {
   #a: Int32Array;
-  #take: () => boolean;
 
   /** Creates an unlocked lock. */
-  constructor() {
-    const a = adopted ??
-      new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
-    adopted = undefined;
+  constructor();
+  constructor(from?: unknown) {
+    const a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     this.#a = a;
-    this.#take = () => tryLock(a);
   }
 
   /**
@@ -98,7 +94,7 @@ export class Lock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -111,19 +107,17 @@ export class Lock {
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const a = this.#a;
-    if (options === undefined && tryLock(a)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (options === undefined && tryLock(a, kLockState)) return this.#own();
     const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (tryLock(a, kLockState)) return this.#own();
     if (deadline === null) return false;
-    const ok = await blockAsync(a, kLockState, 1, this.#take, deadline);
-    if (ok) a[kLockOwner] = state().pid;
-    return ok;
+    return await lockAsync(a, kLockState, deadline) && this.#own();
+  }
+
+  // Records this process as the holder; true, for the acquire calls.
+  #own(): true {
+    this.#a[kLockOwner] = state().pid;
+    return true;
   }
 
   /**
@@ -136,7 +130,7 @@ export class Lock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -149,20 +143,12 @@ export class Lock {
    */
   acquireSync(options?: AcquireOptions): boolean {
     const a = this.#a;
-    if (options === undefined && tryLock(a)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (options === undefined && tryLock(a, kLockState)) return this.#own();
     const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a)) {
-      a[kLockOwner] = state().pid;
-      return true;
-    }
+    if (tryLock(a, kLockState)) return this.#own();
     if (deadline === null) return false;
     assertMayBlock("acquire lock", "lock.acquire()");
-    const ok = blockSync(a, kLockState, 1, this.#take, deadline);
-    if (ok) a[kLockOwner] = state().pid;
-    return ok;
+    return lockSync(a, kLockState, deadline) && this.#own();
   }
 
   /**
@@ -170,7 +156,7 @@ export class Lock {
    *
    * @throws {ProcessError} When the lock is not locked.
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    * import { throws } from "node:assert/strict";
@@ -197,11 +183,12 @@ export class Lock {
    *
    * @returns `true` while locked.
    *
-   * @example
+   * @example Using locked()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new Lock().locked()); // false
+   * assert.deepEqual(new Lock().locked(), false);
    * ```
    */
   locked(): boolean {
@@ -214,7 +201,7 @@ export class Lock {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    *
@@ -238,7 +225,7 @@ export class Lock {
    * @throws {ProcessError} On the main thread when the lock is held by
    * someone else.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
    *
@@ -267,16 +254,14 @@ export class Lock {
 
   /** Internal: takes the lock back after Condition.wait(). */
   [kAcquireRestoreSync](_depth: number): void {
-    const a = this.#a;
-    if (!tryLock(a)) blockSync(a, kLockState, 1, this.#take, Infinity);
-    a[kLockOwner] = state().pid;
+    lockSync(this.#a, kLockState);
+    this.#own();
   }
 
   /** Internal: takes the lock back after Condition.wait(). */
   async [kAcquireRestore](_depth: number): Promise<void> {
-    const a = this.#a;
-    if (!tryLock(a)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
-    a[kLockOwner] = state().pid;
+    await lockAsync(this.#a, kLockState);
+    this.#own();
   }
 
   /** Internal: takes the lock for a short library-internal section. */
@@ -303,7 +288,7 @@ export class Lock {
   }
 }
 
-registerReviver("Lock", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new Lock();
-});
+registerReviver(
+  "Lock",
+  (d) => construct(Lock, new Adopted(new Int32Array(d.buffer as ArrayBuffer))),
+);

@@ -32,8 +32,7 @@ import {
   tryLock,
   wakeOne,
 } from "./_sync.ts";
-
-let adopted: Int32Array | undefined;
+import { Adopted, construct } from "../_memory/adopt.ts";
 
 /**
  * A recursive lock: the process that holds it may acquire it again, and
@@ -67,12 +66,13 @@ export class RLock {
   #take: () => boolean;
 
   /** Creates an unlocked recursive lock. */
-  constructor() {
-    const a = adopted ??
-      new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
-    adopted = undefined;
+  constructor();
+  constructor(from?: unknown) {
+    const a = from instanceof Adopted
+      ? from.memory as Int32Array
+      : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     this.#a = a;
-    this.#take = () => tryLock(a);
+    this.#take = () => tryLock(a, kLockState);
   }
 
   // True (and one level deeper) when this process already owns the lock.
@@ -99,7 +99,7 @@ export class RLock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -116,7 +116,7 @@ export class RLock {
     const me = state().pid;
     if (this.#reenter(me)) return true;
     const a = this.#a;
-    if (tryLock(a)) {
+    if (tryLock(a, kLockState)) {
       this.#own(me);
       return true;
     }
@@ -136,7 +136,7 @@ export class RLock {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -151,7 +151,7 @@ export class RLock {
     const me = state().pid;
     if (this.#reenter(me)) return true;
     const a = this.#a;
-    if (tryLock(a)) {
+    if (tryLock(a, kLockState)) {
       this.#own(me);
       return true;
     }
@@ -167,7 +167,7 @@ export class RLock {
    *
    * @throws {ProcessError} When this process does not own the lock.
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import { throws } from "node:assert/strict";
@@ -201,11 +201,12 @@ export class RLock {
    *
    * @returns `true` while locked.
    *
-   * @example
+   * @example Using locked()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new RLock().locked()); // false
+   * assert.deepEqual(new RLock().locked(), false);
    * ```
    */
   locked(): boolean {
@@ -218,7 +219,7 @@ export class RLock {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    *
@@ -240,7 +241,7 @@ export class RLock {
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when another process holds it.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    *
@@ -270,14 +271,18 @@ export class RLock {
   /** Internal: takes the lock back, to the saved depth. */
   [kAcquireRestoreSync](depth: number): void {
     const a = this.#a;
-    if (!tryLock(a)) blockSync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) {
+      blockSync(a, kLockState, 1, this.#take, Infinity);
+    }
     this.#own(state().pid, depth);
   }
 
   /** Internal: takes the lock back, to the saved depth. */
   async [kAcquireRestore](depth: number): Promise<void> {
     const a = this.#a;
-    if (!tryLock(a)) await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    if (!tryLock(a, kLockState)) {
+      await blockAsync(a, kLockState, 1, this.#take, Infinity);
+    }
     this.#own(state().pid, depth);
   }
 
@@ -302,7 +307,7 @@ export class RLock {
   }
 }
 
-registerReviver("RLock", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return new RLock();
-});
+registerReviver(
+  "RLock",
+  (d) => construct(RLock, new Adopted(new Int32Array(d.buffer as ArrayBuffer))),
+);

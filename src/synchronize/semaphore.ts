@@ -21,16 +21,16 @@ import {
   releaser,
   wakeOne,
 } from "./_sync.ts";
+import {
+  kSemaphoreBound as kBound,
+  kSemaphoreSlots as kSlots,
+  kSemaphoreUnbounded as kUnbounded,
+  kSemaphoreValue as kValue,
+} from "../_wire/layouts.ts";
+import { Adopted, construct } from "../_memory/adopt.ts";
 
-// Int32 [ value | sleepers | bound ]
-//         the counter; sleepers in blockSync/Async; the highest value a
-//         release may reach (kUnbounded for a plain Semaphore)
-const kValue = 0;
-const kBound = 2;
-const kSlots = 3;
-const kUnbounded = 0x7fffffff;
+// Layout: the Semaphore block of src/_wire/layouts.ts.
 
-let adopted: Int32Array | undefined;
 // Set in Semaphore's static block: lets BoundedSemaphore set its bound
 // without a public or protected member.
 let setBound: (semaphore: Semaphore, bound: number) => void;
@@ -81,16 +81,18 @@ export class Semaphore {
    * @throws {TypeError} When `value` is not an integer.
    * @throws {RangeError} When `value` is negative or above 2³¹−1.
    */
-  constructor(value = 1) {
-    let a = adopted;
-    adopted = undefined;
-    if (a === undefined) {
+  constructor(value?: number);
+  constructor(value: unknown = 1) {
+    let a: Int32Array;
+    if (value instanceof Adopted) {
+      a = value.memory as Int32Array;
+    } else {
       const what = `create ${
         new.target.name === "BoundedSemaphore" ? "bounded " : ""
       }semaphore`;
       checkValue(value, what);
       a = new Int32Array(new SharedArrayBuffer(kSlots * 4));
-      a[kValue] = value;
+      a[kValue] = value as number;
       a[kBound] = kUnbounded;
     }
     const words = a;
@@ -116,7 +118,7 @@ export class Semaphore {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquire()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -143,7 +145,7 @@ export class Semaphore {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
-   * @example
+   * @example Using acquireSync()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
    * import { ok as assert } from "node:assert/strict";
@@ -167,13 +169,14 @@ export class Semaphore {
    * @throws {ProcessError} For a BoundedSemaphore, when the counter would
    * pass its initial value; for any semaphore, past 2³¹−1.
    *
-   * @example
+   * @example Using release()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const sem = new Semaphore(0);
    * sem.release();
-   * console.log(sem.getValue()); // 1
+   * assert.deepEqual(sem.getValue(), 1);
    * ```
    */
   release(): void {
@@ -198,11 +201,12 @@ export class Semaphore {
    *
    * @returns The count.
    *
-   * @example
+   * @example Using getValue()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
-   * console.log(new Semaphore(3).getValue()); // 3
+   * assert.deepEqual(new Semaphore(3).getValue(), 3);
    * ```
    */
   getValue(): number {
@@ -215,14 +219,15 @@ export class Semaphore {
    *
    * @returns The release handle.
    *
-   * @example
+   * @example Using hold()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const sem = new Semaphore(2);
    * {
    *   using _ = await sem.hold();
-   *   console.log(sem.getValue()); // 1
+   *   assert.deepEqual(sem.getValue(), 1);
    * }
    * ```
    */
@@ -238,7 +243,7 @@ export class Semaphore {
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when the counter is zero.
    *
-   * @example
+   * @example Using holdSync()
    * ```ts
    * import { Semaphore } from "@dmp/multiprocessing";
    *
@@ -272,7 +277,7 @@ export class Semaphore {
  * its initial value: a release without a matching acquire is a bug caught
  * early.
  *
- * @example
+ * @example Using BoundedSemaphore
  * ```ts
  * import { BoundedSemaphore } from "@dmp/multiprocessing";
  * import { throws } from "node:assert/strict";
@@ -289,14 +294,14 @@ export class BoundedSemaphore extends Semaphore {
    * @throws {TypeError} When `value` is not an integer.
    * @throws {RangeError} When `value` is negative or above 2³¹−1.
    */
-  constructor(value = 1) {
-    const reviving = adopted !== undefined;
-    super(value);
-    if (!reviving) setBound(this, value);
+  constructor(value?: number);
+  constructor(value: unknown = 1) {
+    super(value as number);
+    if (!(value instanceof Adopted)) setBound(this, value as number);
   }
 }
 
 registerReviver("Semaphore", (d) => {
-  adopted = new Int32Array(d.buffer as SharedArrayBuffer);
-  return d.bounded ? new BoundedSemaphore() : new Semaphore();
+  const memory = new Adopted(new Int32Array(d.buffer as ArrayBuffer));
+  return construct(d.bounded ? BoundedSemaphore : Semaphore, memory);
 });

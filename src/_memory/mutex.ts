@@ -1,0 +1,122 @@
+// The one mutex of the library, and the spin-then-sleep loop it is built on.
+// A mutex is two Int32 words of a SharedArrayBuffer (see layouts.ts):
+//
+//   [ state | sleepers ]   state: 0 free, 1 held; sleepers: threads asleep
+//                          (or about to be) waiting for the state to change
+//
+// Lock and RLock are such a mutex; so are the MPMC ring's lock and a pipe's
+// handle-table lock, which only guard short synchronous sections.
+//
+// Why a sleeper count: an unlock must wake a sleeper, but Atomics.notify
+// costs ~45 ns even with nobody to wake; counting sleepers lets the
+// uncontended unlock skip it.
+
+import { kSpinAsync, kSpinSync, waitAsync, waitSync } from "./atomics.ts";
+
+/**
+ * Waits until `take()` succeeds, sleeping on `a[i]` while it holds `busy`;
+ * `a[i + 1]` counts the sleepers so that releasers notify only when someone
+ * sleeps.
+ *
+ * Why this order is safe: a sleeper increments the counter *before* its
+ * last try and its wait, and a releaser changes `a[i]` *before* it reads
+ * the counter; with sequentially consistent atomics either the releaser
+ * sees the sleeper and notifies, or the sleeper's wait sees the new value.
+ *
+ * @returns Whether `take()` succeeded before the deadline.
+ * @throws {ExitSignal} When this child is terminated while it sleeps.
+ */
+export function blockSync(
+  a: Int32Array,
+  i: number,
+  busy: number,
+  take: () => boolean,
+  deadline: number,
+  spin = kSpinSync,
+): boolean {
+  for (let n = 0; n < spin; n++) {
+    if (Atomics.load(a, i) !== busy && take()) return true;
+  }
+  Atomics.add(a, i + 1, 1);
+  try {
+    while (true) {
+      if (take()) return true;
+      if (waitSync(a, i, busy, deadline, 0) === "timed-out") return take();
+    }
+  } finally {
+    Atomics.sub(a, i + 1, 1);
+  }
+}
+
+/** The async twin of {@linkcode blockSync}: never blocks the thread. */
+export async function blockAsync(
+  a: Int32Array,
+  i: number,
+  busy: number,
+  take: () => boolean,
+  deadline: number,
+  spin = kSpinAsync,
+): Promise<boolean> {
+  for (let n = 0; n < spin; n++) {
+    if (Atomics.load(a, i) !== busy && take()) return true;
+  }
+  Atomics.add(a, i + 1, 1);
+  try {
+    while (true) {
+      if (take()) return true;
+      if (await waitAsync(a, i, busy, deadline, 0) === "timed-out") {
+        return take();
+      }
+    }
+  } finally {
+    Atomics.sub(a, i + 1, 1);
+  }
+}
+
+/** Wakes one sleeper of a {@linkcode blockSync} word, if any sleeps. */
+export function wakeOne(a: Int32Array, i: number): void {
+  if (Atomics.load(a, i + 1) > 0) Atomics.notify(a, i, 1);
+}
+
+/** One attempt to take the mutex at `a[i]`. */
+export function tryLock(a: Int32Array, i: number): boolean {
+  return Atomics.compareExchange(a, i, 0, 1) === 0;
+}
+
+/**
+ * Takes the mutex at `a[i]`, blocking the thread (the main thread too, so
+ * only for sections that never wait while held).
+ *
+ * @returns Whether it was taken before `deadline`.
+ */
+export function lockSync(
+  a: Int32Array,
+  i: number,
+  deadline = Infinity,
+  spin = kSpinSync,
+): boolean {
+  return tryLock(a, i) ||
+    blockSync(a, i, 1, () => tryLock(a, i), deadline, spin);
+}
+
+/** The async twin of {@linkcode lockSync}. */
+export function lockAsync(
+  a: Int32Array,
+  i: number,
+  deadline = Infinity,
+  spin = kSpinAsync,
+): Promise<boolean> {
+  if (tryLock(a, i)) return Promise.resolve(true);
+  return blockAsync(a, i, 1, () => tryLock(a, i), deadline, spin);
+}
+
+/**
+ * Releases the mutex at `a[i]` and wakes one sleeper.
+ *
+ * @returns False, changing nothing, when it was not held.
+ */
+export function unlock(a: Int32Array, i: number): boolean {
+  if (Atomics.compareExchange(a, i, 1, 0) !== 1) return false;
+  wakeOne(a, i);
+  return true;
+}

@@ -1,0 +1,229 @@
+// How values become the MPMC ring's records, and back.
+//
+// Fast paths, chosen by measurement (bench/codecs.md): a string travels as
+// UTF-8, a typed array as its bytes, and a value JSON represents exactly
+// (finite numbers but not -0, strings, booleans, null, and plain objects and
+// dense arrays of those, without shared references) as JSON text. Anything
+// else structured clone can carry (Map, Set, Date, bigint, undefined, NaN,
+// RegExp, Error, cycles, class instances as plain objects, …) goes through
+// node:v8's serializer, which writes the structured clone wire format.
+
+import {
+  deserialize as v8Deserialize,
+  serialize as v8Serialize,
+} from "node:v8";
+import { kReduce } from "../reduction.ts";
+import { jsonSafe } from "../_wire/codec.ts";
+import {
+  kRecordBytes as kTagBytes,
+  kRecordJson as kTagJson,
+  kRecordString as kTagString,
+  kRecordTyped as kTagTyped,
+  kRecordV8 as kTagV8,
+} from "../_wire/layouts.ts";
+import { kMaxPayload, nextPowerOfTwo } from "./ring_buffer.ts";
+
+export { kTagBytes, kTagJson, kTagString, kTagTyped, kTagV8 };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let scratchIn = new Uint8Array(4096);
+
+const typedKinds = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+] as const;
+type TypedArray = InstanceType<(typeof typedKinds)[number]>;
+
+/** An encoded value, ready for Ring.push(). */
+export interface Encoded {
+  tag: number;
+  /** May view a scratch buffer: copy it before the next encode. */
+  bytes: Uint8Array;
+}
+
+function describeKind(value: unknown): string {
+  if (typeof value === "function") {
+    return `a function${value.name ? ` (${value.name})` : ""}`;
+  }
+  if (typeof value === "symbol") return `a symbol (${String(value)})`;
+  if (value instanceof SharedArrayBuffer) return "a SharedArrayBuffer";
+  if (ArrayBuffer.isView(value)) {
+    return `a ${value.constructor.name} over a SharedArrayBuffer`;
+  }
+  const name = (value as object).constructor?.name ?? "object";
+  return kReduce in (value as object) ? `a shared ${name}` : `a ${name}`;
+}
+
+// Structured clone through bytes cannot carry shared memory: a
+// SharedArrayBuffer (or a Lock, Queue, Value, … built on one) would arrive
+// as a copy, silently unshared. CPython refuses these too ("should only be
+// shared between processes through inheritance").
+function assertTravels(
+  value: unknown,
+  path: string,
+  what: string,
+  visited: Set<object>,
+): void {
+  if (typeof value === "function" || typeof value === "symbol") {
+    throw cannotTravel(value, path, what);
+  }
+  if (typeof value !== "object" || value === null || visited.has(value)) {
+    return;
+  }
+  visited.add(value);
+  if (
+    value instanceof SharedArrayBuffer ||
+    (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer) ||
+    kReduce in value || value instanceof Promise ||
+    value instanceof WeakMap || value instanceof WeakSet ||
+    value instanceof WeakRef
+  ) {
+    throw cannotTravel(value, path, what);
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      assertTravels(k, `${path}.keys()`, what, visited);
+      assertTravels(v, `${path}.get(${String(k)})`, what, visited);
+    }
+    return;
+  }
+  if (value instanceof Set) {
+    for (const v of value) assertTravels(v, `${path}.values()`, what, visited);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    assertTravels(
+      (value as Record<string, unknown>)[key],
+      Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`,
+      what,
+      visited,
+    );
+  }
+}
+
+function cannotTravel(value: unknown, path: string, what: string): TypeError {
+  const hint = kReduce in Object(value) || value instanceof SharedArrayBuffer ||
+      ArrayBuffer.isView(value)
+    ? ": shared objects cross into a child only through Process args"
+    : "";
+  return new TypeError(
+    `Cannot ${what} as '${path}' must be structured-cloneable without shared memory: current value is ${
+      describeKind(value)
+    }${hint}`,
+  );
+}
+
+function tooLarge(length: number, what: string): RangeError {
+  return new RangeError(
+    `Cannot ${what} as the encoded message must be at most ${kMaxPayload} bytes: current value is ${length} bytes`,
+  );
+}
+
+function encodeText(text: string, tag: number, what: string): Encoded {
+  // Short texts go through a reused buffer; long ones get an exact one
+  // (encodeInto would need 3 bytes per UTF-16 unit up front).
+  if (text.length <= 1 << 20) {
+    const max = text.length * 3;
+    if (scratchIn.length < max) scratchIn = new Uint8Array(nextPowerOfTwo(max));
+    const { written } = encoder.encodeInto(text, scratchIn);
+    return { tag, bytes: scratchIn.subarray(0, written) };
+  }
+  const bytes = encoder.encode(text);
+  if (bytes.length > kMaxPayload) throw tooLarge(bytes.length, what);
+  return { tag, bytes };
+}
+
+/**
+ * Encodes `value` for the ring.
+ *
+ * @param value Any structured-cloneable value without shared memory.
+ * @param path How to name the value in errors ("item", "obj").
+ * @param what The operation, for errors ("put item").
+ * @throws {TypeError} When the value cannot travel.
+ * @throws {RangeError} When it is larger than a record can be.
+ */
+export function encodeValue(
+  value: unknown,
+  path: string,
+  what: string,
+): Encoded {
+  if (typeof value === "string") return encodeText(value, kTagString, what);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const kind = typedKinds.indexOf(
+      Object.getPrototypeOf(value).constructor,
+    );
+    if (kind >= 0 && value.buffer instanceof ArrayBuffer) {
+      if (value.byteLength > kMaxPayload) {
+        throw tooLarge(value.byteLength, what);
+      }
+      const bytes = new Uint8Array(
+        value.buffer,
+        value.byteOffset,
+        value.byteLength,
+      );
+      return kind === 1
+        ? { tag: kTagBytes, bytes }
+        : { tag: kTagTyped | (kind << 8), bytes };
+    }
+  }
+  if (jsonSafe(value)) return encodeText(JSON.stringify(value), kTagJson, what);
+  assertTravels(value, path, what, new Set());
+  let bytes: Uint8Array;
+  try {
+    bytes = v8Serialize(value);
+  } catch (error) {
+    throw new TypeError(
+      `Cannot ${what} as '${path}' must be structured-cloneable: ${
+        (error as Error).message
+      }`,
+      { cause: error },
+    );
+  }
+  if (bytes.length > kMaxPayload) throw tooLarge(bytes.length, what);
+  return { tag: kTagV8, bytes };
+}
+
+/** Whether a record of this tag must be popped into a buffer of its own. */
+export function needsFreshBytes(tag: number): boolean {
+  return tag !== kTagJson && tag !== kTagString;
+}
+
+/**
+ * Decodes a record's payload.
+ *
+ * @param tag The record's tag.
+ * @param bytes Its payload (a buffer of its own when needsFreshBytes(tag)).
+ */
+export function decodeValue(tag: number, bytes: Uint8Array): unknown {
+  switch (tag & 0xff) {
+    case kTagJson:
+      return JSON.parse(decoder.decode(bytes));
+    case kTagString:
+      return decoder.decode(bytes);
+    case kTagBytes:
+      return bytes;
+    case kTagTyped: {
+      const Kind = typedKinds[tag >> 8] as unknown as new (
+        buffer: ArrayBuffer,
+      ) => TypedArray;
+      return new Kind(bytes.buffer as ArrayBuffer);
+    }
+    case kTagV8:
+      return v8Deserialize(bytes);
+    default:
+      throw new TypeError(
+        `Cannot decode message as its tag must be known: current value is ${tag}`,
+      );
+  }
+}
