@@ -34,7 +34,6 @@ import {
 import {
   type FromPoolWorker,
   kPoolCurrent,
-  type PoolInitMessage,
   type PoolTaskMessage,
   ResultStatus,
   type RingResult,
@@ -42,8 +41,9 @@ import {
   type RingTaskBatch,
   TaskMode,
   type ToPoolWorker,
-  toWireError,
 } from "../_wire/protocol.ts";
+import { toWireError } from "../_wire/error_codec.ts";
+import type { PoolInit } from "./pool_worker.ts";
 import { reduce, revive } from "../reduction.ts";
 import { state, stopRequested, workerScope } from "../_core/state.ts";
 import { resolveTarget, type TargetRef } from "../_core/target.ts";
@@ -65,8 +65,9 @@ const kIdleTimerMs = 50;
 /** Most milliseconds between timer turns while busy. */
 const kBusyTimerMs = 1000;
 
+// With atomics "disabled" there are no rings: both stay unset.
 let requests: Channel;
-let responses: Channel;
+let responses: Channel | undefined;
 let control: Int32Array;
 let modules: Record<string, Namespace> = {};
 const functions = new Map<string, Fn>();
@@ -160,7 +161,7 @@ function signal(): void {
   lastSignal = performance.now();
   // The main thread cannot block, and an Atomics.waitAsync wake-up costs
   // 80–700 µs there, so a sleeping pump is woken by a message.
-  if (Atomics.load(responses.header, kWaiting) !== 0) post({ t: "bell" });
+  if (Atomics.load(responses!.header, kWaiting) !== 0) post({ t: "bell" });
 }
 
 function respond(id: number, status: ResultStatus, value?: unknown): void {
@@ -169,7 +170,10 @@ function respond(id: number, status: ResultStatus, value?: unknown): void {
     : [id, status, value];
   const large = Array.isArray(value) && value.length > kJsonMaxItems;
   // Errors and `undefined` carry nothing JSON cannot hold.
-  if (status !== ResultStatus.Value || (!large && jsonSafe(value))) {
+  if (
+    responses !== undefined &&
+    (status !== ResultStatus.Value || (!large && jsonSafe(value)))
+  ) {
     if (responses.tryWrite(JSON.stringify(message))) {
       unsignalled = true;
       // With more tasks waiting, a pump that sleeps can wait for the
@@ -216,6 +220,32 @@ async function run(
   } finally {
     Atomics.store(control, kPoolCurrent, 0);
   }
+}
+
+/** Runs a task that came by postMessage. */
+function runPosted(task: PoolTaskMessage): Promise<void> {
+  const key = `${task.fn.url}#${task.fn.name}`;
+  const payload = task.numbers ?? revive(task.payload);
+  return run(task.id, key, task.fn, task.mode, payload);
+}
+
+/** Wakes serveMessages() when a message arrives. */
+let arrived: (() => void) | undefined;
+
+// With atomics "disabled" every task arrives as a message, so the worker
+// waits in its event loop between tasks, as a plain worker does.
+async function serveMessages(): Promise<void> {
+  while (!stopRequested()) {
+    const task = inbox.shift();
+    if (task !== undefined) {
+      await runPosted(task);
+      continue;
+    }
+    if (stopping) break;
+    await new Promise<void>((resolve) => arrived = resolve);
+    arrived = undefined;
+  }
+  finish(0);
 }
 
 async function loop(): Promise<void> {
@@ -273,9 +303,7 @@ async function loop(): Promise<void> {
     }
     const task = inbox.shift();
     if (task !== undefined) {
-      const key = `${task.fn.url}#${task.fn.name}`;
-      const payload = task.numbers ?? revive(task.payload);
-      await run(task.id, key, task.fn, task.mode, payload);
+      await runPosted(task);
       worked = true;
       continue;
     }
@@ -312,7 +340,7 @@ async function loop(): Promise<void> {
   finish(0);
 }
 
-async function start(init: PoolInitMessage): Promise<void> {
+async function start(init: PoolInit): Promise<void> {
   const self = state();
   self.name = init.name;
   self.pid = init.pid;
@@ -322,8 +350,8 @@ async function start(init: PoolInitMessage): Promise<void> {
   self.pidCounter = new Int32Array(init.pidCounter);
   self.control = control = new Int32Array(init.control);
   Object.assign(self.shared, init.shared);
-  requests = new Channel(init.requests);
-  responses = new Channel(init.responses);
+  if (init.requests !== undefined) requests = new Channel(init.requests);
+  if (init.responses !== undefined) responses = new Channel(init.responses);
   if (init.initializer !== undefined) {
     const ref = init.initializer;
     const namespace = modules[ref.url] ??
@@ -334,7 +362,7 @@ async function start(init: PoolInitMessage): Promise<void> {
     if (result instanceof Promise) await result;
   }
   post({ t: "ready" });
-  await loop();
+  await (init.requests === undefined ? serveMessages() : loop());
 }
 
 /** Called by the worker's entry once the pool creator's module is imported. */
@@ -351,5 +379,6 @@ export function main(imported: Record<string, Namespace>): void {
       stopping = true;
     }
     if (message.t !== "init") received++;
+    arrived?.();
   };
 }

@@ -4,12 +4,8 @@
 import type { ProcessIdentity } from "../_core/state.ts";
 import type { TargetRef } from "../_core/target.ts";
 
-/** An error as it travels: only these fields survive structured clone. */
-export interface WireError {
-  name: string;
-  message: string;
-  stack: string;
-}
+export { toWireError, type WireError } from "./error_codec.ts";
+import type { WireError } from "./error_codec.ts";
 
 /** What a Process child needs to run its target. */
 export interface RunMessage {
@@ -41,19 +37,6 @@ export interface ExitMessage {
 export type ToProcessChild = RunMessage;
 /** Messages from a Process child to its parent. */
 export type FromProcessChild = { t: "started" } | ExitMessage;
-
-/** Turns any thrown value into its wire form. */
-export function toWireError(error: unknown): WireError {
-  if (error instanceof Error) {
-    return {
-      name: error.name,
-      message: error.message,
-      stack: error.stack ?? `${error.name}: ${error.message}`,
-    };
-  }
-  const text = typeof error === "string" ? error : Deno.inspect(error);
-  return { name: "Error", message: text, stack: `Uncaught ${text}` };
-}
 
 // ---------------------------------------------------------------------------
 // Pool workers. Small JSON-safe tasks and results travel through two SPSC
