@@ -141,9 +141,7 @@ export class Pool {
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
-    const [size, mode] = [options.chunksize, TaskMode.Map];
-    const all = this.#calls.chunks<TaskResult<F>>(fn, iterable, size, mode);
-    return new AsyncResult(all, options);
+    return new AsyncResult(this.map(fn, iterable, options.chunksize), options);
   }
 
   /**
@@ -196,9 +194,8 @@ export class Pool {
     iterable: Iterable<Parameters<F>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
-    const [size, mode] = [options.chunksize, TaskMode.Starmap];
-    const all = this.#calls.chunks<TaskResult<F>>(fn, iterable, size, mode);
-    return new AsyncResult(all, options);
+    const results = this.starmap(fn, iterable, options.chunksize);
+    return new AsyncResult(results, options);
   }
 
   /**
@@ -248,8 +245,7 @@ export class Pool {
    * import { Pool } from "@dmp/multiprocessing";
    * await using pool = new Pool(2);
    * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
-   * const out: number[] = [];
-   * for await (const r of pool.imapUnordered(square, [1, 2, 3])) out.push(r);
+   * const out = await Array.fromAsync(pool.imapUnordered(square, [1, 2, 3]));
    * assert.deepEqual(out.sort((a, b) => a - b), [1, 4, 9]);
    * ```
    */
@@ -258,7 +254,8 @@ export class Pool {
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
-    return this.#calls.lazy(fn, iterable, chunksize, false);
+    const ordered = false;
+    return this.#calls.lazy(fn, iterable, chunksize, ordered);
   }
 
   /**

@@ -576,6 +576,10 @@ Deno.test("Pool validates its arguments", async () => {
   throws(() => new Pool("2" as never), TypeError);
   throws(() => new Pool(1, { maxTasksPerChild: 0 }), RangeError);
   throws(() => new Pool(1, { initargs: 1 as never }), TypeError);
+  throws(
+    () => new Pool(1, { atomics: "sync" as never }),
+    /'atomics' must be "enabled" or "disabled": current value is "sync"/,
+  );
   await using pool = new Pool(1);
   throws(() => pool.map(T("square"), [1], 0), RangeError);
   throws(() => pool.map(T("square"), [1], "2" as never), TypeError);
