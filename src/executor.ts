@@ -86,7 +86,7 @@ function isOptions(value: unknown): value is ExecutorMapOptions {
  *
  * await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
  * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
- * const results: number[] = [];
+ * const results: unknown[] = [];
  * for await (const result of executor.map(square, [1, 2, 3])) results.push(result);
  * assert.deepEqual(results, [1, 4, 9]);
  * ```
@@ -260,7 +260,7 @@ export class ProcessPoolExecutor {
    *
    * await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
    * const power = new URL("../examples/002_parallelism_with_multiprocessing/starmap_power.ts#power", import.meta.url);
-   * const results: number[] = [];
+   * const results: unknown[] = [];
    * for await (const r of executor.map(power, [2, 3, 4], [3, 2, 1], { chunksize: 2 })) {
    *   results.push(r);
    * }
