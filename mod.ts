@@ -66,6 +66,7 @@ export {
 export * from "./src/sharedctypes/mod.ts";
 export * from "./src/shared_memory/shared_memory.ts";
 export * from "./src/executor.ts";
+export * from "./src/futures.ts";
 export type {
   InputOf,
   ItemOf,

@@ -11,6 +11,7 @@ import {
   asCompleted,
   BrokenProcessPoolError,
   CancelledError,
+  type ExecutorOptions,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   Future,
@@ -20,6 +21,7 @@ import {
   TimeoutError,
   wait,
 } from "../mod.ts";
+import { transportCounters } from "../src/_engine/engine.ts";
 import { cells, fixture } from "./_run.ts";
 
 const T = (name: string) => fixture("pool_targets", name);
@@ -28,131 +30,352 @@ async function started(flag: Int32Array): Promise<void> {
   await Atomics.waitAsync(flag, 0, 0).value;
 }
 
-Deno.test("ProcessPoolExecutor.submit() returns an awaitable Future", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const future = executor.submit(T("add"), 2, 3);
-  assert(future instanceof Future);
-  equal(await future, 5);
-  equal(await future.result(), 5);
-  equal(await future.exception(), undefined);
-  assert(future.done());
-  assert(!future.running());
-  assert(!future.cancelled());
-  equal(future.cancel(), false);
-});
+/** The whole suite, once with the ring fast path and once without. */
+function suite(atomics: "enabled" | "disabled"): void {
+  const rings = atomics === "enabled";
+  const made: ProcessPoolExecutor[] = [];
+  /** An executor in this run's mode; test() checks its transport afterwards. */
+  const makeExecutor = (options: ExecutorOptions = {}) => {
+    const executor = new ProcessPoolExecutor({ atomics, ...options });
+    made.push(executor);
+    return executor;
+  };
+  const test = (name: string, fn: () => Promise<void>) =>
+    Deno.test(rings ? name : `${name} [atomics: disabled]`, async () => {
+      made.length = 0;
+      await fn();
+      // Without atomics, not one call may have taken a ring.
+      if (!rings) {
+        for (const executor of made) {
+          equal(transportCounters(executor).ring, 0);
+        }
+      }
+    });
 
-Deno.test("Future.result() rethrows the call's error with a remote stack", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const future = executor.submit(T("failIf"), 1, 1);
-  const error = await future.result().catch((e) => e);
-  assert(error instanceof RangeError);
-  equal(error.message, "item 1 is bad");
-  assert(error.cause instanceof RemoteError);
-  equal((await future.exception())?.message, "item 1 is bad");
-  // A task's error does not break the executor.
-  equal(await executor.submit(T("add"), 1, 1), 2);
-});
-
-Deno.test("Future.result(timeout) throws TimeoutError; running() tells", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const flag = cells(1);
-  const stop = new AbortController();
-  const future = executor.submitWith(T("waitForever"), [flag], {
-    signal: stop.signal,
+  test("ProcessPoolExecutor.submit() returns an awaitable Future", async () => {
+    await using executor = makeExecutor({ maxWorkers: 2 });
+    const future = executor.submit(T("add"), 2, 3);
+    assert(future instanceof Future);
+    equal(await future, 5);
+    equal(await future.result(), 5);
+    equal(await future.exception(), undefined);
+    assert(future.done());
+    assert(!future.running());
+    assert(!future.cancelled());
+    equal(future.cancel(), false);
+    // Plain numbers: the ring takes them, unless atomics are disabled.
+    const { ring, posted } = transportCounters(executor);
+    if (rings) deepEqual([ring > 0, posted], [true, 0]);
+    else deepEqual([ring, posted > 0], [0, true]);
   });
-  await started(flag);
-  assert(future.running());
-  await rejects(future.result(0.01), TimeoutError);
-  await rejects(future.exception(0.01), TimeoutError);
-  stop.abort(new Error("done waiting"));
-  await rejects(future.result(), /done waiting/);
-});
 
-Deno.test("Future.cancel() cancels a call that has not started", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const flag = cells(1);
-  const stop = new AbortController();
-  const blocker = executor.submitWith(T("waitForever"), [flag], {
-    signal: stop.signal,
+  test("Future.result() rethrows the call's error with a remote stack", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    const future = executor.submit(T("failIf"), 1, 1);
+    const error = await future.result().catch((e) => e);
+    assert(error instanceof RangeError);
+    equal(error.message, "item 1 is bad");
+    assert(error.cause instanceof RemoteError);
+    equal((await future.exception())?.message, "item 1 is bad");
+    // A task's error does not break the executor.
+    equal(await executor.submit(T("add"), 1, 1), 2);
   });
-  try {
+
+  test("Future.result(timeout) throws TimeoutError; running() tells", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    const flag = cells(1);
+    const stop = new AbortController();
+    const future = executor.submitWith(T("waitForever"), [flag], {
+      signal: stop.signal,
+    });
     await started(flag);
-    const queued = Array.from(
-      { length: 300 },
-      () => executor.submit(T("add"), 1, 1),
-    );
-    const last = queued[queued.length - 1];
-    equal(last.cancel(), true);
-    assert(last.cancelled());
-    assert(last.done());
-    await rejects(last.result(), CancelledError);
-    await rejects(last.exception(), CancelledError);
-    equal(blocker.cancel(), false);
-    await executor.shutdown({ cancelFutures: true, wait: false });
-    // At most a couple were already handed to the busy worker; those still
-    // run once it is free. Nothing is lost either way.
-    const cancelled = queued.filter((f) => f.cancelled()).length;
-    assert(cancelled >= 295, `${cancelled} cancelled`);
-    stop.abort(new Error("end the blocker"));
-    await rejects(blocker.result(), /end the blocker/);
-    for (const f of queued.filter((f) => !f.cancelled())) {
-      equal(await f.result(), 2);
+    assert(future.running());
+    await rejects(future.result(0.01), TimeoutError);
+    await rejects(future.exception(0.01), TimeoutError);
+    stop.abort(new Error("done waiting"));
+    await rejects(future.result(), /done waiting/);
+  });
+
+  test("Future.cancel() cancels a call that has not started", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    const flag = cells(1);
+    const stop = new AbortController();
+    const blocker = executor.submitWith(T("waitForever"), [flag], {
+      signal: stop.signal,
+    });
+    try {
+      await started(flag);
+      const queued = Array.from(
+        { length: 300 },
+        () => executor.submit(T("add"), 1, 1),
+      );
+      const last = queued[queued.length - 1];
+      equal(last.cancel(), true);
+      assert(last.cancelled());
+      assert(last.done());
+      await rejects(last.result(), CancelledError);
+      await rejects(last.exception(), CancelledError);
+      equal(blocker.cancel(), false);
+      await executor.shutdown({ cancelFutures: true, wait: false });
+      // At most a couple were already handed to the busy worker; those still
+      // run once it is free. Nothing is lost either way.
+      const cancelled = queued.filter((f) => f.cancelled()).length;
+      assert(cancelled >= 295, `${cancelled} cancelled`);
+      stop.abort(new Error("end the blocker"));
+      await rejects(blocker.result(), /end the blocker/);
+      for (const f of queued.filter((f) => !f.cancelled())) {
+        equal(await f.result(), 2);
+      }
+    } finally {
+      stop.abort(new Error("end the blocker"));
     }
-  } finally {
-    stop.abort(new Error("end the blocker"));
+  });
+
+  test("Future.addDoneCallback() runs on completion, or at once when done", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    const seen: string[] = [];
+    const future = executor.submit(T("add"), 1, 2);
+    future.addDoneCallback((f) => seen.push(`first ${f.done()}`));
+    await future;
+    future.addDoneCallback(() => seen.push("second"));
+    deepEqual(seen, ["first true", "second"]);
+    throws(() => future.addDoneCallback(1 as never), TypeError);
+  });
+
+  test("ProcessPoolExecutor.map() zips iterables and yields in order", async () => {
+    await using executor = makeExecutor({ maxWorkers: 2 });
+    const out: unknown[] = [];
+    for await (const r of executor.map(T("add"), [1, 2, 3], [10, 20, 30, 40])) {
+      out.push(r);
+    }
+    deepEqual(out, [11, 22, 33]);
+    out.length = 0;
+    for await (
+      const r of executor.map(T("square"), [1, 2, 3, 4, 5], { chunksize: 2 })
+    ) out.push(r as number);
+    deepEqual(out, [1, 4, 9, 16, 25]);
+    throws(() => executor.map(T("square")), /at least one iterable/);
+    throws(() => executor.map(T("square"), 3 as never), /must be iterable/);
+    throws(() => executor.map(T("square"), [1], { chunksize: 0 }), RangeError);
+  });
+
+  test("ProcessPoolExecutor.map() throws TimeoutError when too slow", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    const results = executor.map(T("slowSquare"), [3], [500], {
+      timeout: 0.01,
+    });
+    await rejects(results.next(), TimeoutError);
+  });
+
+  test("ProcessPoolExecutor.shutdown() refuses new work and waits for old", async () => {
+    const executor = makeExecutor({ maxWorkers: 2 });
+    const futures = [1, 2, 3].map((x) =>
+      executor.submit(T("slowSquare"), x, 5)
+    );
+    await executor.shutdown();
+    assert(futures.every((f) => f.done()));
+    deepEqual(await Promise.all(futures.map((f) => f.result())), [1, 4, 9]);
+    throws(() => executor.submit(T("add"), 1, 1), /has been shut down/);
+  });
+
+  test("ProcessPoolExecutor starts workers on demand", async () => {
+    await using executor = makeExecutor({ maxWorkers: 4 });
+    const names = new Set<unknown>();
+    for (let i = 0; i < 10; i++) names.add(await executor.submit(T("whoAmI")));
+    equal(names.size, 1);
+    match([...names][0] as string, /^ProcessPoolExecutorWorker-\d+$/);
+  });
+
+  test("ProcessPoolExecutor maxTasksPerChild and initializer", async () => {
+    await using executor = makeExecutor({
+      maxWorkers: 1,
+      maxTasksPerChild: 2,
+      initializer: T("init"),
+      initargs: ["set"],
+    });
+    const pids = new Set<unknown>();
+    for (let i = 0; i < 4; i++) pids.add(await executor.submit(T("pid")));
+    equal(pids.size, 2);
+    equal(await executor.submit(T("readInit")), "set");
+  });
+
+  test("wait() returns by FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED", async () => {
+    await using executor = makeExecutor({ maxWorkers: 2 });
+    const flag = cells(1);
+    const stop = new AbortController();
+    const slow = executor.submitWith(T("waitForever"), [flag], {
+      signal: stop.signal,
+    });
+    const fast = executor.submit(T("add"), 1, 1);
+    const first = await wait([slow, fast], { returnWhen: FIRST_COMPLETED });
+    assert(first.done.has(fast) && first.notDone.has(slow));
+    const failing = executor.submit(T("failIf"), 2, 2);
+    const exception = await wait([slow, failing], {
+      returnWhen: FIRST_EXCEPTION,
+    });
+    assert(exception.done.has(failing) && exception.notDone.has(slow));
+    const timed = await wait([slow, fast], { timeout: 0.02 });
+    assert(timed.notDone.has(slow));
+    const all = await wait([fast, failing], { returnWhen: ALL_COMPLETED });
+    equal(all.done.size, 2);
+    await rejects(
+      wait([slow], { returnWhen: "SOMETIMES" as never }),
+      TypeError,
+    );
+    await rejects(wait([1] as never), TypeError);
+    stop.abort(new Error("end"));
+    await rejects(slow.result(), /end/);
+  });
+
+  test("asCompleted() yields futures as they finish, with a timeout", async () => {
+    await using executor = makeExecutor({ maxWorkers: 2 });
+    const futures = [3, 1, 2].map((x) =>
+      executor.submit(T("slowSquare"), x, x * 5)
+    );
+    const seen: number[] = [];
+    for await (const future of asCompleted(futures)) {
+      assert(future instanceof Future);
+      seen.push((await future.result()) as number);
+    }
+    deepEqual(seen.sort(), [1, 4, 9]);
+    const flag = cells(1);
+    const stop = new AbortController();
+    const stuck = executor.submitWith(T("waitForever"), [flag], {
+      signal: stop.signal,
+    });
+    const iterator = asCompleted([stuck], 0.02);
+    await rejects(iterator.next(), /1 \(of 1\) futures unfinished/);
+    stop.abort(new Error("end"));
+    await rejects(stuck.result(), /end/);
+  });
+
+  // The fault matrix: a worker that dies breaks the executor, as in CPython.
+
+  async function assertBroken(executor: ProcessPoolExecutor): Promise<void> {
+    throws(() => executor.submit(T("add"), 1, 1), BrokenProcessPoolError);
+    await executor.shutdown({ wait: false });
   }
-});
 
-Deno.test("Future.addDoneCallback() runs on completion, or at once when done", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const seen: string[] = [];
-  const future = executor.submit(T("add"), 1, 2);
-  future.addDoneCallback((f) => seen.push(`first ${f.done()}`));
-  await future;
-  future.addDoneCallback(() => seen.push("second"));
-  deepEqual(seen, ["first true", "second"]);
-  throws(() => future.addDoneCallback(1 as never), TypeError);
-});
+  test("executor fault: the creating module throws at import in workers", async () => {
+    const { makeExecutor } = await import("./fixtures/broken_at_import.ts");
+    const executor = makeExecutor();
+    await rejects(
+      executor.submit(fixture("broken_at_import", "noop")).result(),
+      BrokenProcessPoolError,
+    );
+    await assertBroken(executor);
+  });
 
-Deno.test("ProcessPoolExecutor.map() zips iterables and yields in order", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const out: unknown[] = [];
-  for await (const r of executor.map(T("add"), [1, 2, 3], [10, 20, 30, 40])) {
-    out.push(r);
-  }
-  deepEqual(out, [11, 22, 33]);
-  out.length = 0;
-  for await (
-    const r of executor.map(T("square"), [1, 2, 3, 4, 5], { chunksize: 2 })
-  ) out.push(r as number);
-  deepEqual(out, [1, 4, 9, 16, 25]);
-  throws(() => executor.map(T("square")), /at least one iterable/);
-  throws(() => executor.map(T("square"), 3 as never), /must be iterable/);
-  throws(() => executor.map(T("square"), [1], { chunksize: 0 }), RangeError);
-});
+  test("executor fault: the initializer throws", async () => {
+    const executor = makeExecutor({
+      maxWorkers: 1,
+      initializer: T("failingInit"),
+    });
+    const error = await executor.submit(T("add"), 1, 2).result().catch((e) =>
+      e
+    );
+    assert(error instanceof BrokenProcessPoolError);
+    match(error.message, /initializer failed on purpose/);
+    await assertBroken(executor);
+  });
 
-Deno.test("ProcessPoolExecutor.map() throws TimeoutError when too slow", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const results = executor.map(T("slowSquare"), [3], [500], { timeout: 0.01 });
-  await rejects(results.next(), TimeoutError);
-});
+  test("executor fault: the task throws (not a break)", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    await rejects(
+      executor.submit(fixture("throws_at_import", "unreachable")).result(),
+      /cannot be imported/,
+    );
+    await rejects(executor.submit(T("throwCustom")).result(), /custom failure/);
+    equal(await executor.submit(T("add"), 2, 2), 4);
+  });
 
-Deno.test("ProcessPoolExecutor.shutdown() refuses new work and waits for old", async () => {
-  const executor = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const futures = [1, 2, 3].map((x) => executor.submit(T("slowSquare"), x, 5));
-  await executor.shutdown();
-  assert(futures.every((f) => f.done()));
-  deepEqual(await Promise.all(futures.map((f) => f.result())), [1, 4, 9]);
-  throws(() => executor.submit(T("add"), 1, 1), /has been shut down/);
-});
+  test("executor fault: an error thrown asynchronously after the task", async () => {
+    const executor = makeExecutor({ maxWorkers: 1 });
+    equal(await executor.submit(T("throwLater")), "returned");
+    // The worker dies once it is idle: from then on the executor is broken.
+    let broken = false;
+    // Busy workers give timers a turn at least every 100 ms of back-to-back
+    // tasks; 50 000 tiny tasks take well over that.
+    for (let i = 0; i < 50_000 && !broken; i++) {
+      try {
+        await executor.submit(T("add"), 1, 1).result();
+      } catch (error) {
+        assert(error instanceof BrokenProcessPoolError, String(error));
+        broken = true;
+      }
+    }
+    assert(broken);
+    await assertBroken(executor);
+  });
 
-Deno.test("ProcessPoolExecutor starts workers on demand", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 4 });
-  const names = new Set<unknown>();
-  for (let i = 0; i < 10; i++) names.add(await executor.submit(T("whoAmI")));
-  equal(names.size, 1);
-  match([...names][0] as string, /^ProcessPoolExecutorWorker-\d+$/);
-});
+  test("executor fault: exit(3) and self.close() break the executor", async () => {
+    for (const target of ["exitThree", "closeSelf"]) {
+      const executor = makeExecutor({ maxWorkers: 1 });
+      const flag = cells(1);
+      // The dying call first: a worker runs its calls in the order sent.
+      const dying = executor.submit(T(target));
+      const pending = executor.submit(T("waitForever"), flag);
+      const error = await dying.result().catch((e) => e);
+      assert(error instanceof BrokenProcessPoolError, `${target}: ${error}`);
+      match(
+        error.message,
+        target === "exitThree" ? /exited with code 3/ : /exited with code 0/,
+      );
+      // Pending work fails too, as in CPython.
+      await rejects(pending.result(), BrokenProcessPoolError);
+      await assertBroken(executor);
+    }
+  });
+
+  test("executor fault: shutdown during a task lets it finish; a per-call timeout stops it", async () => {
+    const executor = makeExecutor({ maxWorkers: 1 });
+    const flag = cells(2);
+    const running = executor.submitWith(T("spinUntil"), [flag], {
+      timeout: 30,
+    });
+    await started(flag);
+    const shutdown = executor.shutdown();
+    Atomics.store(flag, 1, 1);
+    equal(await running, "released");
+    await shutdown;
+    const other = makeExecutor({ maxWorkers: 1 });
+    const stuck = cells(1);
+    await rejects(
+      other.submitWith(T("waitForever"), [stuck], { timeout: 0.05 }).result(),
+      TimeoutError,
+    );
+    equal(await other.submit(T("add"), 1, 1), 2);
+    await other.shutdown();
+  });
+
+  test("ProcessPoolExecutor.submitWith() validates its arguments", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    throws(
+      () => executor.submitWith(T("add"), 1 as never, {}),
+      /'args' must be an array/,
+    );
+    throws(
+      () => executor.submitWith(T("add"), [], { timeout: -1 }),
+      RangeError,
+    );
+    throws(
+      () => executor.submitWith(T("add"), [], { signal: "soon" as never }),
+      /'signal' must be an AbortSignal: current value is "soon"/,
+    );
+    throws(() => executor.submit(() => 1), /anonymous function/);
+    await rejects(
+      executor.submitWith(T("add"), [1, 1], {
+        signal: AbortSignal.abort(new Error("no")),
+      }).result(),
+      /no|cancelled/i,
+    );
+    equal(await executor.submit(T("add"), 1, 1), 2);
+    void ProcessError;
+  });
+}
+
+suite("enabled");
+suite("disabled");
 
 Deno.test("ProcessPoolExecutor validates its options", () => {
   throws(() => new ProcessPoolExecutor({ maxWorkers: 0 }), RangeError);
@@ -162,180 +385,8 @@ Deno.test("ProcessPoolExecutor validates its options", () => {
   );
   throws(() => new ProcessPoolExecutor({ maxTasksPerChild: -1 }), RangeError);
   throws(() => new ProcessPoolExecutor({ initargs: {} as never }), TypeError);
-});
-
-Deno.test("ProcessPoolExecutor maxTasksPerChild and initializer", async () => {
-  await using executor = new ProcessPoolExecutor({
-    maxWorkers: 1,
-    maxTasksPerChild: 2,
-    initializer: T("init"),
-    initargs: ["set"],
-  });
-  const pids = new Set<unknown>();
-  for (let i = 0; i < 4; i++) pids.add(await executor.submit(T("pid")));
-  equal(pids.size, 2);
-  equal(await executor.submit(T("readInit")), "set");
-});
-
-Deno.test("wait() returns by FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const flag = cells(1);
-  const stop = new AbortController();
-  const slow = executor.submitWith(T("waitForever"), [flag], {
-    signal: stop.signal,
-  });
-  const fast = executor.submit(T("add"), 1, 1);
-  const first = await wait([slow, fast], { returnWhen: FIRST_COMPLETED });
-  assert(first.done.has(fast) && first.notDone.has(slow));
-  const failing = executor.submit(T("failIf"), 2, 2);
-  const exception = await wait([slow, failing], {
-    returnWhen: FIRST_EXCEPTION,
-  });
-  assert(exception.done.has(failing) && exception.notDone.has(slow));
-  const timed = await wait([slow, fast], { timeout: 0.02 });
-  assert(timed.notDone.has(slow));
-  const all = await wait([fast, failing], { returnWhen: ALL_COMPLETED });
-  equal(all.done.size, 2);
-  await rejects(wait([slow], { returnWhen: "SOMETIMES" as never }), TypeError);
-  await rejects(wait([1] as never), TypeError);
-  stop.abort(new Error("end"));
-  await rejects(slow.result(), /end/);
-});
-
-Deno.test("asCompleted() yields futures as they finish, with a timeout", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const futures = [3, 1, 2].map((x) =>
-    executor.submit(T("slowSquare"), x, x * 5)
-  );
-  const seen: number[] = [];
-  for await (const future of asCompleted(futures)) {
-    assert(future instanceof Future);
-    seen.push((await future.result()) as number);
-  }
-  deepEqual(seen.sort(), [1, 4, 9]);
-  const flag = cells(1);
-  const stop = new AbortController();
-  const stuck = executor.submitWith(T("waitForever"), [flag], {
-    signal: stop.signal,
-  });
-  const iterator = asCompleted([stuck], 0.02);
-  await rejects(iterator.next(), /1 \(of 1\) futures unfinished/);
-  stop.abort(new Error("end"));
-  await rejects(stuck.result(), /end/);
-});
-
-// The fault matrix: a worker that dies breaks the executor, as in CPython.
-
-async function assertBroken(executor: ProcessPoolExecutor): Promise<void> {
-  throws(() => executor.submit(T("add"), 1, 1), BrokenProcessPoolError);
-  await executor.shutdown({ wait: false });
-}
-
-Deno.test("executor fault: the creating module throws at import in workers", async () => {
-  const { makeExecutor } = await import("./fixtures/broken_at_import.ts");
-  const executor = makeExecutor();
-  await rejects(
-    executor.submit(fixture("broken_at_import", "noop")).result(),
-    BrokenProcessPoolError,
-  );
-  await assertBroken(executor);
-});
-
-Deno.test("executor fault: the initializer throws", async () => {
-  const executor = new ProcessPoolExecutor({
-    maxWorkers: 1,
-    initializer: T("failingInit"),
-  });
-  const error = await executor.submit(T("add"), 1, 2).result().catch((e) => e);
-  assert(error instanceof BrokenProcessPoolError);
-  match(error.message, /initializer failed on purpose/);
-  await assertBroken(executor);
-});
-
-Deno.test("executor fault: the task throws (not a break)", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  await rejects(
-    executor.submit(fixture("throws_at_import", "unreachable")).result(),
-    /cannot be imported/,
-  );
-  await rejects(executor.submit(T("throwCustom")).result(), /custom failure/);
-  equal(await executor.submit(T("add"), 2, 2), 4);
-});
-
-Deno.test("executor fault: an error thrown asynchronously after the task", async () => {
-  const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  equal(await executor.submit(T("throwLater")), "returned");
-  // The worker dies once it is idle: from then on the executor is broken.
-  let broken = false;
-  // Busy workers give timers a turn at least every 100 ms of back-to-back
-  // tasks; 50 000 tiny tasks take well over that.
-  for (let i = 0; i < 50_000 && !broken; i++) {
-    try {
-      await executor.submit(T("add"), 1, 1).result();
-    } catch (error) {
-      assert(error instanceof BrokenProcessPoolError, String(error));
-      broken = true;
-    }
-  }
-  assert(broken);
-  await assertBroken(executor);
-});
-
-Deno.test("executor fault: exit(3) and self.close() break the executor", async () => {
-  for (const target of ["exitThree", "closeSelf"]) {
-    const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-    const flag = cells(1);
-    const pending = executor.submit(T("waitForever"), flag);
-    const dying = executor.submit(T(target));
-    const error = await dying.result().catch((e) => e);
-    assert(error instanceof BrokenProcessPoolError, `${target}: ${error}`);
-    match(
-      error.message,
-      target === "exitThree" ? /exited with code 3/ : /exited with code 0/,
-    );
-    // Pending work fails too, as in CPython.
-    await rejects(pending.result(), BrokenProcessPoolError);
-    await assertBroken(executor);
-  }
-});
-
-Deno.test("executor fault: shutdown during a task lets it finish; a per-call timeout stops it", async () => {
-  const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const flag = cells(2);
-  const running = executor.submitWith(T("spinUntil"), [flag], { timeout: 30 });
-  await started(flag);
-  const shutdown = executor.shutdown();
-  Atomics.store(flag, 1, 1);
-  equal(await running, "released");
-  await shutdown;
-  const other = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const stuck = cells(1);
-  await rejects(
-    other.submitWith(T("waitForever"), [stuck], { timeout: 0.05 }).result(),
-    TimeoutError,
-  );
-  equal(await other.submit(T("add"), 1, 1), 2);
-  await other.shutdown();
-});
-
-Deno.test("ProcessPoolExecutor.submitWith() validates its arguments", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
   throws(
-    () => executor.submitWith(T("add"), 1 as never, {}),
-    /'args' must be an array/,
+    () => new ProcessPoolExecutor({ atomics: "off" as never }),
+    /'atomics' must be "enabled" or "disabled": current value is "off"/,
   );
-  throws(() => executor.submitWith(T("add"), [], { timeout: -1 }), RangeError);
-  throws(
-    () => executor.submitWith(T("add"), [], { signal: "soon" as never }),
-    /'signal' must be an AbortSignal: current value is "soon"/,
-  );
-  throws(() => executor.submit(() => 1), /anonymous function/);
-  await rejects(
-    executor.submitWith(T("add"), [1, 1], {
-      signal: AbortSignal.abort(new Error("no")),
-    }).result(),
-    /no|cancelled/i,
-  );
-  equal(await executor.submit(T("add"), 1, 1), 2);
-  void ProcessError;
 });

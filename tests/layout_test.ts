@@ -29,7 +29,9 @@ const kTiers: [prefix: string, tier: number][] = [
   ["src/_engine/", 6],
   ["src/pool", 6],
   ["src/executor", 6],
-  ["src/futures", 6],
+  ["src/futures.ts", 6],
+  ["src/wait.ts", 6],
+  ["src/async_result.ts", 6],
   ["src/context.ts", 7],
   ["mod.ts", 7],
 ];

@@ -10,11 +10,13 @@ import {
   AsyncResult,
   BrokenProcessPoolError,
   Pool,
+  type PoolOptions,
   ProcessError,
   RemoteError,
   TimeoutError,
 } from "../mod.ts";
 import { defaultChunksize } from "../src/_core/util.ts";
+import { transportCounters } from "../src/_engine/engine.ts";
 import { cells, fixture } from "./_run.ts";
 // Static import: restricted workers can load what the creating module imports.
 import "./fixtures/pool_targets.ts";
@@ -24,6 +26,9 @@ const T = (name: string) => fixture("pool_targets", name);
 async function started(flag: Int32Array): Promise<void> {
   await Atomics.waitAsync(flag, 0, 0).value;
 }
+
+/** Bursts warmUp() sends at most before it gives up. */
+const kWarmUpBursts = 100;
 
 /**
  * Runs bursts of `count` tiny tasks until all `workers` have answered (they
@@ -36,224 +41,533 @@ async function warmUp(pool: Pool, workers: number, count: number) {
         Array.from({ length: count }, () => pool.applyAsync(T("whoAmI")).get()),
       ),
     );
-  while ((await names()).size < workers);
+  for (let burst = 1; burst <= kWarmUpBursts; burst++) {
+    const seen = (await names()).size;
+    if (seen >= workers) return;
+    if (burst === kWarmUpBursts) {
+      throw new Error(
+        `Cannot warm up pool as only ${seen} of ${workers} workers answered ${kWarmUpBursts} bursts`,
+      );
+    }
+  }
 }
 
-Deno.test("Pool.map() returns results in input order", async () => {
-  await using pool = new Pool(2);
-  deepEqual(await pool.map(T("square"), [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
-  deepEqual(await pool.map(T("square"), []), []);
-  const many = Array.from({ length: 1000 }, (_, i) => i);
-  deepEqual(await pool.map(T("square"), many, 7), many.map((x) => x * x));
-});
-
-Deno.test("Pool.starmap() spreads each item as arguments", async () => {
-  await using pool = new Pool(2);
-  deepEqual(await pool.starmap(T("add"), [[1, 2], [3, 4], [5, 6]]), [3, 7, 11]);
-  throws(() => pool.starmap(T("add"), [1 as never]), /item 0 must be an array/);
-});
-
-Deno.test("Pool.apply() and applyAsync() carry any structured-cloneable value", async () => {
-  await using pool = new Pool(2);
-  equal(await pool.apply(T("add"), [2, 3]), 5);
-  const value = new Map<unknown, unknown>([[1, 2n], ["d", new Date(0)]]);
-  deepEqual(await pool.apply(T("echo"), [value]), value);
-  deepEqual(
-    await pool.apply(T("echo"), [new Uint8Array([1, 2, 3])]),
-    new Uint8Array([1, 2, 3]),
-  );
-  equal(await pool.apply(T("echo"), [undefined]), undefined);
-  equal(Object.is(await pool.apply(T("echo"), [-0]), -0), true);
-  equal(await pool.apply(T("echo"), [NaN]), NaN);
-  const big = "x".repeat(1 << 20);
-  equal(await pool.apply(T("echo"), [big]), big);
-  const result = pool.applyAsync(T("add"), [1, 1]);
-  assert(result instanceof AsyncResult);
-  equal(await result.get(), 2);
-  assert(result.ready());
-  assert(result.successful());
-});
-
-Deno.test("Pool rethrows a task's error with its name, message and remote stack", async () => {
-  await using pool = new Pool(1);
-  const error = await pool.apply(T("failIf"), [3, 3]).catch((e) => e);
-  assert(error instanceof RangeError);
-  equal(error.message, "item 3 is bad");
-  assert(error.cause instanceof RemoteError);
-  match(error.cause.remoteStack, /at failIf/);
-  const custom = await pool.apply(T("throwCustom")).then(
-    () => new Error("expected a rejection"),
-    (e: Error) => e,
-  );
-  equal(custom.name, "CustomError");
-  equal(custom.message, "custom failure");
-  // The worker survives a task's error.
-  equal(await pool.apply(T("add"), [1, 2]), 3);
-});
-
-Deno.test("Pool.map() fails with the first failing item's error", async () => {
-  await using pool = new Pool(2);
-  await rejects(
-    pool.starmap(T("failIf"), [[1, 9], [2, 2], [3, 9]], 1),
-    /item 2 is bad/,
-  );
-});
-
-Deno.test("AsyncResult.get(timeout) throws TimeoutError while not ready", async () => {
-  await using pool = new Pool(1);
-  const flag = cells(1);
-  const result = pool.applyAsync(T("waitForever"), [flag]);
-  await started(flag);
-  await rejects(result.get(0.01), TimeoutError);
-  await result.wait(0.01);
-  equal(result.ready(), false);
-  throws(() => result.successful(), /not ready/);
-  pool.terminate();
-  await rejects(result.get(), /pool was terminated/);
-  equal(result.successful(), false);
-});
-
-Deno.test("Pool async methods call callback and errorCallback", async () => {
-  await using pool = new Pool(2);
-  const seen: unknown[] = [];
-  await pool.mapAsync(T("square"), [1, 2], { callback: (r) => seen.push(r) })
-    .wait();
-  await pool.starmapAsync(T("add"), [[1, 2]], { callback: (r) => seen.push(r) })
-    .wait();
-  await pool.applyAsync(T("failIf"), [1, 1], {
-    errorCallback: (e) => seen.push(e.message),
-  }).wait();
-  deepEqual(seen, [[1, 4], [3], "item 1 is bad"]);
-});
-
-Deno.test("Pool: a callback that throws is reported, and the result stands", async () => {
-  await using pool = new Pool(1);
-  const reported: unknown[] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => reported.push(args);
-  try {
-    const result = pool.applyAsync(T("add"), [2, 3], {
-      callback: () => {
-        throw new Error("callback failed");
-      },
-    });
-    equal(await result.get(), 5);
-    assert(result.successful());
-    equal(await pool.apply(T("add"), [1, 1]), 2);
-  } finally {
-    console.error = original;
-  }
-  equal(reported.length, 1);
-  match(String((reported[0] as unknown[])[1]), /callback failed/);
-});
-
-Deno.test("Pool: thousands of tasks in flight, more than a ring holds, arrive intact", async () => {
-  await using pool = new Pool(2);
-  await warmUp(pool, 2, 3000);
-  // Once "echo" is measured, one flush holds hundreds of tasks of ~400
-  // bytes per worker: more than one ring message, so the batch is split.
-  const text = (i: number) => `${i}:`.padEnd(400, "x");
-  const echoes = Array.from(
-    { length: 2000 },
-    (_, i) => pool.applyAsync(T("echo"), [text(i)]),
-  );
-  const squares = Array.from(
-    { length: 10 },
-    (_, i) => pool.applyAsync(T("square"), [i]),
-  );
-  const cloned = pool.applyAsync(T("echo"), [new Map([[1, 2n]])]);
-  for (const [i, result] of echoes.entries()) {
-    equal(await result.get(), text(i));
-  }
-  for (const [i, result] of squares.entries()) {
-    equal(await result.get(), i * i);
-  }
-  deepEqual(await cloned.get(), new Map([[1, 2n]]));
-  deepEqual(
-    await Promise.all(
-      Array.from({ length: 10 }, (_, i) => pool.apply(T("square"), [i])),
-    ),
-    Array.from({ length: 10 }, (_, i) => i * i),
-  );
-});
-
-Deno.test("Pool: a batch the ring cannot take goes by postMessage, and its new function is named again", async () => {
-  await using pool = new Pool(1);
-  // One flush gives the worker both (it may always hold two): a batch too
-  // large for a ring message, whose first use of "square" goes by
-  // postMessage with it. The ring must name "square" again afterwards.
-  const big = "x".repeat(70_000);
-  const echoed = pool.apply(T("echo"), [big]);
-  const first = pool.apply(T("square"), [3]);
-  equal(await echoed, big);
-  equal(await first, 9);
-  for (let i = 0; i < 5; i++) equal(await pool.apply(T("square"), [i]), i * i);
-  // No worker died on the way (a dead one is replaced, and its unstarted
-  // tasks run elsewhere, which would hide a lost function id).
-  equal(await pool.apply(T("whoAmI")), "SpawnPoolWorker-1");
-});
-
-Deno.test("Pool.imap() yields in order and reads its input lazily", async () => {
-  await using pool = new Pool(2);
-  let pulled = 0;
-  function* naturals() {
-    for (let i = 0;; i++) {
-      pulled++;
-      yield i;
-    }
-  }
-  const out: number[] = [];
-  for await (const r of pool.imap(T("square"), naturals())) {
-    out.push(r as number);
-    if (out.length === 10) break;
-  }
-  deepEqual(out, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
-  // Bounded read-ahead: 2 × processes chunks beyond what was consumed.
-  assert(pulled <= 10 + 2 * 2 + 1, `pulled ${pulled} items`);
-});
-
-Deno.test("Pool.imap() accepts async iterables and chunks", async () => {
-  await using pool = new Pool(2);
-  async function* source() {
-    for (let i = 1; i <= 7; i++) yield i;
-  }
-  const out: number[] = [];
-  for await (const r of pool.imap(T("square"), source(), 3)) {
-    out.push(r as number);
-  }
-  deepEqual(out, [1, 4, 9, 16, 25, 36, 49]);
-});
-
-Deno.test("Pool.imap() throws a failing item's error at its position", async () => {
-  await using pool = new Pool(2);
-  const out: number[] = [];
-  const run = async () => {
-    for await (const r of pool.imap(T("square"), [1, 2, "bad" as never, 4])) {
-      if (Number.isNaN(r)) {
-        throw new RangeError("NaN at position " + out.length);
+/** The whole suite, once with the ring fast path and once without. */
+function suite(atomics: "enabled" | "disabled"): void {
+  const rings = atomics === "enabled";
+  const made: Pool[] = [];
+  /** A pool in this run's mode; test() checks its transport afterwards. */
+  const makePool = (processes?: number, options: PoolOptions = {}) => {
+    const pool = new Pool(processes, { atomics, ...options });
+    made.push(pool);
+    return pool;
+  };
+  const test = (name: string, fn: () => Promise<void>) =>
+    Deno.test(rings ? name : `${name} [atomics: disabled]`, async () => {
+      made.length = 0;
+      await fn();
+      // Without atomics, not one task may have taken a ring.
+      if (!rings) {
+        for (const pool of made) equal(transportCounters(pool).ring, 0);
       }
-      out.push(r as number);
-    }
-  };
-  await rejects(run, /NaN at position 2/);
-  const failing = async () => {
-    for await (const r of pool.imap(T("failIf"), [1, 2, 3, 4].map((x) => x))) {
-      out.push(r as number);
-    }
-  };
-  out.length = 0;
-  await failing(); // failIf(x, undefined) never fails
-  deepEqual(out, [1, 2, 3, 4]);
-});
+    });
 
-Deno.test("Pool.imapUnordered() yields every result", async () => {
-  await using pool = new Pool(2);
-  const out: number[] = [];
-  for await (const r of pool.imapUnordered(T("square"), [1, 2, 3, 4, 5])) {
-    out.push(r as number);
-  }
-  deepEqual(out.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
-});
+  test("Pool.map() returns results in input order", async () => {
+    await using pool = makePool(2);
+    deepEqual(await pool.map(T("square"), [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
+    deepEqual(await pool.map(T("square"), []), []);
+    const many = Array.from({ length: 1000 }, (_, i) => i);
+    deepEqual(await pool.map(T("square"), many, 7), many.map((x) => x * x));
+  });
+
+  test("Pool.starmap() spreads each item as arguments", async () => {
+    await using pool = makePool(2);
+    deepEqual(await pool.starmap(T("add"), [[1, 2], [3, 4], [5, 6]]), [
+      3,
+      7,
+      11,
+    ]);
+    throws(
+      () => pool.starmap(T("add"), [1 as never]),
+      /item 0 must be an array/,
+    );
+  });
+
+  test("Pool.apply() and applyAsync() carry any structured-cloneable value", async () => {
+    await using pool = makePool(2);
+    equal(await pool.apply(T("add"), [2, 3]), 5);
+    const value = new Map<unknown, unknown>([[1, 2n], ["d", new Date(0)]]);
+    deepEqual(await pool.apply(T("echo"), [value]), value);
+    deepEqual(
+      await pool.apply(T("echo"), [new Uint8Array([1, 2, 3])]),
+      new Uint8Array([1, 2, 3]),
+    );
+    equal(await pool.apply(T("echo"), [undefined]), undefined);
+    equal(Object.is(await pool.apply(T("echo"), [-0]), -0), true);
+    equal(await pool.apply(T("echo"), [NaN]), NaN);
+    const big = "x".repeat(1 << 20);
+    equal(await pool.apply(T("echo"), [big]), big);
+    const result = pool.applyAsync(T("add"), [1, 1]);
+    assert(result instanceof AsyncResult);
+    equal(await result.get(), 2);
+    assert(result.ready());
+    assert(result.successful());
+  });
+
+  test("Pool rethrows a task's error with its name, message and remote stack", async () => {
+    await using pool = makePool(1);
+    const error = await pool.apply(T("failIf"), [3, 3]).catch((e) => e);
+    assert(error instanceof RangeError);
+    equal(error.message, "item 3 is bad");
+    assert(error.cause instanceof RemoteError);
+    match(error.cause.remoteStack, /at failIf/);
+    const custom = await pool.apply(T("throwCustom")).then(
+      () => new Error("expected a rejection"),
+      (e: Error) => e,
+    );
+    equal(custom.name, "CustomError");
+    equal(custom.message, "custom failure");
+    // The worker survives a task's error.
+    equal(await pool.apply(T("add"), [1, 2]), 3);
+  });
+
+  test("Pool.map() fails with the first failing item's error", async () => {
+    await using pool = makePool(2);
+    await rejects(
+      pool.starmap(T("failIf"), [[1, 9], [2, 2], [3, 9]], 1),
+      /item 2 is bad/,
+    );
+  });
+
+  test("AsyncResult.get(timeout) throws TimeoutError while not ready", async () => {
+    await using pool = makePool(1);
+    const flag = cells(1);
+    const result = pool.applyAsync(T("waitForever"), [flag]);
+    await started(flag);
+    await rejects(result.get(0.01), TimeoutError);
+    await result.wait(0.01);
+    equal(result.ready(), false);
+    throws(() => result.successful(), /not ready/);
+    pool.terminate();
+    await rejects(result.get(), /pool was terminated/);
+    equal(result.successful(), false);
+  });
+
+  test("Pool async methods call callback and errorCallback", async () => {
+    await using pool = makePool(2);
+    const seen: unknown[] = [];
+    await pool.mapAsync(T("square"), [1, 2], { callback: (r) => seen.push(r) })
+      .wait();
+    await pool.starmapAsync(T("add"), [[1, 2]], {
+      callback: (r) => seen.push(r),
+    })
+      .wait();
+    await pool.applyAsync(T("failIf"), [1, 1], {
+      errorCallback: (e) => seen.push(e.message),
+    }).wait();
+    deepEqual(seen, [[1, 4], [3], "item 1 is bad"]);
+  });
+
+  test("Pool: a callback that throws is reported, and the result stands", async () => {
+    await using pool = makePool(1);
+    const reported: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => reported.push(args);
+    try {
+      const result = pool.applyAsync(T("add"), [2, 3], {
+        callback: () => {
+          throw new Error("callback failed");
+        },
+      });
+      equal(await result.get(), 5);
+      assert(result.successful());
+      equal(await pool.apply(T("add"), [1, 1]), 2);
+    } finally {
+      console.error = original;
+    }
+    equal(reported.length, 1);
+    match(String((reported[0] as unknown[])[1]), /callback failed/);
+  });
+
+  test("Pool: thousands of tasks in flight, more than a ring holds, arrive intact", async () => {
+    await using pool = makePool(2);
+    await warmUp(pool, 2, 3000);
+    // Once "echo" is measured, one flush holds hundreds of tasks of ~400
+    // bytes per worker: more than one ring message, so the batch is split.
+    await Promise.all(
+      Array.from({ length: 1000 }, () => pool.apply(T("echo"), ["x"])),
+    );
+    const text = (i: number) => `${i}:`.padEnd(400, "x");
+    const echoes = Array.from(
+      { length: 2000 },
+      (_, i) => pool.applyAsync(T("echo"), [text(i)]),
+    );
+    const squares = Array.from(
+      { length: 10 },
+      (_, i) => pool.applyAsync(T("square"), [i]),
+    );
+    const cloned = pool.applyAsync(T("echo"), [new Map([[1, 2n]])]);
+    for (const [i, result] of echoes.entries()) {
+      equal(await result.get(), text(i));
+    }
+    for (const [i, result] of squares.entries()) {
+      equal(await result.get(), i * i);
+    }
+    deepEqual(await cloned.get(), new Map([[1, 2n]]));
+    const counters = transportCounters(pool);
+    if (rings) assert(counters.splits > 0, "no ring batch was split");
+    // The Map cannot take the ring either way.
+    assert(counters.posted >= 1);
+    deepEqual(
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => pool.apply(T("square"), [i])),
+      ),
+      Array.from({ length: 10 }, (_, i) => i * i),
+    );
+  });
+
+  test("Pool: a batch the ring cannot take goes by postMessage, and its new function is named again", async () => {
+    await using pool = makePool(1);
+    // One flush gives the worker both (it may always hold two): a batch too
+    // large for a ring message, whose first use of "square" goes by
+    // postMessage with it. The ring must name "square" again afterwards.
+    const big = "x".repeat(70_000);
+    const echoed = pool.apply(T("echo"), [big]);
+    const first = pool.apply(T("square"), [3]);
+    equal(await echoed, big);
+    equal(await first, 9);
+    const before = transportCounters(pool);
+    deepEqual([before.ring, before.posted], [0, 2]);
+    for (let i = 0; i < 5; i++) {
+      equal(await pool.apply(T("square"), [i]), i * i);
+    }
+    equal(transportCounters(pool).ring, rings ? 5 : 0);
+    // No worker died on the way (a dead one is replaced, and its unstarted
+    // tasks run elsewhere, which would hide a lost function id).
+    equal(await pool.apply(T("whoAmI")), "SpawnPoolWorker-1");
+  });
+
+  test("Pool.imap() yields in order and reads its input lazily", async () => {
+    await using pool = makePool(2);
+    let pulled = 0;
+    function* naturals() {
+      for (let i = 0;; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const out: number[] = [];
+    for await (const r of pool.imap(T("square"), naturals())) {
+      out.push(r as number);
+      if (out.length === 10) break;
+    }
+    deepEqual(out, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    // Bounded read-ahead: 2 × processes chunks beyond what was consumed.
+    assert(pulled <= 10 + 2 * 2 + 1, `pulled ${pulled} items`);
+  });
+
+  test("Pool.imap() accepts async iterables and chunks", async () => {
+    await using pool = makePool(2);
+    async function* source() {
+      for (let i = 1; i <= 7; i++) yield i;
+    }
+    const out: number[] = [];
+    for await (const r of pool.imap(T("square"), source(), 3)) {
+      out.push(r as number);
+    }
+    deepEqual(out, [1, 4, 9, 16, 25, 36, 49]);
+  });
+
+  test("Pool.imap() throws a failing item's error at its position", async () => {
+    await using pool = makePool(2);
+    const out: number[] = [];
+    const run = async () => {
+      for await (const r of pool.imap(T("square"), [1, 2, "bad" as never, 4])) {
+        if (Number.isNaN(r)) {
+          throw new RangeError("NaN at position " + out.length);
+        }
+        out.push(r as number);
+      }
+    };
+    await rejects(run, /NaN at position 2/);
+    const failing = async () => {
+      for await (
+        const r of pool.imap(
+          T("failIf"),
+          [1, 2, 3, 4].map((x) => x),
+        )
+      ) {
+        out.push(r as number);
+      }
+    };
+    out.length = 0;
+    await failing(); // failIf(x, undefined) never fails
+    deepEqual(out, [1, 2, 3, 4]);
+  });
+
+  test("Pool.imapUnordered() yields every result", async () => {
+    await using pool = makePool(2);
+    const out: number[] = [];
+    for await (const r of pool.imapUnordered(T("square"), [1, 2, 3, 4, 5])) {
+      out.push(r as number);
+    }
+    deepEqual(out.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
+  });
+
+  test("Pool methods throw once the pool is closed or terminated", async () => {
+    const pool = makePool(1);
+    equal(await pool.apply(T("add"), [1, 1]), 2);
+    await rejects(pool.join(), /still running/);
+    pool.close();
+    throws(
+      () => pool.apply(T("add"), [1, 1]),
+      /pool is not running: it is closed/,
+    );
+    await pool.join();
+    pool.terminate();
+    throws(
+      () => pool.map(T("square"), [1]),
+      /pool is not running: it is terminated/,
+    );
+  });
+
+  test("Pool: a new function's burst goes to the free worker, not behind a busy one", async () => {
+    await using pool = makePool(2);
+    // Both workers up, and used to tiny tasks (under the old fixed window,
+    // that let each take half of any burst at once).
+    await warmUp(pool, 2, 2000);
+    const flag = cells(2);
+    const blocker = pool.apply(T("blockWorker"), [flag]);
+    await started(flag);
+    const burst = Array.from(
+      { length: 20 },
+      () => pool.applyAsync(T("workerName")).get(),
+    );
+    // The free worker runs all but what the blocked one already holds (at
+    // most one task beside its running one) while the other stays blocked.
+    // Were they piled behind it, 19 would never finish: fail, not hang.
+    let finished = 0;
+    const nineteen = Promise.withResolvers<void>();
+    for (const result of burst) {
+      result.then(() => ++finished === 19 && nineteen.resolve(), () => {});
+    }
+    const timer = setTimeout(
+      () => nineteen.reject(new Error(`only ${finished} of 20 finished`)),
+      30_000,
+    );
+    try {
+      await nineteen.promise;
+    } finally {
+      clearTimeout(timer);
+      Atomics.store(flag, 1, 1);
+    }
+    const blocked = await blocker;
+    const ran = await Promise.all(burst);
+    assert(ran.filter((name) => name === blocked).length <= 1, String(ran));
+  });
+
+  test("Pool.close() lets queued work finish before join() returns", async () => {
+    const pool = makePool(2);
+    const results = [1, 2, 3, 4].map((x) =>
+      pool.applyAsync(T("slowSquare"), [x, 5])
+    );
+    pool.close();
+    await pool.join();
+    // Ready when join() resolved, not just eventually.
+    deepEqual(results.map((r) => r.ready()), [true, true, true, true]);
+    deepEqual(await Promise.all(results.map((r) => r.get())), [1, 4, 9, 16]);
+  });
+
+  test("Pool.terminate() with 10 000 queued tasks rejects them all", async () => {
+    const pool = makePool(2);
+    const flag = cells(1);
+    const first = pool.applyAsync(T("waitForever"), [flag]);
+    const queued = Array.from(
+      { length: 10_000 },
+      (_, i) => pool.applyAsync(T("square"), [i]),
+    );
+    await started(flag);
+    pool.terminate();
+    await pool.join();
+    await rejects(first.get(), ProcessError);
+    const outcomes = await Promise.allSettled(queued.map((r) => r.get()));
+    // Some tiny tasks may have completed before terminate(); none is pending.
+    assert(
+      outcomes.every((o) =>
+        o.status === "fulfilled" || o.reason instanceof ProcessError
+      ),
+    );
+    assert(outcomes.some((o) => o.status === "rejected"));
+  });
+
+  test("Pool initializer runs in every worker before its tasks", async () => {
+    await using pool = makePool(2, {
+      initializer: T("init"),
+      initargs: ["ready"],
+    });
+    // Each task waits until both workers hold one: two workers ran them.
+    const barrier = cells(1);
+    const seen = await pool.starmap(T("readInitTogether"), [
+      [barrier, 2],
+      [barrier, 2],
+    ], 1) as [string, string][];
+    deepEqual(seen.map(([, value]) => value), ["ready", "ready"]);
+    equal(new Set(seen.map(([worker]) => worker)).size, 2);
+  });
+
+  test("Pool maxTasksPerChild replaces workers after that many tasks", async () => {
+    await using pool = makePool(1, { maxTasksPerChild: 2 });
+    const pids: unknown[] = [];
+    for (let i = 0; i < 6; i++) pids.push(await pool.apply(T("pid")));
+    equal(new Set(pids).size, 3);
+  });
+
+  test("Pool permissions apply to every worker", async () => {
+    const file = await Deno.makeTempFile();
+    try {
+      // Each task waits until both workers hold one: two workers ran them.
+      const both = async (pool: Pool) => {
+        const barrier = cells(1);
+        const args: [string, Int32Array, number] = [file, barrier, 2];
+        const seen = await pool.starmap(
+          T("canReadTogether"),
+          [args, args],
+          1,
+        ) as [
+          string,
+          boolean,
+        ][];
+        equal(new Set(seen.map(([worker]) => worker)).size, 2);
+        return seen.map(([, could]) => could);
+      };
+      await using denied = makePool(2, { permissions: "none" });
+      deepEqual(await both(denied), [false, false]);
+      await using granted = makePool(2, { permissions: { read: [file] } });
+      deepEqual(await both(granted), [true, true]);
+    } finally {
+      await Deno.remove(file);
+    }
+  });
+
+  test("Pool per-task timeout stops a running task and replaces its worker", async () => {
+    await using pool = makePool(1);
+    const flag = cells(1);
+    await rejects(
+      pool.apply(T("waitForever"), [flag], { timeout: 0.05 }),
+      TimeoutError,
+    );
+    equal(await pool.apply(T("add"), [2, 2]), 4);
+  });
+
+  test("Pool per-task signal cancels a queued task", async () => {
+    await using pool = makePool(1);
+    const flag = cells(1);
+    const blocker = new AbortController();
+    const first = pool.apply(T("waitForever"), [flag], {
+      signal: blocker.signal,
+    });
+    await started(flag);
+    const controller = new AbortController();
+    const queued = pool.apply(T("add"), [1, 1], { signal: controller.signal });
+    controller.abort(new Error("not needed"));
+    await rejects(queued, /not needed/);
+    blocker.abort(new Error("stop the blocker"));
+    await rejects(first, /stop the blocker/);
+    await rejects(
+      pool.apply(T("add"), [1, 1], {
+        signal: AbortSignal.abort(new Error("early")),
+      }),
+      /early/,
+    );
+    equal(await pool.apply(T("add"), [1, 1]), 2);
+  });
+
+  // The fault matrix: every case ends in a result or an error, never pending.
+
+  test("Pool fault: the creating module throws at import in workers", async () => {
+    // Imported here, not at the top: workers import this test file.
+    const { makePool } = await import("./fixtures/broken_at_import.ts");
+    const pool = makePool();
+    await rejects(
+      pool.apply(fixture("broken_at_import", "noop")),
+      BrokenProcessPoolError,
+    );
+    throws(
+      () => pool.apply(fixture("broken_at_import", "noop")),
+      /pool is not running: it is broken/,
+    );
+    pool.terminate();
+  });
+
+  test("Pool fault: the task's module throws at import", async () => {
+    await using pool = makePool(1);
+    await rejects(
+      pool.apply(fixture("throws_at_import", "unreachable")),
+      /cannot be imported/,
+    );
+    equal(await pool.apply(T("add"), [1, 2]), 3);
+  });
+
+  test("Pool fault: the initializer throws", async () => {
+    await using pool = makePool(1, { initializer: T("failingInit") });
+    const error = await pool.apply(T("add"), [1, 2]).catch((e) => e);
+    assert(error instanceof BrokenProcessPoolError);
+    match(error.message, /initializer failed on purpose/);
+  });
+
+  test("Pool fault: an error thrown asynchronously after the task", async () => {
+    await using pool = makePool(1);
+    equal(await pool.apply(T("throwLater")), "returned");
+    // The worker dies once idle; the pool replaces it and keeps working.
+    for (let i = 0; i < 20; i++) {
+      equal(await pool.apply(T("add"), [i, 1]), i + 1);
+    }
+  });
+
+  test("Pool fault: exit(3) and self.close() inside a task", async () => {
+    await using pool = makePool(1);
+    await rejects(
+      pool.apply(T("exitThree")),
+      /exited with code 3 while running it/,
+    );
+    await rejects(
+      pool.apply(T("closeSelf")),
+      /exited with code 0 while running it/,
+    );
+    deepEqual(await pool.map(T("square"), [6, 7]), [36, 49]);
+  });
+
+  test("Pool fault: terminate() during a task rejects it", async () => {
+    const pool = makePool(1);
+    const flag = cells(2);
+    const running = pool.apply(T("spinUntil"), [flag]);
+    await started(flag);
+    pool.terminate();
+    await rejects(running, /pool was terminated/);
+    Atomics.store(flag, 1, 1); // let the stuck thread finish
+    await pool.join();
+  });
+
+  test("Pool as 'await using' terminates at the end of the block", async () => {
+    let result: AsyncResult<unknown>;
+    const flag = cells(1);
+    {
+      await using pool = makePool(1);
+      result = pool.applyAsync(T("waitForever"), [flag]);
+      await started(flag);
+    }
+    await rejects(result.get(), /pool was terminated/);
+  });
+
+  test("Pool workers report their own identity", async () => {
+    await using pool = makePool(2);
+    const names = await pool.map(T("whoAmI"), [1, 2, 3, 4], 1);
+    assert(names.every((n) => /^SpawnPoolWorker-\d+$/.test(n as string)));
+  });
+}
+
+suite("enabled");
+suite("disabled");
 
 Deno.test("Pool validates its arguments", async () => {
   throws(() => new Pool(0), RangeError);
@@ -262,6 +576,10 @@ Deno.test("Pool validates its arguments", async () => {
   throws(() => new Pool("2" as never), TypeError);
   throws(() => new Pool(1, { maxTasksPerChild: 0 }), RangeError);
   throws(() => new Pool(1, { initargs: 1 as never }), TypeError);
+  throws(
+    () => new Pool(1, { atomics: "sync" as never }),
+    /'atomics' must be "enabled" or "disabled": current value is "sync"/,
+  );
   await using pool = new Pool(1);
   throws(() => pool.map(T("square"), [1], 0), RangeError);
   throws(() => pool.map(T("square"), [1], "2" as never), TypeError);
@@ -276,234 +594,4 @@ Deno.test("defaultChunksize() is ceil(n / (4 × workers)) as in CPython", () => 
   equal(defaultChunksize(10, 4), 1);
   equal(defaultChunksize(17, 2), 3);
   equal(defaultChunksize(0, 2), 1);
-});
-
-Deno.test("Pool methods throw once the pool is closed or terminated", async () => {
-  const pool = new Pool(1);
-  equal(await pool.apply(T("add"), [1, 1]), 2);
-  await rejects(pool.join(), /still running/);
-  pool.close();
-  throws(
-    () => pool.apply(T("add"), [1, 1]),
-    /pool is not running: it is closed/,
-  );
-  await pool.join();
-  pool.terminate();
-  throws(
-    () => pool.map(T("square"), [1]),
-    /pool is not running: it is terminated/,
-  );
-});
-
-Deno.test("Pool: a new function's burst goes to the free worker, not behind a busy one", async () => {
-  await using pool = new Pool(2);
-  // Both workers up, and used to tiny tasks (under the old fixed window,
-  // that let each take half of any burst at once).
-  await warmUp(pool, 2, 2000);
-  const flag = cells(2);
-  const blocker = pool.apply(T("blockWorker"), [flag]);
-  await started(flag);
-  const burst = Array.from(
-    { length: 20 },
-    () => pool.applyAsync(T("workerName")).get(),
-  );
-  // The free worker runs all but what the blocked one already holds (at
-  // most one task beside its running one) while the other stays blocked.
-  // Were they piled behind it, 19 would never finish: fail, not hang.
-  let finished = 0;
-  const nineteen = Promise.withResolvers<void>();
-  for (const result of burst) {
-    result.then(() => ++finished === 19 && nineteen.resolve(), () => {});
-  }
-  const timer = setTimeout(
-    () => nineteen.reject(new Error(`only ${finished} of 20 finished`)),
-    30_000,
-  );
-  try {
-    await nineteen.promise;
-  } finally {
-    clearTimeout(timer);
-    Atomics.store(flag, 1, 1);
-  }
-  const blocked = await blocker;
-  const ran = await Promise.all(burst);
-  assert(ran.filter((name) => name === blocked).length <= 1, String(ran));
-});
-
-Deno.test("Pool.close() lets queued work finish before join() returns", async () => {
-  const pool = new Pool(2);
-  const results = [1, 2, 3, 4].map((x) =>
-    pool.applyAsync(T("slowSquare"), [x, 5])
-  );
-  pool.close();
-  await pool.join();
-  deepEqual(await Promise.all(results.map((r) => r.get())), [1, 4, 9, 16]);
-});
-
-Deno.test("Pool.terminate() with 10 000 queued tasks rejects them all", async () => {
-  const pool = new Pool(2);
-  const flag = cells(1);
-  const first = pool.applyAsync(T("waitForever"), [flag]);
-  const queued = Array.from(
-    { length: 10_000 },
-    (_, i) => pool.applyAsync(T("square"), [i]),
-  );
-  await started(flag);
-  pool.terminate();
-  await pool.join();
-  await rejects(first.get(), ProcessError);
-  const outcomes = await Promise.allSettled(queued.map((r) => r.get()));
-  // Some tiny tasks may have completed before terminate(); none is pending.
-  assert(
-    outcomes.every((o) =>
-      o.status === "fulfilled" || o.reason instanceof ProcessError
-    ),
-  );
-  assert(outcomes.some((o) => o.status === "rejected"));
-});
-
-Deno.test("Pool initializer runs in every worker before its tasks", async () => {
-  await using pool = new Pool(2, {
-    initializer: T("init"),
-    initargs: ["ready"],
-  });
-  deepEqual(await pool.map(T("readInit"), [1, 2, 3, 4], 1), [
-    "ready",
-    "ready",
-    "ready",
-    "ready",
-  ]);
-});
-
-Deno.test("Pool maxTasksPerChild replaces workers after that many tasks", async () => {
-  await using pool = new Pool(1, { maxTasksPerChild: 2 });
-  const pids: unknown[] = [];
-  for (let i = 0; i < 6; i++) pids.push(await pool.apply(T("pid")));
-  equal(new Set(pids).size, 3);
-});
-
-Deno.test("Pool permissions apply to every worker", async () => {
-  const file = await Deno.makeTempFile();
-  try {
-    await using denied = new Pool(2, { permissions: "none" });
-    deepEqual(await denied.map(T("canRead"), [file, file], 1), [false, false]);
-    await using granted = new Pool(2, { permissions: { read: [file] } });
-    deepEqual(await granted.map(T("canRead"), [file, file], 1), [true, true]);
-  } finally {
-    await Deno.remove(file);
-  }
-});
-
-Deno.test("Pool per-task timeout stops a running task and replaces its worker", async () => {
-  await using pool = new Pool(1);
-  const flag = cells(1);
-  await rejects(
-    pool.apply(T("waitForever"), [flag], { timeout: 0.05 }),
-    TimeoutError,
-  );
-  equal(await pool.apply(T("add"), [2, 2]), 4);
-});
-
-Deno.test("Pool per-task signal cancels a queued task", async () => {
-  await using pool = new Pool(1);
-  const flag = cells(1);
-  const blocker = new AbortController();
-  const first = pool.apply(T("waitForever"), [flag], {
-    signal: blocker.signal,
-  });
-  await started(flag);
-  const controller = new AbortController();
-  const queued = pool.apply(T("add"), [1, 1], { signal: controller.signal });
-  controller.abort(new Error("not needed"));
-  await rejects(queued, /not needed/);
-  blocker.abort(new Error("stop the blocker"));
-  await rejects(first, /stop the blocker/);
-  await rejects(
-    pool.apply(T("add"), [1, 1], {
-      signal: AbortSignal.abort(new Error("early")),
-    }),
-    /early/,
-  );
-  equal(await pool.apply(T("add"), [1, 1]), 2);
-});
-
-// The fault matrix: every case ends in a result or an error, never pending.
-
-Deno.test("Pool fault: the creating module throws at import in workers", async () => {
-  // Imported here, not at the top: workers import this test file.
-  const { makePool } = await import("./fixtures/broken_at_import.ts");
-  const pool = makePool();
-  await rejects(
-    pool.apply(fixture("broken_at_import", "noop")),
-    BrokenProcessPoolError,
-  );
-  throws(
-    () => pool.apply(fixture("broken_at_import", "noop")),
-    /pool is not running: it is broken/,
-  );
-  pool.terminate();
-});
-
-Deno.test("Pool fault: the task's module throws at import", async () => {
-  await using pool = new Pool(1);
-  await rejects(
-    pool.apply(fixture("throws_at_import", "unreachable")),
-    /cannot be imported/,
-  );
-  equal(await pool.apply(T("add"), [1, 2]), 3);
-});
-
-Deno.test("Pool fault: the initializer throws", async () => {
-  await using pool = new Pool(1, { initializer: T("failingInit") });
-  const error = await pool.apply(T("add"), [1, 2]).catch((e) => e);
-  assert(error instanceof BrokenProcessPoolError);
-  match(error.message, /initializer failed on purpose/);
-});
-
-Deno.test("Pool fault: an error thrown asynchronously after the task", async () => {
-  await using pool = new Pool(1);
-  equal(await pool.apply(T("throwLater")), "returned");
-  // The worker dies once idle; the pool replaces it and keeps working.
-  for (let i = 0; i < 20; i++) equal(await pool.apply(T("add"), [i, 1]), i + 1);
-});
-
-Deno.test("Pool fault: exit(3) and self.close() inside a task", async () => {
-  await using pool = new Pool(1);
-  await rejects(
-    pool.apply(T("exitThree")),
-    /exited with code 3 while running it/,
-  );
-  await rejects(
-    pool.apply(T("closeSelf")),
-    /exited with code 0 while running it/,
-  );
-  deepEqual(await pool.map(T("square"), [6, 7]), [36, 49]);
-});
-
-Deno.test("Pool fault: terminate() during a task rejects it", async () => {
-  const pool = new Pool(1);
-  const flag = cells(2);
-  const running = pool.apply(T("spinUntil"), [flag]);
-  await started(flag);
-  pool.terminate();
-  await rejects(running, /pool was terminated/);
-  Atomics.store(flag, 1, 1); // let the stuck thread finish
-  await pool.join();
-});
-
-Deno.test("Pool as 'await using' terminates at the end of the block", async () => {
-  let result: AsyncResult<unknown>;
-  const flag = cells(1);
-  {
-    await using pool = new Pool(1);
-    result = pool.applyAsync(T("waitForever"), [flag]);
-    await started(flag);
-  }
-  await rejects(result.get(), /pool was terminated/);
-});
-
-Deno.test("Pool workers report their own identity", async () => {
-  await using pool = new Pool(2);
-  const names = await pool.map(T("whoAmI"), [1, 2, 3, 4], 1);
-  assert(names.every((n) => /^SpawnPoolWorker-\d+$/.test(n as string)));
 });

@@ -2,9 +2,6 @@
 
 import { callerUrl, type TargetRef, targetRef } from "./target.ts";
 
-export { checkPositiveInteger, checkSeconds } from "./validate.ts";
-export { within } from "./time.ts";
-
 // deno-lint-ignore no-explicit-any
 type Fn = (...args: any[]) => unknown;
 

@@ -11,7 +11,7 @@
 // costs ~0.1 ms of CPU: 5 ms slices kept four idle workers at 10% of a
 // core), and gives its event loop a turn between slices and whenever the
 // pool posted it a message (kPosted), so postMessage'd tasks and I/O
-// callbacks get their turn. A stop (kPoolStop, then a notify) ends the wait
+// callbacks get their turn. A stop (kChildStop, then a notify) ends the wait
 // at once; terminate() alone would not interrupt it.
 //
 // Timers the tasks left behind need a timer turn, and a 0 ms timer takes
@@ -33,7 +33,6 @@ import {
 } from "../_memory/channel.ts";
 import {
   type FromPoolWorker,
-  kPoolCurrent,
   type PoolInitMessage,
   type PoolTaskMessage,
   ResultStatus,
@@ -42,8 +41,9 @@ import {
   type RingTaskBatch,
   TaskMode,
   type ToPoolWorker,
-  toWireError,
 } from "../_wire/protocol.ts";
+import { kChildTask } from "../_wire/layouts.ts";
+import { toWireError } from "../_wire/error_codec.ts";
 import { reduce, revive } from "../reduction.ts";
 import {
   adoptIdentity,
@@ -72,8 +72,9 @@ const kIdleTimerMs = 50;
 /** Most milliseconds between timer turns while busy. */
 const kBusyTimerMs = 1000;
 
+// With atomics "disabled" there are no rings: both stay unset.
 let requests: Channel;
-let responses: Channel;
+let responses: Channel | undefined;
 let control: Int32Array;
 let modules: Namespaces = {};
 const functions = new Map<string, Fn>();
@@ -165,7 +166,7 @@ function signal(): void {
   lastSignal = performance.now();
   // The main thread cannot block, and an Atomics.waitAsync wake-up costs
   // 80–700 µs there, so a sleeping pump is woken by a message.
-  if (Atomics.load(responses.header, kWaiting) !== 0) post({ t: "bell" });
+  if (Atomics.load(responses!.header, kWaiting) !== 0) post({ t: "bell" });
 }
 
 function respond(id: number, status: ResultStatus, value?: unknown): void {
@@ -174,7 +175,10 @@ function respond(id: number, status: ResultStatus, value?: unknown): void {
     : [id, status, value];
   const large = Array.isArray(value) && value.length > kJsonMaxItems;
   // Errors and `undefined` carry nothing JSON cannot hold.
-  if (status !== ResultStatus.Value || (!large && jsonSafe(value))) {
+  if (
+    responses !== undefined &&
+    (status !== ResultStatus.Value || (!large && jsonSafe(value)))
+  ) {
     if (responses.tryWrite(JSON.stringify(message))) {
       unsignalled = true;
       // With more tasks waiting, a pump that sleeps can wait for the
@@ -210,7 +214,7 @@ async function run(
   mode: TaskMode,
   payload: unknown,
 ) {
-  Atomics.store(control, kPoolCurrent, id);
+  Atomics.store(control, kChildTask, id);
   try {
     const fn = await lookup(key, ref);
     const value = await apply(fn, mode, payload);
@@ -219,8 +223,34 @@ async function run(
   } catch (error) {
     respond(id, ResultStatus.Error, toWireError(error));
   } finally {
-    Atomics.store(control, kPoolCurrent, 0);
+    Atomics.store(control, kChildTask, 0);
   }
+}
+
+/** Runs a task that came by postMessage. */
+function runPosted(task: PoolTaskMessage): Promise<void> {
+  const key = `${task.fn.url}#${task.fn.name}`;
+  const payload = task.numbers ?? revive(task.payload);
+  return run(task.id, key, task.fn, task.mode, payload);
+}
+
+/** Wakes serveMessages() when a message arrives. */
+let arrived: (() => void) | undefined;
+
+// With atomics "disabled" every task arrives as a message, so the worker
+// waits in its event loop between tasks, as a plain worker does.
+async function serveMessages(): Promise<void> {
+  while (!stopRequested()) {
+    const task = inbox.shift();
+    if (task !== undefined) {
+      await runPosted(task);
+      continue;
+    }
+    if (stopping) break;
+    await new Promise<void>((resolve) => arrived = resolve);
+    arrived = undefined;
+  }
+  finish(0);
 }
 
 async function loop(): Promise<void> {
@@ -278,9 +308,7 @@ async function loop(): Promise<void> {
     }
     const task = inbox.shift();
     if (task !== undefined) {
-      const key = `${task.fn.url}#${task.fn.name}`;
-      const payload = task.numbers ?? revive(task.payload);
-      await run(task.id, key, task.fn, task.mode, payload);
+      await runPosted(task);
       worked = true;
       continue;
     }
@@ -319,8 +347,8 @@ async function loop(): Promise<void> {
 
 async function start(init: PoolInitMessage): Promise<void> {
   control = adoptIdentity(init);
-  requests = new Channel(init.requests);
-  responses = new Channel(init.responses);
+  if (init.requests !== undefined) requests = new Channel(init.requests);
+  if (init.responses !== undefined) responses = new Channel(init.responses);
   if (init.initializer !== undefined) {
     const initializer = await loadTarget(init.initializer, modules);
     const result = initializer(
@@ -329,7 +357,7 @@ async function start(init: PoolInitMessage): Promise<void> {
     if (result instanceof Promise) await result;
   }
   post({ t: "ready" });
-  await loop();
+  await (init.requests === undefined ? serveMessages() : loop());
 }
 
 /** Called by the worker's entry once the pool creator's module is imported. */
@@ -346,5 +374,6 @@ export function main(imported: Namespaces): void {
       stopping = true;
     }
     if (message.t !== "init") received++;
+    arrived?.();
   };
 }

@@ -21,12 +21,8 @@ export interface TargetRef {
   kind: "function" | "class";
 }
 
-/** An error as it travels: only these fields survive structured clone. */
-export interface WireError {
-  name: string;
-  message: string;
-  stack: string;
-}
+export { toWireError, type WireError } from "./error_codec.ts";
+import type { WireError } from "./error_codec.ts";
 
 /**
  * The handshake every child receives first, whatever its kind: who it is,
@@ -73,19 +69,6 @@ export type ToProcessChild = RunMessage;
 /** Messages from a Process child to its parent. */
 export type FromProcessChild = ExitMessage;
 
-/** Turns any thrown value into its wire form. */
-export function toWireError(error: unknown): WireError {
-  if (error instanceof Error) {
-    return {
-      name: error.name,
-      message: error.message,
-      stack: error.stack ?? `${error.name}: ${error.message}`,
-    };
-  }
-  const text = typeof error === "string" ? error : Deno.inspect(error);
-  return { name: "Error", message: text, stack: `Uncaught ${text}` };
-}
-
 // ---------------------------------------------------------------------------
 // Pool workers. Small JSON-safe tasks and results travel through two SPSC
 // rings (src/_memory/channel.ts) as JSON arrays; everything else (shared objects,
@@ -131,19 +114,13 @@ export type RingTaskBatch = RingTask[];
 /** Ring form of a result: [id, status, value]. */
 export type RingResult = [number, ResultStatus, unknown?];
 
-// The pool worker's control block is every child's (src/_wire/layouts.ts).
-// These aliases keep the engine compiling until it uses the kChild* names.
-export {
-  kChildControlSlots as kPoolControlSlots,
-  kChildStop as kPoolStop,
-  kChildTask as kPoolCurrent,
-} from "./layouts.ts";
-
 /** Sets up a pool worker. */
 export interface PoolInitMessage extends ChildInit {
   t: "init";
-  requests: SharedArrayBuffer;
-  responses: SharedArrayBuffer;
+  /** Tasks to the worker; absent with atomics "disabled" (postMessage only). */
+  requests?: SharedArrayBuffer;
+  /** Results from the worker; absent with atomics "disabled". */
+  responses?: SharedArrayBuffer;
   initializer?: TargetRef;
   initargs: unknown[];
 }

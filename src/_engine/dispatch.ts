@@ -1,0 +1,116 @@
+// The dispatch policy: which queued task goes to which ready worker, now.
+//
+// The engine learns what each function costs per task (the spacing of its
+// results while the worker is busy, a moving average) and gives a worker
+// more only while the work it holds, at those costs, stays under
+// kBacklogMs, and never more than its share of the queue. Tiny tasks
+// therefore go by the thousand in one ring message (the main thread spends
+// ~3 µs per task in all), while long ones go one running and one waiting
+// per worker: nothing piles up behind a busy worker, so queued work stays
+// cancellable and goes to whichever worker frees up first, as in CPython's
+// executor. A function not measured yet counts as kUnknownMs, so its first
+// burst is spread two per worker until its first results come back.
+
+import type { PoolWorker } from "./pool_worker.ts";
+import type { Task, TaskQueue } from "./task.ts";
+
+/** Most tasks one worker holds at once (running + waiting in its ring). */
+const kMaxInFlight = 4096;
+/** Tasks a worker may always hold: one running, one waiting (hides the round trip). */
+const kMinWindow = 2;
+/** Most work (ms, at the functions' measured costs) one worker holds. */
+const kBacklogMs = 10;
+/** The assumed cost (ms) of a task whose function has no measure yet. */
+const kUnknownMs = kBacklogMs / kMinWindow;
+
+/** Cost learning and the windows it sets. */
+export class Dispatcher {
+  /** Measured cost per task (ms) of each function, by key. */
+  readonly #costs = new Map<string, number>();
+  readonly #processes: number;
+  readonly #maxTasks: number | undefined;
+
+  constructor(processes: number, maxTasksPerChild: number | undefined) {
+    this.#processes = processes;
+    this.#maxTasks = maxTasksPerChild;
+  }
+
+  /**
+   * Hands queued tasks to `ready` workers, round robin, each within its
+   * window; they land in the workers' outboxes, sent at the flush's end.
+   */
+  fill(queue: TaskQueue, ready: PoolWorker[]): void {
+    // Spread a small backlog over all the workers the pool will have, not
+    // just those up yet: piling it on the first worker would leave the
+    // next ones idle when they arrive.
+    const backlog = queue.queued +
+      ready.reduce((n, w) => n + w.inFlight.size, 0);
+    const share = Math.max(1, Math.ceil(backlog / this.#processes));
+    const maxTasks = this.#maxTasks;
+    const now = performance.now();
+    let progress = true;
+    while (progress && queue.queued > 0) {
+      progress = false;
+      for (const worker of ready) {
+        if (queue.queued === 0) break;
+        const held = worker.inFlight.size;
+        if (held >= share || held >= kMaxInFlight) continue;
+        if (maxTasks !== undefined && worker.assigned >= maxTasks) continue;
+        const task = queue.peek();
+        const estimate = this.#costs.get(task.key) ?? kUnknownMs;
+        if (held >= kMinWindow && worker.backlog + estimate > kBacklogMs) {
+          continue;
+        }
+        queue.shift();
+        task.estimate = estimate;
+        this.#assign(worker, task, now);
+        progress = true;
+      }
+    }
+    queue.compact();
+  }
+
+  #assign(worker: PoolWorker, task: Task, now: number): void {
+    task.worker = worker;
+    task.dispatchedAt = now;
+    worker.backlog += task.estimate;
+    worker.inFlight.set(task.id, task);
+    worker.assigned++;
+    worker.outbox.push(task);
+    task.started();
+    if (this.#maxTasks !== undefined && worker.assigned >= this.#maxTasks) {
+      worker.retiring = true;
+    }
+  }
+
+  /**
+   * Learns what `tasks` (results that just came back from `worker`) cost:
+   * the time since the worker could start the oldest of them (its dispatch,
+   * or the previous result if it was busy until then), shared among them.
+   */
+  measure(worker: PoolWorker, now: number, tasks: Task[]): void {
+    let oldest = Infinity;
+    for (const task of tasks) oldest = Math.min(oldest, task.dispatchedAt);
+    const cost = (now - Math.max(oldest, worker.lastResultAt)) / tasks.length;
+    worker.lastResultAt = now;
+    let key: string | undefined;
+    for (const task of tasks) {
+      if (task.key === key) continue; // one update per run of the same function
+      key = task.key;
+      const known = this.#costs.get(key);
+      this.#costs.set(
+        key,
+        known === undefined ? cost : 0.75 * known + 0.25 * cost,
+      );
+    }
+  }
+
+  /** Takes a finished task's estimate off its worker's backlog. */
+  release(worker: PoolWorker, task: Task): void {
+    worker.inFlight.delete(task.id);
+    // Recomputed from zero when idle, so rounding never accumulates.
+    worker.backlog = worker.inFlight.size === 0
+      ? 0
+      : worker.backlog - task.estimate;
+  }
+}

@@ -1,0 +1,137 @@
+// What Pool and ProcessPoolExecutor accept in common, checked once, and the
+// engine settings built from it.
+
+import {
+  checkPermissions,
+  type WorkerPermissions,
+} from "../_core/permissions.ts";
+import { assertNotBootstrapping, cpuCount } from "../process.ts";
+import { reduce } from "../reduction.ts";
+import {
+  callerUrl,
+  type Target,
+  type TargetRef,
+  targetRef,
+} from "../_core/target.ts";
+import {
+  checkArray,
+  checkPositiveInteger,
+  checkSeconds,
+  checkSignal,
+} from "../_core/validate.ts";
+import type { TaskLimits } from "./task.ts";
+
+/**
+ * Checks a task's argument list and limits before it is submitted.
+ *
+ * @throws {TypeError} For args that are not an array, a timeout that is not
+ * a number, or a signal that is not an AbortSignal.
+ * @throws {RangeError} For a negative timeout.
+ */
+export function checkTask(
+  args: unknown,
+  limits: TaskLimits | undefined,
+  what: string,
+): void {
+  checkArray(args, "args", what);
+  checkSeconds(limits?.timeout, "timeout", what);
+  checkSignal(limits?.signal, what);
+}
+
+/** What the engine does when a worker dies abruptly. */
+export type DeathPolicy = "replace" | "break";
+
+/**
+ * How tasks and results travel: "enabled" puts small JSON-safe ones through
+ * SharedArrayBuffer rings (the fast path), "disabled" sends everything by
+ * postMessage, as piscina's `atomics: "disabled"` does.
+ */
+export type AtomicsMode = "enabled" | "disabled";
+
+/** Engine settings. */
+export interface EngineOptions {
+  processes: number;
+  name: string;
+  initializer?: TargetRef;
+  initargs: unknown[];
+  maxTasksPerChild?: number;
+  permissions?: WorkerPermissions;
+  /** The module that created the pool: imported statically by workers. */
+  caller?: string;
+  onDeath: DeathPolicy;
+  /** Start all workers at once (Pool) or only as work needs them (executor). */
+  eager: boolean;
+  /** Tasks and results through rings (atomics: "enabled"), or by postMessage only. */
+  rings: boolean;
+}
+
+/** What Pool and ProcessPoolExecutor accept in common. */
+export interface WorkerPoolOptions {
+  initializer?: Target;
+  initargs?: unknown[];
+  maxTasksPerChild?: number;
+  permissions?: WorkerPermissions;
+  atomics?: AtomicsMode;
+}
+
+/**
+ * Checks the `atomics` option.
+ *
+ * @throws {TypeError} When it is neither "enabled" nor "disabled".
+ */
+function checkAtomics(value: unknown, what: string): void {
+  if (value === undefined || value === "enabled" || value === "disabled") {
+    return;
+  }
+  throw new TypeError(
+    `Cannot ${what} as 'atomics' must be "enabled" or "disabled": current value is ${
+      Deno.inspect(value)
+    }`,
+  );
+}
+
+/** What tells Pool's engine from the executor's. */
+export interface EngineKind
+  extends Pick<EngineOptions, "name" | "onDeath" | "eager"> {
+  /** The name of the worker count in errors: "processes", "maxWorkers". */
+  count: string;
+}
+
+/**
+ * Validates the options common to Pool and ProcessPoolExecutor and builds
+ * the engine's. Call it from the public constructor: the module that called
+ * that constructor becomes the module every worker imports.
+ *
+ * @param processes The worker count; undefined: cpuCount().
+ * @throws {ProcessError} While a child is importing this module (missing guard).
+ * @throws {TypeError} For a count that is not a number, initargs that are
+ * not an array, a bad initializer, permissions or `atomics` value.
+ * @throws {RangeError} For a count or maxTasksPerChild that is not a
+ * positive integer.
+ */
+export function engineOptions(
+  processes: number | undefined,
+  options: WorkerPoolOptions,
+  { count, ...kind }: EngineKind,
+  what: string,
+): EngineOptions {
+  assertNotBootstrapping();
+  checkPositiveInteger(processes, count, what);
+  const { initializer, initargs = [], maxTasksPerChild, permissions } = options;
+  checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", what);
+  checkArray(initargs, "initargs", what);
+  checkAtomics(options.atomics, what);
+  const caller = callerUrl()?.replace(/#.*$/, "");
+  return {
+    ...kind,
+    processes: processes ?? cpuCount(),
+    initializer: initializer === undefined
+      ? undefined
+      : targetRef(initializer, caller, what),
+    initargs: reduce(initargs, "initargs", what) as unknown[],
+    maxTasksPerChild,
+    permissions: checkPermissions(permissions, what),
+    caller: caller?.startsWith("data:") ? undefined : caller,
+    rings: options.atomics !== "disabled",
+  };
+}

@@ -1,0 +1,143 @@
+// What Pool's public methods share: the running check, and turning a call
+// (apply, a map's chunks, an imap's lazy input) into engine tasks.
+
+import { ProcessError } from "../errors.ts";
+import {
+  AsyncResult,
+  type CallbackOptions,
+  PromiseTask,
+  ResultTask,
+} from "../async_result.ts";
+import { reduce } from "../reduction.ts";
+import { TaskMode } from "../_wire/protocol.ts";
+import type { TargetRef } from "../_core/target.ts";
+import { poolRef } from "../_core/util.ts";
+import { checkPositiveInteger } from "../_core/validate.ts";
+import { checkTask } from "./options.ts";
+import type { PoolEngine } from "./engine.ts";
+import { chunksOf, iteratorOf } from "./inputs.ts";
+import { readAhead } from "./read_ahead.ts";
+import type { TaskLimits } from "./task.ts";
+
+/** The default argument list: shared, as nothing ever writes to it. */
+export const kNoArgs: unknown[] = Object.freeze([]) as unknown as unknown[];
+
+/** Pool's calls into its engine. */
+export class PoolCalls {
+  readonly engine: PoolEngine;
+  readonly processes: number;
+
+  constructor(engine: PoolEngine, processes: number) {
+    this.engine = engine;
+    this.processes = processes;
+  }
+
+  /** @throws {ProcessError} When the pool is closed, terminated or broken. */
+  assertRunning(what: string): void {
+    const state = this.engine.state;
+    if (state === "running") return;
+    const why = state === "broken"
+      ? `it is broken (${this.engine.brokenBy?.message})`
+      : `it is ${state}`;
+    throw new ProcessError(`Cannot ${what} as the pool is not running: ${why}`);
+  }
+
+  /** Submits one task; its promise settles with the outcome. */
+  run(
+    ref: TargetRef,
+    mode: TaskMode,
+    payload: unknown,
+    limits?: TaskLimits,
+  ): Promise<unknown> {
+    const task = new PromiseTask(ref, mode, payload);
+    this.engine.submit(task, limits);
+    return task.promise;
+  }
+
+  /** apply: one task, its promise. */
+  apply<R>(fn: unknown, args: unknown, limits?: TaskLimits): Promise<R> {
+    const ref = this.#checkApply(fn, args, limits, "apply");
+    const payload = reduce(args, "args", "apply");
+    return this.run(ref, TaskMode.Apply, payload, limits) as Promise<R>;
+  }
+
+  /** applyAsync: one task that settles its AsyncResult (no promise made). */
+  applyAsync<R>(
+    fn: unknown,
+    args: unknown,
+    options?: CallbackOptions<R> & TaskLimits,
+  ): AsyncResult<R> {
+    const ref = this.#checkApply(fn, args, options, "applyAsync");
+    const payload = reduce(args, "args", "applyAsync");
+    const result = new AsyncResult<R>(undefined, options);
+    const task = new ResultTask(ref, payload, result as AsyncResult<unknown>);
+    this.engine.submit(task, options);
+    return result;
+  }
+
+  #checkApply(
+    fn: unknown,
+    args: unknown,
+    limits: TaskLimits | undefined,
+    what: string,
+  ): TargetRef {
+    this.assertRunning(what);
+    const ref = poolRef(fn, what);
+    checkTask(args, limits, what);
+    return ref;
+  }
+
+  /** Pool.join(): after close(), the work first; then the workers' exit. */
+  async join(): Promise<void> {
+    if (this.engine.state === "running") {
+      throw new ProcessError(
+        "Cannot join pool as it is still running: call close() or terminate() first",
+      );
+    }
+    if (this.engine.state === "closed") await this.engine.drained();
+    await this.engine.exited();
+  }
+
+  /** map and starmap: every chunk submitted at once, results flattened. */
+  chunks<R>(
+    fn: unknown,
+    iterable: unknown,
+    chunksize: number | undefined,
+    mode: TaskMode,
+  ): Promise<R[]> {
+    const what = mode === TaskMode.Map ? "map" : "starmap";
+    this.assertRunning(what);
+    const ref = poolRef(fn, what);
+    checkPositiveInteger(chunksize, "chunksize", what);
+    const chunks = chunksOf(iterable, chunksize, mode, this.processes, what);
+    const tasks = chunks.map((chunk) => this.run(ref, mode, chunk));
+    return Promise.all(tasks).then((results) => (results as R[][]).flat(1));
+  }
+
+  /**
+   * imap and imapUnordered. An async generator: as in CPython, the checks
+   * run on the first next().
+   */
+  async *lazy<R>(
+    fn: unknown,
+    iterable: unknown,
+    chunksize: number | undefined,
+    ordered: boolean,
+  ): AsyncGenerator<R, void, undefined> {
+    const what = ordered ? "imap" : "imapUnordered";
+    this.assertRunning(what);
+    const ref = poolRef(fn, what);
+    checkPositiveInteger(chunksize, "chunksize", what);
+    const iterator = iteratorOf(iterable, what);
+    const run = (chunk: unknown[]) => {
+      this.assertRunning(what);
+      const payload = reduce(chunk, "iterable", what);
+      return this.run(ref, TaskMode.Map, payload) as Promise<unknown[]>;
+    };
+    // Bounded read-ahead: at most 2 × processes chunks are in flight or
+    // waiting to be yielded, whatever the size of the input.
+    const window = 2 * this.processes;
+    const results = readAhead(iterator, chunksize ?? 1, window, ordered, run);
+    yield* results as AsyncGenerator<R, void, undefined>;
+  }
+}

@@ -1,0 +1,211 @@
+// The task model: a Task is one unit of work, and the TaskQueue holds every
+// task from submit to settlement. A task settles exactly once, through
+// TaskQueue.settle(), whatever ends it: a result, an error, a withdrawal, a
+// dead worker, terminate().
+
+import { TimeoutError } from "../errors.ts";
+import type { TaskMode } from "../_wire/protocol.ts";
+import type { TargetRef } from "../_core/target.ts";
+import type { PoolWorker } from "./pool_worker.ts";
+
+const keys = new WeakMap<TargetRef, string>();
+
+/**
+ * One unit of work: a call, or a chunk of a map. Subclasses say where the
+ * outcome goes (a promise, an AsyncResult, a Future), with methods rather
+ * than per-task closures: with thousands of tasks in flight, every
+ * allocation per task shows up as garbage-collection time.
+ */
+export abstract class Task {
+  readonly fn: TargetRef;
+  /** "url#name": how workers know the function. */
+  readonly key: string;
+  readonly mode: TaskMode;
+  readonly payload: unknown;
+  /** Set by the engine. */
+  id = 0;
+  dispatchedAt = 0;
+  /** The cost (ms) the engine expected when it dispatched the task. */
+  estimate = 0;
+  worker: PoolWorker | undefined = undefined;
+  settled = false;
+  /** Runs once as the task settles (clears a timer, an abort listener). */
+  cleanup: (() => void) | undefined = undefined;
+
+  constructor(fn: TargetRef, mode: TaskMode, payload: unknown) {
+    this.fn = fn;
+    let key = keys.get(fn);
+    if (key === undefined) keys.set(fn, key = `${fn.url}#${fn.name}`);
+    this.key = key;
+    this.mode = mode;
+    this.payload = payload;
+  }
+
+  /** Delivers the outcome: the result, or `error`. Called once. */
+  abstract finish(value: unknown, error?: Error): void;
+
+  /** A worker took the task (executor: Future.running()). */
+  started(): void {}
+
+  /** cancelQueued() withdrew the task before any worker took it. */
+  withdrawn(error: Error): void {
+    this.finish(undefined, error);
+  }
+}
+
+/** Per-task limits: both fail the task with their own reason. */
+export interface TaskLimits {
+  signal?: AbortSignal;
+  /** Seconds. */
+  timeout?: number;
+}
+
+/**
+ * Makes an abort of `limits.signal`, or its timeout passing, call
+ * `abandon` with the reason; `task.cleanup` undoes both once it settles.
+ */
+export function armLimits(
+  task: Task,
+  limits: TaskLimits,
+  noun: string,
+  abandon: (error: Error) => void,
+): void {
+  const { signal, timeout } = limits;
+  if (signal === undefined && timeout === undefined) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => abandon(signal!.reason);
+  task.cleanup = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  };
+  if (signal !== undefined) {
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  }
+  if (timeout !== undefined && !task.settled) {
+    timer = setTimeout(
+      () =>
+        abandon(
+          new TimeoutError(
+            `Cannot complete ${noun} as it ran past its ${timeout}s timeout`,
+          ),
+        ),
+      timeout * 1000,
+    );
+  }
+}
+
+/** Who hears of a settlement, in TaskQueue.settle(). */
+export const enum Delivery {
+  /** task.finish(value, error): a result, a failure. */
+  Finish,
+  /** task.withdrawn(error): cancelled before any worker took it. */
+  Withdrawn,
+  /** Nobody: the caller settles its promise or future itself. */
+  Silent,
+}
+
+/**
+ * The tasks not yet handed to a worker (a FIFO with a moving head, so a
+ * flush of thousands costs no shifting) and the count of those not yet
+ * settled anywhere.
+ */
+export class TaskQueue {
+  #queue: Task[] = [];
+  #head = 0;
+  #nextId = 1;
+  #pending = 0;
+  #drainWaiters: (() => void)[] = [];
+
+  /** Tasks submitted and not yet settled. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Tasks waiting for a worker. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Gives `task` its id and queues it. */
+  add(task: Task): void {
+    task.id = this.#nextId++;
+    if (this.#nextId > 0x7fffffff) this.#nextId = 1;
+    this.#pending++;
+    this.#queue.push(task);
+  }
+
+  /** The next task to hand out (the queue is not empty). */
+  peek(): Task {
+    return this.#queue[this.#head];
+  }
+
+  /** Removes the task peek() returned. */
+  shift(): void {
+    this.#head++;
+  }
+
+  /** Drops the handed-out prefix once it is most of the array. */
+  compact(): void {
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Puts tasks a worker held but never started back at the front. */
+  requeue(tasks: Task[]): void {
+    for (const task of tasks) task.worker = undefined;
+    if (tasks.length > 0) this.#queue.splice(this.#head, 0, ...tasks);
+  }
+
+  /** Takes a still-queued task out. @returns false when it is not queued. */
+  remove(task: Task): boolean {
+    const index = this.#queue.indexOf(task, this.#head);
+    if (index < 0) return false;
+    this.#queue.splice(index, 1);
+    return true;
+  }
+
+  /** Empties the queue. @returns what it held. */
+  takeAll(): Task[] {
+    const queued = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    return queued;
+  }
+
+  /**
+   * The one way a task settles: marked, counted, cleaned up, then delivered.
+   *
+   * @returns false when it had settled already (nothing happens).
+   */
+  settle(
+    task: Task,
+    value: unknown,
+    error: Error | undefined,
+    delivery: Delivery,
+  ): boolean {
+    if (task.settled) return false;
+    task.settled = true;
+    this.#pending--;
+    task.cleanup?.();
+    if (delivery === Delivery.Finish) task.finish(value, error);
+    else if (delivery === Delivery.Withdrawn) task.withdrawn(error!);
+    return true;
+  }
+
+  /** Resolves the drained() waiters once nothing is pending. */
+  notifyDrained(): void {
+    if (this.#pending > 0) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Resolves when every submitted task has settled. */
+  drained(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+}

@@ -1,0 +1,249 @@
+// Worker lifecycle: starting workers (one per macrotask), the pump that
+// reads every worker's response ring, retiring a worker, and the one
+// teardown every ending goes through (exit, kill, terminate, close).
+
+import { Channel, kTail, kWaiting } from "../_memory/channel.ts";
+import type {
+  FromPoolWorker,
+  PoolInitMessage,
+  WireError,
+} from "../_wire/protocol.ts";
+import { kChildStop } from "../_wire/layouts.ts";
+import { startChild } from "../_child/handshake.ts";
+import { state } from "../_core/state.ts";
+import { reviverModules } from "../reduction.ts";
+import type { EngineOptions } from "./options.ts";
+import { PoolWorker } from "./pool_worker.ts";
+
+const entry = new URL("./worker_main.ts", import.meta.url).href;
+/** Bytes in each ring of each worker. */
+const kRingBytes = 1 << 18;
+/** Milliseconds the pump spins on the response ring before sleeping. */
+const kPumpSpinMs = 0.05;
+
+/** What the engine does with what its workers report. */
+export interface WorkerHost {
+  /** A message from a worker ("ready", "bell", "result", "exit"). */
+  message(worker: PoolWorker, message: FromPoolWorker): void;
+  /** A worker ended (its own report, or an uncaught error). */
+  exit(worker: PoolWorker, code: number, error?: WireError): void;
+  /** Results are waiting in the worker's response ring. */
+  drain(worker: PoolWorker): void;
+  /** Whether one more worker should start now. */
+  wantsWorker(): boolean;
+  /** Starting a worker threw: the pool cannot work. */
+  failed(error: Error): void;
+}
+
+/** The workers of one engine, and the pump that reads their rings. */
+export class WorkerSet {
+  readonly #options: EngineOptions;
+  readonly #host: WorkerHost;
+  readonly #workers = new Set<PoolWorker>();
+  #spawning = false;
+  #counter = 0;
+  #poke = Promise.withResolvers<void>();
+  #pumping = false;
+  #sleeping = false;
+
+  constructor(options: EngineOptions, host: WorkerHost) {
+    this.#options = options;
+    this.#host = host;
+  }
+
+  /** Number of live workers (started or starting). */
+  get size(): number {
+    return this.#workers.size;
+  }
+
+  [Symbol.iterator](): IterableIterator<PoolWorker> {
+    return this.#workers.values();
+  }
+
+  /** Workers that can still take work (not retiring). */
+  live(): number {
+    let n = 0;
+    for (const worker of this.#workers) if (!worker.retiring) n++;
+    return n;
+  }
+
+  /** Workers that can take a task now. */
+  ready(): PoolWorker[] {
+    return [...this.#workers].filter((w) => w.ready && !w.dead && !w.retiring);
+  }
+
+  /** How many workers the pool wants, with `queued` tasks waiting. */
+  target(queued: number): number {
+    if (this.#options.eager) return this.#options.processes;
+    // On demand: one more worker while queued work outnumbers the workers
+    // that are idle or still starting (each of those will take a task).
+    const live = [...this.#workers].filter((w) => !w.retiring);
+    const idle = live.filter((w) => !w.ready || w.inFlight.size === 0).length;
+    const wanted = idle < queued ? live.length + 1 : live.length;
+    return Math.min(this.#options.processes, wanted);
+  }
+
+  /** Starts a worker on a later macrotask, and more after it while wanted. */
+  spawnSoon(): void {
+    if (this.#spawning) return;
+    this.#spawning = true;
+    // new Worker() blocks this thread ~15 ms; one per macrotask keeps the
+    // event loop (and the first workers' results) moving meanwhile.
+    setTimeout(() => {
+      this.#spawning = false;
+      if (!this.#host.wantsWorker()) return;
+      try {
+        this.#spawn();
+      } catch (error) {
+        this.#host.failed(error as Error);
+        return;
+      }
+      if (this.#host.wantsWorker()) this.spawnSoon();
+    }, 0);
+  }
+
+  #spawn(): void {
+    const s = state();
+    const options = this.#options;
+    const identity = [...s.identity, ++s.childCounter];
+    const name = `${options.name}-${++this.#counter}`;
+    const modules = options.caller === undefined ? [] : [options.caller];
+    if (
+      options.initializer !== undefined &&
+      !modules.includes(options.initializer.url)
+    ) {
+      modules.push(options.initializer.url);
+    }
+    // With atomics "disabled", no ring: tasks and results go by postMessage.
+    const requests = options.rings ? Channel.allocate(kRingBytes) : undefined;
+    const responses = options.rings ? Channel.allocate(kRingBytes) : undefined;
+    // Messages and the exit report arrive on later turns, after `handle` is
+    // set. The worker is referenced while it starts (queued work waits for
+    // it) and while it has tasks in flight; idle workers never keep the
+    // program alive.
+    // deno-lint-ignore prefer-const -- assigned once the child exists
+    let handle: PoolWorker;
+    const child = startChild<PoolInitMessage>({
+      what: "start pool worker",
+      name,
+      identity,
+      daemon: true,
+      entry,
+      // A pool worker receives shared objects only with later tasks, so it
+      // imports the modules of every reviver known now.
+      modules: [...modules, ...reviverModules()],
+      permissions: options.permissions,
+      message: {
+        t: "init",
+        requests,
+        responses,
+        initializer: options.initializer,
+        initargs: options.initargs,
+      },
+      onMessage: (message) =>
+        this.#host.message(handle, message as FromPoolWorker),
+      onExit: ({ code, error }) => this.#host.exit(handle, code, error),
+    });
+    handle = new PoolWorker(child, name, requests, responses);
+    this.#workers.add(handle);
+    if (!this.#pumping) this.#pump();
+  }
+
+  /**
+   * Ends `worker` now and forgets it. terminate() does not interrupt an
+   * Atomics.wait: the stop flag and a notify end an idle worker's sleep.
+   */
+  teardown(worker: PoolWorker): void {
+    worker.dead = true;
+    this.wake();
+    this.#workers.delete(worker);
+    Atomics.store(worker.control, kChildStop, 1);
+    if (worker.requests !== undefined) {
+      Atomics.notify(worker.requests.header, kTail);
+    }
+    worker.worker.ref(false);
+    worker.worker.terminate();
+  }
+
+  /** Asks an idle `worker` to exit cleanly; its "exit" report follows. */
+  retire(worker: PoolWorker): void {
+    // It stays referenced until its exit arrives: work may be queued for
+    // its replacement meanwhile.
+    worker.worker.ref(true);
+    Atomics.store(worker.control, kChildStop, 1);
+    worker.post({ t: "stop" });
+  }
+
+  /** Wakes the pump (new work dispatched, a doorbell, a worker gone). */
+  wake(): void {
+    // A pump that is not asleep looks at every worker on its next turn.
+    if (!this.#sleeping) return;
+    this.#sleeping = false;
+    this.#poke.resolve();
+    this.#poke = Promise.withResolvers();
+  }
+
+  async #sleep(): Promise<void> {
+    this.#sleeping = true;
+    await this.#poke.promise;
+  }
+
+  #drainAll(): number {
+    let drained = 0;
+    for (const worker of this.#workers) {
+      if (!worker.dead && worker.responses!.hasMessage()) {
+        drained++;
+        this.#host.drain(worker);
+      }
+    }
+    return drained;
+  }
+
+  #anyMessage(busy: PoolWorker[]): boolean {
+    for (const worker of busy) if (worker.responses!.hasMessage()) return true;
+    return false;
+  }
+
+  // One pump reads the results of every worker. After each drain it yields
+  // a microtask turn, so the dispatch it scheduled and the callers'
+  // continuations run before it looks again; otherwise the spin below
+  // would starve the workers it waits for. Without rings there is nothing
+  // to read: results arrive as messages.
+  async #pump(): Promise<void> {
+    if (!this.#options.rings) return;
+    this.#pumping = true;
+    try {
+      while (this.#workers.size > 0) {
+        if (this.#drainAll() > 0) {
+          await null;
+          continue;
+        }
+        const busy = [...this.#workers].filter((w) =>
+          w.inFlight.size > 0 && !w.dead
+        );
+        if (busy.length === 0) {
+          await this.#sleep();
+          continue;
+        }
+        // Spin first: a hot worker answers within microseconds, far sooner
+        // than any wake-up could be delivered.
+        const until = performance.now() + kPumpSpinMs;
+        for (let i = 1; !this.#anyMessage(busy); i++) {
+          if ((i & 63) === 0 && performance.now() > until) break;
+        }
+        if (this.#anyMessage(busy)) continue;
+        // Sleep until a worker rings. Race-free: kWaiting is set before the
+        // last look, and a worker reads it after writing its result.
+        for (const worker of busy) {
+          Atomics.store(worker.responses!.header, kWaiting, 1);
+        }
+        if (!this.#anyMessage(busy)) await this.#sleep();
+        for (const worker of busy) {
+          Atomics.store(worker.responses!.header, kWaiting, 0);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+}

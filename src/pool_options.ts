@@ -1,0 +1,38 @@
+// The public types of Pool's options and calls (re-exported by pool.ts).
+
+import type { WorkerPermissions } from "./_core/permissions.ts";
+import type { Target } from "./_core/target.ts";
+
+/** Options of `Pool`. */
+export interface PoolOptions {
+  /** Run in each worker before its first task (an exported function). */
+  initializer?: Target;
+  /** Arguments of the initializer. @default {[]} */
+  initargs?: unknown[];
+  /** Replace a worker after it has run this many tasks. @default {undefined} */
+  maxTasksPerChild?: number;
+  /** Deno permissions of every worker. @default {"inherit"} */
+  permissions?: WorkerPermissions;
+  /**
+   * "enabled": small JSON-safe tasks and results go through
+   * SharedArrayBuffer rings (fast); "disabled": everything by postMessage,
+   * as piscina's `atomics: "disabled"`. @default {"enabled"}
+   */
+  atomics?: "enabled" | "disabled";
+}
+
+/** Per-task options of `Pool.apply` and `Pool.applyAsync`. */
+export interface TaskOptions {
+  /** Aborting it cancels the task (and ends its worker if it runs). */
+  signal?: AbortSignal;
+  /** Seconds before the task is cancelled with a TimeoutError. */
+  timeout?: number;
+}
+
+/** Any function a pool can run (it must be exported to be found). */
+// deno-lint-ignore no-explicit-any
+export type TaskFunction = (...args: any[]) => unknown;
+
+/** What a task of `F` resolves to: its return value, awaited. */
+export type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R>
+  : unknown;
