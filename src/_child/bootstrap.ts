@@ -9,11 +9,8 @@
 // Tier 4 (child start-up), used by every child's entry module.
 
 import { ExitSignal, state, workerScope } from "../_core/state.ts";
-import {
-  type ExitMessage,
-  toWireError,
-  type WireError,
-} from "../_wire/protocol.ts";
+import type { ExitMessage } from "../_wire/protocol.ts";
+import { toWireError, type WireError } from "../_wire/error_codec.ts";
 
 const self = state();
 self.isChild = true;

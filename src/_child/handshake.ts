@@ -18,7 +18,8 @@
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { nextPid, state } from "../_core/state.ts";
 import { kChildControlSlots, kChildStop } from "../_wire/layouts.ts";
-import type { ChildInit, ExitMessage, WireError } from "../_wire/protocol.ts";
+import type { ChildInit, ExitMessage } from "../_wire/protocol.ts";
+import type { WireError } from "../_wire/error_codec.ts";
 import { type ChildPort, startStrategy } from "./start_method.ts";
 
 /** How a child ended, as its parent learns it. */

@@ -3,11 +3,8 @@
 // teardown every ending goes through (exit, kill, terminate, close).
 
 import { Channel, kTail, kWaiting } from "../_memory/channel.ts";
-import type {
-  FromPoolWorker,
-  PoolInitMessage,
-  WireError,
-} from "../_wire/protocol.ts";
+import type { FromPoolWorker, PoolInitMessage } from "../_wire/protocol.ts";
+import type { WireError } from "../_wire/error_codec.ts";
 import { kChildStop } from "../_wire/layouts.ts";
 import { startChild } from "../_child/handshake.ts";
 import { state } from "../_core/state.ts";

@@ -21,7 +21,6 @@ export interface TargetRef {
   kind: "function" | "class";
 }
 
-export { toWireError, type WireError } from "./error_codec.ts";
 import type { WireError } from "./error_codec.ts";
 
 /**
