@@ -21,7 +21,17 @@
  * @module
  */
 
-export * from "./src/errors.ts";
+export {
+  BrokenBarrierError,
+  BrokenProcessPoolError,
+  BufferTooShortError,
+  CancelledError,
+  ProcessError,
+  QueueEmptyError,
+  QueueFullError,
+  RemoteError,
+  TimeoutError,
+} from "./src/errors.ts";
 export {
   describe as sharedDescriptor,
   kReduce,
@@ -42,7 +52,14 @@ export {
   type Target,
   type WorkerPermissions,
 } from "./src/process.ts";
-export * from "./src/context.ts";
+export {
+  Context,
+  getAllStartMethods,
+  getContext,
+  getStartMethod,
+  setStartMethod,
+  type StartMethod,
+} from "./src/context.ts";
 export {
   type GetOptions,
   JoinableQueue,
@@ -50,9 +67,26 @@ export {
   Queue,
   SimpleQueue,
 } from "./src/queues/queues.ts";
-export * from "./src/pool.ts";
-export * from "./src/synchronize/mod.ts";
-// `wait` is concurrent.futures' (executor.ts) here, as in API.md; the
+export {
+  AsyncResult,
+  type CallbackOptions,
+  Pool,
+  type PoolOptions,
+  type TaskFunction,
+  type TaskOptions,
+  type TaskResult,
+} from "./src/pool.ts";
+export {
+  type AcquireOptions,
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+} from "./src/synchronize/mod.ts";
+// `wait` is concurrent.futures' (futures.ts) here, as in API.md; the
 // connection-level wait of CPython's multiprocessing.connection is
 // `waitConnections`, and `wait` in "@dmp/multiprocessing/connection".
 export {
@@ -63,15 +97,36 @@ export {
   wait as waitConnections,
   type Waitable,
 } from "./src/connection/connection.ts";
-export * from "./src/sharedctypes/mod.ts";
-export * from "./src/shared_memory/shared_memory.ts";
-export * from "./src/executor.ts";
-export * from "./src/futures.ts";
-export type {
-  InputOf,
-  ItemOf,
-  SharedCTypeOptions,
-  StorageOf,
-  TypeCode,
-} from "./src/sharedctypes/_ctypes.ts";
-export type { AcquireOptions } from "./src/synchronize/_sync.ts";
+export {
+  type BigIntTypeCode,
+  type InputOf,
+  type ItemOf,
+  RawArray,
+  RawValue,
+  SharedArray,
+  type SharedCTypeOptions,
+  type StorageOf,
+  type TypeCode,
+  Value,
+} from "./src/sharedctypes/mod.ts";
+export {
+  SharedMemory,
+  type SharedMemoryOptions,
+} from "./src/shared_memory/shared_memory.ts";
+export {
+  type ExecutorMapOptions,
+  type ExecutorOptions,
+  ProcessPoolExecutor,
+  type SubmitOptions,
+} from "./src/executor.ts";
+export {
+  ALL_COMPLETED,
+  asCompleted,
+  type CompletedFuture,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  Future,
+  type FutureState,
+  type ReturnWhen,
+  wait,
+} from "./src/futures.ts";
