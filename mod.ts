@@ -6,16 +6,21 @@
  * A "process" here is a Web Worker: an isolate with its own heap and event
  * loop, on its own OS thread, inside one OS process.
  *
- * @example Run a function in a child process
+ * @example Run a function in a child process, and a map on a pool
  * ```ts
- * import { Process } from "@dmp/multiprocessing";
+ * import { Pool, Process } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
  *
  * const p = new Process({
  *   target: new URL("./examples/001_process_based_parallelism/single_process.ts#sayHello", import.meta.url),
  *   args: ["Edward"],
  * });
- * p.start();
- * await p.join(); // prints "Hello from Edward!"
+ * p.start(); // the child prints "Hello from Edward!"
+ * assert.equal(await p.join(), 0);
+ *
+ * await using pool = new Pool(2);
+ * const square = new URL("./examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
+ * assert.deepEqual(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
  * ```
  *
  * @module
