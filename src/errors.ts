@@ -82,14 +82,15 @@ export class BrokenProcessPoolError extends ProcessError {}
  * A non-blocking or timed `get` found the queue empty (CPython's
  * `queue.Empty`).
  *
- * @example Its default message
+ * @example A get that may not wait, on an empty queue
  * ```ts
- * import { QueueEmptyError } from "@dmp/multiprocessing";
+ * import { Queue, QueueEmptyError } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
- * const error = new QueueEmptyError();
- * assert.equal(error.name, "QueueEmptyError");
- * assert.equal(error.message, "Queue is empty");
+ * const queue = new Queue<number>();
+ * await assert.rejects(queue.get({ block: false }), QueueEmptyError);
+ * assert.equal(new QueueEmptyError().message, "Queue is empty");
+ * queue.close();
  * ```
  */
 export class QueueEmptyError extends ProcessError {
@@ -101,14 +102,15 @@ export class QueueEmptyError extends ProcessError {
  * A non-blocking or timed `put` found the queue full (CPython's
  * `queue.Full`).
  *
- * @example Its default message
+ * @example A put that may not wait, on a full queue
  * ```ts
- * import { QueueFullError } from "@dmp/multiprocessing";
+ * import { Queue, QueueFullError } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
- * const error = new QueueFullError();
- * assert.equal(error.name, "QueueFullError");
- * assert.equal(error.message, "Queue is full");
+ * const queue = new Queue<string>(1);
+ * await queue.put("first");
+ * assert.throws(() => queue.putNowait("second"), QueueFullError);
+ * queue.close();
  * ```
  */
 export class QueueFullError extends ProcessError {
@@ -153,14 +155,14 @@ export class BufferTooShortError extends ProcessError {
  * A `Barrier` was aborted, reset or timed out while a party waited on it
  * (CPython's `threading.BrokenBarrierError`).
  *
- * @example Its default message
+ * @example Waiting on an aborted barrier
  * ```ts
- * import { BrokenBarrierError } from "@dmp/multiprocessing";
+ * import { Barrier, BrokenBarrierError } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
- * const error = new BrokenBarrierError();
- * assert.equal(error.name, "BrokenBarrierError");
- * assert.equal(error.message, "Barrier is broken");
+ * const barrier = new Barrier(2);
+ * barrier.abort();
+ * await assert.rejects(barrier.wait(), BrokenBarrierError);
  * ```
  */
 export class BrokenBarrierError extends ProcessError {
@@ -171,14 +173,14 @@ export class BrokenBarrierError extends ProcessError {
 /**
  * A future or task was cancelled before it ran.
  *
- * @example Its default message
+ * @example The result of a cancelled future
  * ```ts
- * import { CancelledError } from "@dmp/multiprocessing";
+ * import { CancelledError, Future } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
- * const error = new CancelledError();
- * assert.equal(error.name, "CancelledError");
- * assert.equal(error.message, "Task was cancelled");
+ * const future = new Future<number>();
+ * assert.equal(future.cancel(), true);
+ * await assert.rejects(future.result(), CancelledError);
  * ```
  */
 export class CancelledError extends ProcessError {
