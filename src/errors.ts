@@ -26,24 +26,26 @@
  * ```
  */
 export class ProcessError extends Error {
-  /** The message of an error created without one (subclasses override it). */
-  static readonly defaultMessage: string = "";
-
   /**
    * Creates a new error.
    *
-   * @param message What went wrong; the class's `defaultMessage` when left
-   * out.
+   * @param message What went wrong; left out, the class's usual message
+   * ("Queue is empty" for a {@linkcode QueueEmptyError}, say).
    * @param options Standard error options (`cause`).
    */
   constructor(message?: string, options?: ErrorOptions) {
-    super(
-      message ?? (new.target as typeof ProcessError).defaultMessage,
-      options,
-    );
+    super(message ?? kDefaultMessages[new.target.name] ?? "", options);
     this.name = new.target.name;
   }
 }
+
+// The message of an error created without one, by class name.
+const kDefaultMessages: Record<string, string> = {
+  QueueEmptyError: "Queue is empty",
+  QueueFullError: "Queue is full",
+  BrokenBarrierError: "Barrier is broken",
+  CancelledError: "Task was cancelled",
+};
 
 /**
  * A wait ran out of time: `AsyncResult.get(timeout)`, `Future.result(timeout)`,
@@ -93,10 +95,7 @@ export class BrokenProcessPoolError extends ProcessError {}
  * queue.close();
  * ```
  */
-export class QueueEmptyError extends ProcessError {
-  /** "Queue is empty". */
-  static override readonly defaultMessage: string = "Queue is empty";
-}
+export class QueueEmptyError extends ProcessError {}
 
 /**
  * A non-blocking or timed `put` found the queue full (CPython's
@@ -113,10 +112,7 @@ export class QueueEmptyError extends ProcessError {
  * queue.close();
  * ```
  */
-export class QueueFullError extends ProcessError {
-  /** "Queue is full". */
-  static override readonly defaultMessage: string = "Queue is full";
-}
+export class QueueFullError extends ProcessError {}
 
 /**
  * `Connection.recvBytesInto()` got a message longer than the buffer. The
@@ -133,21 +129,18 @@ export class QueueFullError extends ProcessError {
  * ```
  */
 export class BufferTooShortError extends ProcessError {
-  /** The whole message that did not fit. */
-  readonly message_: Uint8Array;
-
   /**
    * Creates a new error.
    *
-   * @param message The bytes that did not fit.
+   * @param message_ The whole message that did not fit (kept here, as
+   * CPython keeps it in `args[0]`).
    * @param options Standard error options (`cause`).
    */
-  constructor(message: Uint8Array, options?: ErrorOptions) {
+  constructor(readonly message_: Uint8Array, options?: ErrorOptions) {
     super(
-      `Cannot receive bytes as the buffer is too short: the message has ${message.length} bytes`,
+      `Cannot receive bytes as the buffer is too short: the message has ${message_.length} bytes`,
       options,
     );
-    this.message_ = message;
   }
 }
 
@@ -165,10 +158,7 @@ export class BufferTooShortError extends ProcessError {
  * await assert.rejects(barrier.wait(), BrokenBarrierError);
  * ```
  */
-export class BrokenBarrierError extends ProcessError {
-  /** "Barrier is broken". */
-  static override readonly defaultMessage: string = "Barrier is broken";
-}
+export class BrokenBarrierError extends ProcessError {}
 
 /**
  * A future or task was cancelled before it ran.
@@ -183,10 +173,7 @@ export class BrokenBarrierError extends ProcessError {
  * await assert.rejects(future.result(), CancelledError);
  * ```
  */
-export class CancelledError extends ProcessError {
-  /** "Task was cancelled". */
-  static override readonly defaultMessage: string = "Task was cancelled";
-}
+export class CancelledError extends ProcessError {}
 
 /**
  * The `cause` of an error re-thrown in the parent: it carries the stack text
@@ -203,17 +190,14 @@ export class CancelledError extends ProcessError {
  * ```
  */
 export class RemoteError extends ProcessError {
-  /** The stack of the original error, as text, from the worker. */
-  readonly remoteStack: string;
-
   /**
    * Creates a new error.
    *
-   * @param remoteStack The stack text captured in the worker.
+   * @param remoteStack The stack of the original error, as text, captured in
+   * the worker.
    * @param options Standard error options (`cause`).
    */
-  constructor(remoteStack: string, options?: ErrorOptions) {
+  constructor(readonly remoteStack: string, options?: ErrorOptions) {
     super(`\n"""\n${remoteStack}\n"""`, options);
-    this.remoteStack = remoteStack;
   }
 }
