@@ -62,15 +62,7 @@ export function reviverModule(tag: string): string | undefined {
  * Every module that has registered a reviver so far: what a pool worker,
  * which receives shared objects only with later tasks, imports at start.
  *
- * @returns The modules' URLs, each once.
- *
- * @example The built-in shareable classes are among them
- * ```ts
- * import { reviverModule, reviverModules } from "@dmp/multiprocessing";
- * import assert from "node:assert/strict";
- *
- * assert.ok(reviverModules().includes(reviverModule("Lock")!));
- * ```
+ * @returns The modules' URLs, each once. Internal: not exported from mod.ts.
  */
 export function reviverModules(): string[] {
   return [...new Set(modulesByTag.values())];
