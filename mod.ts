@@ -49,7 +49,7 @@ export {
   type PutOptions,
   Queue,
   SimpleQueue,
-} from "./src/queues/queues.ts";
+} from "./src/queues/mod.ts";
 export * from "./src/pool.ts";
 export * from "./src/synchronize/mod.ts";
 // `wait` is concurrent.futures' (executor.ts) here, as in API.md; the
@@ -62,7 +62,7 @@ export {
   Pipe,
   wait as waitConnections,
   type Waitable,
-} from "./src/connection/connection.ts";
+} from "./src/connection/mod.ts";
 export * from "./src/sharedctypes/mod.ts";
 export * from "./src/shared_memory/shared_memory.ts";
 export * from "./src/executor.ts";
