@@ -202,12 +202,14 @@ export class Lock {
    * @example Using hold()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new Lock();
    * {
    *   using _ = await lock.hold();
-   *   // critical section
+   *   assert.equal(await lock.acquire({ block: false }), false);
    * }
+   * assert.equal(lock.locked(), false); // released at the block's end
    * ```
    */
   hold(): Promise<Disposable> {
@@ -225,12 +227,14 @@ export class Lock {
    * @example Using holdSync()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new Lock();
    * {
-   *   using _ = lock.holdSync();
-   *   // critical section
+   *   using _ = lock.holdSync(); // free, so even the main thread may take it
+   *   assert.equal(lock.locked(), true);
    * }
+   * assert.equal(lock.locked(), false);
    * ```
    */
   holdSync(): Disposable {

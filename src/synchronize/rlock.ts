@@ -189,16 +189,22 @@ export class RLock {
   }
 
   /**
-   * Whether some process holds the lock right now.
+   * Whether some process holds the lock right now, at any depth.
    *
    * @returns `true` while locked.
    *
-   * @example Using locked()
+   * @example Locked until the last release
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import assert from "node:assert/strict";
    *
-   * assert.deepEqual(new RLock().locked(), false);
+   * const lock = new RLock();
+   * await lock.acquire();
+   * await lock.acquire();
+   * lock.release();
+   * assert.equal(lock.locked(), true); // one level is still held
+   * lock.release();
+   * assert.equal(lock.locked(), false);
    * ```
    */
   locked(): boolean {
@@ -206,19 +212,22 @@ export class RLock {
   }
 
   /**
-   * Acquires the lock and returns a Disposable that releases one level:
-   * `using _ = await lock.hold();`.
+   * Acquires one level (see {@linkcode RLock.acquire}); the Disposable
+   * releases that level: `using _ = await lock.hold();`.
    *
    * @returns The release handle.
    *
-   * @example Using hold()
+   * @example Each hold releases its own level
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new RLock();
+   * using _outer = await lock.hold();
    * {
-   *   using _ = await lock.hold();
+   *   using _inner = await lock.hold();
    * }
+   * assert.equal(lock.locked(), true); // the outer level remains
    * ```
    */
   hold(): Promise<Disposable> {
@@ -226,20 +235,21 @@ export class RLock {
   }
 
   /**
-   * Acquires the lock, blocking the thread (worker code), and returns a
-   * Disposable that releases one level: `using _ = lock.holdSync();`.
+   * Acquires one level, blocking the thread (worker code; see
+   * {@linkcode RLock.acquireSync}); the Disposable releases that level.
    *
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when another process holds it.
    *
-   * @example Using holdSync()
+   * @example Re-entering with holdSync()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new RLock();
-   * {
-   *   using _ = lock.holdSync();
-   * }
+   * using _outer = lock.holdSync();
+   * using _inner = lock.holdSync(); // the owner never waits for itself
+   * assert.equal(lock.locked(), true);
    * ```
    */
   holdSync(): Disposable {
