@@ -71,7 +71,7 @@ export {
   type PutOptions,
   Queue,
   SimpleQueue,
-} from "./src/queues/queues.ts";
+} from "./src/queues/mod.ts";
 export {
   AsyncResult,
   type CallbackOptions,
@@ -101,7 +101,7 @@ export {
   Pipe,
   wait as waitConnections,
   type Waitable,
-} from "./src/connection/connection.ts";
+} from "./src/connection/mod.ts";
 export {
   type BigIntTypeCode,
   type InputOf,

@@ -15,7 +15,7 @@
 
 import { Barrier } from "./synchronize/barrier.ts";
 import { Condition } from "./synchronize/condition.ts";
-import { Pipe } from "./connection/connection.ts";
+import { Pipe } from "./connection/pipe.ts";
 import { Event } from "./synchronize/event.ts";
 import { Lock } from "./synchronize/lock.ts";
 import { Pool } from "./pool.ts";
@@ -26,7 +26,7 @@ import {
   parentProcess,
   Process,
 } from "./process.ts";
-import { JoinableQueue, Queue, SimpleQueue } from "./queues/queues.ts";
+import { JoinableQueue, Queue, SimpleQueue } from "./queues/mod.ts";
 import { RLock } from "./synchronize/rlock.ts";
 import { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
 import { RawArray, SharedArray } from "./sharedctypes/shared_array.ts";

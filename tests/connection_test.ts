@@ -15,7 +15,7 @@ import {
   ProcessError,
   waitConnections,
 } from "../mod.ts";
-import { wait } from "../src/connection/connection.ts";
+import { wait } from "../src/connection/wait.ts";
 import { cells, fixture } from "./_run.ts";
 
 const T = (name: string) => fixture("queue_targets", name);

@@ -1,18 +1,17 @@
 import { deepEqual, equal, ok as assert, throws } from "node:assert/strict";
-import {
-  kCapacity,
-  kDefaultCapacity,
-  Ring,
-} from "../src/_memory/ring_buffer.ts";
+import { kDefaultCapacity, Ring } from "../src/_memory/ring_buffer.ts";
 import {
   decodeValue,
   encodeValue,
-  kTagBytes,
-  kTagJson,
-  kTagString,
-  kTagV8,
   needsFreshBytes,
 } from "../src/_memory/record_codec.ts";
+import {
+  kRecordBytes as kTagBytes,
+  kRecordJson as kTagJson,
+  kRecordString as kTagString,
+  kRecordV8 as kTagV8,
+  kRingCapacity as kCapacity,
+} from "../src/_wire/layouts.ts";
 import { Queue } from "../mod.ts";
 
 function roundTrip(value: unknown): unknown {

@@ -34,22 +34,20 @@ export function blockSync(
   deadline: number,
   spin = kSpinSync,
 ): boolean {
-  for (let n = 0; n < spin; n++) {
-    if (Atomics.load(a, i) !== busy && take()) return true;
-  }
+  if (spun(a, i, busy, take, spin)) return true;
   Atomics.add(a, i + 1, 1);
   try {
-    while (true) {
-      if (take()) return true;
+    while (!take()) {
       if (waitSync(a, i, busy, deadline, 0) === "timed-out") return take();
     }
+    return true;
   } finally {
     Atomics.sub(a, i + 1, 1);
   }
 }
 
 /** The async twin of {@linkcode blockSync}: never blocks the thread. */
-export async function blockAsync(
+export function blockAsync(
   a: Int32Array,
   i: number,
   busy: number,
@@ -57,20 +55,41 @@ export async function blockAsync(
   deadline: number,
   spin = kSpinAsync,
 ): Promise<boolean> {
+  if (spun(a, i, busy, take, spin)) return Promise.resolve(true);
+  Atomics.add(a, i + 1, 1);
+  return sleepAsync(a, i, busy, take, deadline)
+    .finally(() => Atomics.sub(a, i + 1, 1));
+}
+
+// The spin phase of both: a brief busy wait beats a sleep and its wake-up
+// when the holder is about to release.
+function spun(
+  a: Int32Array,
+  i: number,
+  busy: number,
+  take: () => boolean,
+  spin: number,
+): boolean {
   for (let n = 0; n < spin; n++) {
     if (Atomics.load(a, i) !== busy && take()) return true;
   }
-  Atomics.add(a, i + 1, 1);
-  try {
-    while (true) {
-      if (take()) return true;
-      if (await waitAsync(a, i, busy, deadline, 0) === "timed-out") {
-        return take();
-      }
+  return false;
+}
+
+// The sleep phase of blockAsync; the caller counts this sleeper.
+async function sleepAsync(
+  a: Int32Array,
+  i: number,
+  busy: number,
+  take: () => boolean,
+  deadline: number,
+): Promise<boolean> {
+  while (!take()) {
+    if (await waitAsync(a, i, busy, deadline, 0) === "timed-out") {
+      return take();
     }
-  } finally {
-    Atomics.sub(a, i + 1, 1);
   }
+  return true;
 }
 
 /** Wakes one sleeper of a {@linkcode blockSync} word, if any sleeps. */

@@ -23,8 +23,6 @@ import {
 } from "../_wire/layouts.ts";
 import { kMaxPayload, nextPowerOfTwo } from "./ring_buffer.ts";
 
-export { kTagBytes, kTagJson, kTagString, kTagTyped, kTagV8 };
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 let scratchIn = new Uint8Array(4096);

@@ -49,17 +49,6 @@ export const kMaxPayload = kMaxCapacity - kRecordHeader;
 /** Default initial data-area size. */
 export const kDefaultCapacity = 64 * 1024;
 
-// Callers name the slots they sleep on by these short names.
-export {
-  kCapacity,
-  kGetSeq,
-  kGetters,
-  kJoiners,
-  kPutSeq,
-  kPutters,
-  kUnfinished,
-};
-
 /** Loads the ring's mutex spins before sleeping: its sections are tiny. */
 const kMutexSpin = 100;
 

@@ -3,15 +3,13 @@
 // a PipeEnd; Pipe() and the reviver build them.
 
 import { ProcessError } from "../errors.ts";
+import { checkStop, type Record_, type Ring } from "../_memory/ring_buffer.ts";
 import {
-  checkStop,
-  kGetSeq,
-  kGetters,
-  kPutSeq,
-  kPutters,
-  type Record_,
-  type Ring,
-} from "../_memory/ring_buffer.ts";
+  kRingGetSeq as kGetSeq,
+  kRingGetters as kGetters,
+  kRingPutSeq as kPutSeq,
+  kRingPutters as kPutters,
+} from "../_wire/layouts.ts";
 import type { Encoded } from "../_memory/record_codec.ts";
 import { lockSync, unlock } from "../_memory/mutex.ts";
 import {

@@ -30,9 +30,9 @@ import { kMaxPayload } from "../_memory/ring_buffer.ts";
 import {
   decodeValue,
   encodeValue,
-  kTagBytes,
   needsFreshBytes,
 } from "../_memory/record_codec.ts";
+import { kRecordBytes as kTagBytes } from "../_wire/layouts.ts";
 import { checkTimeout } from "../_core/validate.ts";
 import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import {
@@ -45,9 +45,6 @@ import {
 import { PipeEnd } from "./_pipe_end.ts";
 
 // The former single module of the pipe keeps exporting all of it.
-export { BrokenPipeError, EOFError } from "./pipe_errors.ts";
-export { Pipe } from "./pipe.ts";
-export { wait, type Waitable } from "./wait.ts";
 
 /**
  * One end of a {@linkcode Pipe}. Pass it to a child through `args` to talk

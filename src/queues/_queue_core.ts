@@ -3,15 +3,14 @@
 // from their ring. The classes are facades over a QueueCore.
 
 import { ProcessError, QueueEmptyError, QueueFullError } from "../errors.ts";
+import { checkStop, Ring } from "../_memory/ring_buffer.ts";
 import {
-  checkStop,
-  kGetSeq,
-  kGetters,
-  kPutSeq,
-  kPutters,
-  kUnfinished,
-  Ring,
-} from "../_memory/ring_buffer.ts";
+  kRingGetSeq as kGetSeq,
+  kRingGetters as kGetters,
+  kRingPutSeq as kPutSeq,
+  kRingPutters as kPutters,
+  kRingUnfinished as kUnfinished,
+} from "../_wire/layouts.ts";
 import {
   decodeValue,
   type Encoded,

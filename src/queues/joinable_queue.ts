@@ -7,7 +7,10 @@
 
 import { ProcessError } from "../errors.ts";
 import { registerReviver } from "../reduction.ts";
-import { kJoiners, kUnfinished } from "../_memory/ring_buffer.ts";
+import {
+  kRingJoiners as kJoiners,
+  kRingUnfinished as kUnfinished,
+} from "../_wire/layouts.ts";
 import { QueueMemory } from "./_queue_core.ts";
 import { Queue, queueCoreOf } from "./queue.ts";
 

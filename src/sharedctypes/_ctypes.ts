@@ -221,8 +221,17 @@ export function lockOption(
   );
 }
 
-export function noLock(what: string): TypeError {
-  return new TypeError(
+/**
+ * The getLock() of Value and SharedArray.
+ *
+ * @throws {TypeError} When the object was created with `lock: false`.
+ */
+export function lockOf(
+  lock: Lock | RLock | null,
+  what: string,
+): Lock | RLock {
+  if (lock !== null) return lock;
+  throw new TypeError(
     `Cannot get lock as the ${what} was created with 'lock: false' (a raw ${what} has no lock)`,
   );
 }

@@ -19,8 +19,8 @@ import {
   type ItemOf,
   kinds,
   load,
+  lockOf,
   lockOption,
-  noLock,
   registerCType,
   type SharedCTypeOptions,
   type StorageOf,
@@ -328,8 +328,7 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    * ```
    */
   getLock(): Lock | RLock {
-    if (this.#lock === null) throw noLock("array");
-    return this.#lock;
+    return lockOf(this.#lock, "array");
   }
 
   /** Describes the array for a child (see reduction.ts). */

@@ -19,8 +19,8 @@ import {
   type ItemOf,
   kinds,
   load,
+  lockOf,
   lockOption,
-  noLock,
   registerCType,
   type SharedCTypeOptions,
   store,
@@ -164,8 +164,7 @@ export class Value<C extends TypeCode = TypeCode> {
    * ```
    */
   getLock(): Lock | RLock {
-    if (this.#lock === null) throw noLock("value");
-    return this.#lock;
+    return lockOf(this.#lock, "value");
   }
 
   /** Describes the value for a child (see reduction.ts). */

@@ -7,7 +7,7 @@ import { BrokenBarrierError } from "../errors.ts";
 import { type TargetRef, targetRef } from "../_core/target.ts";
 import type { Condition } from "./condition.ts";
 import type { Lock } from "./lock.ts";
-import { deadlineOf } from "./_sync.ts";
+import { deadlineOf } from "../_core/time.ts";
 import {
   kBarrierBroken as kBroken,
   kBarrierCount as kCount,

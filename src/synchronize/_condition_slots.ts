@@ -84,3 +84,22 @@ export function notifyOldest(a: Int32Array, n: number): void {
     }
   }
 }
+
+/** How many waiters wait right now (for `console.log`). */
+export function countWaiting(a: Int32Array): number {
+  let waiting = 0;
+  for (let s = 0; s < a[kHigh]; s++) {
+    if (Atomics.load(a, slotIndex(s)) === kWaiting) waiting++;
+  }
+  return waiting;
+}
+
+/**
+ * The seconds left until `deadline` (performance.now() ms), as the
+ * `timeout` of one more wait: `undefined` for none, `null` once passed.
+ */
+export function secondsLeft(deadline: number): number | undefined | null {
+  if (deadline === Infinity) return undefined;
+  const left = deadline - performance.now();
+  return left <= 0 ? null : left / 1000;
+}

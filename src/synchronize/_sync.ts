@@ -16,6 +16,8 @@
 
 import { canBlock } from "../_memory/atomics.ts";
 import { ProcessError } from "../errors.ts";
+import { checkWaitOptions } from "../_core/validate.ts";
+import { deadlineOf } from "../_core/time.ts";
 
 /** Options of the acquire calls (CPython's `block` and `timeout`). */
 export interface AcquireOptions {
@@ -31,14 +33,6 @@ export interface AcquireOptions {
    */
   timeout?: number;
 }
-
-import { checkTimeout, checkWaitOptions } from "../_core/validate.ts";
-
-export { checkTimeout };
-
-import { deadlineOf } from "../_core/time.ts";
-
-export { deadlineOf };
 
 /**
  * Reads acquire options.
@@ -67,14 +61,29 @@ export function assertMayBlock(what: string, asyncForm: string): void {
   );
 }
 
-// The spin-then-sleep loop and the mutex live in the memory tier.
-export { blockAsync, blockSync, tryLock, wakeOne } from "../_memory/mutex.ts";
-export {
-  kLockDepth,
-  kLockOwner,
-  kLockSlots,
-  kLockState,
-} from "../_wire/layouts.ts";
+/**
+ * The part of an acquire both forms share: reads the options, makes one
+ * attempt, and refuses a `…Sync` wait on the main thread.
+ *
+ * @param asyncForm For a `…Sync` call, its async form (for the error).
+ * @returns `true` when `attempt()` took it, `false` when it did not and the
+ * call must not wait, or else the deadline to wait until.
+ * @throws {TypeError} When an option has the wrong type.
+ * @throws {RangeError} When `timeout` is negative.
+ * @throws {ProcessError} When a `…Sync` call would wait on the main thread.
+ */
+export function acquireStep(
+  options: AcquireOptions | undefined,
+  what: string,
+  attempt: () => boolean,
+  asyncForm?: string,
+): boolean | number {
+  const deadline = acquireDeadline(options, what);
+  if (attempt()) return true;
+  if (deadline === null) return false;
+  if (asyncForm !== undefined) assertMayBlock(what, asyncForm);
+  return deadline;
+}
 
 /**
  * What a Condition needs from its lock (a Lock or an RLock): whether this
@@ -108,26 +117,6 @@ export const kAcquireRestoreSync: unique symbol = Symbol.for(
 export const kAcquireRestore: unique symbol = Symbol.for(
   "@dmp/multiprocessing.acquireRestore",
 );
-
-// A class, not an object literal: a literal with a computed
-// [Symbol.dispose] key is built in dictionary mode, several times slower.
-class Held implements Disposable {
-  #owner: { release(): void } | null;
-  constructor(owner: { release(): void }) {
-    this.#owner = owner;
-  }
-  [Symbol.dispose](): void {
-    const owner = this.#owner;
-    if (owner === null) return;
-    this.#owner = null;
-    owner.release();
-  }
-}
-
-/** A Disposable that calls `owner.release()` once. */
-export function releaser(owner: { release(): void }): Disposable {
-  return new Held(owner);
-}
 
 /**
  * Internal: takes the lock for one of the library's own short critical

@@ -17,9 +17,9 @@ import { ExitSignal } from "../_core/state.ts";
 import { callerUrl, resolveTarget, type TargetRef } from "../_core/target.ts";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
+import { checkTimeout } from "../_core/validate.ts";
 import {
   assertMayBlock,
-  checkTimeout,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,

@@ -13,47 +13,29 @@ import {
   type SharedDescriptor,
 } from "../reduction.ts";
 import { ProcessError } from "../errors.ts";
-import { waitAsync, waitSync } from "../_memory/atomics.ts";
+import { checkTimeout } from "../_core/validate.ts";
+import { deadlineOf } from "../_core/time.ts";
 import {
   type AcquireOptions,
   assertMayBlock,
-  checkTimeout,
   type ConditionLock,
-  deadlineOf,
-  kAcquireRestore,
-  kAcquireRestoreSync,
   kIsMine,
-  kReleaseSave,
 } from "./_sync.ts";
 import type { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 import {
   kConditionHeader as kHeader,
-  kConditionHigh as kHigh,
   kConditionWaiters as kConditionSlots,
-  kWaiterWaiting as kWaiting,
 } from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
+import { countWaiting, notifyOldest, secondsLeft } from "./_condition_slots.ts";
 import {
-  abandonSlot,
-  enterSlot,
-  leaveSlot,
-  notifyOldest,
-  slotIndex,
-} from "./_condition_slots.ts";
-import { checkLock, checkPredicate } from "./_condition_args.ts";
-
-// Why slots: CPython's Condition counts sleepers with semaphores and makes
-// notify() *block* until the woken sleepers confirm; a notify() that blocks
-// would deadlock a main thread whose waiters are its own async tasks. Here
-// each waiter registers in a slot with its own futex word; notify(n) marks
-// the n oldest waiting slots and wakes each one directly. A waiter whose
-// slot was marked returns true even if its timeout expired meanwhile, so a
-// notification is never spent on nobody and never lost. Registration and
-// marking happen under the condition's lock; a waiter that dies while
-// asleep abandons its slot with a compare-and-swap, and notify skips it.
-//
-// Layout: the Condition block of src/_wire/layouts.ts.
+  enterWait,
+  notified,
+  notifiedSync,
+  type Waiting,
+} from "./_condition_wait.ts";
+import { checkCount, checkLock, checkPredicate } from "./_condition_args.ts";
 
 /**
  * A condition variable: processes wait on it until another one notifies
@@ -212,6 +194,17 @@ export class Condition {
     return this.#lock.holdSync();
   }
 
+  // What both waits do first: check, take a waiter slot, release the lock.
+  // (Layout: the Condition block of src/_wire/layouts.ts; the waiter slots:
+  // _condition_slots.ts and _condition_wait.ts.)
+  // `asyncForm` marks the blocking wait, refused on the main thread.
+  #enter(timeout: number | undefined, asyncForm?: string): Waiting {
+    checkTimeout(timeout, "wait on condition");
+    if (asyncForm) assertMayBlock("wait on condition", asyncForm);
+    this.#assertMine("wait on condition");
+    return enterWait(this.#a, this.#cl, deadlineOf(timeout));
+  }
+
   #assertMine(what: string): void {
     if (!this.#cl[kIsMine]()) {
       throw new ProcessError(
@@ -241,17 +234,7 @@ export class Condition {
    * ```
    */
   async wait(timeout?: number): Promise<boolean> {
-    checkTimeout(timeout, "wait on condition");
-    this.#assertMine("wait on condition");
-    const deadline = deadlineOf(timeout);
-    const a = this.#a;
-    const i = enterSlot(this.#a);
-    const depth = this.#cl[kReleaseSave]();
-    while (Atomics.load(a, i) === kWaiting) {
-      if (await waitAsync(a, i, kWaiting, deadline) === "timed-out") break;
-    }
-    await this.#cl[kAcquireRestore](depth);
-    return leaveSlot(this.#a, i);
+    return await notified(this.#enter(timeout));
   }
 
   /**
@@ -273,23 +256,7 @@ export class Condition {
    * ```
    */
   waitSync(timeout?: number): boolean {
-    checkTimeout(timeout, "wait on condition");
-    assertMayBlock("wait on condition", "cond.wait()");
-    this.#assertMine("wait on condition");
-    const deadline = deadlineOf(timeout);
-    const a = this.#a;
-    const i = enterSlot(this.#a);
-    const depth = this.#cl[kReleaseSave]();
-    try {
-      while (Atomics.load(a, i) === kWaiting) {
-        if (waitSync(a, i, kWaiting, deadline) === "timed-out") break;
-      }
-      this.#cl[kAcquireRestoreSync](depth);
-    } catch (error) {
-      abandonSlot(this.#a, i);
-      throw error;
-    }
-    return leaveSlot(this.#a, i);
+    return notifiedSync(this.#enter(timeout, "cond.wait()"));
   }
 
   /**
@@ -319,10 +286,8 @@ export class Condition {
     checkTimeout(timeout, "wait on condition");
     let result = await predicate();
     const deadline = deadlineOf(timeout);
-    while (!result) {
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      await this.wait(left === Infinity ? undefined : left / 1000);
+    for (let left; !result && (left = secondsLeft(deadline)) !== null;) {
+      await this.wait(left);
       result = await predicate();
     }
     return result;
@@ -349,10 +314,8 @@ export class Condition {
     checkTimeout(timeout, "wait on condition");
     let result = predicate();
     const deadline = deadlineOf(timeout);
-    while (!result) {
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      this.waitSync(left === Infinity ? undefined : left / 1000);
+    for (let left; !result && (left = secondsLeft(deadline)) !== null;) {
+      this.waitSync(left);
       result = predicate();
     }
     return result;
@@ -377,18 +340,7 @@ export class Condition {
    * ```
    */
   notify(n = 1): void {
-    if (typeof n !== "number" || !Number.isInteger(n)) {
-      throw new TypeError(
-        `Cannot notify condition as 'n' must be an integer: current value is ${
-          Deno.inspect(n)
-        }`,
-      );
-    }
-    if (n < 0) {
-      throw new RangeError(
-        `Cannot notify condition as 'n' must be non-negative: current value is ${n}`,
-      );
-    }
+    checkCount(n);
     this.#assertMine("notify condition");
     notifyOldest(this.#a, n);
   }
@@ -423,14 +375,9 @@ export class Condition {
 
   /** Shows the state in `console.log`. */
   [Symbol.for("Deno.customInspect")](): string {
-    let waiting = 0;
-    const a = this.#a;
-    for (let s = 0; s < a[kHigh]; s++) {
-      if (Atomics.load(a, slotIndex(s)) === kWaiting) waiting++;
-    }
-    return `Condition { lock: ${
-      Deno.inspect(this.#lock)
-    }, waiting: ${waiting} }`;
+    return `Condition { lock: ${Deno.inspect(this.#lock)}, waiting: ${
+      countWaiting(this.#a)
+    } }`;
   }
 }
 

@@ -10,13 +10,10 @@ import {
   registerReviver,
   type SharedDescriptor,
 } from "../reduction.ts";
-import {
-  kSpinAsync,
-  kSpinSync,
-  waitAsync,
-  waitSync,
-} from "../_memory/atomics.ts";
-import { assertMayBlock, checkTimeout, deadlineOf } from "./_sync.ts";
+import { blockAsync, blockSync } from "../_memory/mutex.ts";
+import { assertMayBlock } from "./_sync.ts";
+import { checkTimeout } from "../_core/validate.ts";
+import { deadlineOf } from "../_core/time.ts";
 import {
   kEventSleepers as kSleepers,
   kEventSlots as kSlots,
@@ -26,7 +23,9 @@ import { Adopted, construct } from "../_memory/adopt.ts";
 
 // Layout: the Event block of src/_wire/layouts.ts. set() bumps the
 // generation as it raises the flag, so no waiter is lost to a quick
-// set-then-clear; set() notifies only when someone sleeps.
+// set-then-clear; set() notifies only when someone sleeps. The sleeper
+// count follows the word, so waiters sleep through the mutex's
+// spin-then-sleep loop, waiting for the word to leave the value they saw.
 
 /**
  * A flag that is initially down: `set()` raises it and wakes every waiter,
@@ -146,22 +145,9 @@ export class Event {
     const a = this.#a;
     const seen = Atomics.load(a, kWord);
     if (seen & 1) return true;
-    for (let n = 0; n < kSpinAsync; n++) {
-      if (Atomics.load(a, kWord) !== seen) return true;
-    }
-    const deadline = deadlineOf(timeout);
-    Atomics.add(a, kSleepers, 1);
-    try {
-      while (Atomics.load(a, kWord) === seen) {
-        if (await waitAsync(a, kWord, seen, deadline, 0) === "timed-out") {
-          break;
-        }
-      }
-    } finally {
-      Atomics.sub(a, kSleepers, 1);
-    }
     // The word moved away from a down flag only through a set().
-    return Atomics.load(a, kWord) !== seen;
+    const moved = () => Atomics.load(a, kWord) !== seen;
+    return await blockAsync(a, kWord, seen, moved, deadlineOf(timeout));
   }
 
   /**
@@ -189,19 +175,8 @@ export class Event {
     const seen = Atomics.load(a, kWord);
     if (seen & 1) return true;
     assertMayBlock("wait on event", "event.wait()");
-    for (let n = 0; n < kSpinSync; n++) {
-      if (Atomics.load(a, kWord) !== seen) return true;
-    }
-    const deadline = deadlineOf(timeout);
-    Atomics.add(a, kSleepers, 1);
-    try {
-      while (Atomics.load(a, kWord) === seen) {
-        if (waitSync(a, kWord, seen, deadline, 0) === "timed-out") break;
-      }
-    } finally {
-      Atomics.sub(a, kSleepers, 1);
-    }
-    return Atomics.load(a, kWord) !== seen;
+    const moved = () => Atomics.load(a, kWord) !== seen;
+    return blockSync(a, kWord, seen, moved, deadlineOf(timeout));
   }
 
   /** Describes the event for a child (see reduction.ts). */

@@ -14,23 +14,18 @@ import {
 import { state, stopRequested } from "../_core/state.ts";
 import { ProcessError } from "../errors.ts";
 import {
-  acquireDeadline,
   type AcquireOptions,
-  assertMayBlock,
+  acquireStep,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,
   kIsMine,
-  kLockOwner,
-  kLockSlots,
-  kLockState,
   kReleaseSave,
-  releaser,
-  tryLock,
-  wakeOne,
 } from "./_sync.ts";
+import { holdAsync, holdSyncOf } from "./_hold.ts";
+import { kLockOwner, kLockSlots, kLockState } from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
-import { lockAsync, lockSync } from "../_memory/mutex.ts";
+import { lockAsync, lockSync, tryLock, wakeOne } from "../_memory/mutex.ts";
 
 export type { AcquireOptions } from "./_sync.ts";
 
@@ -76,6 +71,7 @@ export type { AcquireOptions } from "./_sync.ts";
  */
 export class Lock {
   #a: Int32Array;
+  #try = (): boolean => tryLock(this.#a, kLockState) && this.#own();
 
   /** Creates an unlocked lock. */
   constructor();
@@ -108,10 +104,9 @@ export class Lock {
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const a = this.#a;
     if (options === undefined && tryLock(a, kLockState)) return this.#own();
-    const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a, kLockState)) return this.#own();
-    if (deadline === null) return false;
-    return await lockAsync(a, kLockState, deadline) && this.#own();
+    const step = acquireStep(options, "acquire lock", this.#try);
+    if (typeof step === "boolean") return step;
+    return await lockAsync(a, kLockState, step) && this.#own();
   }
 
   // Records this process as the holder; true, for the acquire calls.
@@ -144,11 +139,14 @@ export class Lock {
   acquireSync(options?: AcquireOptions): boolean {
     const a = this.#a;
     if (options === undefined && tryLock(a, kLockState)) return this.#own();
-    const deadline = acquireDeadline(options, "acquire lock");
-    if (tryLock(a, kLockState)) return this.#own();
-    if (deadline === null) return false;
-    assertMayBlock("acquire lock", "lock.acquire()");
-    return lockSync(a, kLockState, deadline) && this.#own();
+    const step = acquireStep(
+      options,
+      "acquire lock",
+      this.#try,
+      "lock.acquire()",
+    );
+    if (typeof step === "boolean") return step;
+    return lockSync(a, kLockState, step) && this.#own();
   }
 
   /**
@@ -204,17 +202,18 @@ export class Lock {
    * @example Using hold()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new Lock();
    * {
    *   using _ = await lock.hold();
-   *   // critical section
+   *   assert.equal(await lock.acquire({ block: false }), false);
    * }
+   * assert.equal(lock.locked(), false); // released at the block's end
    * ```
    */
-  async hold(): Promise<Disposable> {
-    await this.acquire();
-    return releaser(this);
+  hold(): Promise<Disposable> {
+    return holdAsync(this);
   }
 
   /**
@@ -228,17 +227,18 @@ export class Lock {
    * @example Using holdSync()
    * ```ts
    * import { Lock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new Lock();
    * {
-   *   using _ = lock.holdSync();
-   *   // critical section
+   *   using _ = lock.holdSync(); // free, so even the main thread may take it
+   *   assert.equal(lock.locked(), true);
    * }
+   * assert.equal(lock.locked(), false);
    * ```
    */
   holdSync(): Disposable {
-    this.acquireSync();
-    return releaser(this);
+    return holdSyncOf(this);
   }
 
   /** Internal: true when this process took the lock. */

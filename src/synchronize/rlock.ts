@@ -14,25 +14,23 @@ import {
 import { state, stopRequested } from "../_core/state.ts";
 import { ProcessError } from "../errors.ts";
 import {
-  acquireDeadline,
   type AcquireOptions,
-  assertMayBlock,
-  blockAsync,
-  blockSync,
+  acquireStep,
   kAcquireBrief,
   kAcquireRestore,
   kAcquireRestoreSync,
   kIsMine,
+  kReleaseSave,
+} from "./_sync.ts";
+import { holdAsync, holdSyncOf } from "./_hold.ts";
+import {
   kLockDepth,
   kLockOwner,
   kLockSlots,
   kLockState,
-  kReleaseSave,
-  releaser,
-  tryLock,
-  wakeOne,
-} from "./_sync.ts";
+} from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
+import { lockAsync, lockSync, tryLock, wakeOne } from "../_memory/mutex.ts";
 
 /**
  * A recursive lock: the process that holds it may acquire it again, and
@@ -63,7 +61,14 @@ import { Adopted, construct } from "../_memory/adopt.ts";
  */
 export class RLock {
   #a: Int32Array;
-  #take: () => boolean;
+  // One attempt: re-enter when this process owns the lock, else take it.
+  #try = (): boolean => {
+    const me = state().pid;
+    if (this.#reenter(me)) return true;
+    if (!tryLock(this.#a, kLockState)) return false;
+    this.#own(me);
+    return true;
+  };
 
   /** Creates an unlocked recursive lock. */
   constructor();
@@ -72,7 +77,6 @@ export class RLock {
       ? from.memory as Int32Array
       : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
     this.#a = a;
-    this.#take = () => tryLock(a, kLockState);
   }
 
   // True (and one level deeper) when this process already owns the lock.
@@ -85,9 +89,11 @@ export class RLock {
     return true;
   }
 
-  #own(me: number, depth = 1): void {
+  // Records this process as the holder, `depth` deep; true, for acquire.
+  #own(me = state().pid, depth = 1): true {
     this.#a[kLockOwner] = me;
     this.#a[kLockDepth] = depth;
+    return true;
   }
 
   /**
@@ -112,18 +118,9 @@ export class RLock {
    * ```
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
-    const deadline = acquireDeadline(options, "acquire lock");
-    const me = state().pid;
-    if (this.#reenter(me)) return true;
-    const a = this.#a;
-    if (tryLock(a, kLockState)) {
-      this.#own(me);
-      return true;
-    }
-    if (deadline === null) return false;
-    const ok = await blockAsync(a, kLockState, 1, this.#take, deadline);
-    if (ok) this.#own(me);
-    return ok;
+    const step = acquireStep(options, "acquire lock", this.#try);
+    if (typeof step === "boolean") return step;
+    return await lockAsync(this.#a, kLockState, step) && this.#own();
   }
 
   /**
@@ -147,19 +144,14 @@ export class RLock {
    * ```
    */
   acquireSync(options?: AcquireOptions): boolean {
-    const deadline = acquireDeadline(options, "acquire lock");
-    const me = state().pid;
-    if (this.#reenter(me)) return true;
-    const a = this.#a;
-    if (tryLock(a, kLockState)) {
-      this.#own(me);
-      return true;
-    }
-    if (deadline === null) return false;
-    assertMayBlock("acquire lock", "lock.acquire()");
-    const ok = blockSync(a, kLockState, 1, this.#take, deadline);
-    if (ok) this.#own(me);
-    return ok;
+    const step = acquireStep(
+      options,
+      "acquire lock",
+      this.#try,
+      "lock.acquire()",
+    );
+    if (typeof step === "boolean") return step;
+    return lockSync(this.#a, kLockState, step) && this.#own();
   }
 
   /**
@@ -197,16 +189,22 @@ export class RLock {
   }
 
   /**
-   * Whether some process holds the lock right now.
+   * Whether some process holds the lock right now, at any depth.
    *
    * @returns `true` while locked.
    *
-   * @example Using locked()
+   * @example Locked until the last release
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
    * import assert from "node:assert/strict";
    *
-   * assert.deepEqual(new RLock().locked(), false);
+   * const lock = new RLock();
+   * await lock.acquire();
+   * await lock.acquire();
+   * lock.release();
+   * assert.equal(lock.locked(), true); // one level is still held
+   * lock.release();
+   * assert.equal(lock.locked(), false);
    * ```
    */
   locked(): boolean {
@@ -214,46 +212,48 @@ export class RLock {
   }
 
   /**
-   * Acquires the lock and returns a Disposable that releases one level:
-   * `using _ = await lock.hold();`.
+   * Acquires one level (see {@linkcode RLock.acquire}); the Disposable
+   * releases that level: `using _ = await lock.hold();`.
    *
    * @returns The release handle.
    *
-   * @example Using hold()
+   * @example Each hold releases its own level
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new RLock();
+   * using _outer = await lock.hold();
    * {
-   *   using _ = await lock.hold();
+   *   using _inner = await lock.hold();
    * }
+   * assert.equal(lock.locked(), true); // the outer level remains
    * ```
    */
-  async hold(): Promise<Disposable> {
-    await this.acquire();
-    return releaser(this);
+  hold(): Promise<Disposable> {
+    return holdAsync(this);
   }
 
   /**
-   * Acquires the lock, blocking the thread (worker code), and returns a
-   * Disposable that releases one level: `using _ = lock.holdSync();`.
+   * Acquires one level, blocking the thread (worker code; see
+   * {@linkcode RLock.acquireSync}); the Disposable releases that level.
    *
    * @returns The release handle.
    * @throws {ProcessError} On the main thread when another process holds it.
    *
-   * @example Using holdSync()
+   * @example Re-entering with holdSync()
    * ```ts
    * import { RLock } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
    *
    * const lock = new RLock();
-   * {
-   *   using _ = lock.holdSync();
-   * }
+   * using _outer = lock.holdSync();
+   * using _inner = lock.holdSync(); // the owner never waits for itself
+   * assert.equal(lock.locked(), true);
    * ```
    */
   holdSync(): Disposable {
-    this.acquireSync();
-    return releaser(this);
+    return holdSyncOf(this);
   }
 
   /** Internal: true when this process owns the lock. */
@@ -270,19 +270,13 @@ export class RLock {
 
   /** Internal: takes the lock back, to the saved depth. */
   [kAcquireRestoreSync](depth: number): void {
-    const a = this.#a;
-    if (!tryLock(a, kLockState)) {
-      blockSync(a, kLockState, 1, this.#take, Infinity);
-    }
+    lockSync(this.#a, kLockState);
     this.#own(state().pid, depth);
   }
 
   /** Internal: takes the lock back, to the saved depth. */
   async [kAcquireRestore](depth: number): Promise<void> {
-    const a = this.#a;
-    if (!tryLock(a, kLockState)) {
-      await blockAsync(a, kLockState, 1, this.#take, Infinity);
-    }
+    await lockAsync(this.#a, kLockState);
     this.#own(state().pid, depth);
   }
 

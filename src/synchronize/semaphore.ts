@@ -12,15 +12,9 @@ import {
   type SharedDescriptor,
 } from "../reduction.ts";
 import { ProcessError } from "../errors.ts";
-import {
-  acquireDeadline,
-  type AcquireOptions,
-  assertMayBlock,
-  blockAsync,
-  blockSync,
-  releaser,
-  wakeOne,
-} from "./_sync.ts";
+import { type AcquireOptions, acquireStep } from "./_sync.ts";
+import { holdAsync, holdSyncOf } from "./_hold.ts";
+import { blockAsync, blockSync, wakeOne } from "../_memory/mutex.ts";
 import {
   kSemaphoreBound as kBound,
   kSemaphoreSlots as kSlots,
@@ -129,10 +123,9 @@ export class Semaphore {
    * ```
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
-    const deadline = acquireDeadline(options, "acquire semaphore");
-    if (this.#take()) return true;
-    if (deadline === null) return false;
-    return await blockAsync(this.#a, kValue, 0, this.#take, deadline);
+    const step = acquireStep(options, "acquire semaphore", this.#take);
+    if (typeof step === "boolean") return step;
+    return await blockAsync(this.#a, kValue, 0, this.#take, step);
   }
 
   /**
@@ -156,11 +149,14 @@ export class Semaphore {
    * ```
    */
   acquireSync(options?: AcquireOptions): boolean {
-    const deadline = acquireDeadline(options, "acquire semaphore");
-    if (this.#take()) return true;
-    if (deadline === null) return false;
-    assertMayBlock("acquire semaphore", "semaphore.acquire()");
-    return blockSync(this.#a, kValue, 0, this.#take, deadline);
+    const step = acquireStep(
+      options,
+      "acquire semaphore",
+      this.#take,
+      "semaphore.acquire()",
+    );
+    if (typeof step === "boolean") return step;
+    return blockSync(this.#a, kValue, 0, this.#take, step);
   }
 
   /**
@@ -231,9 +227,8 @@ export class Semaphore {
    * }
    * ```
    */
-  async hold(): Promise<Disposable> {
-    await this.acquire();
-    return releaser(this);
+  hold(): Promise<Disposable> {
+    return holdAsync(this);
   }
 
   /**
@@ -254,8 +249,7 @@ export class Semaphore {
    * ```
    */
   holdSync(): Disposable {
-    this.acquireSync();
-    return releaser(this);
+    return holdSyncOf(this);
   }
 
   /** Describes the semaphore for a child (see reduction.ts). */
