@@ -14,7 +14,7 @@ import {
 } from "../reduction.ts";
 import { ProcessError } from "../errors.ts";
 import { ExitSignal } from "../_core/state.ts";
-import { callerUrl, resolveTarget, type TargetRef } from "../_core/target.ts";
+import { callerUrl, loadTarget, type TargetRef } from "../_core/target.ts";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
 import { checkTimeout } from "../_core/validate.ts";
@@ -31,6 +31,7 @@ import {
   barrierSteps,
   breakBarrier,
   checkParties,
+  type Step,
 } from "./_barrier_steps.ts";
 import {
   kBarrierBroken as kBroken,
@@ -149,9 +150,9 @@ export class Barrier {
 
   // Child side: imports the action; a failure surfaces at the next wait.
   #load(ref: TargetRef): void {
-    this.#loading = import(ref.url).then(
-      (namespace) => {
-        this.#action = resolveTarget(ref, namespace);
+    this.#loading = loadTarget(ref).then(
+      (action) => {
+        this.#action = action;
       },
       (error) => {
         this.#loadError = error;
@@ -193,6 +194,17 @@ export class Barrier {
   }
 
   /**
+   * One step of the algorithm: runs the action (null), or gives the seconds
+   * to wait for a notify (undefined: no limit).
+   */
+  #perform(step: Step): number | undefined | null {
+    if (step === Infinity) return undefined;
+    if (step !== "action") return Math.max(0, step - performance.now()) / 1000;
+    this.#runAction();
+    return null;
+  }
+
+  /**
    * Waits until `parties` waiters have arrived, without blocking the thread.
    *
    * @param timeout Seconds to wait at most; the barrier's default otherwise.
@@ -221,17 +233,10 @@ export class Barrier {
     try {
       let next = steps.next();
       while (!next.done) {
-        const step = next.value;
         let result = true;
         try {
-          if (step === "action") this.#runAction();
-          else {
-            result = await this.#cond.wait(
-              step === Infinity
-                ? undefined
-                : Math.max(0, step - performance.now()) / 1000,
-            );
-          }
+          const seconds = this.#perform(next.value);
+          if (seconds !== null) result = await this.#cond.wait(seconds);
         } catch (error) {
           next = steps.throw(error);
           continue;
@@ -277,17 +282,12 @@ export class Barrier {
     try {
       let next = steps.next();
       while (!next.done) {
-        const step = next.value;
         let result = true;
         try {
-          if (step === "action") this.#runAction();
-          else {
+          const seconds = this.#perform(next.value);
+          if (seconds !== null) {
             assertMayBlock("wait on barrier", "barrier.wait()");
-            result = this.#cond.waitSync(
-              step === Infinity
-                ? undefined
-                : Math.max(0, step - performance.now()) / 1000,
-            );
+            result = this.#cond.waitSync(seconds);
           }
         } catch (error) {
           // A terminated child unwinds at once: its lock is already given
