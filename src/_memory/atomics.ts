@@ -41,9 +41,7 @@ export function waitSync(
   deadline = Infinity,
   spin = kSpinSync,
 ): WaitResult {
-  for (let i = 0; i < spin; i++) {
-    if (Atomics.load(array, index) !== expected) return "not-equal";
-  }
+  if (changes(array, index, expected, spin)) return "not-equal";
   while (true) {
     const left = deadline - performance.now();
     if (left <= 0) return "timed-out";
@@ -56,6 +54,20 @@ export function waitSync(
     if (result !== "timed-out") return result;
     if (stopRequested()) throw new ExitSignal(-15);
   }
+}
+
+// The spin phase of both waits: the other side usually answers within a
+// microsecond or two, far sooner than a futex wake-up.
+function changes(
+  array: Int32Array,
+  index: number,
+  expected: number,
+  spin: number,
+): boolean {
+  for (let i = 0; i < spin; i++) {
+    if (Atomics.load(array, index) !== expected) return true;
+  }
+  return false;
 }
 
 let holders = 0;
@@ -85,9 +97,7 @@ export async function waitAsync(
   deadline = Infinity,
   spin = kSpinAsync,
 ): Promise<WaitResult> {
-  for (let i = 0; i < spin; i++) {
-    if (Atomics.load(array, index) !== expected) return "not-equal";
-  }
+  if (changes(array, index, expected, spin)) return "not-equal";
   const left = deadline - performance.now();
   if (left <= 0) return "timed-out";
   const waiter = Atomics.waitAsync(
