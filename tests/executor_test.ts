@@ -312,8 +312,11 @@ function suite(atomics: "enabled" | "disabled"): void {
     for (const target of ["exitThree", "closeSelf"]) {
       const executor = makeExecutor({ maxWorkers: 1 });
       const flag = cells(1);
-      // The dying call first: a worker runs its calls in the order sent.
-      const dying = executor.submit(T(target));
+      // The dying call first: a worker runs the calls of one transport in
+      // the order sent. Both carry the shared flag, so both go by
+      // postMessage (a call without it could take the ring and be read
+      // after the blocking one).
+      const dying = executor.submit(T(target), flag);
       const pending = executor.submit(T("waitForever"), flag);
       const error = await dying.result().catch((e) => e);
       assert(error instanceof BrokenProcessPoolError, `${target}: ${error}`);
