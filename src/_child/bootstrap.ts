@@ -32,11 +32,6 @@ export function finish(code: number, error?: WireError): void {
   closeWorker();
 }
 
-/** True once finish() ran: the worker is going away. */
-export function isFinished(): boolean {
-  return finished;
-}
-
 /** Prints an uncaught error the way CPython does, then exits with code 1. */
 export function fatal(error: unknown): void {
   if (error instanceof ExitSignal || finished) return;

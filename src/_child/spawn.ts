@@ -13,7 +13,7 @@ import type { WorkerPermissions } from "../_core/permissions.ts";
 import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
 
 /** How to start one worker. */
-export interface SpawnOptions {
+interface SpawnOptions {
   /** Shown in Deno's own error messages. */
   name: string;
   /** The bootstrap module; its `main(modules)` export is called. */
@@ -46,7 +46,7 @@ function assertReadable(url: string, what: string): void {
  * @throws {Deno.errors.NotCapable} When this program may not read the
  * modules the worker imports, or on permission escalation.
  */
-export function spawnWorker(
+function spawnWorker(
   options: SpawnOptions,
   what = "start process",
 ): Worker {
@@ -104,7 +104,7 @@ function findRefFn(): RefFn | null {
 }
 
 /** True where workers can be unreferenced (daemon semantics hold). */
-export function canUnref(): boolean {
+function canUnref(): boolean {
   refFn ??= findRefFn();
   return refFn !== null;
 }
@@ -115,7 +115,7 @@ const refState = new WeakMap<Worker, boolean>();
  * Marks whether `worker` keeps the program alive. Idempotent: Deno counts
  * refs, so we only forward changes.
  */
-export function setRef(worker: Worker, ref: boolean): void {
+function setRef(worker: Worker, ref: boolean): void {
   if (!canUnref() || (refState.get(worker) ?? true) === ref) return;
   refState.set(worker, ref);
   refFn!.call(worker, ref);
