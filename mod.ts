@@ -90,6 +90,7 @@ export {
   Lock,
   RLock,
   Semaphore,
+  SemLock,
 } from "./src/synchronize/mod.ts";
 // `wait` is concurrent.futures' (futures.ts) here, as in API.md; the
 // connection-level wait of CPython's multiprocessing.connection is

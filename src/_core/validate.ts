@@ -100,6 +100,39 @@ export function checkPositiveInteger(
 }
 
 /**
+ * Checks an integer within `[min, max]` (a count: a semaphore's value, a
+ * barrier's parties, how many waiters to notify).
+ *
+ * @returns The value.
+ * @throws {TypeError} When it is not an integer.
+ * @throws {RangeError} When it is out of range.
+ */
+export function checkIntegerIn(
+  value: unknown,
+  name: string,
+  what: string,
+  [min, max]: readonly [number, number],
+): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(
+      `Cannot ${what} as '${name}' must be an integer: current value is ${
+        Deno.inspect(value)
+      }`,
+    );
+  }
+  if (value < min || value > max) {
+    throw new RangeError(
+      `Cannot ${what} as '${name}' must be ${
+        max === Number.MAX_SAFE_INTEGER
+          ? `at least ${min}`
+          : `between ${min} and ${max}`
+      }: current value is ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
  * Checks `{ block, timeout }` options of a blocking call (CPython's
  * `block=True, timeout=None` pair).
  *

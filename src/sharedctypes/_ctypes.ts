@@ -119,11 +119,11 @@ export function checkCode(typecode: unknown, what: string): Kind {
 /** Converts an input to what the typed array stores (wrapping as C does). */
 export function toStored(
   code: TypeCode,
-  kind: Kind,
   input: unknown,
   what: string,
   name: string,
 ): number | bigint {
+  const kind = kinds[code];
   const bad = (expected: string) =>
     new TypeError(
       `Cannot ${what} as '${name}' must be ${expected} for typecode '${code}': current value is ${
@@ -255,9 +255,21 @@ export function guarded<T>(
 /** What a revived Value or SharedArray adopts: its storage and its lock. */
 export type CTypeMemory = { data: AnyStorage; lock: Lock | RLock | null };
 
-/** The memory a constructor's hidden argument carries, if it is one. */
-export function adoptedCType(adopted: unknown): CTypeMemory | undefined {
-  return adopted instanceof Adopted ? adopted.memory as CTypeMemory : undefined;
+/**
+ * The storage and lock of a new Value or SharedArray: adopted when the
+ * constructor's hidden argument carries them (a copy revived in a child),
+ * else made by `fresh` (which checks the constructor's arguments) with the
+ * `lock` option read.
+ */
+export function ctypeMemory(
+  adopted: unknown,
+  options: SharedCTypeOptions | undefined,
+  what: string,
+  fresh: () => AnyStorage,
+): CTypeMemory {
+  if (adopted instanceof Adopted) return adopted.memory as CTypeMemory;
+  const data = fresh();
+  return { data, lock: lockOption(options, what) };
 }
 
 /** The descriptor a Value or SharedArray travels as. */

@@ -9,18 +9,17 @@ import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import {
-  adoptedCType,
   type AnyStorage,
   checkCode,
+  ctypeMemory,
   describeCType,
   fromStored,
   guarded,
   type InputOf,
   type ItemOf,
-  kinds,
+  type Kind,
   load,
   lockOf,
-  lockOption,
   registerCType,
   type SharedCTypeOptions,
   type StorageOf,
@@ -29,6 +28,67 @@ import {
   type TypeCode,
 } from "./_ctypes.ts";
 import { construct } from "../_memory/adopt.ts";
+
+// Checks the constructor's length or items and allocates the storage.
+function freshStorage(
+  typecode: TypeCode,
+  kind: Kind,
+  sizeOrInit: unknown,
+): AnyStorage {
+  let items: ArrayLike<unknown> | undefined;
+  let length: number;
+  if (typeof sizeOrInit === "number") {
+    if (!Number.isInteger(sizeOrInit) || sizeOrInit < 0) {
+      throw new RangeError(
+        `Cannot create array as 'sizeOrInit' must be a non-negative integer length: current value is ${sizeOrInit}`,
+      );
+    }
+    length = sizeOrInit;
+  } else if (
+    typeof sizeOrInit === "string" ||
+    (typeof sizeOrInit === "object" && sizeOrInit !== null)
+  ) {
+    items = typeof (sizeOrInit as ArrayLike<unknown>).length === "number"
+      ? sizeOrInit as ArrayLike<unknown>
+      : typeof (sizeOrInit as Iterable<unknown>)[Symbol.iterator] ===
+          "function"
+      ? Array.from(sizeOrInit as Iterable<unknown>)
+      : undefined;
+    if (items === undefined) {
+      throw new TypeError(
+        `Cannot create array as 'sizeOrInit' must be a length or the items: current value is ${
+          Deno.inspect(sizeOrInit)
+        }`,
+      );
+    }
+    length = items.length;
+  } else {
+    throw new TypeError(
+      `Cannot create array as 'sizeOrInit' must be a length or the items: current value is ${
+        Deno.inspect(sizeOrInit)
+      }`,
+    );
+  }
+  const raws = items === undefined ? undefined : Array.from(
+    items,
+    (item, i) => toStored(typecode, item, "create array", `sizeOrInit[${i}]`),
+  );
+  let buffer: SharedArrayBuffer;
+  try {
+    buffer = new SharedArrayBuffer(length * kind.bytes);
+  } catch (error) {
+    throw new RangeError(
+      `Cannot create array as 'sizeOrInit' must be a length that fits in memory: current value is ${length}`,
+      { cause: error },
+    );
+  }
+  const data = new kind.make(buffer);
+  if (raws !== undefined) {
+    (data as unknown as { set(a: ArrayLike<number | bigint>): void })
+      .set(raws);
+  }
+  return data;
+}
 
 /**
  * A fixed-length array of numbers (or bytes) in shared memory: CPython's
@@ -78,66 +138,14 @@ export class SharedArray<C extends TypeCode = TypeCode> {
   ) {
     const kind = checkCode(typecode, "create array");
     this.#code = typecode;
-    const from = adoptedCType(adopted);
-    if (from !== undefined) {
-      this.#data = from.data;
-      this.#lock = from.lock;
-      return;
-    }
-    let items: ArrayLike<unknown> | undefined;
-    let length: number;
-    if (typeof sizeOrInit === "number") {
-      if (!Number.isInteger(sizeOrInit) || sizeOrInit < 0) {
-        throw new RangeError(
-          `Cannot create array as 'sizeOrInit' must be a non-negative integer length: current value is ${sizeOrInit}`,
-        );
-      }
-      length = sizeOrInit;
-    } else if (
-      typeof sizeOrInit === "string" ||
-      (typeof sizeOrInit === "object" && sizeOrInit !== null)
-    ) {
-      items = typeof (sizeOrInit as ArrayLike<unknown>).length === "number"
-        ? sizeOrInit as ArrayLike<unknown>
-        : typeof (sizeOrInit as Iterable<unknown>)[Symbol.iterator] ===
-            "function"
-        ? Array.from(sizeOrInit as Iterable<unknown>)
-        : undefined;
-      if (items === undefined) {
-        throw new TypeError(
-          `Cannot create array as 'sizeOrInit' must be a length or the items: current value is ${
-            Deno.inspect(sizeOrInit)
-          }`,
-        );
-      }
-      length = items.length;
-    } else {
-      throw new TypeError(
-        `Cannot create array as 'sizeOrInit' must be a length or the items: current value is ${
-          Deno.inspect(sizeOrInit)
-        }`,
-      );
-    }
-    const raws = items === undefined ? undefined : Array.from(
-      items,
-      (item, i) =>
-        toStored(typecode, kind, item, "create array", `sizeOrInit[${i}]`),
+    const memory = ctypeMemory(
+      adopted,
+      options,
+      "create array",
+      () => freshStorage(typecode, kind, sizeOrInit),
     );
-    this.#lock = lockOption(options, "create array");
-    let buffer: SharedArrayBuffer;
-    try {
-      buffer = new SharedArrayBuffer(length * kind.bytes);
-    } catch (error) {
-      throw new RangeError(
-        `Cannot create array as 'sizeOrInit' must be a length that fits in memory: current value is ${length}`,
-        { cause: error },
-      );
-    }
-    this.#data = new kind.make(buffer);
-    if (raws !== undefined) {
-      (this.#data as unknown as { set(a: ArrayLike<number | bigint>): void })
-        .set(raws);
-    }
+    this.#data = memory.data;
+    this.#lock = memory.lock;
   }
 
   /** The type code. */
@@ -220,13 +228,7 @@ export class SharedArray<C extends TypeCode = TypeCode> {
    */
   set(index: number, value: InputOf<C>): void {
     const i = this.#index(index, "set item");
-    const raw = toStored(
-      this.#code,
-      kinds[this.#code],
-      value,
-      "set item",
-      "value",
-    );
+    const raw = toStored(this.#code, value, "set item", "value");
     guarded(
       this.#lock,
       "set item",
@@ -284,8 +286,7 @@ export class SharedArray<C extends TypeCode = TypeCode> {
     const from = start === n ? n : this.#index(start, "set slice");
     const raws = Array.from(
       values,
-      (v, i) =>
-        toStored(this.#code, kinds[this.#code], v, "set slice", `values[${i}]`),
+      (v, i) => toStored(this.#code, v, "set slice", `values[${i}]`),
     );
     if (from + raws.length > n) {
       throw new RangeError(

@@ -10,17 +10,15 @@ import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import { kAcquireBrief } from "../synchronize/_sync.ts";
 import {
-  adoptedCType,
   type AnyStorage,
   checkCode,
+  ctypeMemory,
   describeCType,
   fromStored,
   type InputOf,
   type ItemOf,
-  kinds,
   load,
   lockOf,
-  lockOption,
   registerCType,
   type SharedCTypeOptions,
   store,
@@ -84,18 +82,16 @@ export class Value<C extends TypeCode = TypeCode> {
   ) {
     const kind = checkCode(typecode, "create value");
     this.#code = typecode;
-    const from = adoptedCType(adopted);
-    if (from !== undefined) {
-      this.#data = from.data;
-      this.#lock = from.lock;
-      return;
-    }
-    const raw = initial === undefined
-      ? undefined
-      : toStored(typecode, kind, initial, "create value", "initial");
-    this.#lock = lockOption(options, "create value");
-    this.#data = new kind.make(new SharedArrayBuffer(kind.bytes));
-    if (raw !== undefined) store(typecode, this.#data, 0, raw);
+    const memory = ctypeMemory(adopted, options, "create value", () => {
+      const raw = initial === undefined
+        ? undefined
+        : toStored(typecode, initial, "create value", "initial");
+      const data = new kind.make(new SharedArrayBuffer(kind.bytes));
+      if (raw !== undefined) store(typecode, data, 0, raw);
+      return data;
+    });
+    this.#data = memory.data;
+    this.#lock = memory.lock;
   }
 
   /** The type code. */
@@ -124,13 +120,7 @@ export class Value<C extends TypeCode = TypeCode> {
   }
 
   set value(input: InputOf<C>) {
-    const raw = toStored(
-      this.#code,
-      kinds[this.#code],
-      input,
-      "set value",
-      "value",
-    );
+    const raw = toStored(this.#code, input, "set value", "value");
     const lock = this.#lock;
     if (lock === null) {
       store(this.#code, this.#data, 0, raw);

@@ -101,24 +101,36 @@ export function actionRef(
   }
 }
 
+/** What a wait on the condition gave the steps: its result, or its error. */
+export type Outcome = { result: boolean } | { error: unknown };
+
 /**
- * Checks a barrier's party count.
- *
- * @throws {TypeError} When it is not an integer.
- * @throws {RangeError} When it is below 1.
+ * Feeds the last wait's outcome to the steps and runs them on (the action
+ * included) until one asks for a wait: how long it may take, in seconds
+ * (undefined: no limit), or the index the steps ended with. Both wait forms
+ * drive the steps through it; only the wait itself differs.
  */
-export function checkParties(parties: unknown): number {
-  if (typeof parties !== "number" || !Number.isInteger(parties)) {
-    throw new TypeError(
-      `Cannot create barrier as 'parties' must be an integer: current value is ${
-        Deno.inspect(parties)
-      }`,
-    );
+export function advance(
+  steps: Generator<Step, number, boolean>,
+  outcome: Outcome,
+  runAction: () => void,
+): { seconds: number | undefined } | { index: number } {
+  let next = "error" in outcome
+    ? steps.throw(outcome.error)
+    : steps.next(outcome.result);
+  while (!next.done) {
+    const step = next.value;
+    if (step === Infinity) return { seconds: undefined };
+    if (step !== "action") {
+      return { seconds: Math.max(0, step - performance.now()) / 1000 };
+    }
+    try {
+      runAction();
+    } catch (error) {
+      next = steps.throw(error);
+      continue;
+    }
+    next = steps.next(true);
   }
-  if (parties < 1 || parties > 0x7fffffff) {
-    throw new RangeError(
-      `Cannot create barrier as 'parties' must be at least 1: current value is ${parties}`,
-    );
-  }
-  return parties;
+  return { index: next.value };
 }

@@ -36,24 +36,3 @@ export function checkPredicate(predicate: unknown, what: string): void {
     );
   }
 }
-
-/**
- * Checks notify()'s count of waiters to wake.
- *
- * @throws {TypeError} When it is not an integer.
- * @throws {RangeError} When it is negative.
- */
-export function checkCount(n: unknown): void {
-  if (typeof n !== "number" || !Number.isInteger(n)) {
-    throw new TypeError(
-      `Cannot notify condition as 'n' must be an integer: current value is ${
-        Deno.inspect(n)
-      }`,
-    );
-  }
-  if (n < 0) {
-    throw new RangeError(
-      `Cannot notify condition as 'n' must be non-negative: current value is ${n}`,
-    );
-  }
-}

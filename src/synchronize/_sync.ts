@@ -65,7 +65,9 @@ export function assertMayBlock(what: string, asyncForm: string): void {
  * The part of an acquire both forms share: reads the options, makes one
  * attempt, and refuses a `…Sync` wait on the main thread.
  *
- * @param asyncForm For a `…Sync` call, its async form (for the error).
+ * @param what The operation, "acquire <noun>" (its async form, for the
+ * error, is `<noun>.acquire()`).
+ * @param sync Whether this is the `…Sync` form.
  * @returns `true` when `attempt()` took it, `false` when it did not and the
  * call must not wait, or else the deadline to wait until.
  * @throws {TypeError} When an option has the wrong type.
@@ -76,12 +78,12 @@ export function acquireStep(
   options: AcquireOptions | undefined,
   what: string,
   attempt: () => boolean,
-  asyncForm?: string,
+  sync = false,
 ): boolean | number {
   const deadline = acquireDeadline(options, what);
   if (attempt()) return true;
   if (deadline === null) return false;
-  if (asyncForm !== undefined) assertMayBlock(what, asyncForm);
+  if (sync) assertMayBlock(what, `${what.slice("acquire ".length)}.acquire()`);
   return deadline;
 }
 

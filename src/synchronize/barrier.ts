@@ -17,7 +17,7 @@ import { ExitSignal } from "../_core/state.ts";
 import { callerUrl, loadTarget, type TargetRef } from "../_core/target.ts";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
-import { checkTimeout } from "../_core/validate.ts";
+import { checkIntegerIn, checkTimeout } from "../_core/validate.ts";
 import {
   assertMayBlock,
   kAcquireBrief,
@@ -27,11 +27,11 @@ import {
 import {
   type ActionRef,
   actionRef,
+  advance,
   type BarrierMemory,
   barrierSteps,
   breakBarrier,
-  checkParties,
-  type Step,
+  type Outcome,
 } from "./_barrier_steps.ts";
 import {
   kBarrierBroken as kBroken,
@@ -110,7 +110,7 @@ export class Barrier {
     timeout?: number,
     adopted?: unknown,
   ) {
-    checkParties(parties);
+    checkIntegerIn(parties, "parties", "create barrier", [1, 0x7fffffff]);
     if (
       action !== undefined && action !== null &&
       typeof action !== "function" && typeof action !== "string" &&
@@ -194,17 +194,6 @@ export class Barrier {
   }
 
   /**
-   * One step of the algorithm: runs the action (null), or gives the seconds
-   * to wait for a notify (undefined: no limit).
-   */
-  #perform(step: Step): number | undefined | null {
-    if (step === Infinity) return undefined;
-    if (step !== "action") return Math.max(0, step - performance.now()) / 1000;
-    this.#runAction();
-    return null;
-  }
-
-  /**
    * Waits until `parties` waiters have arrived, without blocking the thread.
    *
    * @param timeout Seconds to wait at most; the barrier's default otherwise.
@@ -230,20 +219,17 @@ export class Barrier {
     if (this.#loading !== undefined) await this.#loading;
     await this.#lock[kAcquireRestore](1);
     const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
+    let outcome: Outcome = { result: true };
     try {
-      let next = steps.next();
-      while (!next.done) {
-        let result = true;
+      for (;;) {
+        const ask = advance(steps, outcome, () => this.#runAction());
+        if ("index" in ask) return ask.index;
         try {
-          const seconds = this.#perform(next.value);
-          if (seconds !== null) result = await this.#cond.wait(seconds);
+          outcome = { result: await this.#cond.wait(ask.seconds) };
         } catch (error) {
-          next = steps.throw(error);
-          continue;
+          outcome = { error };
         }
-        next = steps.next(result);
       }
-      return next.value;
     } finally {
       this.#cond.release();
     }
@@ -278,17 +264,15 @@ export class Barrier {
     }
     this.#lock[kAcquireRestoreSync](1);
     const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
+    let outcome: Outcome = { result: true };
     let locked = true;
     try {
-      let next = steps.next();
-      while (!next.done) {
-        let result = true;
+      for (;;) {
+        const ask = advance(steps, outcome, () => this.#runAction());
+        if ("index" in ask) return ask.index;
         try {
-          const seconds = this.#perform(next.value);
-          if (seconds !== null) {
-            assertMayBlock("wait on barrier", "barrier.wait()");
-            result = this.#cond.waitSync(seconds);
-          }
+          assertMayBlock("wait on barrier", "barrier.wait()");
+          outcome = { result: this.#cond.waitSync(ask.seconds) };
         } catch (error) {
           // A terminated child unwinds at once: its lock is already given
           // up, and its count stays (the barrier breaks on others' timeouts).
@@ -296,12 +280,9 @@ export class Barrier {
             locked = false;
             throw error;
           }
-          next = steps.throw(error);
-          continue;
+          outcome = { error };
         }
-        next = steps.next(result);
       }
-      return next.value;
     } finally {
       if (locked) this.#cond.release();
     }

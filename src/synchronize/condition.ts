@@ -13,7 +13,7 @@ import {
   type SharedDescriptor,
 } from "../reduction.ts";
 import { ProcessError } from "../errors.ts";
-import { checkTimeout } from "../_core/validate.ts";
+import { checkIntegerIn, checkTimeout } from "../_core/validate.ts";
 import { deadlineOf } from "../_core/time.ts";
 import {
   type AcquireOptions,
@@ -35,7 +35,7 @@ import {
   notifiedSync,
   type Waiting,
 } from "./_condition_wait.ts";
-import { checkCount, checkLock, checkPredicate } from "./_condition_args.ts";
+import { checkLock, checkPredicate } from "./_condition_args.ts";
 
 /**
  * A condition variable: processes wait on it until another one notifies
@@ -340,7 +340,7 @@ export class Condition {
    * ```
    */
   notify(n = 1): void {
-    checkCount(n);
+    checkIntegerIn(n, "n", "notify condition", [0, Number.MAX_SAFE_INTEGER]);
     this.#assertMine("notify condition");
     notifyOldest(this.#a, n);
   }

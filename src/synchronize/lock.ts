@@ -22,7 +22,7 @@ import {
   kIsMine,
   kReleaseSave,
 } from "./_sync.ts";
-import { holdAsync, holdSyncOf } from "./_hold.ts";
+import { SemLock } from "./sem_lock.ts";
 import { kLockOwner, kLockSlots, kLockState } from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
 import { lockAsync, lockSync, tryLock, wakeOne } from "../_memory/mutex.ts";
@@ -69,13 +69,14 @@ export type { AcquireOptions } from "./_sync.ts";
  * for (const p of ps) await p.join();
  * ```
  */
-export class Lock {
+export class Lock extends SemLock {
   #a: Int32Array;
   #try = (): boolean => tryLock(this.#a, kLockState) && this.#own();
 
   /** Creates an unlocked lock. */
   constructor();
   constructor(from?: unknown) {
+    super();
     const a = from instanceof Adopted
       ? from.memory as Int32Array
       : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
@@ -139,12 +140,7 @@ export class Lock {
   acquireSync(options?: AcquireOptions): boolean {
     const a = this.#a;
     if (options === undefined && tryLock(a, kLockState)) return this.#own();
-    const step = acquireStep(
-      options,
-      "acquire lock",
-      this.#try,
-      "lock.acquire()",
-    );
+    const step = acquireStep(options, "acquire lock", this.#try, true);
     if (typeof step === "boolean") return step;
     return lockSync(a, kLockState, step) && this.#own();
   }
@@ -191,54 +187,6 @@ export class Lock {
    */
   locked(): boolean {
     return Atomics.load(this.#a, kLockState) !== 0;
-  }
-
-  /**
-   * Acquires the lock and returns a Disposable that releases it: the
-   * `with lock:` of CPython is `using _ = await lock.hold();`.
-   *
-   * @returns The release handle.
-   *
-   * @example Using hold()
-   * ```ts
-   * import { Lock } from "@dmp/multiprocessing";
-   * import assert from "node:assert/strict";
-   *
-   * const lock = new Lock();
-   * {
-   *   using _ = await lock.hold();
-   *   assert.equal(await lock.acquire({ block: false }), false);
-   * }
-   * assert.equal(lock.locked(), false); // released at the block's end
-   * ```
-   */
-  hold(): Promise<Disposable> {
-    return holdAsync(this);
-  }
-
-  /**
-   * Acquires the lock, blocking the thread (worker code), and returns a
-   * Disposable that releases it: `using _ = lock.holdSync();`.
-   *
-   * @returns The release handle.
-   * @throws {ProcessError} On the main thread when the lock is held by
-   * someone else.
-   *
-   * @example Using holdSync()
-   * ```ts
-   * import { Lock } from "@dmp/multiprocessing";
-   * import assert from "node:assert/strict";
-   *
-   * const lock = new Lock();
-   * {
-   *   using _ = lock.holdSync(); // free, so even the main thread may take it
-   *   assert.equal(lock.locked(), true);
-   * }
-   * assert.equal(lock.locked(), false);
-   * ```
-   */
-  holdSync(): Disposable {
-    return holdSyncOf(this);
   }
 
   /** Internal: true when this process took the lock. */

@@ -17,6 +17,7 @@
  */
 
 export type { AcquireOptions } from "./_sync.ts";
+export { SemLock } from "./sem_lock.ts";
 export { Lock } from "./lock.ts";
 export { RLock } from "./rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./semaphore.ts";

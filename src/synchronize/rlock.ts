@@ -22,7 +22,7 @@ import {
   kIsMine,
   kReleaseSave,
 } from "./_sync.ts";
-import { holdAsync, holdSyncOf } from "./_hold.ts";
+import { SemLock } from "./sem_lock.ts";
 import {
   kLockDepth,
   kLockOwner,
@@ -59,7 +59,7 @@ import { lockAsync, lockSync, tryLock, wakeOne } from "../_memory/mutex.ts";
  * assert(!lock.locked());
  * ```
  */
-export class RLock {
+export class RLock extends SemLock {
   #a: Int32Array;
   // One attempt: re-enter when this process owns the lock, else take it.
   #try = (): boolean => {
@@ -73,6 +73,7 @@ export class RLock {
   /** Creates an unlocked recursive lock. */
   constructor();
   constructor(from?: unknown) {
+    super();
     const a = from instanceof Adopted
       ? from.memory as Int32Array
       : new Int32Array(new SharedArrayBuffer(kLockSlots * 4));
@@ -144,12 +145,7 @@ export class RLock {
    * ```
    */
   acquireSync(options?: AcquireOptions): boolean {
-    const step = acquireStep(
-      options,
-      "acquire lock",
-      this.#try,
-      "lock.acquire()",
-    );
+    const step = acquireStep(options, "acquire lock", this.#try, true);
     if (typeof step === "boolean") return step;
     return lockSync(this.#a, kLockState, step) && this.#own();
   }
@@ -209,51 +205,6 @@ export class RLock {
    */
   locked(): boolean {
     return Atomics.load(this.#a, kLockState) !== 0;
-  }
-
-  /**
-   * Acquires one level (see {@linkcode RLock.acquire}); the Disposable
-   * releases that level: `using _ = await lock.hold();`.
-   *
-   * @returns The release handle.
-   *
-   * @example Each hold releases its own level
-   * ```ts
-   * import { RLock } from "@dmp/multiprocessing";
-   * import assert from "node:assert/strict";
-   *
-   * const lock = new RLock();
-   * using _outer = await lock.hold();
-   * {
-   *   using _inner = await lock.hold();
-   * }
-   * assert.equal(lock.locked(), true); // the outer level remains
-   * ```
-   */
-  hold(): Promise<Disposable> {
-    return holdAsync(this);
-  }
-
-  /**
-   * Acquires one level, blocking the thread (worker code; see
-   * {@linkcode RLock.acquireSync}); the Disposable releases that level.
-   *
-   * @returns The release handle.
-   * @throws {ProcessError} On the main thread when another process holds it.
-   *
-   * @example Re-entering with holdSync()
-   * ```ts
-   * import { RLock } from "@dmp/multiprocessing";
-   * import assert from "node:assert/strict";
-   *
-   * const lock = new RLock();
-   * using _outer = lock.holdSync();
-   * using _inner = lock.holdSync(); // the owner never waits for itself
-   * assert.equal(lock.locked(), true);
-   * ```
-   */
-  holdSync(): Disposable {
-    return holdSyncOf(this);
   }
 
   /** Internal: true when this process owns the lock. */

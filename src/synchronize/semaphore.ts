@@ -12,8 +12,9 @@ import {
   type SharedDescriptor,
 } from "../reduction.ts";
 import { ProcessError } from "../errors.ts";
+import { checkIntegerIn } from "../_core/validate.ts";
 import { type AcquireOptions, acquireStep } from "./_sync.ts";
-import { holdAsync, holdSyncOf } from "./_hold.ts";
+import { SemLock } from "./sem_lock.ts";
 import { blockAsync, blockSync, wakeOne } from "../_memory/mutex.ts";
 import {
   kSemaphoreBound as kBound,
@@ -28,22 +29,6 @@ import { Adopted, construct } from "../_memory/adopt.ts";
 // Set in Semaphore's static block: lets BoundedSemaphore set its bound
 // without a public or protected member.
 let setBound: (semaphore: Semaphore, bound: number) => void;
-
-function checkValue(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(
-      `Cannot ${what} as 'value' must be an integer: current value is ${
-        Deno.inspect(value)
-      }`,
-    );
-  }
-  if (value < 0 || value > kUnbounded) {
-    throw new RangeError(
-      `Cannot ${what} as 'value' must be between 0 and ${kUnbounded}: current value is ${value}`,
-    );
-  }
-  return value;
-}
 
 /**
  * A counter that `acquire()` decrements, waiting while it is zero, and
@@ -64,7 +49,7 @@ function checkValue(value: unknown, what: string): number {
  * assert(!(await slots.acquire({ block: false })));
  * ```
  */
-export class Semaphore {
+export class Semaphore extends SemLock {
   #a: Int32Array;
   #take: () => boolean;
 
@@ -77,6 +62,7 @@ export class Semaphore {
    */
   constructor(value?: number);
   constructor(value: unknown = 1) {
+    super();
     let a: Int32Array;
     if (value instanceof Adopted) {
       a = value.memory as Int32Array;
@@ -84,7 +70,7 @@ export class Semaphore {
       const what = `create ${
         new.target.name === "BoundedSemaphore" ? "bounded " : ""
       }semaphore`;
-      checkValue(value, what);
+      checkIntegerIn(value, "value", what, [0, kUnbounded]);
       a = new Int32Array(new SharedArrayBuffer(kSlots * 4));
       a[kValue] = value as number;
       a[kBound] = kUnbounded;
@@ -149,12 +135,7 @@ export class Semaphore {
    * ```
    */
   acquireSync(options?: AcquireOptions): boolean {
-    const step = acquireStep(
-      options,
-      "acquire semaphore",
-      this.#take,
-      "semaphore.acquire()",
-    );
+    const step = acquireStep(options, "acquire semaphore", this.#take, true);
     if (typeof step === "boolean") return step;
     return blockSync(this.#a, kValue, 0, this.#take, step);
   }
@@ -207,49 +188,6 @@ export class Semaphore {
    */
   getValue(): number {
     return Atomics.load(this.#a, kValue);
-  }
-
-  /**
-   * Acquires and returns a Disposable that releases:
-   * `using _ = await sem.hold();`.
-   *
-   * @returns The release handle.
-   *
-   * @example Using hold()
-   * ```ts
-   * import { Semaphore } from "@dmp/multiprocessing";
-   * import assert from "node:assert/strict";
-   *
-   * const sem = new Semaphore(2);
-   * {
-   *   using _ = await sem.hold();
-   *   assert.deepEqual(sem.getValue(), 1);
-   * }
-   * ```
-   */
-  hold(): Promise<Disposable> {
-    return holdAsync(this);
-  }
-
-  /**
-   * Acquires, blocking the thread (worker code), and returns a Disposable
-   * that releases: `using _ = sem.holdSync();`.
-   *
-   * @returns The release handle.
-   * @throws {ProcessError} On the main thread when the counter is zero.
-   *
-   * @example Using holdSync()
-   * ```ts
-   * import { Semaphore } from "@dmp/multiprocessing";
-   *
-   * const sem = new Semaphore(1);
-   * {
-   *   using _ = sem.holdSync();
-   * }
-   * ```
-   */
-  holdSync(): Disposable {
-    return holdSyncOf(this);
   }
 
   /** Describes the semaphore for a child (see reduction.ts). */
