@@ -209,7 +209,9 @@ export class RLock extends SemLock {
 
   /** Internal: true when this process owns the lock. */
   [kIsMine](): boolean {
-    return this.locked() && this.#a[kLockOwner] === state().pid;
+    // Only the owner's acquires raise the depth, and the last release
+    // clears the owner with it.
+    return this.#a[kLockDepth] > 0 && this.#a[kLockOwner] === state().pid;
   }
 
   /** Internal: releases every level for Condition.wait(). */
