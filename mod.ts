@@ -59,9 +59,11 @@ export {
 } from "./src/process.ts";
 export {
   Context,
+  type ForkserverOptions,
   getAllStartMethods,
   getContext,
   getStartMethod,
+  setForkserverPreload,
   setStartMethod,
   type StartMethod,
 } from "./src/context.ts";

@@ -2,11 +2,13 @@
  * Start methods and contexts (CPython's `multiprocessing.context`).
  *
  * Web Workers start like CPython's "spawn" (a fresh isolate that imports the
- * target's module), and that is the only method offered: "fork" and
- * "forkserver" cannot exist for isolates, and asking for them is a
- * `TypeError` rather than a silent substitute. The start method is a
- * strategy behind one seam (src/_child/start_method.ts): Process and the
- * pool start every child through it.
+ * target's module). "forkserver" hands out fresh workers started ahead in
+ * idle time, which makes starting a child nearly free. "fork" cannot exist
+ * for isolates, and asking for it is a `TypeError` rather than a silent
+ * substitute. The start method is a strategy behind one seam
+ * (src/_child/start_method.ts): Process and the pool start every child
+ * through it, and a context's Process, Pool and ProcessPoolExecutor are
+ * subclasses that carry their method, as CPython's `SpawnProcess` does.
  *
  * Tier 7 (context): the top of the library; nothing below imports it.
  *
@@ -19,6 +21,7 @@ import { Pipe } from "./connection/pipe.ts";
 import { Event } from "./synchronize/event.ts";
 import { Lock } from "./synchronize/lock.ts";
 import { Pool } from "./pool.ts";
+import { ProcessPoolExecutor } from "./executor.ts";
 import {
   activeChildren,
   cpuCount,
@@ -36,9 +39,13 @@ import {
   chooseStartMethod,
   chosenStartMethod,
   isStartMethod,
+  kStartMethod,
   type StartMethod,
   startMethods,
 } from "./_child/start_method.ts";
+import { configureForkserver } from "./_child/forkserver.ts";
+import { callerUrl } from "./_core/target.ts";
+import { checkPositiveInteger } from "./_core/validate.ts";
 
 export type { StartMethod } from "./_child/start_method.ts";
 
@@ -47,14 +54,52 @@ function checkMethod(
   what: string,
 ): asserts method is StartMethod {
   if (isStartMethod(method)) return;
-  const hint = method === "fork" || method === "forkserver"
-    ? ` ('${method}' has no equivalent for Web Workers, which always start fresh like 'spawn')`
+  const hint = method === "fork"
+    ? ` ('fork' has no equivalent for Web Workers, which cannot copy a running isolate)`
     : "";
   throw new TypeError(
-    `Cannot ${what} as 'method' must be "spawn"${hint}: current value is ${
-      Deno.inspect(method)
-    }`,
+    `Cannot ${what} as 'method' must be one of ${
+      startMethods().map((m) => `"${m}"`).join(", ")
+    }${hint}: current value is ${Deno.inspect(method)}`,
   );
+}
+
+/** The classes whose children a context starts with its own method. */
+interface Starters {
+  Process: typeof Process;
+  Pool: typeof Pool;
+  ProcessPoolExecutor: typeof ProcessPoolExecutor;
+}
+
+const starters = new Map<StartMethod, Starters>();
+
+// CPython's SpawnProcess / ForkServerProcess: subclasses that carry their
+// start method, made once per method so that a context's classes are the
+// same objects every time.
+function startersOf(method: StartMethod): Starters {
+  let found = starters.get(method);
+  if (found === undefined) {
+    const prefix = method === "spawn" ? "Spawn" : "ForkServer";
+    const carry = <C extends abstract new (...args: never[]) => unknown>(
+      base: C,
+      name: string,
+    ): C => {
+      const cls =
+        { [name]: class extends (base as unknown as typeof Pool) {} }[name];
+      Object.defineProperty(cls, kStartMethod, { value: method });
+      return cls as unknown as C;
+    };
+    found = {
+      Process: carry(Process, `${prefix}Process`),
+      Pool: carry(Pool, `${prefix}Pool`),
+      ProcessPoolExecutor: carry(
+        ProcessPoolExecutor,
+        `${prefix}ProcessPoolExecutor`,
+      ),
+    };
+    starters.set(method, found);
+  }
+  return found;
 }
 
 /**
@@ -76,10 +121,19 @@ function checkMethod(
  * ```
  */
 export class Context {
-  /** The `Process` class. */
+  /**
+   * The `Process` class; for a context made for a method, a subclass whose
+   * children start with that method.
+   */
   readonly Process: typeof Process = Process;
-  /** The `Pool` class. */
+  /** The `Pool` class (a subclass for a context made for a method). */
   readonly Pool: typeof Pool = Pool;
+  /**
+   * The `ProcessPoolExecutor` class (a subclass for a context made for a
+   * method).
+   */
+  readonly ProcessPoolExecutor: typeof ProcessPoolExecutor =
+    ProcessPoolExecutor;
   /** The `Queue` class. */
   readonly Queue: typeof Queue = Queue;
   /** The `SimpleQueue` class. */
@@ -138,6 +192,7 @@ export class Context {
    */
   constructor(readonly method: StartMethod = "spawn") {
     checkMethod(method, "create context");
+    Object.assign(this, startersOf(method));
   }
 
   /**
@@ -161,22 +216,26 @@ export class Context {
 /**
  * Returns a context for the start method (CPython's `get_context`).
  *
- * @param method Only `"spawn"`; `undefined` means the default.
+ * @param method `"spawn"` or `"forkserver"`; `undefined` means the one
+ * {@linkcode getStartMethod} gives now.
  * @returns The context.
- * @throws {TypeError} For `"fork"`, `"forkserver"` or any other value.
+ * @throws {TypeError} For `"fork"` or any other value.
  *
- * @example A context for "spawn", and none for "fork"
+ * @example A context for "forkserver", and none for "fork"
  * ```ts
- * import { getContext } from "@dmp/multiprocessing";
+ * import { getContext, Process } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
- * assert.equal(getContext("spawn").getStartMethod(), "spawn");
+ * const ctx = getContext("forkserver");
+ * assert.equal(ctx.getStartMethod(), "forkserver");
+ * const p = new ctx.Process(); // a Process whose child starts warm
+ * assert.ok(p instanceof Process);
  * assert.throws(() => getContext("fork" as never), TypeError);
  * ```
  */
 export function getContext(method?: StartMethod): Context {
   if (method !== undefined) checkMethod(method, "get context");
-  return new Context(method ?? "spawn");
+  return new Context(method ?? getStartMethod());
 }
 
 /**
@@ -200,7 +259,7 @@ export function getStartMethod(): StartMethod {
  * Sets the start method, once (CPython raises when it is set twice unless
  * `force` is given).
  *
- * @param method Only `"spawn"`.
+ * @param method `"spawn"` (the default) or `"forkserver"`.
  * @param options `force: true` allows setting it again.
  * @throws {TypeError} For any other method.
  * @throws {Error} When already set and `force` is not true.
@@ -231,16 +290,76 @@ export function setStartMethod(
 /**
  * All start methods this platform supports.
  *
- * @returns `["spawn"]`.
+ * @returns `["spawn", "forkserver"]`, the default first.
  *
  * @example Every method offered here
  * ```ts
  * import { getAllStartMethods } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(getAllStartMethods(), ["spawn"]);
+ * assert.deepEqual(getAllStartMethods(), ["spawn", "forkserver"]);
  * ```
  */
 export function getAllStartMethods(): StartMethod[] {
   return startMethods();
+}
+
+/** Options of {@linkcode setForkserverPreload}. */
+export interface ForkserverOptions {
+  /**
+   * How many warm workers the forkserver keeps ready for each kind of child
+   * and permission set.
+   *
+   * @default {cpuCount()}
+   */
+  warm?: number;
+}
+
+/**
+ * Sets the modules that the forkserver's warm workers import before they
+ * are needed (CPython's `set_forkserver_preload`). They always import the
+ * program's main module and the modules of the first child of their kind;
+ * preloading the modules of later targets saves their import at start.
+ * Applies to warm workers started from now on.
+ *
+ * @param modules Module URLs or paths (relative ones resolve against the
+ * calling module).
+ * @param options `warm`: how many warm workers to keep per kind of child.
+ * @throws {TypeError} When `modules` is not an array of strings and URLs.
+ * @throws {RangeError} When `warm` is not a positive integer.
+ *
+ * @example Preload a module of tasks, keep two warm workers
+ * ```ts
+ * import { getContext, setForkserverPreload } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
+ *
+ * setForkserverPreload(["../tests/fixtures/targets.ts"], { warm: 2 });
+ * const ctx = getContext("forkserver");
+ * const target = new URL("../tests/fixtures/targets.ts#noop", import.meta.url);
+ * const p = new ctx.Process({ target });
+ * p.start();
+ * assert.equal(await p.join(), 0);
+ * ```
+ */
+export function setForkserverPreload(
+  modules: (string | URL)[],
+  options: ForkserverOptions = {},
+): void {
+  const what = "set forkserver preload";
+  if (
+    !Array.isArray(modules) ||
+    !modules.every((m) => typeof m === "string" || m instanceof URL)
+  ) {
+    throw new TypeError(
+      `Cannot ${what} as 'modules' must be an array of module URLs or paths: current value is ${
+        Deno.inspect(modules)
+      }`,
+    );
+  }
+  checkPositiveInteger(options.warm, "warm", what);
+  const base = callerUrl() ?? Deno.mainModule;
+  configureForkserver(
+    modules.map((m) => new URL(m, base).href),
+    options.warm,
+  );
 }

@@ -31,6 +31,7 @@ import type { Target } from "./_core/target.ts";
 import { deadlineOf } from "./_core/time.ts";
 import { checkPositiveInteger, checkSeconds } from "./_core/validate.ts";
 import { poolRef } from "./_core/util.ts";
+import { startMethodOf } from "./_child/start_method.ts";
 
 /** Options of {@linkcode ProcessPoolExecutor}. */
 export interface ExecutorOptions {
@@ -122,6 +123,7 @@ export class ProcessPoolExecutor {
       count: "maxWorkers",
       onDeath: "break",
       eager: false,
+      method: startMethodOf(new.target),
     }, "create executor");
     this.#maxWorkers = settings.processes;
     this.#engine = new PoolEngine(settings, this);

@@ -19,6 +19,7 @@ import type {
 import { kNoArgs, PoolCalls } from "./_engine/pool_calls.ts";
 import { TaskMode } from "./_wire/protocol.ts";
 import type { Target } from "./_core/target.ts";
+import { startMethodOf } from "./_child/start_method.ts";
 
 export { AsyncResult, type CallbackOptions };
 export type * from "./pool_options.ts";
@@ -66,6 +67,7 @@ export class Pool {
       count: "processes",
       onDeath: "replace",
       eager: true,
+      method: startMethodOf(new.target),
     }, "create pool");
     const engine = new PoolEngine(settings, this);
     this.#calls = new PoolCalls(engine, settings.processes);

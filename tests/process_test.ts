@@ -349,7 +349,7 @@ Deno.test("the program exits after terminating a child stuck in synchronous code
   equal(result.stdout, "terminated -15\n");
 });
 
-Deno.test("getContext() offers spawn and refuses fork", async () => {
+Deno.test("getContext() offers spawn and forkserver and refuses fork", async () => {
   const ctx = getContext("spawn");
   equal(ctx.getStartMethod(), "spawn");
   const cell = cells();
@@ -358,8 +358,9 @@ Deno.test("getContext() offers spawn and refuses fork", async () => {
   equal(await p.join(), 0);
   equal(cell[0], 3);
   throws(() => getContext("fork" as never), /'fork' has no equivalent/);
-  throws(() => getContext("forkserver" as never), TypeError);
-  deepEqual(getAllStartMethods(), ["spawn"]);
+  equal(getContext("forkserver").getStartMethod(), "forkserver");
+  throws(() => getContext("thread" as never), /must be one of "spawn"/);
+  deepEqual(getAllStartMethods(), ["spawn", "forkserver"]);
   // setStartMethod() changes the program's start method: leave it as found.
   const before = chosenStartMethod();
   try {

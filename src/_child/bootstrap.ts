@@ -21,6 +21,19 @@ export { ExitSignal };
 
 const closeWorker = workerScope.close.bind(globalThis);
 let finished = false;
+let quiet = false;
+
+/**
+ * Keeps an uncaught error from being printed until the returned function is
+ * called: a warm worker (./warm.ts) that fails before it becomes a child
+ * only ends, and its parent starts that child afresh.
+ */
+export function quietUntilActive(): () => void {
+  quiet = true;
+  return () => {
+    quiet = false;
+  };
+}
 
 /** Reports the exit code (and error) to the parent, then ends this worker. */
 export function finish(code: number, error?: WireError): void {
@@ -39,7 +52,7 @@ export function fatal(error: unknown): void {
   // Deno's own event-dispatch frames say nothing to the user.
   wire.stack = wire.stack.split("\n").filter((line) => !/\(?ext:/.test(line))
     .join("\n");
-  console.error(`Process ${self.name}:\n${wire.stack}`);
+  if (!quiet) console.error(`Process ${self.name}:\n${wire.stack}`);
   finish(1, wire);
 }
 

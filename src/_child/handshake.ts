@@ -20,7 +20,11 @@ import { nextPid, state } from "../_core/state.ts";
 import { kChildControlSlots, kChildStop } from "../_wire/layouts.ts";
 import type { ChildInit, ExitMessage } from "../_wire/protocol.ts";
 import type { WireError } from "../_wire/error_codec.ts";
-import { type ChildPort, startStrategy } from "./start_method.ts";
+import {
+  type ChildPort,
+  type StartMethod,
+  startStrategy,
+} from "./start_method.ts";
 
 /** How a child ended, as its parent learns it. */
 export interface ChildExit {
@@ -46,6 +50,8 @@ export interface ChildSpec<M extends ChildInit> {
   /** Target and reviver modules, imported statically by the child. */
   modules: string[];
   permissions?: WorkerPermissions;
+  /** The start method (a Context's); the program's when absent. */
+  method?: StartMethod;
   /** The rest of the first message, by kind of child. */
   message: Omit<M, keyof ChildInit>;
   /** Every message of the child but its exit report. */
@@ -92,7 +98,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     spec.onExit(exit);
   };
   const onMessage = spec.onMessage;
-  const port = startStrategy().launch({
+  const port = startStrategy(spec.method).launch({
     name: spec.name,
     entry: spec.entry,
     modules: [...new Set(spec.modules)],

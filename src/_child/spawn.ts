@@ -1,6 +1,7 @@
-// The "spawn" start method (see ./start_method.ts): the only place that
-// creates a Worker. Web Workers start like CPython's "spawn": a fresh
-// isolate that imports the target's module again.
+// The "spawn" start method (see ./start_method.ts), and the only place that
+// creates a Worker (createWorker, which "forkserver" uses too). Web Workers
+// start like CPython's "spawn": a fresh isolate that imports the target's
+// module again.
 //
 // The entry is a data: module that *statically* imports the bootstrap and the
 // target modules. Static imports load with the parent's permissions, dynamic
@@ -12,13 +13,11 @@
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
 
-/** How to start one worker. */
-interface SpawnOptions {
+/** How to create one worker. */
+export interface WorkerSpec {
   /** Shown in Deno's own error messages. */
   name: string;
-  /** The bootstrap module; its `main(modules)` export is called. */
-  entry: string;
-  /** Modules to import statically, in the parent's permission scope. */
+  /** Modules the entry imports statically, in the parent's permission scope. */
   modules: string[];
   /** Already validated by checkPermissions(). */
   permissions?: WorkerPermissions;
@@ -29,7 +28,7 @@ const readable = new Set<string>();
 // Deno checks a worker's file: imports against the parent's read permission,
 // and reports a refusal only as an error event in the worker. Checking here
 // turns it into a clear error at the call that started the worker.
-function assertReadable(url: string, what: string): void {
+export function assertReadable(url: string, what: string): void {
   if (!url.startsWith("file:") || readable.has(url)) return;
   const path = decodeURIComponent(new URL(url).pathname);
   if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
@@ -41,36 +40,46 @@ function assertReadable(url: string, what: string): void {
 }
 
 /**
- * Creates a worker.
+ * The data: entry of a worker: `head` (import lines that come first), then
+ * `import * as mN` of each module, then `call(table)` with the source of an
+ * object that maps each module's URL to its namespace.
+ */
+export function entrySource(
+  head: string[],
+  modules: string[],
+  call: (table: string) => string,
+): string {
+  const lines = [...head];
+  modules.forEach((url, i) => {
+    lines.push(`import * as m${i} from ${JSON.stringify(url)};`);
+  });
+  const table = modules.map((url, i) => `[${JSON.stringify(url)}]: m${i}`);
+  lines.push(call(`{ ${table.join(", ")} }`));
+  return `data:application/javascript;base64,${
+    btoa(unescape(encodeURIComponent(lines.join("\n"))))
+  }`;
+}
+
+/**
+ * Creates a worker running `source` (from {@linkcode entrySource}).
  *
  * @throws {Deno.errors.NotCapable} When this program may not read the
  * modules the worker imports, or on permission escalation.
  */
-function spawnWorker(
-  options: SpawnOptions,
-  what = "start process",
+export function createWorker(
+  source: string,
+  spec: WorkerSpec,
+  what: string,
 ): Worker {
-  assertReadable(options.entry, what);
-  for (const url of options.modules) assertReadable(url, what);
-  const lines = [`import { main } from ${JSON.stringify(options.entry)};`];
-  options.modules.forEach((url, i) => {
-    lines.push(`import * as m${i} from ${JSON.stringify(url)};`);
-  });
-  const table = options.modules.map((url, i) =>
-    `[${JSON.stringify(url)}]: m${i}`
-  );
-  lines.push(`main({ ${table.join(", ")} });`);
-  const source = `data:application/javascript;base64,${
-    btoa(unescape(encodeURIComponent(lines.join("\n"))))
-  }`;
+  for (const url of spec.modules) assertReadable(url, what);
   const workerOptions: WorkerOptions & {
     deno?: { permissions?: WorkerPermissions };
   } = {
     type: "module",
-    name: options.name,
+    name: spec.name,
   };
-  if (options.permissions !== undefined) {
-    workerOptions.deno = { permissions: options.permissions };
+  if (spec.permissions !== undefined) {
+    workerOptions.deno = { permissions: spec.permissions };
   }
   try {
     return new Worker(source, workerOptions);
@@ -115,10 +124,32 @@ const refState = new WeakMap<Worker, boolean>();
  * Marks whether `worker` keeps the program alive. Idempotent: Deno counts
  * refs, so we only forward changes.
  */
-function setRef(worker: Worker, ref: boolean): void {
+export function setRef(worker: Worker, ref: boolean): void {
   if (!canUnref() || (refState.get(worker) ?? true) === ref) return;
   refState.set(worker, ref);
   refFn!.call(worker, ref);
+}
+
+/**
+ * Hands `worker` to a child's launch: its messages and errors go to the
+ * launch's callbacks, and the launch gets the parent's end.
+ */
+export function wireWorker(worker: Worker, launch: ChildLaunch): ChildPort {
+  const { onMessage, onError } = launch;
+  worker.onmessage = (event: MessageEvent) => onMessage(event.data);
+  worker.onerror = (event) => {
+    // Unhandled, an error event would end the parent too.
+    event.preventDefault();
+    onError(event.message);
+  };
+  return {
+    postMessage: (message, transfer) =>
+      transfer === undefined
+        ? worker.postMessage(message)
+        : worker.postMessage(message, transfer),
+    ref: (on) => setRef(worker, on),
+    terminate: () => worker.terminate(),
+  };
 }
 
 /**
@@ -129,21 +160,13 @@ function setRef(worker: Worker, ref: boolean): void {
  */
 export const spawnStrategy: StartStrategy = {
   launch(options: ChildLaunch): ChildPort {
-    const worker = spawnWorker(options, options.what);
-    const { onMessage, onError } = options;
-    worker.onmessage = (event: MessageEvent) => onMessage(event.data);
-    worker.onerror = (event) => {
-      // Unhandled, an error event would end the parent too.
-      event.preventDefault();
-      onError(event.message);
-    };
-    return {
-      postMessage: (message, transfer) =>
-        transfer === undefined
-          ? worker.postMessage(message)
-          : worker.postMessage(message, transfer),
-      ref: (on) => setRef(worker, on),
-      terminate: () => worker.terminate(),
-    };
+    const modules = [options.entry, ...options.modules];
+    const source = entrySource(
+      [`import { main } from ${JSON.stringify(options.entry)};`],
+      options.modules,
+      (table) => `main(${table});`,
+    );
+    const worker = createWorker(source, { ...options, modules }, options.what);
+    return wireWorker(worker, options);
   },
 };

@@ -3,17 +3,33 @@
 // startChild() (./handshake.ts), which asks the strategy of the current
 // start method for a ChildPort; only the strategy knows what a child is
 // made of. "spawn" (a Web Worker that imports its target's module afresh,
-// ./spawn.ts) is the one there is today; "forkserver" (pre-started warm
-// workers) and "subprocess" (deno OS processes) plug in here, by name,
-// without touching Process or the pool.
+// ./spawn.ts) is the default; "forkserver" (./forkserver.ts) hands out
+// fresh workers started ahead in idle time. Process, Pool and the executor
+// name no strategy: a Context's classes carry their method as a static
+// (kStartMethod), and the program's default is setStartMethod()'s.
 //
 // Tier 4 (child start-up).
 
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { spawnStrategy } from "./spawn.ts";
+import { forkserverStrategy } from "./forkserver.ts";
 
 /** The start methods this library offers. */
-export type StartMethod = "spawn";
+export type StartMethod = "spawn" | "forkserver";
+
+/**
+ * The start method a class's children use, as a static of the classes a
+ * Context hands out (`getContext("forkserver").Process`); absent on the
+ * module's own classes, which follow setStartMethod().
+ */
+export const kStartMethod: unique symbol = Symbol.for(
+  "dmp.multiprocessing.startMethod",
+);
+
+/** What carries a start method: a Context's Process, Pool, executor. */
+export interface StartMethodCarrier {
+  [kStartMethod]?: StartMethod;
+}
 
 /** What a strategy needs to create one child. */
 export interface ChildLaunch {
@@ -59,6 +75,7 @@ export interface StartStrategy {
 
 const strategies: Record<StartMethod, StartStrategy> = {
   spawn: spawnStrategy,
+  forkserver: forkserverStrategy,
 };
 
 let chosen: StartMethod | undefined;
@@ -83,7 +100,15 @@ export function chooseStartMethod(method: StartMethod | undefined): void {
   chosen = method;
 }
 
-/** The strategy children are started with now. */
-export function startStrategy(): StartStrategy {
-  return strategies[chosen ?? "spawn"];
+/** The start method of a class (a Context's), if it carries one. */
+export function startMethodOf(cls: unknown): StartMethod | undefined {
+  return (cls as StartMethodCarrier | null)?.[kStartMethod];
+}
+
+/**
+ * The strategy children are started with: `method` (a Context's), else the
+ * program's.
+ */
+export function startStrategy(method?: StartMethod): StartStrategy {
+  return strategies[method ?? chosen ?? "spawn"];
 }

@@ -1,6 +1,7 @@
 // What Pool and ProcessPoolExecutor accept in common, checked once, and the
 // engine settings built from it.
 
+import type { StartMethod } from "../_child/start_method.ts";
 import {
   checkPermissions,
   type WorkerPermissions,
@@ -63,6 +64,8 @@ export interface EngineOptions {
   eager: boolean;
   /** Tasks and results through rings (atomics: "enabled"), or by postMessage only. */
   rings: boolean;
+  /** The start method of a Context's Pool or executor. */
+  method?: StartMethod;
 }
 
 /** What Pool and ProcessPoolExecutor accept in common. */
@@ -92,7 +95,7 @@ function checkAtomics(value: unknown, what: string): void {
 
 /** What tells Pool's engine from the executor's. */
 export interface EngineKind
-  extends Pick<EngineOptions, "name" | "onDeath" | "eager"> {
+  extends Pick<EngineOptions, "name" | "onDeath" | "eager" | "method"> {
   /** The name of the worker count in errors: "processes", "maxWorkers". */
   count: string;
 }

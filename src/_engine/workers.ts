@@ -130,6 +130,7 @@ export class WorkerSet {
       // imports the modules of every reviver known now.
       modules: [...modules, ...reviverModules()],
       permissions: options.permissions,
+      method: options.method,
       message: {
         t: "init",
         requests,

@@ -11,6 +11,7 @@ import type { RunMessage, TargetRef } from "../_wire/protocol.ts";
 import { reduce, reviverModule } from "../reduction.ts";
 import { state } from "../_core/state.ts";
 import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
+import { startMethodOf } from "../_child/start_method.ts";
 
 const entry = new URL("./child_main.ts", import.meta.url).href;
 
@@ -73,6 +74,8 @@ export class Popen {
         entry,
         modules,
         permissions: options.permissions,
+        // A Context's Process class carries its start method.
+        method: startMethodOf(options.self.constructor),
         message: {
           t: "run",
           target: ref,

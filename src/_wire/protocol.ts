@@ -63,6 +63,23 @@ export interface ExitMessage {
   error?: WireError;
 }
 
+/**
+ * A warm worker of the "forkserver" start method has imported its modules
+ * and idles until it is taken (src/_child/warm.ts).
+ */
+export interface WarmMessage {
+  t: "warm";
+}
+
+/**
+ * The parent takes a warm worker for a child: it imports `modules` that it
+ * has not loaded yet, then takes the handshake's ChildInit like any child.
+ */
+export interface ActivateMessage {
+  t: "activate";
+  modules: string[];
+}
+
 /** Messages from a parent to a Process child. */
 export type ToProcessChild = RunMessage;
 /** Messages from a Process child to its parent. */

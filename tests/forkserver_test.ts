@@ -1,0 +1,188 @@
+// The "forkserver" start method: children taken from warm workers behave as
+// spawned ones (exit codes, shared objects, permissions), a warm worker is
+// taken only when it can become the child, and warm workers never keep a
+// program alive. Each test waits for warm workers by event (warmReady) and
+// ends them (stopForkserver), so Deno's sanitizers see nothing left over.
+
+import {
+  deepEqual,
+  equal,
+  match,
+  ok as assert,
+  throws,
+} from "node:assert/strict";
+import { getContext, Lock, setForkserverPreload, Value } from "../mod.ts";
+import {
+  configureForkserver,
+  forkserverCounters,
+  stopForkserver,
+  warmReady,
+} from "../src/_child/forkserver.ts";
+import { cells, fixture, runDeno } from "./_run.ts";
+
+const ctx = getContext("forkserver");
+const T = (name: string) => fixture("targets", name);
+
+function test(name: string, fn: () => Promise<void>): void {
+  Deno.test(name, async () => {
+    try {
+      await fn();
+    } finally {
+      stopForkserver();
+      configureForkserver([], undefined);
+    }
+  });
+}
+
+// Starts one child cold, so that its profile is warmed, and waits until a
+// warm worker is ready.
+async function warmUp(permissions?: "none"): Promise<void> {
+  const p = new ctx.Process({ target: T("noop"), permissions });
+  p.start();
+  equal(await p.join(), 0);
+  await warmReady();
+}
+
+async function runWarm(
+  options: ConstructorParameters<typeof ctx.Process>[0],
+): Promise<number | null> {
+  const before = forkserverCounters.warm;
+  const p = new ctx.Process(options);
+  p.start();
+  const code = await p.join();
+  equal(forkserverCounters.warm, before + 1, "the child was not a warm one");
+  return code;
+}
+
+test("getContext('forkserver').Process runs its target in a warm worker", async () => {
+  await warmUp();
+  const cell = cells();
+  equal(await runWarm({ target: T("writeCell"), args: [cell, 7] }), 0);
+  equal(cell[0], 7);
+});
+
+test("a warm child's exit codes are a spawned one's: exit(n), and -15 after terminate()", async () => {
+  await warmUp();
+  equal(await runWarm({ target: T("exitWith"), args: [3] }), 3);
+  await warmReady();
+  const flag = cells(1);
+  const before = forkserverCounters.warm;
+  const p = new ctx.Process({ target: T("waitForever"), args: [flag] });
+  p.start();
+  await Atomics.waitAsync(flag, 0, 0).value;
+  equal(forkserverCounters.warm, before + 1);
+  p.terminate();
+  equal(await p.join(), -15);
+});
+
+test("a warm child imports the modules it lacks: shared objects in args", async () => {
+  await warmUp();
+  const lock = new Lock();
+  const cell = cells(1);
+  equal(
+    await runWarm({
+      target: fixture("sync_targets", "lockedIncrements"),
+      args: [lock, cell, 50],
+    }),
+    0,
+  );
+  equal(cell[0], 50);
+  await warmReady();
+  const counter = new Value("i", 0);
+  equal(
+    await runWarm({
+      target: fixture("sync_targets", "incrementValue"),
+      args: [counter, 5],
+    }),
+    0,
+  );
+  equal(counter.value, 5);
+});
+
+test("a warm worker with narrower permissions is taken only when it lacks no module", async () => {
+  await warmUp("none");
+  // Same target module as the warm-up: the warm worker has it.
+  const before = forkserverCounters.cold;
+  equal(
+    await runWarm({
+      target: T("writeCell"),
+      args: [cells(), 1],
+      permissions: "none",
+    }),
+    0,
+  );
+  await warmReady();
+  // Another module: a "none" worker could not import it, so it starts cold.
+  const p = new ctx.Process({
+    target: fixture("pool_targets", "square"),
+    args: [3],
+    permissions: "none",
+  });
+  p.start();
+  equal(await p.join(), 0);
+  equal(forkserverCounters.cold, before + 1);
+});
+
+test("getContext('forkserver').Pool takes warm workers after the first pool", async () => {
+  const square = fixture("pool_targets", "square");
+  {
+    await using pool = new ctx.Pool(2);
+    deepEqual(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
+  }
+  await warmReady();
+  const before = forkserverCounters.warm;
+  await using pool = new ctx.Pool(2);
+  deepEqual(await pool.map(square, [4, 5]), [16, 25]);
+  assert(forkserverCounters.warm > before, "no pool worker came warm");
+});
+
+test("getContext('forkserver').ProcessPoolExecutor runs calls in warm workers", async () => {
+  const square = fixture("pool_targets", "square");
+  {
+    await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    equal(await ex.submit(square, 3), 9);
+  }
+  await warmReady();
+  const before = forkserverCounters.warm;
+  await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+  equal(await ex.submit(square, 4), 16);
+  equal(forkserverCounters.warm, before + 1);
+});
+
+test("setForkserverPreload() checks its arguments", () => {
+  throws(
+    () => setForkserverPreload("./tasks.ts" as never),
+    /'modules' must be an array of module URLs or paths/,
+  );
+  throws(
+    () => setForkserverPreload([], { warm: 0 }),
+    /'warm' must be a positive integer: current value is 0/,
+  );
+  setForkserverPreload(["./fixtures/targets.ts"], { warm: 1 });
+  return Promise.resolve();
+});
+
+Deno.test("warm workers never keep a program alive", async () => {
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/forkserver_program.ts",
+  ], 30);
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "exit code 0, cell 1\n");
+});
+
+Deno.test("a missing guard under forkserver is reported once, as under spawn", async () => {
+  const result = await runDeno([
+    "run",
+    "--allow-read",
+    "tests/fixtures/forkserver_program.ts",
+    "unguarded",
+  ], 30);
+  equal(result.code, 0, result.stderr);
+  match(result.stdout, /^exit code 1, cell 0$/m);
+  const reports =
+    result.stderr.match(/An attempt has been made to start a new process/g) ??
+      [];
+  equal(reports.length, 1, result.stderr);
+});
