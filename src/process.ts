@@ -271,7 +271,8 @@ export class Process {
    * @param timeout Seconds to wait at most; `undefined` waits forever.
    * @returns The exit code, or `null` when the timeout passed first.
    * @throws {ProcessError} When the process was never started, or is closed.
-   * @throws {RangeError} When `timeout` is negative or not a number.
+   * @throws {TypeError} (rejects) When `timeout` is not a number; a
+   * negative one does not wait, as in CPython.
    *
    * @example The exit code, or null after a timeout
    * ```ts

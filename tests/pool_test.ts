@@ -17,7 +17,7 @@ import {
 } from "../mod.ts";
 import { defaultChunksize } from "../src/_core/util.ts";
 import { transportCounters } from "../src/_engine/engine.ts";
-import { cells, fixture } from "./_run.ts";
+import { cells, fixture, letDueTimersRun } from "./_run.ts";
 // Static import: restricted workers can load what the creating module imports.
 import "./fixtures/pool_targets.ts";
 
@@ -87,8 +87,8 @@ function suite(atomics: "enabled" | "disabled"): void {
       7,
       11,
     ]);
-    throws(
-      () => pool.starmap(T("add"), [1 as never]),
+    await rejects(
+      pool.starmap(T("add"), [1 as never]),
       /item 0 must be an array/,
     );
   });
@@ -314,19 +314,21 @@ function suite(atomics: "enabled" | "disabled"): void {
     deepEqual(out.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
   });
 
-  test("Pool methods throw once the pool is closed or terminated", async () => {
+  test("Pool methods reject once the pool is closed or terminated", async () => {
     const pool = makePool(1);
     equal(await pool.apply(T("add"), [1, 1]), 2);
     await rejects(pool.join(), /still running/);
     pool.close();
-    throws(
-      () => pool.apply(T("add"), [1, 1]),
+    await rejects(
+      pool.apply(T("add"), [1, 1]),
       /pool is not running: it is closed/,
     );
+    throws(() => pool.applyAsync(T("add"), [1, 1]), /it is closed/);
+    throws(() => pool.mapAsync(T("square"), [1]), /it is closed/);
     await pool.join();
     pool.terminate();
-    throws(
-      () => pool.map(T("square"), [1]),
+    await rejects(
+      pool.map(T("square"), [1]),
       /pool is not running: it is terminated/,
     );
   });
@@ -492,8 +494,8 @@ function suite(atomics: "enabled" | "disabled"): void {
       pool.apply(fixture("broken_at_import", "noop")),
       BrokenProcessPoolError,
     );
-    throws(
-      () => pool.apply(fixture("broken_at_import", "noop")),
+    await rejects(
+      pool.apply(fixture("broken_at_import", "noop")),
       /pool is not running: it is broken/,
     );
     pool.terminate();
@@ -581,12 +583,47 @@ Deno.test("Pool validates its arguments", async () => {
     /'atomics' must be "enabled" or "disabled": current value is "sync"/,
   );
   await using pool = new Pool(1);
-  throws(() => pool.map(T("square"), [1], 0), RangeError);
-  throws(() => pool.map(T("square"), [1], "2" as never), TypeError);
-  throws(() => pool.map(T("square"), 5 as never), /must be iterable/);
-  throws(() => pool.apply(() => 1), /anonymous function/);
-  throws(() => pool.apply(T("add"), 1 as never), /'args' must be an array/);
-  throws(() => pool.apply(T("add"), [() => 1]), /structured-cloneable/);
+  await rejects(pool.map(T("square"), [1], 0), RangeError);
+  await rejects(pool.map(T("square"), [1], "2" as never), TypeError);
+  await rejects(pool.map(T("square"), 5 as never), /must be iterable/);
+  await rejects(pool.apply(() => 1), /anonymous function/);
+  await rejects(pool.apply(T("add"), 1 as never), /'args' must be an array/);
+  await rejects(pool.apply(T("add"), [() => 1]), /structured-cloneable/);
+});
+
+Deno.test("Pool.apply() with a timeout of Infinity or past 24.8 days never times out early", async () => {
+  await using pool = new Pool(2);
+  const flags = [cells(2), cells(2)];
+  const results = [Infinity, 3e6].map((timeout, i) =>
+    pool.apply(T("spinUntil"), [flags[i]], { timeout })
+  );
+  // An overflowing timer would fail the tasks before they start.
+  for (const [i, flag] of flags.entries()) {
+    await Promise.race([started(flag), results[i]]);
+  }
+  await letDueTimersRun();
+  for (const flag of flags) Atomics.store(flag, 1, 1);
+  deepEqual(await Promise.all(results), ["released", "released"]);
+  await rejects(
+    pool.apply(T("square"), [1], { timeout: -1 }),
+    /'timeout' must be a non-negative number of seconds/,
+  );
+});
+
+Deno.test("AsyncResult.get() and wait() wait for Infinity and not at all for a negative timeout", async () => {
+  const { promise, resolve } = Promise.withResolvers<number>();
+  const result = new AsyncResult(promise);
+  await rejects(result.get(-1), TimeoutError);
+  equal(await result.wait(-1), undefined);
+  equal(result.ready(), false);
+  let settled = 0;
+  const waits = [result.get(Infinity), result.wait(Infinity), result.get(3e6)]
+    .map((wait) => wait.finally(() => settled++));
+  await letDueTimersRun();
+  equal(settled, 0);
+  resolve(5);
+  deepEqual(await Promise.all(waits), [5, undefined, 5]);
+  equal(await result.get(-1), 5);
 });
 
 Deno.test("defaultChunksize() is ceil(n / (4 × workers)) as in CPython", () => {

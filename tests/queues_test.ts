@@ -127,7 +127,6 @@ Deno.test("Queue rejects bad arguments with TypeError or RangeError", async () =
   throws(() => new Queue("3" as unknown as number), TypeError);
   throws(() => new Queue(1.5), RangeError);
   const q = new Queue();
-  await rejects(q.get({ timeout: -1 }), RangeError);
   await rejects(q.get({ timeout: "1" as unknown as number }), TypeError);
   throws(() => q.putSync(1, { block: "no" as unknown as boolean }), TypeError);
   throws(() => q.getSync(null as unknown as undefined), TypeError);

@@ -61,7 +61,7 @@ Deno.test("Lock.acquire() returns false when block is false or the timeout passe
   lock.release();
 });
 
-Deno.test("Lock.acquire() rejects bad options with TypeError and RangeError", async () => {
+Deno.test("Lock.acquire() rejects bad options with TypeError", async () => {
   const lock = new Lock();
   await rejects(
     lock.acquire({ block: "yes" as unknown as boolean }),
@@ -71,7 +71,6 @@ Deno.test("Lock.acquire() rejects bad options with TypeError and RangeError", as
     lock.acquire({ timeout: "1" as unknown as number }),
     TypeError,
   );
-  await rejects(lock.acquire({ timeout: -1 }), RangeError);
   throws(() => lock.acquireSync({ timeout: NaN }), TypeError);
   throws(() => lock.acquireSync(null as unknown as undefined), TypeError);
   equal(lock.locked(), false);
@@ -276,7 +275,7 @@ Deno.test("Condition.wait() and notify() throw without the lock", async () => {
   using _ = await cond.hold();
   throws(() => cond.notify(-1), RangeError);
   throws(() => cond.notify(1.5), TypeError);
-  await rejects(cond.wait(-1), RangeError);
+  equal(await cond.wait(-1), false); // negative: no wait, as in CPython
   throws(() => cond.waitSync(), /main thread/);
 });
 
@@ -460,7 +459,7 @@ Deno.test("Event.set() raises and clear() lowers the flag", async () => {
   event.clear();
   event.clear();
   equal(event.isSet(), false);
-  await rejects(event.wait(-1), RangeError);
+  equal(await event.wait(-1), false); // negative: no wait, as in CPython
 });
 
 Deno.test("Event.wait() returns true when set() and clear() both happen while it sleeps", async () => {
@@ -536,7 +535,6 @@ Deno.test("Barrier() rejects bad arguments", () => {
   throws(() => new Barrier(0), RangeError);
   throws(() => new Barrier(1.5), TypeError);
   throws(() => new Barrier(2, "x" as unknown as () => void), TypeError);
-  throws(() => new Barrier(2, undefined, -1), RangeError);
 });
 
 Deno.test("Barrier.wait() breaks the barrier when it times out", async () => {

@@ -15,8 +15,8 @@ import {
 } from "../_core/target.ts";
 import {
   checkArray,
+  checkLimitSeconds,
   checkPositiveInteger,
-  checkSeconds,
   checkSignal,
 } from "../_core/validate.ts";
 import type { TaskLimits } from "./task.ts";
@@ -34,7 +34,7 @@ export function checkTask(
   what: string,
 ): void {
   checkArray(args, "args", what);
-  checkSeconds(limits?.timeout, "timeout", what);
+  checkLimitSeconds(limits?.timeout, "timeout", what);
   checkSignal(limits?.signal, what);
 }
 

@@ -95,8 +95,7 @@ export class Queue<T = unknown> {
    * blocking, after `timeout` otherwise).
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {RangeError} When the item is larger than 1 GiB encoded, or
-   * `timeout` is negative.
+   * @throws {RangeError} When the item is larger than 1 GiB encoded.
    * @throws {TypeError} When an option has the wrong type.
    *
    * @example Using put()
@@ -121,8 +120,7 @@ export class Queue<T = unknown> {
    * @throws {QueueFullError} When there is no room.
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {RangeError} When the item is larger than 1 GiB encoded, or
-   * `timeout` is negative.
+   * @throws {RangeError} When the item is larger than 1 GiB encoded.
    * @throws {TypeError} When an option has the wrong type.
    *
    * @example Using putSync()
@@ -173,7 +171,6 @@ export class Queue<T = unknown> {
    * after `timeout` otherwise).
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using get()
    * ```ts
@@ -198,7 +195,6 @@ export class Queue<T = unknown> {
    * @throws {QueueEmptyError} When no item came in time.
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using getSync()
    * ```ts
