@@ -93,3 +93,18 @@ export async function letDueTimersRun(): Promise<void> {
   }
   await new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** The console.warn lines printed while `run()` ran. */
+export async function warningsOf(
+  run: () => Promise<void>,
+): Promise<string[]> {
+  const lines: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => lines.push(args.join(" "));
+  try {
+    await run();
+    return lines;
+  } finally {
+    console.warn = warn;
+  }
+}

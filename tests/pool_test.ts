@@ -9,6 +9,7 @@ import {
 import {
   AsyncResult,
   BrokenProcessPoolError,
+  cpuCount,
   Pool,
   type PoolOptions,
   ProcessError,
@@ -17,7 +18,7 @@ import {
 } from "../mod.ts";
 import { defaultChunksize } from "../src/_core/util.ts";
 import { transportCounters } from "../src/_engine/engine.ts";
-import { cells, fixture, letDueTimersRun } from "./_run.ts";
+import { cells, fixture, letDueTimersRun, warningsOf } from "./_run.ts";
 // Static import: restricted workers can load what the creating module imports.
 import "./fixtures/pool_targets.ts";
 
@@ -561,6 +562,44 @@ function suite(atomics: "enabled" | "disabled"): void {
     await rejects(result.get(), /pool was terminated/);
   });
 
+  test("Pool.imap() yields the results before an input error, then raises it", async () => {
+    await using pool = makePool(2);
+    function* throwsAfter(n: number) {
+      for (let i = 0; i < n; i++) yield i;
+      throw new Error(`input failed after ${n} items`);
+    }
+    async function* throwsAfterAsync(n: number) {
+      yield* throwsAfter(n);
+    }
+    const drain = async (results: AsyncIterable<unknown>) => {
+      const seen: unknown[] = [];
+      const error = await (async () => {
+        for await (const result of results) seen.push(result);
+      })().catch((e: Error) => e);
+      return { seen, error: (error as Error | undefined)?.message };
+    };
+    const failed = "input failed after 3 items";
+    for (const chunksize of [1, 2, 4]) {
+      for (const input of [throwsAfter, throwsAfterAsync]) {
+        deepEqual(await drain(pool.imap(T("square"), input(3), chunksize)), {
+          seen: [0, 1, 4],
+          error: failed,
+        });
+        const unordered = await drain(
+          pool.imapUnordered(T("square"), input(3), chunksize),
+        );
+        deepEqual(unordered.seen.sort(), [0, 1, 4]);
+        equal(unordered.error, failed);
+      }
+    }
+    deepEqual(await drain(pool.imap(T("square"), throwsAfter(0))), {
+      seen: [],
+      error: "input failed after 0 items",
+    });
+    // The pool is unharmed.
+    deepEqual(await pool.map(T("square"), [5, 6]), [25, 36]);
+  });
+
   test("Pool workers report their own identity", async () => {
     await using pool = makePool(2);
     const names = await pool.map(T("whoAmI"), [1, 2, 3, 4], 1);
@@ -570,6 +609,31 @@ function suite(atomics: "enabled" | "disabled"): void {
 
 suite("enabled");
 suite("disabled");
+
+Deno.test("new Pool(n) with n above 4 × cpuCount() works and warns once", async () => {
+  const many = 4 * cpuCount() + 1;
+  const lines = await warningsOf(async () => {
+    const pool = new Pool(many);
+    equal(pool.processes, many);
+    equal(await pool.apply(T("square"), [3]), 9);
+    deepEqual(await pool.map(T("square"), [1, 2]), [1, 4]);
+    pool.terminate();
+    await pool.join();
+  });
+  equal(lines.length, 1);
+  match(
+    lines[0],
+    new RegExp(
+      `'processes' is ${many}, more than 4 × cpuCount\\(\\) \\(${cpuCount()}\\)`,
+    ),
+  );
+  const none = await warningsOf(async () => {
+    const fair = new Pool(4 * cpuCount());
+    fair.terminate();
+    await fair.join();
+  });
+  deepEqual(none, []);
+});
 
 Deno.test("Pool validates its arguments", async () => {
   throws(() => new Pool(0), RangeError);

@@ -17,7 +17,7 @@ import {
   RLock,
   Semaphore,
 } from "../mod.ts";
-import { cells, fixture, runAll } from "./_run.ts";
+import { cells, fixture, letDueTimersRun, runAll } from "./_run.ts";
 
 const T = (name: string) => fixture("sync_targets", name);
 
@@ -638,4 +638,41 @@ Deno.test("Barrier cannot be sent to a child with a non-exported action", () => 
   const barrier = new Barrier(2, () => {});
   const p = new Process({ target: T("setEvent"), args: [barrier] });
   throws(() => p.start(), /'action' must be/);
+});
+
+Deno.test("Lock, Semaphore, Event, Condition and Barrier waits take Infinity or past 24.8 days, and a negative timeout as 0", async () => {
+  const lock = new Lock();
+  await lock.acquire();
+  equal(await lock.acquire({ timeout: -1 }), false);
+  const sem = new Semaphore(0);
+  equal(await sem.acquire({ timeout: -1 }), false);
+  const event = new Event();
+  equal(await event.wait(-1), false);
+  const cond = new Condition();
+  await cond.acquire();
+  equal(await cond.wait(-1), false);
+  await rejects(new Barrier(2).wait(-1), BrokenBarrierError);
+  const barrier = new Barrier(2, undefined, 3e6);
+  let settled = 0;
+  const waits = [
+    lock.acquire({ timeout: Infinity }),
+    sem.acquire({ timeout: 3e6 }),
+    event.wait(Infinity),
+    cond.wait(3e6),
+    barrier.wait(Infinity),
+  ].map((w) => w.finally(() => settled++));
+  await letDueTimersRun();
+  equal(settled, 0);
+  lock.release();
+  sem.release();
+  event.set();
+  await cond.acquire();
+  cond.notify();
+  cond.release();
+  const last = await barrier.wait();
+  const [locked, acquired, set, notified, index] = await Promise.all(waits);
+  deepEqual([locked, acquired, set, notified], [true, true, true, true]);
+  deepEqual([index, last].sort(), [0, 1]);
+  cond.release();
+  lock.release();
 });

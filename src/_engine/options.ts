@@ -100,7 +100,8 @@ export interface EngineKind
 /**
  * Validates the options common to Pool and ProcessPoolExecutor and builds
  * the engine's. Call it from the public constructor: the module that called
- * that constructor becomes the module every worker imports.
+ * that constructor becomes the module every worker imports. A count above
+ * 4 × cpuCount() is allowed with one console.warn line.
  *
  * @param processes The worker count; undefined: cpuCount().
  * @throws {ProcessError} While a child is importing this module (missing guard).
@@ -122,9 +123,17 @@ export function engineOptions(
   checkArray(initargs, "initargs", what);
   checkAtomics(options.atomics, what);
   const caller = callerUrl()?.replace(/#.*$/, "");
+  const cpus = cpuCount();
+  if (processes !== undefined && processes > 4 * cpus) {
+    // CPython's documents advise against more processes than cores; far
+    // more is allowed, but said once, when the pool is made.
+    console.warn(
+      `Warning: '${count}' is ${processes}, more than 4 × cpuCount() (${cpus}): processes beyond the CPU count add start-up time and memory without speeding up CPU-bound work`,
+    );
+  }
   return {
     ...kind,
-    processes: processes ?? cpuCount(),
+    processes: processes ?? cpus,
     initializer: initializer === undefined
       ? undefined
       : targetRef(initializer, caller, what),

@@ -238,6 +238,7 @@ export class Queue<T = unknown> {
    * right after).
    *
    * @returns The item count.
+   * @throws {ProcessError} When this queue was closed in this process.
    *
    * @example Using qsize()
    * ```ts
@@ -250,6 +251,7 @@ export class Queue<T = unknown> {
    * ```
    */
   qsize(): number {
+    this.#engine.checkOpen("get queue size");
     return this.#engine.ring.count;
   }
 
@@ -257,6 +259,7 @@ export class Queue<T = unknown> {
    * Whether the queue holds no item now.
    *
    * @returns `true` when empty.
+   * @throws {ProcessError} When this queue was closed in this process.
    *
    * @example Using empty()
    * ```ts
@@ -267,6 +270,7 @@ export class Queue<T = unknown> {
    * ```
    */
   empty(): boolean {
+    this.#engine.checkOpen("check whether queue is empty");
     return this.#engine.ring.count === 0;
   }
 
@@ -274,6 +278,7 @@ export class Queue<T = unknown> {
    * Whether the queue holds `maxsize` items now (never for an unbounded one).
    *
    * @returns `true` when full.
+   * @throws {ProcessError} When this queue was closed in this process.
    *
    * @example Using full()
    * ```ts
@@ -286,13 +291,14 @@ export class Queue<T = unknown> {
    * ```
    */
   full(): boolean {
+    this.#engine.checkOpen("check whether queue is full");
     const max = this.#engine.maxsize;
     return max > 0 && this.#engine.ring.count >= max;
   }
 
   /**
-   * Says this process will use the queue no more: later puts and gets
-   * through this object throw. Other processes' copies stay usable, and
+   * Says this process will use the queue no more: later puts, gets,
+   * `qsize()`, `empty()` and `full()` through this object throw. Other processes' copies stay usable, and
    * items already put stay in the queue (as in CPython, where `close()`
    * concerns the calling process only).
    *
