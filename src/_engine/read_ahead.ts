@@ -26,8 +26,9 @@ export async function* readAhead(
 ): AsyncGenerator<unknown, void, undefined> {
   const slots: Slot[] = [];
   let exhausted = false;
-  // An input that throws ends the input: as CPython's imap, the items read
-  // before it still run and are yielded, then its error is raised.
+  // An input that throws ends the input: as in CPython's imap, the results
+  // before it are yielded, then its error is raised (here also those of the
+  // chunk it cut short, which CPython drops).
   let inputError: { error: unknown } | undefined;
   let wake = Promise.withResolvers<void>();
   const fill = async () => {
