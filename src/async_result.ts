@@ -152,7 +152,6 @@ export class AsyncResult<R> {
    * @param timeout Seconds to wait at most; `undefined` waits forever.
    * @returns The result.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    * @throws {TimeoutError} When it is not ready in time.
    * @throws {ProcessError} When the pool was terminated first, or the
    * worker running the task died.
@@ -195,7 +194,6 @@ export class AsyncResult<R> {
    *
    * @param timeout Seconds to wait at most.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Wait for a failure without catching it
    * ```ts

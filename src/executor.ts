@@ -248,8 +248,7 @@ export class ProcessPoolExecutor {
    * @throws {TypeError} For no iterable, an argument that is not iterable, a
    * timeout or chunksize that is not a number, a function no module
    * exports, or items that cannot be cloned.
-   * @throws {RangeError} For a negative timeout or a chunksize that is not a
-   * positive integer.
+   * @throws {RangeError} For a chunksize that is not a positive integer.
    * @throws {ProcessError} After shutdown().
    * @throws {BrokenProcessPoolError} Once a worker has died abruptly.
    * @throws {TimeoutError} From the iterator, when `timeout` passes first.

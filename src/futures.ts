@@ -221,7 +221,6 @@ export class Future<R> implements PromiseLike<R> {
    * @param timeout Seconds to wait at most; `undefined` waits forever.
    * @returns The call's result.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    * @throws {TimeoutError} When not done in time.
    * @throws {CancelledError} When cancelled.
    * @throws {BrokenProcessPoolError} When a worker of the executor died abruptly.
@@ -264,7 +263,6 @@ export class Future<R> implements PromiseLike<R> {
    * @param timeout Seconds to wait at most.
    * @returns The error, if any.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    * @throws {TimeoutError} When not done in time.
    * @throws {CancelledError} When cancelled.
    *

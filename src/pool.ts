@@ -95,7 +95,7 @@ export class Pool {
    * @param iterable The items.
    * @param chunksize Items per task. @default {ceil(n / (4 × processes))}
    * @returns The results, in input order.
-   * @throws {ProcessError} The pool is not running; (rejects) a worker died.
+   * @throws {ProcessError} (rejects, as all here) Not running; a worker died.
    * @throws {TypeError} A bad iterable or chunksize, a function no module
    * exports, or items that cannot be cloned.
    * @throws {RangeError} A chunksize that is not a positive integer.
@@ -125,7 +125,7 @@ export class Pool {
    * @param iterable The items.
    * @param options chunksize, callback, errorCallback.
    * @returns The pending list of results.
-   * @throws {ProcessError | TypeError | RangeError} As {@linkcode Pool.map} does.
+   * @throws {ProcessError | TypeError | RangeError} As Pool.map, but at once.
    *
    * @example Get the list later, with a callback
    * ```ts
@@ -143,7 +143,7 @@ export class Pool {
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
-    return new AsyncResult(this.map(fn, iterable, options.chunksize), options);
+    return this.#calls.mapAsync(fn, iterable, options, TaskMode.Map);
   }
 
   /**
@@ -180,7 +180,7 @@ export class Pool {
    * @param iterable Argument lists.
    * @param options chunksize, callback, errorCallback.
    * @returns The pending list of results.
-   * @throws {ProcessError | TypeError | RangeError} As {@linkcode Pool.starmap} does.
+   * @throws {ProcessError | TypeError | RangeError} As starmap, but at once.
    *
    * @example Powers, later
    * ```ts
@@ -196,8 +196,7 @@ export class Pool {
     iterable: Iterable<Parameters<F>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
-    const results = this.starmap(fn, iterable, options.chunksize);
-    return new AsyncResult(results, options);
+    return this.#calls.mapAsync(fn, iterable, options, TaskMode.Starmap);
   }
 
   /**
@@ -267,7 +266,7 @@ export class Pool {
    * @param args Its arguments.
    * @param options Per-task signal and timeout.
    * @returns The result.
-   * @throws {ProcessError} Not running; (rejects) its worker died.
+   * @throws {ProcessError} (rejects, as all here) Not running; its worker died.
    * @throws {TypeError} Bad args, signal or timeout, or an unexported function.
    * @throws {RangeError} A negative timeout.
    * @throws {TimeoutError} (rejects) When the timeout passes first.
@@ -297,7 +296,7 @@ export class Pool {
    * @param args Its arguments.
    * @param options callback, errorCallback, signal, timeout.
    * @returns The pending result.
-   * @throws {ProcessError | TypeError | RangeError} As {@linkcode Pool.apply} does.
+   * @throws {ProcessError | TypeError | RangeError} As apply, but at once.
    *
    * @example A result and its callback
    * ```ts
@@ -328,7 +327,7 @@ export class Pool {
    * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
    * const result = pool.applyAsync(square, [3]);
    * pool.close();
-   * assert.throws(() => pool.apply(square, [4]), ProcessError);
+   * await assert.rejects(pool.apply(square, [4]), ProcessError);
    * await pool.join();
    * assert.equal(await result.get(), 9);
    * ```
@@ -387,7 +386,7 @@ export class Pool {
    * const square = new URL("../examples/002_parallelism_with_multiprocessing/pool_map.ts#square", import.meta.url);
    * let outer: Pool;
    * { await using pool = new Pool(1); outer = pool; }
-   * assert.throws(() => outer.apply(square, [1]), ProcessError);
+   * await assert.rejects(outer.apply(square, [1]), ProcessError);
    * ```
    */
   async [Symbol.asyncDispose](): Promise<void> {

@@ -268,10 +268,10 @@ export class Process {
   /**
    * Waits until the process ends.
    *
-   * @param timeout Seconds to wait at most; `undefined` waits forever.
+   * @param timeout Seconds at most (negative: no wait); `undefined` waits forever.
    * @returns The exit code, or `null` when the timeout passed first.
    * @throws {ProcessError} When the process was never started, or is closed.
-   * @throws {RangeError} When `timeout` is negative or not a number.
+   * @throws {TypeError} (rejects) When `timeout` is not a number.
    *
    * @example The exit code, or null after a timeout
    * ```ts

@@ -46,7 +46,6 @@ function checkFutures(futures: unknown, what: string): Future<unknown>[] {
  * `notDone` holds those still running.
  * @throws {TypeError} When `futures` is not an iterable of Future, `timeout`
  * is not a number, or `returnWhen` is none of the three constants.
- * @throws {RangeError} When `timeout` is negative.
  *
  * @example Return at the first completion
  * ```ts
@@ -116,7 +115,6 @@ export type CompletedFuture<R> = Omit<Future<R>, "then">;
  * @returns The futures, in completion order.
  * @throws {TypeError} When `futures` is not an iterable of Future, or
  * `timeout` is not a number.
- * @throws {RangeError} When `timeout` is negative.
  * @throws {TimeoutError} From the iterator's `next()`, when the timeout
  * passes before every future is done.
  *

@@ -79,3 +79,32 @@ export async function runAll(
     for (const p of ps) if (p.isAlive()) p.terminate();
   }
 }
+
+/**
+ * Lets every timer that is due by now (and a few milliseconds on) run: an
+ * overflowing setTimeout fires after ~1 ms, so a wait that would end early
+ * has ended when this returns. Nothing is synchronised by it: callers then
+ * check that something has not happened.
+ */
+export async function letDueTimersRun(): Promise<void> {
+  const end = performance.now() + 5;
+  while (performance.now() < end) {
+    // busy: the due timers queue up behind this turn
+  }
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** The console.warn lines printed while `run()` ran. */
+export async function warningsOf(
+  run: () => Promise<void>,
+): Promise<string[]> {
+  const lines: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => lines.push(args.join(" "));
+  try {
+    await run();
+    return lines;
+  } finally {
+    console.warn = warn;
+  }
+}

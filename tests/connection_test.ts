@@ -16,7 +16,7 @@ import {
   waitConnections,
 } from "../mod.ts";
 import { wait } from "../src/connection/wait.ts";
-import { cells, fixture } from "./_run.ts";
+import { cells, fixture, letDueTimersRun } from "./_run.ts";
 
 const T = (name: string) => fixture("queue_targets", name);
 
@@ -128,7 +128,7 @@ Deno.test("Connection.poll() says whether a message is waiting", async () => {
   equal(a.pollSync(), true);
   equal(await a.recv(), 1);
   equal(await a.poll(), false);
-  await rejects(a.poll(-1), RangeError);
+  equal(await a.poll(-1), false); // negative: no wait, as in CPython
 });
 
 Deno.test("Connection of a one-way pipe refuses the wrong direction", async () => {
@@ -224,4 +224,25 @@ Deno.test("wait() returns the ready connections and ended processes", async () =
   await rejects(wait([writer]), TypeError);
   reader.close();
   await rejects(wait([reader]), TypeError);
+});
+
+Deno.test("Connection.poll() and waitConnections() wait for Infinity or past 24.8 days, and treat a negative timeout as 0", async () => {
+  const [a, b] = Pipe();
+  equal(await a.poll(-1), false);
+  deepEqual(await waitConnections([a], -1), []);
+  let settled = 0;
+  const waits = [
+    a.poll(Infinity),
+    a.poll(3e6),
+    waitConnections([a], Infinity),
+    waitConnections([a], 3e6),
+  ].map((w) => w.finally(() => settled++));
+  await letDueTimersRun();
+  equal(settled, 0);
+  b.send(1);
+  deepEqual(await Promise.all(waits), [true, true, [a], [a]]);
+  equal(await a.poll(-1), true);
+  deepEqual(await waitConnections([a], -1), [a]);
+  a.close();
+  b.close();
 });

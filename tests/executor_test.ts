@@ -11,6 +11,7 @@ import {
   asCompleted,
   BrokenProcessPoolError,
   CancelledError,
+  cpuCount,
   type ExecutorOptions,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
@@ -22,7 +23,7 @@ import {
   wait,
 } from "../mod.ts";
 import { transportCounters } from "../src/_engine/engine.ts";
-import { cells, fixture } from "./_run.ts";
+import { cells, fixture, letDueTimersRun, warningsOf } from "./_run.ts";
 
 const T = (name: string) => fixture("pool_targets", name);
 
@@ -380,6 +381,20 @@ function suite(atomics: "enabled" | "disabled"): void {
 suite("enabled");
 suite("disabled");
 
+Deno.test("new ProcessPoolExecutor() with maxWorkers above 4 × cpuCount() works and warns once", async () => {
+  const many = 4 * cpuCount() + 1;
+  const lines = await warningsOf(async () => {
+    const executor = new ProcessPoolExecutor({ maxWorkers: many });
+    equal(await executor.submit(T("square"), 4), 16);
+    await executor.shutdown();
+  });
+  equal(lines.length, 1);
+  match(
+    lines[0],
+    new RegExp(`'maxWorkers' is ${many}, more than 4 × cpuCount`),
+  );
+});
+
 Deno.test("ProcessPoolExecutor validates its options", () => {
   throws(() => new ProcessPoolExecutor({ maxWorkers: 0 }), RangeError);
   throws(
@@ -392,4 +407,44 @@ Deno.test("ProcessPoolExecutor validates its options", () => {
     () => new ProcessPoolExecutor({ atomics: "off" as never }),
     /'atomics' must be "enabled" or "disabled": current value is "off"/,
   );
+});
+
+Deno.test("Future.result(), wait() and asCompleted() wait for Infinity or past 24.8 days, and treat a negative timeout as 0", async () => {
+  const future = new Future<number>(() => true);
+  await rejects(future.result(-1), TimeoutError);
+  await rejects(future.exception(-1), TimeoutError);
+  equal((await wait([future], { timeout: -1 })).notDone.size, 1);
+  await rejects(asCompleted([future], -1).next(), TimeoutError);
+  let settled = 0;
+  const waits = [
+    future.result(Infinity),
+    future.result(3e6),
+    future.exception(Infinity),
+    wait([future], { timeout: Infinity }),
+    wait([future], { timeout: 3e6 }),
+    asCompleted([future], Infinity).next(),
+    asCompleted([future], 3e6).next(),
+  ].map((w) => w.finally(() => settled++));
+  await letDueTimersRun();
+  equal(settled, 0);
+  future.cancel();
+  const outcomes = await Promise.allSettled(waits);
+  for (const outcome of outcomes.slice(0, 3)) {
+    assert(outcome.status === "rejected");
+    assert(outcome.reason instanceof CancelledError);
+  }
+  for (const outcome of outcomes.slice(3, 5)) {
+    assert(outcome.status === "fulfilled");
+    equal((outcome.value as { done: Set<unknown> }).done.has(future), true);
+  }
+  for (const outcome of outcomes.slice(5)) {
+    assert(outcome.status === "fulfilled");
+    equal((outcome.value as IteratorResult<unknown>).value, future);
+  }
+});
+
+Deno.test("ProcessPoolExecutor.map() takes a timeout of Infinity", async () => {
+  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const results = executor.map(T("square"), [1, 2, 3], { timeout: Infinity });
+  deepEqual(await Array.fromAsync(results), [1, 4, 9]);
 });

@@ -9,6 +9,7 @@ import {
 import {
   AsyncResult,
   BrokenProcessPoolError,
+  cpuCount,
   Pool,
   type PoolOptions,
   ProcessError,
@@ -17,7 +18,7 @@ import {
 } from "../mod.ts";
 import { defaultChunksize } from "../src/_core/util.ts";
 import { transportCounters } from "../src/_engine/engine.ts";
-import { cells, fixture } from "./_run.ts";
+import { cells, fixture, letDueTimersRun, warningsOf } from "./_run.ts";
 // Static import: restricted workers can load what the creating module imports.
 import "./fixtures/pool_targets.ts";
 
@@ -87,8 +88,8 @@ function suite(atomics: "enabled" | "disabled"): void {
       7,
       11,
     ]);
-    throws(
-      () => pool.starmap(T("add"), [1 as never]),
+    await rejects(
+      pool.starmap(T("add"), [1 as never]),
       /item 0 must be an array/,
     );
   });
@@ -314,19 +315,21 @@ function suite(atomics: "enabled" | "disabled"): void {
     deepEqual(out.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
   });
 
-  test("Pool methods throw once the pool is closed or terminated", async () => {
+  test("Pool methods reject once the pool is closed or terminated", async () => {
     const pool = makePool(1);
     equal(await pool.apply(T("add"), [1, 1]), 2);
     await rejects(pool.join(), /still running/);
     pool.close();
-    throws(
-      () => pool.apply(T("add"), [1, 1]),
+    await rejects(
+      pool.apply(T("add"), [1, 1]),
       /pool is not running: it is closed/,
     );
+    throws(() => pool.applyAsync(T("add"), [1, 1]), /it is closed/);
+    throws(() => pool.mapAsync(T("square"), [1]), /it is closed/);
     await pool.join();
     pool.terminate();
-    throws(
-      () => pool.map(T("square"), [1]),
+    await rejects(
+      pool.map(T("square"), [1]),
       /pool is not running: it is terminated/,
     );
   });
@@ -492,8 +495,8 @@ function suite(atomics: "enabled" | "disabled"): void {
       pool.apply(fixture("broken_at_import", "noop")),
       BrokenProcessPoolError,
     );
-    throws(
-      () => pool.apply(fixture("broken_at_import", "noop")),
+    await rejects(
+      pool.apply(fixture("broken_at_import", "noop")),
       /pool is not running: it is broken/,
     );
     pool.terminate();
@@ -559,6 +562,44 @@ function suite(atomics: "enabled" | "disabled"): void {
     await rejects(result.get(), /pool was terminated/);
   });
 
+  test("Pool.imap() yields the results before an input error, then raises it", async () => {
+    await using pool = makePool(2);
+    function* throwsAfter(n: number) {
+      for (let i = 0; i < n; i++) yield i;
+      throw new Error(`input failed after ${n} items`);
+    }
+    async function* throwsAfterAsync(n: number) {
+      yield* throwsAfter(n);
+    }
+    const drain = async (results: AsyncIterable<unknown>) => {
+      const seen: unknown[] = [];
+      const error = await (async () => {
+        for await (const result of results) seen.push(result);
+      })().catch((e: Error) => e);
+      return { seen, error: (error as Error | undefined)?.message };
+    };
+    const failed = "input failed after 3 items";
+    for (const chunksize of [1, 2, 4]) {
+      for (const input of [throwsAfter, throwsAfterAsync]) {
+        deepEqual(await drain(pool.imap(T("square"), input(3), chunksize)), {
+          seen: [0, 1, 4],
+          error: failed,
+        });
+        const unordered = await drain(
+          pool.imapUnordered(T("square"), input(3), chunksize),
+        );
+        deepEqual(unordered.seen.sort(), [0, 1, 4]);
+        equal(unordered.error, failed);
+      }
+    }
+    deepEqual(await drain(pool.imap(T("square"), throwsAfter(0))), {
+      seen: [],
+      error: "input failed after 0 items",
+    });
+    // The pool is unharmed.
+    deepEqual(await pool.map(T("square"), [5, 6]), [25, 36]);
+  });
+
   test("Pool workers report their own identity", async () => {
     await using pool = makePool(2);
     const names = await pool.map(T("whoAmI"), [1, 2, 3, 4], 1);
@@ -568,6 +609,31 @@ function suite(atomics: "enabled" | "disabled"): void {
 
 suite("enabled");
 suite("disabled");
+
+Deno.test("new Pool(n) with n above 4 × cpuCount() works and warns once", async () => {
+  const many = 4 * cpuCount() + 1;
+  const lines = await warningsOf(async () => {
+    const pool = new Pool(many);
+    equal(pool.processes, many);
+    equal(await pool.apply(T("square"), [3]), 9);
+    deepEqual(await pool.map(T("square"), [1, 2]), [1, 4]);
+    pool.terminate();
+    await pool.join();
+  });
+  equal(lines.length, 1);
+  match(
+    lines[0],
+    new RegExp(
+      `'processes' is ${many}, more than 4 × cpuCount\\(\\) \\(${cpuCount()}\\)`,
+    ),
+  );
+  const none = await warningsOf(async () => {
+    const fair = new Pool(4 * cpuCount());
+    fair.terminate();
+    await fair.join();
+  });
+  deepEqual(none, []);
+});
 
 Deno.test("Pool validates its arguments", async () => {
   throws(() => new Pool(0), RangeError);
@@ -581,12 +647,47 @@ Deno.test("Pool validates its arguments", async () => {
     /'atomics' must be "enabled" or "disabled": current value is "sync"/,
   );
   await using pool = new Pool(1);
-  throws(() => pool.map(T("square"), [1], 0), RangeError);
-  throws(() => pool.map(T("square"), [1], "2" as never), TypeError);
-  throws(() => pool.map(T("square"), 5 as never), /must be iterable/);
-  throws(() => pool.apply(() => 1), /anonymous function/);
-  throws(() => pool.apply(T("add"), 1 as never), /'args' must be an array/);
-  throws(() => pool.apply(T("add"), [() => 1]), /structured-cloneable/);
+  await rejects(pool.map(T("square"), [1], 0), RangeError);
+  await rejects(pool.map(T("square"), [1], "2" as never), TypeError);
+  await rejects(pool.map(T("square"), 5 as never), /must be iterable/);
+  await rejects(pool.apply(() => 1), /anonymous function/);
+  await rejects(pool.apply(T("add"), 1 as never), /'args' must be an array/);
+  await rejects(pool.apply(T("add"), [() => 1]), /structured-cloneable/);
+});
+
+Deno.test("Pool.apply() with a timeout of Infinity or past 24.8 days never times out early", async () => {
+  await using pool = new Pool(2);
+  const flags = [cells(2), cells(2)];
+  const results = [Infinity, 3e6].map((timeout, i) =>
+    pool.apply(T("spinUntil"), [flags[i]], { timeout })
+  );
+  // An overflowing timer would fail the tasks before they start.
+  for (const [i, flag] of flags.entries()) {
+    await Promise.race([started(flag), results[i]]);
+  }
+  await letDueTimersRun();
+  for (const flag of flags) Atomics.store(flag, 1, 1);
+  deepEqual(await Promise.all(results), ["released", "released"]);
+  await rejects(
+    pool.apply(T("square"), [1], { timeout: -1 }),
+    /'timeout' must be a non-negative number of seconds/,
+  );
+});
+
+Deno.test("AsyncResult.get() and wait() wait for Infinity and not at all for a negative timeout", async () => {
+  const { promise, resolve } = Promise.withResolvers<number>();
+  const result = new AsyncResult(promise);
+  await rejects(result.get(-1), TimeoutError);
+  equal(await result.wait(-1), undefined);
+  equal(result.ready(), false);
+  let settled = 0;
+  const waits = [result.get(Infinity), result.wait(Infinity), result.get(3e6)]
+    .map((wait) => wait.finally(() => settled++));
+  await letDueTimersRun();
+  equal(settled, 0);
+  resolve(5);
+  deepEqual(await Promise.all(waits), [5, undefined, 5]);
+  equal(await result.get(-1), 5);
 });
 
 Deno.test("defaultChunksize() is ceil(n / (4 × workers)) as in CPython", () => {

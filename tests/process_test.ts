@@ -24,7 +24,7 @@ import {
   chooseStartMethod,
   chosenStartMethod,
 } from "../src/_child/start_method.ts";
-import { cells, fixture, runDeno } from "./_run.ts";
+import { cells, fixture, letDueTimersRun, runDeno } from "./_run.ts";
 import { Counter } from "./fixtures/targets.ts";
 
 const T = (name: string) => fixture("targets", name);
@@ -104,10 +104,26 @@ Deno.test("Process.join(timeout) resolves to null while the child runs", async (
   equal(await p.join(5), -15);
 });
 
+Deno.test("Process.join() waits for Infinity or a timeout past 24.8 days, and treats a negative timeout as 0", async () => {
+  const flag = cells(1);
+  const p = new Process({ target: T("waitForever"), args: [flag] });
+  p.start();
+  await started(flag);
+  let settled = 0;
+  const joins = [p.join(Infinity), p.join(3e6)].map((join) =>
+    join.finally(() => settled++)
+  );
+  await letDueTimersRun();
+  equal(settled, 0);
+  equal(await p.join(-1), null); // CPython: join(-1) returns None at once
+  p.terminate();
+  deepEqual(await Promise.all(joins), [-15, -15]);
+  equal(await p.join(-1), -15);
+});
+
 Deno.test("Process.join() rejects a bad timeout and an unstarted process", async () => {
   const p = new Process({ target: T("hello"), args: ["x"] });
   await rejects(p.join(), ProcessError);
-  await rejects(p.join(-1), RangeError);
   await rejects(p.join("1" as unknown as number), TypeError);
 });
 

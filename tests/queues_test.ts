@@ -16,7 +16,7 @@ import {
 } from "../mod.ts";
 import { waitAsync } from "../src/_memory/atomics.ts";
 import { deadlineOf } from "../src/_core/time.ts";
-import { cells, fixture } from "./_run.ts";
+import { cells, fixture, letDueTimersRun } from "./_run.ts";
 
 const T = (name: string) => fixture("queue_targets", name);
 
@@ -127,7 +127,6 @@ Deno.test("Queue rejects bad arguments with TypeError or RangeError", async () =
   throws(() => new Queue("3" as unknown as number), TypeError);
   throws(() => new Queue(1.5), RangeError);
   const q = new Queue();
-  await rejects(q.get({ timeout: -1 }), RangeError);
   await rejects(q.get({ timeout: "1" as unknown as number }), TypeError);
   throws(() => q.putSync(1, { block: "no" as unknown as boolean }), TypeError);
   throws(() => q.getSync(null as unknown as undefined), TypeError);
@@ -280,4 +279,42 @@ Deno.test({
     deepEqual({ missing, duplicated }, { missing: 0, duplicated: 0 });
     assert(q.empty());
   },
+});
+
+Deno.test("Queue.get() and put() wait for Infinity or past 24.8 days, and treat a negative timeout as 0", async () => {
+  const q = new Queue<number>(1);
+  await rejects(q.get({ timeout: -1 }), QueueEmptyError);
+  await q.put(1, { timeout: -1 });
+  await rejects(q.put(2, { timeout: -1 }), QueueFullError);
+  equal(await q.get({ timeout: -1 }), 1);
+  let settled = 0;
+  const gets = [q.get({ timeout: Infinity }), q.get({ timeout: 3e6 })]
+    .map((get) => get.finally(() => settled++));
+  await letDueTimersRun();
+  equal(settled, 0);
+  await q.put(5, { timeout: Infinity });
+  await q.put(6, { timeout: 3e6 });
+  deepEqual((await Promise.all(gets)).sort(), [5, 6]);
+});
+
+Deno.test("Queue, JoinableQueue and SimpleQueue: empty(), full() and qsize() throw once closed in this process", () => {
+  for (const q of [new Queue(2), new JoinableQueue(2)]) {
+    q.putNowait(1);
+    equal(q.qsize(), 1);
+    q.close();
+    throws(
+      () => q.empty(),
+      /Cannot check whether queue is empty as the queue is closed in this process/,
+    );
+    throws(
+      () => q.full(),
+      /Cannot check whether queue is full as the queue is closed/,
+    );
+    throws(() => q.qsize(), /Cannot get queue size as the queue is closed/);
+    throws(() => q.empty(), ProcessError);
+  }
+  const simple = new SimpleQueue();
+  equal(simple.empty(), true);
+  simple.close();
+  throws(() => simple.empty(), ProcessError);
 });

@@ -1,7 +1,8 @@
 // Time: the one conversion from CPython's timeouts (seconds, `undefined` =
-// forever) to deadlines, and the one race of a promise against a timer. Every
-// wait of the library goes through these, so the rules (negative = no wait,
-// Infinity = forever, timers never overflow) live in one place.
+// forever) to deadlines, the one timer that never overflows, and the one
+// race of a promise against it. Every wait of the library goes through
+// these, so the rules (negative = no wait, Infinity = forever, timers never
+// overflow) live in one place.
 
 /** The longest delay a timer takes without firing at once (2^31 − 1 ms). */
 const kMaxTimerMs = 2 ** 31 - 1;
@@ -17,10 +18,29 @@ export function deadlineOf(timeout: number | undefined): number {
 }
 
 /**
+ * Calls `fn` once `seconds` have passed (never for `Infinity`; on a later
+ * macrotask for 0 or less) and returns what cancels it. Unlike a bare
+ * setTimeout, a delay past 2^31 − 1 ms (~24.8 days) re-arms the timer
+ * instead of overflowing (which would fire it at once, with a warning).
+ */
+export function after(seconds: number, fn: () => void): () => void {
+  if (seconds === Infinity) return () => {};
+  const deadline = deadlineOf(seconds);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    const left = deadline - performance.now();
+    if (left <= 0 && timer !== undefined) return fn();
+    timer = setTimeout(arm, Math.min(Math.max(0, left), kMaxTimerMs));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/**
  * Settles with `{ value }` when `promise` fulfils within `timeout` seconds,
  * with `null` when the time passes first; rejects as `promise` does. The timer
- * is cleared either way, and a very long timeout re-arms it instead of letting
- * the timer overflow (which would fire it at once).
+ * is cleared either way. A timeout of 0 or less still lets a promise that
+ * has already settled win (CPython's `wait(0)` is a poll).
  */
 export async function within<T>(
   promise: Promise<T>,
@@ -29,21 +49,15 @@ export async function within<T>(
   if (timeout === undefined || timeout === Infinity) {
     return { value: await promise };
   }
-  const deadline = deadlineOf(timeout);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
   try {
     return await Promise.race([
       promise.then((value) => ({ value })),
       new Promise<null>((resolve) => {
-        const arm = () => {
-          const left = deadline - performance.now();
-          if (left <= 0) return resolve(null);
-          timer = setTimeout(arm, Math.min(left, kMaxTimerMs));
-        };
-        arm();
+        cancel = after(timeout, () => resolve(null));
       }),
     ]);
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }

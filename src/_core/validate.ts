@@ -2,10 +2,11 @@
 // "Cannot X as 'p' must be Y: current value is Z".
 
 /**
- * Checks a duration in seconds (CPython's unit; undefined = forever).
+ * Checks a timeout in seconds (CPython's unit; undefined = forever). Any
+ * number goes: `Infinity` waits forever and a negative one does not wait,
+ * as CPython's multiprocessing waits treat it (its locks clamp it to 0).
  *
- * @throws {TypeError} When it is not a number.
- * @throws {RangeError} When it is negative.
+ * @throws {TypeError} When it is not a number (or is NaN).
  */
 export function checkSeconds(
   value: unknown,
@@ -21,7 +22,22 @@ export function checkSeconds(
       }`,
     );
   }
-  if (value < 0) {
+}
+
+/**
+ * {@linkcode checkSeconds} for a limit that CPython has no counterpart of
+ * (a task's own `timeout`), where a negative value is a mistake.
+ *
+ * @throws {TypeError} When it is not a number.
+ * @throws {RangeError} When it is negative.
+ */
+export function checkLimitSeconds(
+  value: unknown,
+  name: string,
+  what: string,
+): void {
+  checkSeconds(value, name, what);
+  if ((value as number) < 0) {
     throw new RangeError(
       `Cannot ${what} as '${name}' must be a non-negative number of seconds: current value is ${value}`,
     );
@@ -62,7 +78,6 @@ export function checkSignal(value: unknown, what: string): void {
  * `timeout=None` where the default is not forever, as `Connection.poll`).
  *
  * @throws {TypeError} When it is not a number (or null, when allowed).
- * @throws {RangeError} When it is negative.
  */
 export function checkTimeout(
   timeout: unknown,
@@ -139,7 +154,6 @@ export function checkIntegerIn(
  * @returns Whether to block, and the timeout in seconds.
  * @throws {TypeError} For options that are not an object, a non-boolean
  * `block`, or a timeout that is not a number.
- * @throws {RangeError} For a negative timeout.
  */
 export function checkWaitOptions(
   options: { block?: boolean; timeout?: number } | undefined,

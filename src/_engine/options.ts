@@ -16,8 +16,8 @@ import {
 } from "../_core/target.ts";
 import {
   checkArray,
+  checkLimitSeconds,
   checkPositiveInteger,
-  checkSeconds,
   checkSignal,
 } from "../_core/validate.ts";
 import type { TaskLimits } from "./task.ts";
@@ -35,7 +35,7 @@ export function checkTask(
   what: string,
 ): void {
   checkArray(args, "args", what);
-  checkSeconds(limits?.timeout, "timeout", what);
+  checkLimitSeconds(limits?.timeout, "timeout", what);
   checkSignal(limits?.signal, what);
 }
 
@@ -103,7 +103,8 @@ export interface EngineKind
 /**
  * Validates the options common to Pool and ProcessPoolExecutor and builds
  * the engine's. Call it from the public constructor: the module that called
- * that constructor becomes the module every worker imports.
+ * that constructor becomes the module every worker imports. A count above
+ * 4 × cpuCount() is allowed with one console.warn line.
  *
  * @param processes The worker count; undefined: cpuCount().
  * @throws {ProcessError} While a child is importing this module (missing guard).
@@ -125,9 +126,17 @@ export function engineOptions(
   checkArray(initargs, "initargs", what);
   checkAtomics(options.atomics, what);
   const caller = callerUrl()?.replace(/#.*$/, "");
+  const cpus = cpuCount();
+  if (processes !== undefined && processes > 4 * cpus) {
+    // CPython's documents advise against more processes than cores; far
+    // more is allowed, but said once, when the pool is made.
+    console.warn(
+      `Warning: '${count}' is ${processes}, more than 4 × cpuCount() (${cpus}): processes beyond the CPU count add start-up time and memory without speeding up CPU-bound work`,
+    );
+  }
   return {
     ...kind,
-    processes: processes ?? cpuCount(),
+    processes: processes ?? cpus,
     initializer: initializer === undefined
       ? undefined
       : targetRef(initializer, caller, what),

@@ -54,11 +54,17 @@ export class PoolCalls {
     return task.promise;
   }
 
-  /** apply: one task, its promise. */
+  /** apply: one task, its promise (rejected, never thrown, on bad input). */
   apply<R>(fn: unknown, args: unknown, limits?: TaskLimits): Promise<R> {
-    const ref = this.#checkApply(fn, args, limits, "apply");
-    const payload = reduce(args, "args", "apply");
-    return this.run(ref, TaskMode.Apply, payload, limits) as Promise<R>;
+    try {
+      const ref = this.#checkApply(fn, args, limits, "apply");
+      const payload = reduce(args, "args", "apply");
+      return this.run(ref, TaskMode.Apply, payload, limits) as Promise<R>;
+    } catch (error) {
+      // A Promise-returning method never throws: `apply(f).catch()` sees
+      // every error (try/catch, not async, keeps the hot path lean).
+      return Promise.reject(error);
+    }
   }
 
   /** applyAsync: one task that settles its AsyncResult (no promise made). */
@@ -100,6 +106,33 @@ export class PoolCalls {
 
   /** map and starmap: every chunk submitted at once, results flattened. */
   chunks<R>(
+    fn: unknown,
+    iterable: unknown,
+    chunksize: number | undefined,
+    mode: TaskMode,
+  ): Promise<R[]> {
+    try {
+      return this.#chunks(fn, iterable, chunksize, mode);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * mapAsync and starmapAsync: as map, but bad input and a pool that is not
+   * running throw at once, as CPython's map_async raises.
+   */
+  mapAsync<R>(
+    fn: unknown,
+    iterable: unknown,
+    options: { chunksize?: number } & CallbackOptions<R[]>,
+    mode: TaskMode,
+  ): AsyncResult<R[]> {
+    const results = this.#chunks<R>(fn, iterable, options.chunksize, mode);
+    return new AsyncResult(results, options);
+  }
+
+  #chunks<R>(
     fn: unknown,
     iterable: unknown,
     chunksize: number | undefined,

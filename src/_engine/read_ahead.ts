@@ -14,7 +14,8 @@ interface Slot {
  * Yields `run(chunk)`'s results for chunks of `size` items of `iterator`,
  * with at most `window` chunks in flight or waiting to be yielded, whatever
  * the size of the input; `ordered` yields them in input order, otherwise as
- * each chunk finishes. The iterator is closed if iteration stops early.
+ * each chunk finishes. The iterator is closed if iteration stops early. An
+ * error from the iterator is raised after the results of the items before it.
  */
 export async function* readAhead(
   iterator: Iterator<unknown> | AsyncIterator<unknown>,
@@ -25,12 +26,23 @@ export async function* readAhead(
 ): AsyncGenerator<unknown, void, undefined> {
   const slots: Slot[] = [];
   let exhausted = false;
+  // An input that throws ends the input: as in CPython's imap, the results
+  // before it are yielded, then its error is raised (here also those of the
+  // chunk it cut short, which CPython drops).
+  let inputError: { error: unknown } | undefined;
   let wake = Promise.withResolvers<void>();
   const fill = async () => {
     while (!exhausted && slots.length < window) {
       const chunk: unknown[] = [];
       while (chunk.length < size) {
-        const next = await iterator.next();
+        let next: IteratorResult<unknown>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          inputError = { error };
+          exhausted = true;
+          break;
+        }
         if (next.done) {
           exhausted = true;
           break;
@@ -71,6 +83,7 @@ export async function* readAhead(
       await fill();
       yield* slot.value!;
     }
+    if (inputError !== undefined) throw inputError.error;
   } finally {
     if (!exhausted) await iterator.return?.();
   }

@@ -6,6 +6,7 @@
 import { TimeoutError } from "../errors.ts";
 import type { TaskMode } from "../_wire/protocol.ts";
 import type { TargetRef } from "../_core/target.ts";
+import { after } from "../_core/time.ts";
 import type { PoolWorker } from "./pool_worker.ts";
 
 const keys = new WeakMap<TargetRef, string>();
@@ -72,10 +73,10 @@ export function armLimits(
 ): void {
   const { signal, timeout } = limits;
   if (signal === undefined && timeout === undefined) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer = () => {};
   const onAbort = () => abandon(signal!.reason);
   task.cleanup = () => {
-    clearTimeout(timer);
+    cancelTimer();
     signal?.removeEventListener("abort", onAbort);
   };
   if (signal !== undefined) {
@@ -83,14 +84,14 @@ export function armLimits(
     else signal.addEventListener("abort", onAbort, { once: true });
   }
   if (timeout !== undefined && !task.settled) {
-    timer = setTimeout(
+    cancelTimer = after(
+      timeout,
       () =>
         abandon(
           new TimeoutError(
             `Cannot complete ${noun} as it ran past its ${timeout}s timeout`,
           ),
         ),
-      timeout * 1000,
     );
   }
 }

@@ -95,8 +95,7 @@ export class Queue<T = unknown> {
    * blocking, after `timeout` otherwise).
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {RangeError} When the item is larger than 1 GiB encoded, or
-   * `timeout` is negative.
+   * @throws {RangeError} When the item is larger than 1 GiB encoded.
    * @throws {TypeError} When an option has the wrong type.
    *
    * @example Using put()
@@ -121,8 +120,7 @@ export class Queue<T = unknown> {
    * @throws {QueueFullError} When there is no room.
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {RangeError} When the item is larger than 1 GiB encoded, or
-   * `timeout` is negative.
+   * @throws {RangeError} When the item is larger than 1 GiB encoded.
    * @throws {TypeError} When an option has the wrong type.
    *
    * @example Using putSync()
@@ -173,7 +171,6 @@ export class Queue<T = unknown> {
    * after `timeout` otherwise).
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using get()
    * ```ts
@@ -198,7 +195,6 @@ export class Queue<T = unknown> {
    * @throws {QueueEmptyError} When no item came in time.
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using getSync()
    * ```ts
@@ -242,6 +238,7 @@ export class Queue<T = unknown> {
    * right after).
    *
    * @returns The item count.
+   * @throws {ProcessError} When this queue was closed in this process.
    *
    * @example Using qsize()
    * ```ts
@@ -254,6 +251,7 @@ export class Queue<T = unknown> {
    * ```
    */
   qsize(): number {
+    this.#engine.checkOpen("get queue size");
     return this.#engine.ring.count;
   }
 
@@ -261,6 +259,7 @@ export class Queue<T = unknown> {
    * Whether the queue holds no item now.
    *
    * @returns `true` when empty.
+   * @throws {ProcessError} When this queue was closed in this process.
    *
    * @example Using empty()
    * ```ts
@@ -271,6 +270,7 @@ export class Queue<T = unknown> {
    * ```
    */
   empty(): boolean {
+    this.#engine.checkOpen("check whether queue is empty");
     return this.#engine.ring.count === 0;
   }
 
@@ -278,6 +278,7 @@ export class Queue<T = unknown> {
    * Whether the queue holds `maxsize` items now (never for an unbounded one).
    *
    * @returns `true` when full.
+   * @throws {ProcessError} When this queue was closed in this process.
    *
    * @example Using full()
    * ```ts
@@ -290,13 +291,14 @@ export class Queue<T = unknown> {
    * ```
    */
   full(): boolean {
+    this.#engine.checkOpen("check whether queue is full");
     const max = this.#engine.maxsize;
     return max > 0 && this.#engine.ring.count >= max;
   }
 
   /**
-   * Says this process will use the queue no more: later puts and gets
-   * through this object throw. Other processes' copies stay usable, and
+   * Says this process will use the queue no more: later puts, gets,
+   * `qsize()`, `empty()` and `full()` through this object throw. Other processes' copies stay usable, and
    * items already put stay in the queue (as in CPython, where `close()`
    * concerns the calling process only).
    *

@@ -103,6 +103,7 @@ export class SimpleQueue<T = unknown> {
    * Whether the queue holds no item now.
    *
    * @returns `true` when empty.
+   * @throws {ProcessError} When this queue was closed in this process.
    *
    * @example Using empty()
    * ```ts
@@ -113,6 +114,7 @@ export class SimpleQueue<T = unknown> {
    * ```
    */
   empty(): boolean {
+    this.#engine.checkOpen("check whether queue is empty");
     return this.#engine.ring.count === 0;
   }
 

@@ -71,7 +71,6 @@ export function assertMayBlock(what: string, asyncForm: string): void {
  * @returns `true` when `attempt()` took it, `false` when it did not and the
  * call must not wait, or else the deadline to wait until.
  * @throws {TypeError} When an option has the wrong type.
- * @throws {RangeError} When `timeout` is negative.
  * @throws {ProcessError} When a `…Sync` call would wait on the main thread.
  */
 export function acquireStep(

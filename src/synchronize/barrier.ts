@@ -97,7 +97,7 @@ export class Barrier {
    * must be an export of the module that creates the barrier, or a reference.
    * @param timeout The default timeout of `wait()`, in seconds.
    * @throws {TypeError} When an argument has the wrong type.
-   * @throws {RangeError} When `parties` is below 1 or `timeout` negative.
+   * @throws {RangeError} When `parties` is below 1.
    */
   constructor(
     parties: number,
@@ -201,7 +201,6 @@ export class Barrier {
    * @throws {BrokenBarrierError} When the barrier is or becomes broken, or
    * this wait times out (which breaks it).
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using wait()
    * ```ts

@@ -221,7 +221,6 @@ export class Condition {
    * @returns `true` when notified, `false` on timeout.
    * @throws {ProcessError} When this process does not hold the lock.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using wait()
    * ```ts
@@ -246,7 +245,6 @@ export class Condition {
    * @throws {ProcessError} On the main thread, or when this process does
    * not hold the lock.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using waitSync()
    * ```ts ignore

@@ -127,7 +127,6 @@ export class Event {
    * @param timeout Seconds to wait at most; `undefined` waits forever.
    * @returns `true` when the flag was raised, `false` on timeout.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using wait()
    * ```ts
@@ -157,7 +156,6 @@ export class Event {
    * @returns `true` when the flag was raised, `false` on timeout.
    * @throws {ProcessError} On the main thread when the flag is down.
    * @throws {TypeError} When `timeout` is not a number.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using waitSync()
    * ```ts

@@ -89,7 +89,6 @@ export class Lock extends SemLock {
    * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
    * @returns `true` once acquired; `false` when not acquired in time.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using acquire()
    * ```ts
@@ -124,7 +123,6 @@ export class Lock extends SemLock {
    * @throws {ProcessError} On the main thread when the lock is held by
    * someone else (use `await acquire()` there).
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using acquireSync()
    * ```ts

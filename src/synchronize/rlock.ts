@@ -104,7 +104,6 @@ export class RLock extends SemLock {
    * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
    * @returns `true` once acquired; `false` when not acquired in time.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using acquire()
    * ```ts
@@ -132,7 +131,6 @@ export class RLock extends SemLock {
    * @returns `true` once acquired; `false` when not acquired in time.
    * @throws {ProcessError} On the main thread when another process holds it.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using acquireSync()
    * ```ts

@@ -96,7 +96,6 @@ export class Semaphore extends SemLock {
    * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
    * @returns `true` once decremented; `false` when not in time.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using acquire()
    * ```ts
@@ -122,7 +121,6 @@ export class Semaphore extends SemLock {
    * @returns `true` once decremented; `false` when not in time.
    * @throws {ProcessError} On the main thread when the counter is zero.
    * @throws {TypeError} When an option has the wrong type.
-   * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using acquireSync()
    * ```ts
