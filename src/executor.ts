@@ -68,6 +68,14 @@ export interface SubmitOptions {
   timeout?: number;
 }
 
+/**
+ * The iterables {@linkcode ProcessPoolExecutor.map} zips for a function with
+ * parameters `P`: one iterable per parameter.
+ */
+export type IterablesOf<P extends unknown[]> = {
+  [K in keyof P]: Iterable<P[K]>;
+};
+
 function isOptions(value: unknown): value is ExecutorMapOptions {
   return typeof value === "object" && value !== null && !Array.isArray(value) &&
     typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] !==
@@ -195,8 +203,8 @@ export class ProcessPoolExecutor {
    * ```
    */
   submit<F extends TaskFunction>(
-    fn: F | Target,
-    ...args: Parameters<F> | unknown[]
+    fn: F | string | URL,
+    ...args: Parameters<F>
   ): Future<TaskResult<F>> {
     return this.#future(fn, TaskMode.Apply, args, "submit");
   }
@@ -228,8 +236,8 @@ export class ProcessPoolExecutor {
    * ```
    */
   submitWith<F extends TaskFunction>(
-    fn: F | Target,
-    args: Parameters<F> | unknown[],
+    fn: F | string | URL,
+    args: Parameters<F>,
     options: SubmitOptions,
   ): Future<TaskResult<F>> {
     checkTask(args, options, "submit");
@@ -268,14 +276,17 @@ export class ProcessPoolExecutor {
    * ```
    */
   map<F extends TaskFunction>(
-    fn: F | Target,
-    ...rest: [...Iterable<unknown>[], ExecutorMapOptions] | Iterable<unknown>[]
+    fn: F | string | URL,
+    ...rest: IterablesOf<Parameters<F>> | [
+      ...IterablesOf<Parameters<F>>,
+      ExecutorMapOptions,
+    ]
   ): AsyncIterableIterator<TaskResult<F>> {
     const options: ExecutorMapOptions =
       rest.length > 0 && isOptions(rest[rest.length - 1])
         ? rest.pop() as ExecutorMapOptions
         : {};
-    const iterables = rest as Iterable<unknown>[];
+    const iterables = rest as unknown as Iterable<unknown>[];
     checkSeconds(options.timeout, "timeout", "map");
     checkPositiveInteger(options.chunksize, "chunksize", "map");
     if (iterables.length === 0) {

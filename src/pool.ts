@@ -18,7 +18,6 @@ import type {
 } from "./pool_options.ts";
 import { kNoArgs, PoolCalls } from "./_engine/pool_calls.ts";
 import { TaskMode } from "./_wire/protocol.ts";
-import type { Target } from "./_core/target.ts";
 
 export { AsyncResult, type CallbackOptions };
 export type * from "./pool_options.ts";
@@ -109,7 +108,7 @@ export class Pool {
    * ```
    */
   map<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
@@ -137,7 +136,7 @@ export class Pool {
    * ```
    */
   mapAsync<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
@@ -164,7 +163,7 @@ export class Pool {
    * ```
    */
   starmap<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
@@ -190,7 +189,7 @@ export class Pool {
    * ```
    */
   starmapAsync<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
@@ -222,7 +221,7 @@ export class Pool {
    * ```
    */
   imap<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
@@ -250,7 +249,7 @@ export class Pool {
    * ```
    */
   imapUnordered<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
@@ -281,8 +280,8 @@ export class Pool {
    * ```
    */
   apply<F extends TaskFunction>(
-    fn: F | Target,
-    args: Parameters<F> | unknown[] = kNoArgs,
+    fn: F | string | URL,
+    args: Parameters<F> = kNoArgs as Parameters<F>,
     options?: TaskOptions,
   ): Promise<TaskResult<F>> {
     return this.#calls.apply(fn, args, options);
@@ -308,8 +307,8 @@ export class Pool {
    * ```
    */
   applyAsync<F extends TaskFunction>(
-    fn: F | Target,
-    args: Parameters<F> | unknown[] = kNoArgs,
+    fn: F | string | URL,
+    args: Parameters<F> = kNoArgs as Parameters<F>,
     options?: CallbackOptions<TaskResult<F>> & TaskOptions,
   ): AsyncResult<TaskResult<F>> {
     return this.#calls.applyAsync(fn, args, options);

@@ -22,20 +22,21 @@ export const kProcessClass: unique symbol = Symbol.for(
 );
 
 /** Options of {@linkcode Process}. */
-export interface ProcessOptions {
+export interface ProcessOptions<F extends Target = Target> {
   /**
    * The function to run: an exported function (found by its module and
    * name), or `"./module.ts#exportName"` / a URL with a hash. Without a
    * target, `run()` does nothing (override it in an exported subclass).
    */
-  target?: Target;
+  target?: F;
   /**
-   * Arguments for the target. They are structured-cloned; shared objects
+   * Arguments for the target, checked against its parameters when the
+   * target is a function. They are structured-cloned; shared objects
    * (Lock, Queue, Value, …) arrive as the same object.
    *
    * @default {[]}
    */
-  args?: unknown[];
+  args?: F extends (...args: infer P) => unknown ? P : unknown[];
   /** The process name. @default {"Process-N"} */
   name?: string;
   /**
