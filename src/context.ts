@@ -28,6 +28,7 @@ import {
 } from "./process.ts";
 import { JoinableQueue, Queue, SimpleQueue } from "./queues/mod.ts";
 import { RLock } from "./synchronize/rlock.ts";
+import { checkKnownKeys } from "./_core/known_keys.ts";
 import { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
 import { RawArray, SharedArray } from "./sharedctypes/shared_array.ts";
 import { SharedMemory } from "./shared_memory/shared_memory.ts";
@@ -220,6 +221,7 @@ export function setStartMethod(
   options: { force?: boolean } = {},
 ): void {
   checkMethod(method, "set start method");
+  checkKnownKeys(options, ["force"], "set start method");
   if (chosenStartMethod() !== undefined && !options.force) {
     throw new Error(
       "Cannot set start method as it has already been set: pass { force: true }",

@@ -31,6 +31,7 @@ import type { Target } from "./_core/target.ts";
 import { deadlineOf } from "./_core/time.ts";
 import { checkPositiveInteger, checkSeconds } from "./_core/validate.ts";
 import { poolRef } from "./_core/util.ts";
+import { checkKnownKeys } from "./_core/known_keys.ts";
 
 /** Options of {@linkcode ProcessPoolExecutor}. */
 export interface ExecutorOptions {
@@ -287,6 +288,7 @@ export class ProcessPoolExecutor {
         ? rest.pop() as ExecutorMapOptions
         : {};
     const iterables = rest as unknown as Iterable<unknown>[];
+    checkKnownKeys(options, ["timeout", "chunksize"], "map");
     checkSeconds(options.timeout, "timeout", "map");
     checkPositiveInteger(options.chunksize, "chunksize", "map");
     if (iterables.length === 0) {
@@ -360,6 +362,7 @@ export class ProcessPoolExecutor {
   async shutdown(
     options: { wait?: boolean; cancelFutures?: boolean } = {},
   ): Promise<void> {
+    checkKnownKeys(options, ["wait", "cancelFutures"], "shut down");
     const { wait = true, cancelFutures = false } = options;
     this.#shutdown = true;
     if (cancelFutures) this.#engine.cancelQueued(new CancelledError());

@@ -16,8 +16,9 @@ import type {
   TaskOptions,
   TaskResult,
 } from "./pool_options.ts";
-import { kNoArgs, PoolCalls } from "./_engine/pool_calls.ts";
+import { kMapAsyncKeys, kNoArgs, PoolCalls } from "./_engine/pool_calls.ts";
 import { TaskMode } from "./_wire/protocol.ts";
+import { checkKnownKeys } from "./_core/known_keys.ts";
 
 export { AsyncResult, type CallbackOptions };
 export type * from "./pool_options.ts";
@@ -140,6 +141,7 @@ export class Pool {
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
+    checkKnownKeys(options, kMapAsyncKeys, "map");
     return new AsyncResult(this.map(fn, iterable, options.chunksize), options);
   }
 
@@ -193,6 +195,7 @@ export class Pool {
     iterable: Iterable<Parameters<F>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
+    checkKnownKeys(options, kMapAsyncKeys, "starmap");
     const results = this.starmap(fn, iterable, options.chunksize);
     return new AsyncResult(results, options);
   }

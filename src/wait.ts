@@ -4,6 +4,7 @@
 import { TimeoutError } from "./errors.ts";
 import { deadlineOf, within } from "./_core/time.ts";
 import { checkSeconds } from "./_core/validate.ts";
+import { checkKnownKeys } from "./_core/known_keys.ts";
 import { futureAccess } from "./_engine/future_access.ts";
 import { Future } from "./futures.ts";
 
@@ -66,6 +67,7 @@ export async function wait<F extends Future<unknown>>(
   options: { timeout?: number; returnWhen?: ReturnWhen } = {},
 ): Promise<{ done: Set<F>; notDone: Set<F> }> {
   const list = checkFutures(futures, "wait") as F[];
+  checkKnownKeys(options, ["timeout", "returnWhen"], "wait");
   const { timeout, returnWhen = ALL_COMPLETED } = options;
   checkSeconds(timeout, "timeout", "wait");
   if (![FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED].includes(returnWhen)) {

@@ -1,6 +1,8 @@
 // Argument checks shared by every module, with std's message grammar:
 // "Cannot X as 'p' must be Y: current value is Z".
 
+import { checkKnownKeys } from "./known_keys.ts";
+
 /**
  * Checks a duration in seconds (CPython's unit; undefined = forever).
  *
@@ -120,6 +122,7 @@ export function checkWaitOptions(
       }`,
     );
   }
+  checkKnownKeys(options, ["block", "timeout"], what);
   const { block = true, timeout } = options;
   if (typeof block !== "boolean") {
     throw new TypeError(

@@ -14,6 +14,10 @@ import type { TargetRef } from "../_core/target.ts";
 import { poolRef } from "../_core/util.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import { checkTask } from "./options.ts";
+
+const kAsyncTaskKeys = ["callback", "errorCallback", "signal", "timeout"];
+/** The options of mapAsync and starmapAsync. */
+export const kMapAsyncKeys = ["chunksize", "callback", "errorCallback"];
 import type { PoolEngine } from "./engine.ts";
 import { chunksOf, iteratorOf } from "./inputs.ts";
 import { readAhead } from "./read_ahead.ts";
@@ -83,7 +87,9 @@ export class PoolCalls {
   ): TargetRef {
     this.assertRunning(what);
     const ref = poolRef(fn, what);
-    checkTask(args, limits, what);
+    // applyAsync's options hold its callbacks too.
+    const known = what === "applyAsync" ? kAsyncTaskKeys : undefined;
+    checkTask(args, limits, what, known);
     return ref;
   }
 

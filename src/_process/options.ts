@@ -15,6 +15,16 @@ import {
 } from "../_core/target.ts";
 import { checkArray, checkSignal } from "../_core/validate.ts";
 import { state } from "../_core/state.ts";
+import { checkKnownKeys } from "../_core/known_keys.ts";
+
+const kProcessKeys = [
+  "target",
+  "args",
+  "name",
+  "daemon",
+  "permissions",
+  "signal",
+];
 
 /** Marks the library's Process class (and so its subclasses). */
 export const kProcessClass: unique symbol = Symbol.for(
@@ -95,6 +105,7 @@ export function checkProcessOptions(
       }`,
     );
   }
+  checkKnownKeys(options, kProcessKeys, "create process");
   const { target, args = [], name, daemon, permissions, signal } = options;
   checkArray(args, "args", "create process");
   if (name !== undefined && typeof name !== "string") {
