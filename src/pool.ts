@@ -48,7 +48,8 @@ export class Pool {
    * @param processes Number of workers. @default {cpuCount()}
    * @param options Initializer, maxTasksPerChild, permissions, atomics.
    * @throws {RangeError} A `processes` or `maxTasksPerChild` not a positive integer.
-   * @throws {TypeError} A bad initializer, initargs, permissions or `atomics`.
+   * @throws {TypeError} An unknown option; a bad initializer, initargs,
+   * permissions or `atomics`.
    * @throws {ProcessError} While a child imports this module (missing guard).
    *
    * @example Two workers, without the ring fast path

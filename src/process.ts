@@ -87,7 +87,7 @@ export class Process<F extends Target = Target> {
    *
    * @param options What to run and how.
    * @throws {TypeError} For a target that cannot travel (a closure, a
-   * method, an anonymous function), or options of the wrong type.
+   * method, an anonymous function), an unknown option or a wrong type.
    * @throws {RangeError} For malformed permissions.
    *
    * @example Nothing runs before start()

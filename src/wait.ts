@@ -117,7 +117,7 @@ export type CompletedFuture<F> = F & { then: never };
  *
  * @param futures The futures.
  * @param timeout Seconds, from the call, before iteration throws TimeoutError.
- * @returns The futures, in completion order.
+ * @returns The futures themselves, in completion order, typed as they went in.
  * @throws {TypeError} When `futures` is not an iterable of Future, or
  * `timeout` is not a number.
  * @throws {RangeError} When `timeout` is negative.

@@ -97,7 +97,7 @@ export class Queue<T = unknown> {
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {RangeError} When the item is larger than 1 GiB encoded, or
    * `timeout` is negative.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using put()
    * ```ts
@@ -123,7 +123,7 @@ export class Queue<T = unknown> {
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {RangeError} When the item is larger than 1 GiB encoded, or
    * `timeout` is negative.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using putSync()
    * ```ts
@@ -172,7 +172,7 @@ export class Queue<T = unknown> {
    * @throws {QueueEmptyError} When no item came (at once when not blocking,
    * after `timeout` otherwise).
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using get()
@@ -197,7 +197,7 @@ export class Queue<T = unknown> {
    * @returns The item.
    * @throws {QueueEmptyError} When no item came in time.
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    * @throws {RangeError} When `timeout` is negative.
    *
    * @example Using getSync()
