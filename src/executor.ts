@@ -112,7 +112,7 @@ export class ProcessPoolExecutor {
    * permissions, atomics.
    * @throws {RangeError} For a maxWorkers or maxTasksPerChild that is not a positive integer.
    * @throws {TypeError} For a maxWorkers that is not a number, initargs that
-   * are not an array, a bad initializer, permissions, `atomics`, or an unknown option.
+   * are not an array, a bad initializer, permissions or `atomics`, an unknown option.
    * @throws {ProcessError} While a child is importing this module (missing guard).
    *
    * @example Without the ring fast path
