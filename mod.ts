@@ -124,6 +124,7 @@ export {
 export {
   type ExecutorMapOptions,
   type ExecutorOptions,
+  type IterablesOf,
   ProcessPoolExecutor,
   type SubmitOptions,
 } from "./src/executor.ts";

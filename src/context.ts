@@ -31,6 +31,7 @@ import {
 } from "./process.ts";
 import { JoinableQueue, Queue, SimpleQueue } from "./queues/mod.ts";
 import { RLock } from "./synchronize/rlock.ts";
+import { checkKnownKeys } from "./_core/known_keys.ts";
 import { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
 import { RawArray, SharedArray } from "./sharedctypes/shared_array.ts";
 import { SharedMemory } from "./shared_memory/shared_memory.ts";
@@ -279,6 +280,7 @@ export function setStartMethod(
   options: { force?: boolean } = {},
 ): void {
   checkMethod(method, "set start method");
+  checkKnownKeys(options, ["force"], "set start method");
   if (chosenStartMethod() !== undefined && !options.force) {
     throw new Error(
       "Cannot set start method as it has already been set: pass { force: true }",
@@ -325,7 +327,8 @@ export interface ForkserverOptions {
  * @param modules Module URLs or paths (relative ones resolve against the
  * calling module).
  * @param options `warm`: how many warm workers to keep per kind of child.
- * @throws {TypeError} When `modules` is not an array of strings and URLs.
+ * @throws {TypeError} When `modules` is not an array of strings and URLs,
+ * or an option is unknown.
  * @throws {RangeError} When `warm` is not a positive integer.
  *
  * @example Preload a module of tasks, keep two warm workers
@@ -356,6 +359,7 @@ export function setForkserverPreload(
       }`,
     );
   }
+  checkKnownKeys(options, ["warm"], what);
   checkPositiveInteger(options.warm, "warm", what);
   const base = callerUrl() ?? Deno.mainModule;
   configureForkserver(

@@ -32,6 +32,7 @@ import { deadlineOf } from "./_core/time.ts";
 import { checkPositiveInteger, checkSeconds } from "./_core/validate.ts";
 import { poolRef } from "./_core/util.ts";
 import { startMethodOf } from "./_child/start_method.ts";
+import { checkKnownKeys } from "./_core/known_keys.ts";
 
 /** Options of {@linkcode ProcessPoolExecutor}. */
 export interface ExecutorOptions {
@@ -69,6 +70,14 @@ export interface SubmitOptions {
   timeout?: number;
 }
 
+/**
+ * The iterables {@linkcode ProcessPoolExecutor.map} zips for a function with
+ * parameters `P`: one iterable per parameter.
+ */
+export type IterablesOf<P extends unknown[]> = {
+  [K in keyof P]: Iterable<P[K]>;
+};
+
 function isOptions(value: unknown): value is ExecutorMapOptions {
   return typeof value === "object" && value !== null && !Array.isArray(value) &&
     typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] !==
@@ -104,7 +113,7 @@ export class ProcessPoolExecutor {
    * permissions, atomics.
    * @throws {RangeError} For a maxWorkers or maxTasksPerChild that is not a positive integer.
    * @throws {TypeError} For a maxWorkers that is not a number, initargs that
-   * are not an array, a bad initializer, permissions or `atomics` value.
+   * are not an array, a bad initializer, permissions or `atomics`, an unknown option.
    * @throws {ProcessError} While a child is importing this module (missing guard).
    *
    * @example Without the ring fast path
@@ -197,8 +206,8 @@ export class ProcessPoolExecutor {
    * ```
    */
   submit<F extends TaskFunction>(
-    fn: F | Target,
-    ...args: Parameters<F> | unknown[]
+    fn: F | string | URL,
+    ...args: Parameters<F>
   ): Future<TaskResult<F>> {
     return this.#future(fn, TaskMode.Apply, args, "submit");
   }
@@ -230,8 +239,8 @@ export class ProcessPoolExecutor {
    * ```
    */
   submitWith<F extends TaskFunction>(
-    fn: F | Target,
-    args: Parameters<F> | unknown[],
+    fn: F | string | URL,
+    args: Parameters<F>,
     options: SubmitOptions,
   ): Future<TaskResult<F>> {
     checkTask(args, options, "submit");
@@ -269,14 +278,18 @@ export class ProcessPoolExecutor {
    * ```
    */
   map<F extends TaskFunction>(
-    fn: F | Target,
-    ...rest: [...Iterable<unknown>[], ExecutorMapOptions] | Iterable<unknown>[]
+    fn: F | string | URL,
+    ...rest: IterablesOf<Parameters<F>> | [
+      ...IterablesOf<Parameters<F>>,
+      ExecutorMapOptions,
+    ]
   ): AsyncIterableIterator<TaskResult<F>> {
     const options: ExecutorMapOptions =
       rest.length > 0 && isOptions(rest[rest.length - 1])
         ? rest.pop() as ExecutorMapOptions
         : {};
-    const iterables = rest as Iterable<unknown>[];
+    const iterables = rest as unknown as Iterable<unknown>[];
+    checkKnownKeys(options, ["timeout", "chunksize"], "map");
     checkSeconds(options.timeout, "timeout", "map");
     checkPositiveInteger(options.chunksize, "chunksize", "map");
     if (iterables.length === 0) {
@@ -350,6 +363,7 @@ export class ProcessPoolExecutor {
   async shutdown(
     options: { wait?: boolean; cancelFutures?: boolean } = {},
   ): Promise<void> {
+    checkKnownKeys(options, ["wait", "cancelFutures"], "shut down");
     const { wait = true, cancelFutures = false } = options;
     this.#shutdown = true;
     if (cancelFutures) this.#engine.cancelQueued(new CancelledError());

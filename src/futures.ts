@@ -51,8 +51,10 @@ export class Future<R> implements PromiseLike<R> {
   #error: Error | undefined;
   // Made only when someone waits: with thousands of futures in flight,
   // each promise per future shows up as garbage-collection time.
-  #outcome: PromiseWithResolvers<R> | undefined;
-  #callbacks: ((future: Future<R>) => void)[] = [];
+  // These two hold R only as `unknown`, so that R appears in covariant
+  // positions alone: a Future<number> is then a Future<unknown>.
+  #outcome: PromiseWithResolvers<unknown> | undefined;
+  #callbacks: ((future: Future<unknown>) => void)[] = [];
   #cancel: (() => boolean) | undefined;
 
   static {
@@ -247,8 +249,8 @@ export class Future<R> implements PromiseLike<R> {
         ? Promise.resolve(this.#result as R)
         : Promise.reject(this.#error);
     }
-    this.#outcome ??= Promise.withResolvers<R>();
-    return this.#outcome.promise;
+    this.#outcome ??= Promise.withResolvers<unknown>();
+    return this.#outcome.promise as Promise<R>;
   }
 
   async #resultAfter(timeout: number): Promise<R> {
@@ -320,7 +322,7 @@ export class Future<R> implements PromiseLike<R> {
       );
     }
     if (this.done()) this.#call(fn);
-    else this.#callbacks.push(fn);
+    else this.#callbacks.push(fn as (future: Future<unknown>) => void);
   }
 
   /**

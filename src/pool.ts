@@ -18,7 +18,6 @@ import type {
 } from "./pool_options.ts";
 import { kNoArgs, PoolCalls } from "./_engine/pool_calls.ts";
 import { TaskMode } from "./_wire/protocol.ts";
-import type { Target } from "./_core/target.ts";
 import { startMethodOf } from "./_child/start_method.ts";
 
 export { AsyncResult, type CallbackOptions };
@@ -49,7 +48,8 @@ export class Pool {
    * @param processes Number of workers. @default {cpuCount()}
    * @param options Initializer, maxTasksPerChild, permissions, atomics.
    * @throws {RangeError} A `processes` or `maxTasksPerChild` not a positive integer.
-   * @throws {TypeError} A bad initializer, initargs, permissions or `atomics`.
+   * @throws {TypeError} An unknown option; a bad initializer, initargs,
+   * permissions or `atomics`.
    * @throws {ProcessError} While a child imports this module (missing guard).
    *
    * @example Two workers, without the ring fast path
@@ -111,7 +111,7 @@ export class Pool {
    * ```
    */
   map<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
@@ -139,7 +139,7 @@ export class Pool {
    * ```
    */
   mapAsync<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
@@ -166,7 +166,7 @@ export class Pool {
    * ```
    */
   starmap<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
@@ -192,7 +192,7 @@ export class Pool {
    * ```
    */
   starmapAsync<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
@@ -223,7 +223,7 @@ export class Pool {
    * ```
    */
   imap<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
@@ -251,7 +251,7 @@ export class Pool {
    * ```
    */
   imapUnordered<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
@@ -282,8 +282,8 @@ export class Pool {
    * ```
    */
   apply<F extends TaskFunction>(
-    fn: F | Target,
-    args: Parameters<F> | unknown[] = kNoArgs,
+    fn: F | string | URL,
+    args: Parameters<F> = kNoArgs as Parameters<F>,
     options?: TaskOptions,
   ): Promise<TaskResult<F>> {
     return this.#calls.apply(fn, args, options);
@@ -309,8 +309,8 @@ export class Pool {
    * ```
    */
   applyAsync<F extends TaskFunction>(
-    fn: F | Target,
-    args: Parameters<F> | unknown[] = kNoArgs,
+    fn: F | string | URL,
+    args: Parameters<F> = kNoArgs as Parameters<F>,
     options?: CallbackOptions<TaskResult<F>> & TaskOptions,
   ): AsyncResult<TaskResult<F>> {
     return this.#calls.applyAsync(fn, args, options);

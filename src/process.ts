@@ -62,7 +62,7 @@ let adopt: (
  * assert.equal(await p.join(), 0);
  * ```
  */
-export class Process {
+export class Process<F extends Target = Target> {
   /** @ignore Marks this class (and subclasses) as the library's Process. */
   static readonly [kProcessClass] = true;
   #options: CheckedOptions;
@@ -87,7 +87,7 @@ export class Process {
    *
    * @param options What to run and how.
    * @throws {TypeError} For a target that cannot travel (a closure, a
-   * method, an anonymous function), or options of the wrong type.
+   * method, an anonymous function), an unknown option or a wrong type.
    * @throws {RangeError} For malformed permissions.
    *
    * @example Nothing runs before start()
@@ -99,7 +99,7 @@ export class Process {
    * assert.throws(() => new Process({ target: () => 1 }), TypeError);
    * ```
    */
-  constructor(options: ProcessOptions = {}) {
+  constructor(options: ProcessOptions<F> = {}) {
     this.#options = checkProcessOptions(options, new.target, Process);
     ({ target: this.#target, name: this.#name, daemon: this.#daemon } =
       this.#options);

@@ -4,6 +4,7 @@
 import { TimeoutError } from "./errors.ts";
 import { deadlineOf, within } from "./_core/time.ts";
 import { checkSeconds } from "./_core/validate.ts";
+import { checkKnownKeys } from "./_core/known_keys.ts";
 import { futureAccess } from "./_engine/future_access.ts";
 import { Future } from "./futures.ts";
 
@@ -60,11 +61,12 @@ function checkFutures(futures: unknown, what: string): Future<unknown>[] {
  * assert.equal(done.size + notDone.size, 3);
  * ```
  */
-export async function wait<R>(
-  futures: Iterable<Future<R>>,
+export async function wait<F extends Future<unknown>>(
+  futures: Iterable<F>,
   options: { timeout?: number; returnWhen?: ReturnWhen } = {},
-): Promise<{ done: Set<Future<R>>; notDone: Set<Future<R>> }> {
-  const list = checkFutures(futures, "wait") as Future<R>[];
+): Promise<{ done: Set<F>; notDone: Set<F> }> {
+  const list = checkFutures(futures, "wait") as F[];
+  checkKnownKeys(options, ["timeout", "returnWhen"], "wait");
   const { timeout, returnWhen = ALL_COMPLETED } = options;
   checkSeconds(timeout, "timeout", "wait");
   if (![FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED].includes(returnWhen)) {
@@ -79,7 +81,7 @@ export async function wait<R>(
     if (done.length === list.length) return true;
     if (returnWhen === FIRST_COMPLETED) return done.length > 0;
     return returnWhen === FIRST_EXCEPTION &&
-      done.some((f) => futureAccess.failed(f as Future<unknown>));
+      done.some((f) => futureAccess.failed(f));
   };
   const finished = (async () => {
     while (!settled()) {
@@ -101,18 +103,20 @@ export async function wait<R>(
 }
 
 /**
- * A {@linkcode Future} as {@linkcode asCompleted} yields it: the same object,
- * typed without `then`, because TypeScript types a `for await` value as
- * `Awaited<T>` and would otherwise present the future as its result.
+ * A future as {@linkcode asCompleted} yields it: the same object, typed as
+ * it went in (`F`), so it keys a `Map<Future<unknown>, …>`. Its `then` is
+ * hidden from the type because TypeScript types a `for await` value as
+ * `Awaited<T>`, which for a thenable is its result: read the outcome with
+ * `result()`.
  */
-export type CompletedFuture<R> = Omit<Future<R>, "then">;
+export type CompletedFuture<F> = F & { then: never };
 
 /**
  * Yields the futures as they complete (CPython's `as_completed`).
  *
  * @param futures The futures.
  * @param timeout Seconds, from the call, before iteration throws TimeoutError.
- * @returns The futures, in completion order.
+ * @returns The futures themselves, in completion order, typed as they went in.
  * @throws {TypeError} When `futures` is not an iterable of Future, or
  * `timeout` is not a number.
  * @throws {TimeoutError} From the iterator's `next()`, when the timeout
@@ -133,26 +137,26 @@ export type CompletedFuture<R> = Omit<Future<R>, "then">;
  * assert.equal(total, 14);
  * ```
  */
-export function asCompleted<R>(
-  futures: Iterable<Future<R>>,
+export function asCompleted<F extends Future<unknown>>(
+  futures: Iterable<F>,
   timeout?: number,
-): AsyncIterableIterator<CompletedFuture<R>> {
-  const list = checkFutures(futures, "iterate as completed") as Future<R>[];
+): AsyncIterableIterator<CompletedFuture<F>> {
+  const list = checkFutures(futures, "iterate as completed") as F[];
   checkSeconds(timeout, "timeout", "iterate as completed");
   const deadline = deadlineOf(timeout);
-  const ready: Future<R>[] = [];
+  const ready: CompletedFuture<F>[] = [];
   let wake = Promise.withResolvers<void>();
   for (const f of list) {
     f.addDoneCallback(() => {
-      ready.push(f);
+      ready.push(f as CompletedFuture<F>);
       wake.resolve();
     });
   }
   let yielded = 0;
   // Written by hand: an async generator awaits whatever thenable it yields,
   // and a Future is thenable, so `yield future` would yield its result.
-  const iterator: AsyncIterableIterator<CompletedFuture<R>> = {
-    async next(): Promise<IteratorResult<CompletedFuture<R>>> {
+  const iterator: AsyncIterableIterator<CompletedFuture<F>> = {
+    async next(): Promise<IteratorResult<CompletedFuture<F>>> {
       if (yielded === list.length) return { done: true, value: undefined };
       while (ready.length === 0) {
         const left = Math.max(0, deadline - performance.now()) / 1000;

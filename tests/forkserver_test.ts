@@ -158,6 +158,10 @@ test("setForkserverPreload() checks its arguments", () => {
     () => setForkserverPreload([], { warm: 0 }),
     /'warm' must be a positive integer: current value is 0/,
   );
+  throws(
+    () => setForkserverPreload([], { wram: 1 } as never),
+    /option 'wram' must be one of warm: did you mean 'warm'\?/,
+  );
   setForkserverPreload(["./fixtures/targets.ts"], { warm: 1 });
   return Promise.resolve();
 });

@@ -3,7 +3,9 @@
 // with exit code 70 the moment a Worker is created with `deno.permissions`;
 // nothing can catch that, so we must refuse before creating the worker.
 //
-// Tier 1: imports nothing of the library.
+// Tier 1: imports only the closed-options check, of its own tier.
+
+import { checkKnownKeys } from "./known_keys.ts";
 
 /** A permission value: inherit the parent's, all or nothing, or a list. */
 export type PermissionValue = "inherit" | boolean | string[];
@@ -54,14 +56,8 @@ export function checkPermissions(
         }`,
       );
     }
+    checkKnownKeys(permissions, [...kinds], what, "permissions");
     for (const [key, value] of Object.entries(permissions)) {
-      if (!kinds.has(key)) {
-        throw new TypeError(
-          `Cannot ${what} as 'permissions.${key}' must be one of ${
-            [...kinds].join(", ")
-          }: current value is ${Deno.inspect(value)}`,
-        );
-      }
       const ok = value === "inherit" || typeof value === "boolean" ||
         (Array.isArray(value) && value.every((v) => typeof v === "string"));
       if (!ok) {

@@ -1,6 +1,8 @@
 // Argument checks shared by every module, with std's message grammar:
 // "Cannot X as 'p' must be Y: current value is Z".
 
+import { checkKnownKeys } from "./known_keys.ts";
+
 /**
  * Checks a timeout in seconds (CPython's unit; undefined = forever). Any
  * number goes: `Infinity` waits forever and a negative one does not wait,
@@ -167,6 +169,7 @@ export function checkWaitOptions(
       }`,
     );
   }
+  checkKnownKeys(options, ["block", "timeout"], what);
   const { block = true, timeout } = options;
   if (typeof block !== "boolean") {
     throw new TypeError(

@@ -21,6 +21,18 @@ import {
   checkSignal,
 } from "../_core/validate.ts";
 import type { TaskLimits } from "./task.ts";
+import { checkKnownKeys } from "../_core/known_keys.ts";
+
+/** The options of Pool and ProcessPoolExecutor but the worker count. */
+const kEngineKeys = [
+  "initializer",
+  "initargs",
+  "maxTasksPerChild",
+  "permissions",
+  "atomics",
+];
+/** A task's own options (apply, submitWith). */
+const kTaskKeys = ["signal", "timeout"];
 
 /**
  * Checks a task's argument list and limits before it is submitted.
@@ -33,7 +45,9 @@ export function checkTask(
   args: unknown,
   limits: TaskLimits | undefined,
   what: string,
+  known: readonly string[] = kTaskKeys,
 ): void {
+  checkKnownKeys(limits, known, what);
   checkArray(args, "args", what);
   checkLimitSeconds(limits?.timeout, "timeout", what);
   checkSignal(limits?.signal, what);
@@ -121,6 +135,9 @@ export function engineOptions(
 ): EngineOptions {
   assertNotBootstrapping();
   checkPositiveInteger(processes, count, what);
+  // The executor takes its worker count in its options, the Pool apart.
+  const own = count === "processes" ? [] : [count];
+  checkKnownKeys(options, [...own, ...kEngineKeys], what);
   const { initializer, initargs = [], maxTasksPerChild, permissions } = options;
   checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", what);
   checkArray(initargs, "initargs", what);

@@ -13,7 +13,12 @@ import { TaskMode } from "../_wire/protocol.ts";
 import type { TargetRef } from "../_core/target.ts";
 import { poolRef } from "../_core/util.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
+import { checkKnownKeys } from "../_core/known_keys.ts";
 import { checkTask } from "./options.ts";
+
+const kAsyncTaskKeys = ["callback", "errorCallback", "signal", "timeout"];
+/** The options of mapAsync and starmapAsync. */
+export const kMapAsyncKeys = ["chunksize", "callback", "errorCallback"];
 import type { PoolEngine } from "./engine.ts";
 import { chunksOf, iteratorOf } from "./inputs.ts";
 import { readAhead } from "./read_ahead.ts";
@@ -89,7 +94,9 @@ export class PoolCalls {
   ): TargetRef {
     this.assertRunning(what);
     const ref = poolRef(fn, what);
-    checkTask(args, limits, what);
+    // applyAsync's options hold its callbacks too.
+    const known = what === "applyAsync" ? kAsyncTaskKeys : undefined;
+    checkTask(args, limits, what, known);
     return ref;
   }
 
@@ -128,6 +135,8 @@ export class PoolCalls {
     options: { chunksize?: number } & CallbackOptions<R[]>,
     mode: TaskMode,
   ): AsyncResult<R[]> {
+    const what = mode === TaskMode.Map ? "map" : "starmap";
+    checkKnownKeys(options, kMapAsyncKeys, what);
     const results = this.#chunks<R>(fn, iterable, options.chunksize, mode);
     return new AsyncResult(results, options);
   }

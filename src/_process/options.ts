@@ -15,6 +15,16 @@ import {
 } from "../_core/target.ts";
 import { checkArray, checkSignal } from "../_core/validate.ts";
 import { state } from "../_core/state.ts";
+import { checkKnownKeys } from "../_core/known_keys.ts";
+
+const kProcessKeys = [
+  "target",
+  "args",
+  "name",
+  "daemon",
+  "permissions",
+  "signal",
+];
 
 /** Marks the library's Process class (and so its subclasses). */
 export const kProcessClass: unique symbol = Symbol.for(
@@ -22,20 +32,21 @@ export const kProcessClass: unique symbol = Symbol.for(
 );
 
 /** Options of {@linkcode Process}. */
-export interface ProcessOptions {
+export interface ProcessOptions<F extends Target = Target> {
   /**
    * The function to run: an exported function (found by its module and
    * name), or `"./module.ts#exportName"` / a URL with a hash. Without a
    * target, `run()` does nothing (override it in an exported subclass).
    */
-  target?: Target;
+  target?: F;
   /**
-   * Arguments for the target. They are structured-cloned; shared objects
+   * Arguments for the target, checked against its parameters when the
+   * target is a function. They are structured-cloned; shared objects
    * (Lock, Queue, Value, …) arrive as the same object.
    *
    * @default {[]}
    */
-  args?: unknown[];
+  args?: F extends (...args: infer P) => unknown ? P : unknown[];
   /** The process name. @default {"Process-N"} */
   name?: string;
   /**
@@ -94,6 +105,7 @@ export function checkProcessOptions(
       }`,
     );
   }
+  checkKnownKeys(options, kProcessKeys, "create process");
   const { target, args = [], name, daemon, permissions, signal } = options;
   checkArray(args, "args", "create process");
   if (name !== undefined && typeof name !== "string") {

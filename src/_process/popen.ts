@@ -8,6 +8,7 @@ import type { WorkerPermissions } from "../_core/permissions.ts";
 import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
 import { within } from "../_core/time.ts";
 import type { RunMessage, TargetRef } from "../_wire/protocol.ts";
+import { explainRefusal } from "../_wire/error_codec.ts";
 import { reduce, reviverModule } from "../reduction.ts";
 import { state } from "../_core/state.ts";
 import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
@@ -106,6 +107,11 @@ export class Popen {
       // such as a module that fails to load. Print them as CPython would.
       console.error(`Process ${this.#options.name}:\n${error?.message}`);
       this.#child.terminate();
+    } else if (error !== undefined && explainRefusal(error) !== error) {
+      // The child printed Deno's advice to run again with a flag that this
+      // program has: say what refused it, and how to grant it.
+      const { message } = explainRefusal(error);
+      console.error(`Process ${this.#options.name}: ${message}`);
     }
     this.#settle(code);
   }

@@ -27,7 +27,9 @@ export function toWireError(error: unknown): WireError {
 
 /** Rebuilds a worker's error in this process: same name and message. */
 export function rebuildError(wire: WireError): Error {
+  wire = explainRefusal(wire);
   const table: Record<string, ErrorConstructor> = {
+    NotCapable: Deno.errors.NotCapable as unknown as ErrorConstructor,
     TypeError,
     RangeError,
     SyntaxError,
@@ -55,4 +57,54 @@ export function rebuildError(wire: WireError): Error {
     });
   }
   return error;
+}
+
+// Deno's text for a refused access, in every thread alike.
+const kRefused =
+  /^Requires (read|write|net|env|run|ffi|sys|import) access to "(.*)", run again with the --allow-\1 flag$/;
+const kDescriptorKey = {
+  read: "path",
+  write: "path",
+  ffi: "path",
+  net: "host",
+  import: "host",
+  env: "variable",
+  run: "command",
+  sys: "kind",
+} as const;
+
+/**
+ * A worker's refusal (`NotCapable`, or the `TypeError` of a refused
+ * import) as this process should word it. Deno
+ * tells a worker "run again with the --allow-read flag" even when the
+ * program has that flag; when this process does hold the access, the
+ * worker's own `permissions` refused it, so the message says so and names
+ * the option that grants it. Otherwise (the program lacks it too) Deno's
+ * advice is right and the error is returned as it is.
+ */
+export function explainRefusal(wire: WireError): WireError {
+  // A refused dynamic import is a TypeError with the same text.
+  if (wire.name !== "NotCapable" && wire.name !== "TypeError") return wire;
+  const match = kRefused.exec(wire.message);
+  if (match === null) return wire;
+  const [, kind, value] = match as unknown as [
+    string,
+    keyof typeof kDescriptorKey,
+    string,
+  ];
+  let state: Deno.PermissionState;
+  try {
+    const descriptor = { name: kind, [kDescriptorKey[kind]]: value };
+    state = Deno.permissions.querySync(descriptor as Deno.PermissionDescriptor)
+      .state;
+  } catch {
+    return wire;
+  }
+  if (state !== "granted") return wire;
+  const message = `Requires ${kind} access to ${
+    JSON.stringify(value)
+  }, refused by the worker's own permissions: grant it with permissions: { ${kind}: [${
+    JSON.stringify(value)
+  }] }`;
+  return { ...wire, message, stack: wire.stack.replace(wire.message, message) };
 }

@@ -96,7 +96,7 @@ export class Queue<T = unknown> {
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {RangeError} When the item is larger than 1 GiB encoded.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using put()
    * ```ts
@@ -121,7 +121,7 @@ export class Queue<T = unknown> {
    * @throws {TypeError} When the item cannot travel between processes.
    * @throws {ProcessError} When this queue was closed in this process.
    * @throws {RangeError} When the item is larger than 1 GiB encoded.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using putSync()
    * ```ts
@@ -170,7 +170,7 @@ export class Queue<T = unknown> {
    * @throws {QueueEmptyError} When no item came (at once when not blocking,
    * after `timeout` otherwise).
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using get()
    * ```ts
@@ -194,7 +194,7 @@ export class Queue<T = unknown> {
    * @returns The item.
    * @throws {QueueEmptyError} When no item came in time.
    * @throws {ProcessError} When this queue was closed in this process.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using getSync()
    * ```ts

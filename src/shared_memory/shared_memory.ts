@@ -25,6 +25,7 @@ import {
   viewsOf,
 } from "./_registry.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
+import { checkKnownKeys } from "../_core/known_keys.ts";
 
 // Why an arena, and how blocks are laid out: see _shm_registry.ts.
 
@@ -231,6 +232,7 @@ function open(options: SharedMemoryOptions): Attachment {
       }`,
     );
   }
+  checkKnownKeys(options, ["name", "create", "size"], what);
   const { name, create = false, size } = options;
   if (typeof create !== "boolean") {
     throw new TypeError(

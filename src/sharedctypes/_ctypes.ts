@@ -12,6 +12,7 @@ import { Adopted } from "../_memory/adopt.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import { RLock } from "../synchronize/rlock.ts";
 import { kAcquireBrief } from "../synchronize/_sync.ts";
+import { checkKnownKeys } from "../_core/known_keys.ts";
 
 /** The type codes of `array`/`ctypes`, as CPython's sharedctypes accepts them. */
 export type TypeCode =
@@ -204,6 +205,7 @@ export function lockOption(
       }`,
     );
   }
+  checkKnownKeys(options, ["lock"], what);
   const lock = options.lock ?? true;
   if (lock === true) return new RLock();
   if (lock === false) return null;

@@ -88,7 +88,7 @@ export class Lock extends SemLock {
    *
    * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
    * @returns `true` once acquired; `false` when not acquired in time.
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using acquire()
    * ```ts
@@ -122,7 +122,7 @@ export class Lock extends SemLock {
    * @returns `true` once acquired; `false` when not acquired in time.
    * @throws {ProcessError} On the main thread when the lock is held by
    * someone else (use `await acquire()` there).
-   * @throws {TypeError} When an option has the wrong type.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
    *
    * @example Using acquireSync()
    * ```ts
