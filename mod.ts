@@ -117,6 +117,7 @@ export {
 export {
   SharedMemory,
   type SharedMemoryOptions,
+  type TypedArrayClass,
 } from "./src/shared_memory/shared_memory.ts";
 export {
   type ExecutorMapOptions,
