@@ -50,6 +50,7 @@ export {
   currentProcess,
   exit,
   parentProcess,
+  type ParentProcessInfo,
   type PermissionValue,
   Process,
   type ProcessInfo,

@@ -36,6 +36,7 @@ export {
   currentProcess,
   exit,
   parentProcess,
+  type ParentProcessInfo,
   type ProcessInfo,
 } from "./_process/current.ts";
 // Pool and executor check the guard through this module (compatibility).

@@ -161,6 +161,31 @@ Deno.test("currentProcess() and parentProcess() describe the child inside it", a
   equal(parentProcess(), null);
 });
 
+Deno.test("parentProcess().isAlive() and join() follow the parent's life: it ends, join() resolves", async () => {
+  const flags = cells(3);
+  const parent = new Process({
+    target: fixture("lifecycle_targets", "parentOfWatcher"),
+    args: [flags],
+  });
+  parent.start();
+  equal(await parent.join(), 0);
+  // The watcher outlives its parent and reports what it saw.
+  await Atomics.waitAsync(flags, 2, 0, 30_000).value;
+  equal(flags[1], 1, "alive while the parent ran");
+  equal(flags[2], 2, "not alive once join() resolved");
+});
+
+Deno.test("parentProcess().join(timeout) in a child of the main process waits out the timeout; the main process stays alive", async () => {
+  const flags = cells(1);
+  const p = new Process({
+    target: fixture("lifecycle_targets", "parentJoinTimesOut"),
+    args: [flags],
+  });
+  p.start();
+  equal(await p.join(), 0);
+  equal(flags[0], 1);
+});
+
 Deno.test("activeChildren() lists running children only", async () => {
   const flag = cells(1);
   const p = new Process({ target: T("waitForever"), args: [flag] });
