@@ -50,7 +50,6 @@ export {
   currentProcess,
   exit,
   parentProcess,
-  type ParentProcessInfo,
   type PermissionValue,
   Process,
   type ProcessInfo,
@@ -58,6 +57,7 @@ export {
   type Target,
   type WorkerPermissions,
 } from "./src/process.ts";
+export type { ParentProcessInfo } from "./src/_process/current.ts";
 export {
   Context,
   getAllStartMethods,

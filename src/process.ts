@@ -36,7 +36,6 @@ export {
   currentProcess,
   exit,
   parentProcess,
-  type ParentProcessInfo,
   type ProcessInfo,
 } from "./_process/current.ts";
 // Pool and executor check the guard through this module (compatibility).
