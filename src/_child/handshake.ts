@@ -72,7 +72,7 @@ export interface Child extends ChildPort {
 }
 
 /** Tells the child's own children (parentProcess()) that it has ended. */
-export function markEnded(control: Int32Array): void {
+function markEnded(control: Int32Array): void {
   Atomics.store(control, kChildEnded, 1);
   Atomics.notify(control, kChildEnded);
 }

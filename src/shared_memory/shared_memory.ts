@@ -179,7 +179,8 @@ export class SharedMemory {
    * const doubles = shm.view(Float64Array);
    * doubles[1] = 0.5;
    * assert.equal(doubles.length, 2);
-   * assert.equal(new SharedMemory({ name: shm.name }).view(Float64Array)[1], 0.5);
+   * using other = new SharedMemory({ name: shm.name }); // in any process
+   * assert.equal(other.view(Float64Array)[1], 0.5);
    * shm.unlink();
    * ```
    */
