@@ -57,6 +57,7 @@ export {
   type Target,
   type WorkerPermissions,
 } from "./src/process.ts";
+export type { ParentProcessInfo } from "./src/_process/current.ts";
 export {
   Context,
   type ForkserverOptions,
@@ -120,6 +121,7 @@ export {
 export {
   SharedMemory,
   type SharedMemoryOptions,
+  type TypedArrayClass,
 } from "./src/shared_memory/shared_memory.ts";
 export {
   type ExecutorMapOptions,

@@ -26,8 +26,9 @@ export type * from "./pool_options.ts";
 /**
  * A pool of worker processes (CPython's `multiprocessing.Pool`).
  *
- * Workers start in the background, one per event-loop turn: creating a pool
- * never freezes the caller. `await using pool = new Pool()` terminates the
+ * Workers start at construction, in the background, one per event-loop turn:
+ * creating a pool never freezes the caller, and every worker runs the
+ * initializer even when no task comes (as CPython's). `await using pool = new Pool()` terminates the
  * pool at the end of the block, like CPython's `with Pool() as pool:`.
  *
  * @example Square numbers in parallel

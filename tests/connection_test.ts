@@ -117,6 +117,45 @@ Deno.test("Connection.recvBytesInto() writes at the offset or throws BufferTooSh
   throws(() => a.recvBytesIntoSync(buf, 6), RangeError);
 });
 
+Deno.test("Connection.send() is sendBytes() of the value's bytes: recvBytes() of a sent value sends it again", async () => {
+  const [a, b] = Pipe();
+  a.send([1, 2.25, null]);
+  b.sendBytes(await b.recvBytes());
+  deepEqual(await a.recv(), [1, 2.25, null]);
+  // Every encoding: JSON, text, typed arrays, structured clone.
+  const values = ["tü", new Float64Array([0.5, -1]), new Map([[1, 2n]])];
+  for (const value of values) {
+    a.send(value);
+    const bytes = b.recvBytesSync();
+    assert(bytes instanceof Uint8Array);
+    b.sendBytes(bytes);
+    deepEqual(await a.recv(), value);
+    // Into a buffer, and as the exact bytes again.
+    a.send(value);
+    const into = new Uint8Array(bytes.length + 2);
+    equal(await b.recvBytesInto(into, 2), bytes.length);
+    deepEqual(into.subarray(2), bytes);
+  }
+  // Bytes that frame no value stay bytes, both ways.
+  b.sendBytes(new TextEncoder().encode("plain text"));
+  deepEqual(await a.recv(), new TextEncoder().encode("plain text"));
+  a.send(new Uint8Array([1, 2]));
+  deepEqual(await b.recvBytes(), new Uint8Array([1, 2]));
+});
+
+Deno.test("Connection.recvBytes() counts a sent value's whole bytes against maxlength", async () => {
+  const [a, b] = Pipe();
+  a.send("abcd");
+  const length = (await b.recvBytes()).length;
+  a.send("abcd");
+  await rejects(b.recvBytes(length - 1), (e: Error) => {
+    assert(e instanceof ProcessError);
+    assert(e.message.includes(`${length} bytes`), e.message);
+    return true;
+  });
+  equal((await b.recvBytes(length)).length, length);
+});
+
 Deno.test("Connection.poll() says whether a message is waiting", async () => {
   const [a, b] = Pipe();
   equal(await a.poll(), false);

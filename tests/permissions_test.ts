@@ -3,7 +3,7 @@
 // refused for lack of permission, 78 on any other failure.
 import { equal, match, throws } from "node:assert/strict";
 import { Process, type WorkerPermissions } from "../mod.ts";
-import { fixture, runDeno } from "./_run.ts";
+import { fixture, runDeno, type RunResult } from "./_run.ts";
 
 const probe = fixture("permission_targets", "probe");
 
@@ -119,11 +119,24 @@ Deno.test("asking for more than the parent has is a catchable NotCapable", async
   );
 });
 
-// A program outside any project (no deno.json) that asks for permissions.
-async function standalone(flags: string[]): Promise<string> {
+const folder = (path: string) => path.replace(/\/[^/]*$/, "");
+
+// A program that asks for permissions, in a folder of its own: `files`
+// (deno.json files, say) are written there first, and it runs from the
+// folder of `main`.
+async function standalone(
+  flags: string[],
+  files: Record<string, string> = {},
+  main = "main.ts",
+): Promise<RunResult> {
   const dir = await Deno.makeTempDir();
   try {
-    const script = `${dir}/main.ts`;
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.mkdir(folder(`${dir}/${name}`), { recursive: true });
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    const script = `${dir}/${main}`;
+    await Deno.mkdir(folder(script), { recursive: true });
     await Deno.writeTextFile(
       script,
       `import { Process } from ${
@@ -141,33 +154,82 @@ if (import.meta.main) {
 }
 `,
     );
-    const result = await runDeno(["run", ...flags, script], 30);
-    equal(result.code, 0, result.stderr);
-    return result.stdout;
+    const command = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, script],
+      cwd: folder(script),
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const { code, stdout, stderr } = await command.output();
+    const decoder = new TextDecoder();
+    return {
+      code,
+      stdout: decoder.decode(stdout),
+      stderr: decoder.decode(stderr),
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-Deno.test("permissions without worker options enabled are an error, not exit 70", async () => {
-  const stdout = await standalone(["--allow-read"]);
+Deno.test("permissions are a TypeError, not exit 70, when the command line shows the worker options off", async () => {
+  const result = await standalone(["--allow-all"]);
+  equal(result.code, 0, result.stderr);
   match(
-    stdout,
-    /^TypeError: Cannot create process as 'permissions' needs Deno's worker options/,
+    result.stdout,
+    /^TypeError: Cannot create process as 'permissions' needs Deno's worker options: they are not enabled/,
   );
-  match(stdout, /--unstable-worker-options/);
+  match(result.stdout, /--unstable-worker-options/);
+});
+
+Deno.test("permissions are a TypeError when the command line shows no flag and deno.json does not list the worker options", async () => {
+  const result = await standalone(["--allow-all"], {
+    "deno.json": '{ "unstable": ["kv"] }',
+  });
+  equal(result.code, 0, result.stderr);
+  match(result.stdout, /^TypeError: .*deno\.json does not list them/);
+});
+
+Deno.test("permissions work with --allow-read --unstable-worker-options and no deno.json", async () => {
+  const result = await standalone([
+    "--allow-read",
+    "--unstable-worker-options",
+  ]);
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "exit code 0\n");
 });
 
 Deno.test("permissions work when worker options come from the command line", async () => {
-  equal(
-    await standalone(["--allow-all", "--unstable-worker-options"]),
-    "exit code 0\n",
-  );
+  const result = await standalone(["--allow-all", "--unstable-worker-options"]);
+  equal(result.stdout, "exit code 0\n", result.stderr);
+});
+
+Deno.test("a workspace member inherits the worker options of its root's deno.json", async () => {
+  const files = {
+    "deno.json":
+      '{ "workspace": ["./member"], "unstable": ["worker-options"] }',
+    "member/deno.json": '{ "name": "@test/member", "exports": "./main.ts" }',
+  };
+  // --allow-all: the command line is readable, so only the workspace root
+  // can make this work.
+  const result = await standalone(["--allow-all"], files, "member/main.ts");
+  equal(result.code, 0, result.stderr);
+  equal(result.stdout, "exit code 0\n");
+});
+
+Deno.test("permissions are trusted when nothing readable can tell: Deno then names the missing flag", async () => {
+  // Under --allow-read the flag cannot be seen, so the library creates the
+  // worker; without the flag Deno ends the program with its own message.
+  const result = await standalone(["--allow-read"]);
+  equal(result.code, 70, result.stdout);
+  match(result.stderr, /--unstable-worker-options/);
 });
 
 Deno.test("--no-config is seen when the command line can be read", async () => {
-  const stdout = await standalone(["--allow-all", "--no-config"]);
-  match(stdout, /^TypeError: .*--no-config/);
+  const result = await standalone(["--allow-all", "--no-config"]);
+  match(result.stdout, /^TypeError: .*--no-config/);
 });
 
 Deno.test('a child with permissions "none" still rebuilds shared objects it receives', async () => {

@@ -15,6 +15,7 @@ import {
   ProcessError,
   RemoteError,
   TimeoutError,
+  Value,
 } from "../mod.ts";
 import { defaultChunksize } from "../src/_core/util.ts";
 import { transportCounters } from "../src/_engine/engine.ts";
@@ -416,6 +417,29 @@ function suite(atomics: "enabled" | "disabled"): void {
     ], 1) as [string, string][];
     deepEqual(seen.map(([, value]) => value), ["ready", "ready"]);
     equal(new Set(seen.map(([worker]) => worker)).size, 2);
+  });
+
+  test("Pool workers start at construction: the initializer runs without any task", async () => {
+    const counter = new Value("i", 0);
+    const pool = makePool(2, {
+      initializer: fixture("lifecycle_targets", "countStart"),
+      initargs: [counter],
+    });
+    pool.close();
+    await pool.join();
+    equal(counter.value, 2);
+  });
+
+  test("Pool terminated right after construction ends at once, with nothing left running", async () => {
+    const counter = new Value("i", 0);
+    const pool = makePool(2, {
+      initializer: fixture("lifecycle_targets", "countStart"),
+      initargs: [counter],
+    });
+    pool.terminate();
+    await pool.join();
+    // Deno's sanitizers fail this test if a timer or worker outlives it.
+    equal(counter.value, 0);
   });
 
   test("Pool maxTasksPerChild replaces workers after that many tasks", async () => {

@@ -177,6 +177,78 @@ Deno.test("currentProcess() and parentProcess() describe the child inside it", a
   equal(parentProcess(), null);
 });
 
+Deno.test("parentProcess().isAlive() and join() follow the parent's life: it ends, join() resolves", async () => {
+  const flags = cells(3);
+  const parent = new Process({
+    target: fixture("lifecycle_targets", "parentOfWatcher"),
+    args: [flags],
+  });
+  parent.start();
+  equal(await parent.join(), 0);
+  // The watcher outlives its parent and reports what it saw.
+  await Atomics.waitAsync(flags, 2, 0, 30_000).value;
+  equal(flags[1], 1, "alive while the parent ran");
+  equal(flags[2], 2, "not alive once join() resolved");
+});
+
+Deno.test("parentProcess().join(timeout) in a child of the main process waits out the timeout; the main process stays alive", async () => {
+  const flags = cells(1);
+  const p = new Process({
+    target: fixture("lifecycle_targets", "parentJoinTimesOut"),
+    args: [flags],
+  });
+  p.start();
+  equal(await p.join(), 0);
+  equal(flags[0], 1);
+});
+
+Deno.test("a child exits once its target returned and its pending timers ran", async () => {
+  const flags = cells(1);
+  const p = new Process({
+    target: fixture("lifecycle_targets", "finishLater"),
+    args: [flags],
+  });
+  p.start();
+  equal(await p.join(), 0);
+  equal(flags[0], 1);
+});
+
+Deno.test("a child exits once its target returned and its pending queue get() settled", async () => {
+  const { Queue } = await import("../mod.ts");
+  const flags = cells(1);
+  const queue = new Queue<number>();
+  const p = new Process({
+    target: fixture("lifecycle_targets", "getLater"),
+    args: [queue, flags],
+  });
+  p.start();
+  await queue.put(7);
+  equal(await p.join(), 0);
+  equal(flags[0], 7);
+});
+
+Deno.test("a child's exit code after its target returned: 1 for a timer that throws, n for exit(n)", async () => {
+  const thrower = new Process({
+    target: fixture("lifecycle_targets", "throwLater"),
+  });
+  thrower.start();
+  equal(await thrower.join(), 1);
+  const exiter = new Process({
+    target: fixture("lifecycle_targets", "exitLater"),
+    args: [4],
+  });
+  exiter.start();
+  equal(await exiter.join(), 4);
+});
+
+Deno.test("a child's unreferenced timer does not keep it alive after its target returns", async () => {
+  const p = new Process({
+    target: fixture("lifecycle_targets", "leaveUnrefTimer"),
+  });
+  p.start();
+  equal(await p.join(), 0);
+});
+
 Deno.test("activeChildren() lists running children only", async () => {
   const flag = cells(1);
   const p = new Process({ target: T("waitForever"), args: [flag] });
@@ -345,7 +417,7 @@ Deno.test("the program waits for a running non-daemonic child", async () => {
   equal(result.stdout, "main done\nchild done\n");
 });
 
-Deno.test("a child that returned never keeps the program alive", async () => {
+Deno.test("a child that returned, leaving only an unreferenced timer, never keeps the program alive", async () => {
   const result = await runDeno(
     ["run", "--allow-read", "tests/fixtures/exit_scenarios.ts", "idle-child"],
     30,

@@ -156,3 +156,28 @@ Deno.test("SharedMemory cannot be sent once closed", () => {
   const p = new Process({ target: T("writeShared"), args: [shm, 1] });
   throws(() => p.start(), /is closed/);
 });
+
+Deno.test("SharedMemory.view() writes through a typed view touch only this block's bytes", () => {
+  using before = new SharedMemory({ create: true, size: 24 });
+  using shm = new SharedMemory({ create: true, size: 20 });
+  using after = new SharedMemory({ create: true, size: 24 });
+  before.buf.fill(0xab);
+  after.buf.fill(0xcd);
+  const doubles = shm.view(Float64Array);
+  equal(doubles.length, 2);
+  doubles.fill(-1);
+  shm.view(Int32Array, { byteOffset: 16 })[0] = -1;
+  const minusOnes = new Uint8Array(new Float64Array([-1, -1]).buffer);
+  deepEqual(Array.from(shm.buf), [...minusOnes, 0xff, 0xff, 0xff, 0xff]);
+  deepEqual(Array.from(before.buf), new Array(24).fill(0xab));
+  deepEqual(Array.from(after.buf), new Array(24).fill(0xcd));
+  // Shared: another attachment sees the same doubles.
+  using other = new SharedMemory({ name: shm.name });
+  deepEqual(Array.from(other.view(Float64Array)), [-1, -1]);
+  equal(shm.view(Uint16Array, { byteOffset: 2, length: 3 }).length, 3);
+  throws(() => shm.view(Float64Array, { byteOffset: 4 }), RangeError);
+  throws(() => shm.view(Float64Array, { length: 3 }), RangeError);
+  for (const m of [before, shm, after]) m.unlink();
+  shm.close();
+  throws(() => shm.view(Uint8Array), ProcessError);
+});

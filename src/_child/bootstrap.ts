@@ -11,6 +11,7 @@
 import { ExitSignal, state, workerScope } from "../_core/state.ts";
 import type { ExitMessage } from "../_wire/protocol.ts";
 import { toWireError, type WireError } from "../_wire/error_codec.ts";
+import { kChildEnded } from "../_wire/layouts.ts";
 
 const self = state();
 self.isChild = true;
@@ -39,6 +40,11 @@ export function quietUntilActive(): () => void {
 export function finish(code: number, error?: WireError): void {
   if (finished) return;
   finished = true;
+  // This child's own children see it end through parentProcess().
+  if (self.control !== null) {
+    Atomics.store(self.control, kChildEnded, 1);
+    Atomics.notify(self.control, kChildEnded);
+  }
   const message: ExitMessage = { t: "exit", code };
   if (error !== undefined) message.error = error;
   workerScope.postMessage(message);

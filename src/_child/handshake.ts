@@ -17,7 +17,11 @@
 
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { nextPid, state } from "../_core/state.ts";
-import { kChildControlSlots, kChildStop } from "../_wire/layouts.ts";
+import {
+  kChildControlSlots,
+  kChildEnded,
+  kChildStop,
+} from "../_wire/layouts.ts";
 import type { ChildInit, ExitMessage } from "../_wire/protocol.ts";
 import type { WireError } from "../_wire/error_codec.ts";
 import {
@@ -73,6 +77,12 @@ export interface Child extends ChildPort {
   stop(): void;
 }
 
+/** Tells the child's own children (parentProcess()) that it has ended. */
+function markEnded(control: Int32Array): void {
+  Atomics.store(control, kChildEnded, 1);
+  Atomics.notify(control, kChildEnded);
+}
+
 function isExit(message: unknown): message is ExitMessage {
   return (message as { t?: unknown } | null)?.t === "exit";
 }
@@ -95,6 +105,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
   const end = (exit: ChildExit) => {
     if (ended) return;
     ended = true;
+    markEnded(control);
     spec.onExit(exit);
   };
   const onMessage = spec.onMessage;
@@ -126,6 +137,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     parent: { name: s.name, pid: s.pid },
     pidCounter: s.pidCounter.buffer as SharedArrayBuffer,
     control: control.buffer as SharedArrayBuffer,
+    parentControl: (s.control?.buffer as SharedArrayBuffer) ?? null,
     shared: s.shared,
   };
   try {
@@ -145,6 +157,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
       // our …Sync calls ends too; terminate() alone would not interrupt it.
       Atomics.store(control, kChildStop, 1);
       Atomics.notify(control, kChildStop);
+      markEnded(control);
       port.ref(false);
       port.terminate();
     },

@@ -89,14 +89,16 @@ function readable(path: string): boolean {
   }
 }
 
-function configEnables(path: string): boolean | undefined {
+function readConfig(path: string): string | undefined {
   if (!readable(path)) return undefined;
-  let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    return Deno.readTextFileSync(path);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function listsWorkerOptions(text: string): boolean {
   // deno.jsonc may hold comments; the "unstable" array rarely does.
   const match = /"unstable"\s*:\s*\[([^\]]*)\]/.exec(text);
   return match !== null && /"worker-options"/.test(match[1]);
@@ -121,6 +123,35 @@ function findConfig(startDir: string): string | undefined {
   }
 }
 
+function folderOfPath(path: string): string {
+  return path.replace(/\/[^/]*$/, "") || "/";
+}
+
+/**
+ * Whether `config`, or the root of the workspace it belongs to (a member
+ * takes its root's "unstable" list), enables the worker options; undefined
+ * when a file on the way cannot be read.
+ */
+function configEnables(config: string): boolean | undefined {
+  let text = readConfig(config);
+  if (text === undefined) return undefined;
+  if (listsWorkerOptions(text)) return true;
+  // The nearest deno.json above with a "workspace" key is the root whose
+  // unstable list a member uses.
+  let path = config;
+  while (!/"workspace"\s*:/.test(text)) {
+    const dir = folderOfPath(path);
+    const above = folderOfPath(dir);
+    if (above === dir) return false;
+    const next = findConfig(above);
+    if (next === undefined) return false;
+    path = next;
+    text = readConfig(path);
+    if (text === undefined) return undefined;
+  }
+  return listsWorkerOptions(text);
+}
+
 function commandLine(): string[] | undefined {
   // Deno guards /proc/*/cmdline behind --allow-all (not --allow-read, seen
   // on 2.9.6), so this works only in fully trusted programs.
@@ -138,8 +169,15 @@ function folderOf(url: string): string | undefined {
 }
 
 /**
- * `true` when worker permissions will not kill the process, else the reason
- * why we believe (or cannot tell) that they are off.
+ * `true` when worker permissions will not kill the process, or when nothing
+ * this program may read can tell (then the caller is trusted: should the
+ * flag truly be missing, Deno ends the program with its own message naming
+ * it); else the reason why the options are known to be off.
+ *
+ * Only the command line can prove them off, and Deno shows it only under
+ * --allow-all: under narrower permissions the flag is invisible (no API, no
+ * env var, no Deno key differs), so a deno.json that does not list them
+ * proves nothing.
  */
 export function workerOptionsEnabled(): true | string {
   if (cached !== undefined) return cached;
@@ -167,19 +205,10 @@ export function workerOptionsEnabled(): true | string {
   config ??= main !== undefined
     ? findConfig(main)
     : (readable(".") ? findConfig(Deno.cwd()) : undefined);
-  const unseen = args === undefined
-    ? "the command line cannot be read without --allow-all, and "
-    : "no --unstable-worker-options flag, and ";
-  if (config === undefined) {
-    return cached =
-      `they could not be confirmed (${unseen}no readable deno.json was found)`;
-  }
-  const enabled = configEnables(config);
-  if (enabled === undefined) {
-    return cached =
-      `they could not be confirmed (${unseen}${config} cannot be read)`;
-  }
-  return cached = enabled
-    ? true
-    : `they could not be confirmed (${unseen}${config} does not list them)`;
+  const enabled = config === undefined ? false : configEnables(config);
+  // Without the command line, the flag may be there: trust the caller.
+  if (enabled !== false || args === undefined) return cached = true;
+  return cached = config === undefined
+    ? "they are not enabled (no --unstable-worker-options flag, and no deno.json was found)"
+    : `they are not enabled (no --unstable-worker-options flag, and ${config} does not list them)`;
 }

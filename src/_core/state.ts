@@ -29,6 +29,8 @@ export interface ProcessState {
   pidCounter: Int32Array;
   /** Set by the parent on terminate(), read by the child's blocking waits. */
   control: Int32Array | null;
+  /** The parent's control block (null in the main process or its children). */
+  parentControl: Int32Array | null;
   /** Buffers every process shares (see processWide()), by key. */
   shared: Record<string, SharedArrayBuffer>;
   /** Children started by this process and not yet known to have exited. */
@@ -53,6 +55,7 @@ export function state(): ProcessState {
       childCounter: 0,
       pidCounter: new Int32Array(new SharedArrayBuffer(4)),
       control: null,
+      parentControl: null,
       shared: {},
       children: new Set(),
     };
@@ -85,6 +88,7 @@ export function adoptIdentity(init: ChildInit): Int32Array {
   s.parent = init.parent;
   s.pidCounter = new Int32Array(init.pidCounter);
   s.control = new Int32Array(init.control);
+  s.parentControl = init.parentControl && new Int32Array(init.parentControl);
   Object.assign(s.shared, init.shared);
   return s.control;
 }

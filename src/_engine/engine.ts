@@ -170,6 +170,7 @@ export class PoolEngine {
   /** Whether one more worker should start now. */
   #wantsWorker(): boolean {
     if (this.#state === "terminated" || this.#state === "broken") return false;
+    if (this.#workers.owesWorkers()) return true;
     const queued = this.#queue.queued;
     if (this.#state === "closed" && queued === 0) return false;
     return this.#workers.live() < this.#workers.target(queued);
@@ -370,7 +371,7 @@ export class PoolEngine {
     if (this.#state !== "closed" || this.#queue.pending > 0) return;
     for (const worker of [...this.#workers]) {
       if (worker.inFlight.size > 0) return;
-      if (!worker.ready) this.#workers.teardown(worker);
+      if (!worker.ready) this.#workers.unneeded(worker);
       else if (!worker.retiring) {
         // Idle and no work will come: ask it to exit cleanly.
         worker.retiring = true;
@@ -378,7 +379,7 @@ export class PoolEngine {
       }
     }
     // Retired workers report "exit"; the last one lands here with none left.
-    if (this.#workers.size === 0) this.#exited.resolve();
+    if (this.#workers.allGone()) this.#exited.resolve();
   }
 
   /** Resolves when every submitted task has settled. */

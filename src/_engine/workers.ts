@@ -53,6 +53,29 @@ export class WorkerSet {
     return this.#workers.size;
   }
 
+  /**
+   * Whether a Pool's first workers are still to start: it starts all of them
+   * (and runs their initializer) even when closed before any task, as
+   * CPython's does.
+   */
+  owesWorkers(): boolean {
+    return this.#options.eager && this.#counter < this.#options.processes;
+  }
+
+  /** No worker is alive, and none is still to start. */
+  allGone(): boolean {
+    return this.#workers.size === 0 && !this.owesWorkers();
+  }
+
+  /**
+   * A worker still starting is no longer needed: an executor's ends now; a
+   * Pool's runs its initializer first, as CPython's, and its "ready" brings
+   * the engine back to retire it.
+   */
+  unneeded(worker: PoolWorker): void {
+    if (!this.#options.eager) this.teardown(worker);
+  }
+
   [Symbol.iterator](): IterableIterator<PoolWorker> {
     return this.#workers.values();
   }

@@ -225,3 +225,56 @@ export function decodeValue(tag: number, bytes: Uint8Array): unknown {
       );
   }
 }
+
+// The one byte format of an encoded value, so that a Connection's send() and
+// sendBytes() interoperate as CPython's do (there send() is send_bytes() of
+// the pickle): recvBytes() of a message sent with send() returns these
+// bytes, and sendBytes() of them sends that value again. In the ring the
+// encoding stays in the record's tag, so send() and recv() copy nothing
+// more; only the byte calls add or strip the header.
+//
+//   [0xC1 'd' 'm' 0x01][tag: uint32, little-endian][payload]
+//
+// 0xC1 never starts UTF-8 text, so plain text sent as bytes is never taken
+// for a value; bytes that are not this format stay bytes.
+
+/** Bytes of the header that frames an encoded value as bytes. */
+export const kFrameHeader = 8;
+const kMagic = 0x016d64c1; // 0xC1 'd' 'm' 0x01, read as a little-endian uint32
+
+/** The framed bytes of a record that holds an encoded value. */
+export function frame(tag: number, payload: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(kFrameHeader + payload.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, kMagic, true);
+  view.setUint32(4, tag, true);
+  bytes.set(payload, kFrameHeader);
+  return bytes;
+}
+
+/**
+ * The record to push for `bytes` sent as bytes: the value they frame, or
+ * the bytes themselves when they are not an encoded value.
+ */
+export function unframe(bytes: Uint8Array): Encoded {
+  // The first byte turns away nearly all raw bytes before any allocation.
+  if (bytes.length >= kFrameHeader && bytes[0] === 0xc1) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, kFrameHeader);
+    const tag = view.getUint32(4, true);
+    const payload = bytes.subarray(kFrameHeader);
+    if (view.getUint32(0, true) === kMagic && knownTag(tag, payload.length)) {
+      return { tag, bytes: payload };
+    }
+  }
+  return { tag: kTagBytes, bytes };
+}
+
+// Whether decodeValue() understands a record of this tag and length.
+function knownTag(tag: number, length: number): boolean {
+  const kind = tag & 0xff;
+  if (kind === kTagTyped) {
+    const Kind = typedKinds[tag >> 8];
+    return Kind !== undefined && length % Kind.BYTES_PER_ELEMENT === 0;
+  }
+  return tag === kTagJson || tag === kTagString || tag === kTagV8;
+}

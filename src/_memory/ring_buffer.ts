@@ -212,12 +212,12 @@ export class Ring {
    * (`true`), or may be a scratch buffer reused by the next pop (`false`),
    * or a function of the tag that says which.
    * @param maxLength A longer record stays in the ring; its length is
-   * returned as `kept`.
+   * returned as `kept`. A function gives the limit for the record's tag.
    * @returns The record, or undefined when the ring is empty.
    */
   pop(
     fresh: boolean | ((tag: number) => boolean),
-    maxLength = Infinity,
+    maxLength: number | ((tag: number) => number) = Infinity,
   ): Record_ | undefined {
     const c = this.control;
     let record: Record_;
@@ -229,7 +229,8 @@ export class Ring {
       const slot = (head & mask) >> 2;
       const len = this.#i32[slot];
       const tag = this.#i32[slot + 1];
-      if (len > maxLength) return { tag, bytes: new Uint8Array(0), kept: len };
+      const limit = typeof maxLength === "number" ? maxLength : maxLength(tag);
+      if (len > limit) return { tag, bytes: new Uint8Array(0), kept: len };
       const keep = typeof fresh === "function" ? fresh(tag) : fresh;
       let bytes: Uint8Array;
       if (keep) {

@@ -6,6 +6,7 @@
 // starts (here a Process), and uses the start-up tier (src/_child/) below.
 
 import { ExitSignal, fatal, finish } from "../_child/bootstrap.ts";
+import { watchMessagePoll, whenDrained } from "../_child/event_loop.ts";
 import type { RunMessage } from "../_wire/protocol.ts";
 import { revive } from "../reduction.ts";
 import { adoptIdentity, state, workerScope } from "../_core/state.ts";
@@ -60,8 +61,11 @@ async function run(message: RunMessage, modules: Namespaces): Promise<void> {
   adoptProcess(process, message.pid, target);
   setCurrentProcess(process);
   await process.run();
-  // CPython's child joins its non-daemonic children and kills its daemonic
-  // ones before it exits; so do we.
+}
+
+// CPython's child, once its threads are done, joins its non-daemonic
+// children and kills its daemonic ones before it exits; so do we.
+async function endChildren(): Promise<void> {
   for (const child of activeChildren()) {
     if (child.daemon) child.terminate();
     else await child.join();
@@ -72,13 +76,17 @@ async function run(message: RunMessage, modules: Namespaces): Promise<void> {
 export function main(modules: Namespaces): void {
   state().bootstrapping = false;
   workerScope.onmessage = (event: MessageEvent<RunMessage>) => {
+    watchMessagePoll();
     workerScope.onmessage = null;
+    const failed = (error: unknown) => {
+      if (error instanceof ExitSignal) return;
+      fatal(error);
+    };
+    // As a Deno program, the child ends once its target has returned and
+    // its event loop has drained (timers, I/O and non-daemonic children).
     run(event.data, modules).then(
-      () => finish(0),
-      (error) => {
-        if (error instanceof ExitSignal) return;
-        fatal(error);
-      },
+      () => whenDrained(() => endChildren().then(() => finish(0), failed)),
+      failed,
     );
   };
 }

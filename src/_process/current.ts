@@ -5,6 +5,10 @@
 // Tier 5 (process), with src/process.ts.
 
 import { state } from "../_core/state.ts";
+import { deadlineOf, within } from "../_core/time.ts";
+import { checkTimeout } from "../_core/validate.ts";
+import { waitAsync } from "../_memory/atomics.ts";
+import { kChildEnded } from "../_wire/layouts.ts";
 import type { Process } from "../process.ts";
 
 /** What {@linkcode currentProcess} and {@linkcode parentProcess} return. */
@@ -15,6 +19,22 @@ export interface ProcessInfo {
   readonly pid: number | null;
   /** Whether the process is daemonic. */
   readonly daemon: boolean;
+}
+
+/**
+ * What {@linkcode parentProcess} returns: the parent, and a watch on its
+ * life (CPython's `parent_process()` with `is_alive()` and `join()`).
+ */
+export interface ParentProcessInfo extends ProcessInfo {
+  /** Whether the parent still runs. */
+  isAlive(): boolean;
+  /**
+   * Waits until the parent has ended, at most `timeout` seconds.
+   *
+   * @param timeout Seconds to wait at most; `undefined` or `null`: no limit.
+   * @returns A promise that resolves once the parent ended or the time passed.
+   */
+  join(timeout?: number | null): Promise<void>;
 }
 
 const mainProcess: ProcessInfo = Object.freeze({
@@ -56,7 +76,13 @@ export function currentProcess(): ProcessInfo {
 /**
  * The parent of the current process, or `null` in the main process.
  *
- * @returns The parent's name and pid.
+ * In a child, `isAlive()` turns false and `join()` resolves once the parent
+ * ends (its target returned and it exited, it called `exit()`, or it was
+ * terminated). The main process outlives its children (its end ends the
+ * program), so there `isAlive()` stays true and `join()` waits out its
+ * timeout.
+ *
+ * @returns The parent's name and pid, `isAlive()` and `join(timeout)`.
  *
  * @example The main process has no parent
  * ```ts
@@ -66,9 +92,31 @@ export function currentProcess(): ProcessInfo {
  * assert.equal(parentProcess(), null);
  * ```
  */
-export function parentProcess(): ProcessInfo | null {
-  const parent = state().parent;
-  return parent === null ? null : Object.freeze({ ...parent, daemon: false });
+export function parentProcess(): ParentProcessInfo | null {
+  const s = state();
+  const parent = s.parent;
+  if (parent === null) return null;
+  const control = s.parentControl;
+  const ended = () =>
+    control !== null && Atomics.load(control, kChildEnded) !== 0;
+  return Object.freeze({
+    ...parent,
+    daemon: false,
+    isAlive: () => !ended(),
+    async join(timeout?: number | null): Promise<void> {
+      checkTimeout(timeout, "join parent process", { nullable: true });
+      if (control === null) {
+        await within(new Promise<never>(() => {}), timeout ?? undefined);
+      } else {
+        await waitAsync(
+          control,
+          kChildEnded,
+          0,
+          deadlineOf(timeout ?? undefined),
+        );
+      }
+    },
+  });
 }
 
 /**

@@ -12,22 +12,27 @@
 // alike): one Int32Array per child, made by the parent when it starts the
 // child and handed over in the init message.
 //
-//   Int32 slot   0                      1
-//              ┌──────────────────────┬──────────────────────────────────┐
-//              │ kChildStop           │ kChildTask                       │
-//              │ 1: the parent asked  │ id of the pool task the child    │
-//              │ the child to stop    │ runs now (0: none; Process: 0)   │
-//              └──────────────────────┴──────────────────────────────────┘
+//   Int32 slot   0                      1                                  2
+//              ┌──────────────────────┬──────────────────────────────────┬─────────────────────┐
+//              │ kChildStop           │ kChildTask                       │ kChildEnded         │
+//              │ 1: the parent asked  │ id of the pool task the child    │ 1: the child has    │
+//              │ the child to stop    │ runs now (0: none; Process: 0)   │ ended               │
+//              └──────────────────────┴──────────────────────────────────┴─────────────────────┘
 //
 // The parent stores kChildStop and notifies it; the child's blocking …Sync
 // waits poll it, so terminate() ends a child that sits in one of them.
+// kChildEnded is set (and notified) by the child as it exits and by its
+// parent when it learns of the end or ends it; the child's own children
+// receive this block as their parent's, so their parentProcess() sees it.
 
 /** Index of the stop flag in a child's control block. */
 export const kChildStop = 0;
 /** Index of the id of the pool task a child is running (0: none). */
 export const kChildTask = 1;
+/** Index of the "this child has ended" flag (its children watch it). */
+export const kChildEnded = 2;
 /** Size of a child's control block, in Int32 slots. */
-export const kChildControlSlots = 2;
+export const kChildControlSlots = 3;
 
 // ---------------------------------------------------------------------------
 // The SPSC channel (src/_memory/channel.ts): the pool's ring between the

@@ -41,6 +41,8 @@ export interface ChildInit {
   pidCounter: SharedArrayBuffer;
   /** The child's control block, kChildControlSlots Int32 slots. */
   control: SharedArrayBuffer;
+  /** The parent's own control block (null: the parent is the main thread). */
+  parentControl: SharedArrayBuffer | null;
   /** The program-wide buffers of processWide(). */
   shared: Record<string, SharedArrayBuffer>;
 }

@@ -2,6 +2,8 @@
 
 import { BufferTooShortError, ProcessError } from "../errors.ts";
 import type { Record_ } from "../_memory/ring_buffer.ts";
+import { frame, kFrameHeader } from "../_memory/record_codec.ts";
+import { kRecordBytes as kTagBytes } from "../_wire/layouts.ts";
 import { deadlineOf } from "../_core/time.ts";
 
 /**
@@ -54,10 +56,13 @@ export function byteView(
 /**
  * Checks recvBytes()'s `maxlength`.
  *
+ * @returns The longest payload a record may have to fit once framed.
  * @throws {RangeError} When it is not a non-negative integer.
  */
-export function checkMaxlength(maxlength: unknown): void {
-  if (maxlength === undefined) return;
+export function checkMaxlength(
+  maxlength: unknown,
+): ((tag: number) => number) | undefined {
+  if (maxlength === undefined) return undefined;
   if (
     typeof maxlength !== "number" || !Number.isInteger(maxlength) ||
     maxlength < 0
@@ -68,11 +73,23 @@ export function checkMaxlength(maxlength: unknown): void {
       }`,
     );
   }
+  return (tag) => rawBytes(tag) ? maxlength : maxlength - kFrameHeader;
 }
 
 /** The deadline of a poll() timeout (null: none). */
 export function pollDeadline(timeout: number | null): number {
   return timeout === null ? Infinity : deadlineOf(timeout);
+}
+
+/**
+ * recvBytes()'s `fresh`: raw bytes are returned as popped; an encoded value
+ * is framed (copied) anyway.
+ */
+export const rawBytes = (tag: number): boolean => tag === kTagBytes;
+
+/** A record as bytes: raw bytes as sent, an encoded value framed. */
+function asBytes(record: Record_): Uint8Array {
+  return rawBytes(record.tag) ? record.bytes : frame(record.tag, record.bytes);
 }
 
 /**
@@ -85,11 +102,12 @@ export function bytesOf(
   maxlength: number | undefined,
 ): Uint8Array {
   if (record.kept !== undefined) {
+    const length = record.kept + (rawBytes(record.tag) ? 0 : kFrameHeader);
     throw new ProcessError(
-      `Cannot receive bytes as the message must be at most ${maxlength} bytes: it has ${record.kept} bytes and stays in the pipe`,
+      `Cannot receive bytes as the message must be at most ${maxlength} bytes: it has ${length} bytes and stays in the pipe`,
     );
   }
-  return record.bytes;
+  return asBytes(record);
 }
 
 /**
@@ -98,9 +116,8 @@ export function bytesOf(
  * @throws {BufferTooShortError} When it does not fit.
  */
 export function into(record: Record_, target: Uint8Array): number {
-  if (record.bytes.length > target.length) {
-    throw new BufferTooShortError(record.bytes);
-  }
-  target.set(record.bytes);
-  return record.bytes.length;
+  const bytes = asBytes(record);
+  if (bytes.length > target.length) throw new BufferTooShortError(bytes);
+  target.set(bytes);
+  return bytes.length;
 }

@@ -154,6 +154,7 @@ export function initPipe(control: SharedArrayBuffer, duplex: boolean): void {
 }
 
 type Fresh = boolean | ((tag: number) => boolean);
+type Limit = number | ((tag: number) => number);
 
 /** One end of a pipe: what a Connection does, without its docs. */
 export class PipeEnd {
@@ -233,7 +234,7 @@ export class PipeEnd {
   }
 
   // One receive attempt: a record, or undefined (nothing yet).
-  #take(ring: Ring, fresh: Fresh, maxLength?: number): Record_ | undefined {
+  #take(ring: Ring, fresh: Fresh, maxLength?: Limit): Record_ | undefined {
     const record = ring.pop(fresh, maxLength);
     if (record !== undefined || !this.#peerGone()) return record;
     // The last messages may have landed between pop() and the check.
@@ -243,7 +244,7 @@ export class PipeEnd {
   }
 
   /** Receives one record, blocking the thread. */
-  receiveSync(what: string, fresh: Fresh, maxLength?: number): Record_ {
+  receiveSync(what: string, fresh: Fresh, maxLength?: Limit): Record_ {
     const ring = this.#inRing(what);
     const take = () => this.#take(ring, fresh, maxLength);
     return ring.untilSync(take, kPutSeq, kGetters, Infinity, kReclaimSliceMs)!;
@@ -253,7 +254,7 @@ export class PipeEnd {
   async receive(
     what: string,
     fresh: Fresh,
-    maxLength?: number,
+    maxLength?: Limit,
   ): Promise<Record_> {
     const ring = this.#inRing(what);
     const take = () => {

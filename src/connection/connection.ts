@@ -31,8 +31,8 @@ import {
   decodeValue,
   encodeValue,
   needsFreshBytes,
+  unframe,
 } from "../_memory/record_codec.ts";
-import { kRecordBytes as kTagBytes } from "../_wire/layouts.ts";
 import { checkTimeout } from "../_core/validate.ts";
 import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import {
@@ -41,6 +41,7 @@ import {
   checkMaxlength,
   into,
   pollDeadline,
+  rawBytes,
 } from "./_bytes.ts";
 import { PipeEnd } from "./_pipe_end.ts";
 
@@ -158,14 +159,14 @@ export class Connection {
           `Cannot send bytes as the message must be at most ${kMaxPayload} bytes: current value is ${bytes.length} bytes`,
         );
       }
-      return { tag: kTagBytes, bytes };
+      return unframe(bytes);
     });
   }
 
   /**
    * Receives the next message, waiting for one.
    *
-   * @returns The value (a `Uint8Array` for a message sent with sendBytes).
+   * @returns The value (a `Uint8Array` for bytes that frame no value).
    * @throws {EOFError} When the pipe is drained and the other end closed.
    * @throws {ProcessError} When this end is closed or write-only.
    *
@@ -207,8 +208,8 @@ export class Connection {
   }
 
   /**
-   * Receives the next message as bytes (for a message sent with `send()`,
-   * its encoded form).
+   * Receives the next message as bytes: for one sent with `send()`, its
+   * encoded form, which `sendBytes()` sends again as that value.
    *
    * @param maxlength Refuse longer messages (they stay in the pipe).
    * @returns The bytes.
@@ -226,8 +227,8 @@ export class Connection {
    * ```
    */
   async recvBytes(maxlength?: number): Promise<Uint8Array> {
-    checkMaxlength(maxlength);
-    const record = await this.#end.receive("receive bytes", true, maxlength);
+    const limit = checkMaxlength(maxlength);
+    const record = await this.#end.receive("receive bytes", rawBytes, limit);
     return bytesOf(record, maxlength);
   }
 
@@ -250,8 +251,8 @@ export class Connection {
    * ```
    */
   recvBytesSync(maxlength?: number): Uint8Array {
-    checkMaxlength(maxlength);
-    const record = this.#end.receiveSync("receive bytes", true, maxlength);
+    const limit = checkMaxlength(maxlength);
+    const record = this.#end.receiveSync("receive bytes", rawBytes, limit);
     return bytesOf(record, maxlength);
   }
 
@@ -282,7 +283,7 @@ export class Connection {
     offset?: number,
   ): Promise<number> {
     const target = byteView(buf, offset, undefined, "receive bytes");
-    const record = await this.#end.receive("receive bytes", true);
+    const record = await this.#end.receive("receive bytes", rawBytes);
     return into(record, target);
   }
 
@@ -310,7 +311,7 @@ export class Connection {
     offset?: number,
   ): number {
     const target = byteView(buf, offset, undefined, "receive bytes");
-    const record = this.#end.receiveSync("receive bytes", true);
+    const record = this.#end.receiveSync("receive bytes", rawBytes);
     return into(record, target);
   }
 

@@ -67,6 +67,14 @@ export interface SharedMemoryOptions {
   size?: number;
 }
 
+/** A typed array class, as {@linkcode SharedMemory.view} takes it. */
+export interface TypedArrayClass<T> {
+  /** Creates a view of `length` elements from `byteOffset`. */
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  /** Bytes per element. */
+  readonly BYTES_PER_ELEMENT: number;
+}
+
 const collector = new FinalizationRegistry<Attachment>((a) => {
   detach(a.registry, a.entry, a.generation);
 });
@@ -136,6 +144,10 @@ export class SharedMemory {
   /**
    * The bytes of the block, shared with every process attached to it.
    *
+   * `buf.buffer` is the arena that holds every block, not this block: for
+   * another element type use {@linkcode SharedMemory.view}, which starts at
+   * the block.
+   *
    * @throws {ProcessError} After `close()`.
    */
   get buf(): Uint8Array {
@@ -145,6 +157,57 @@ export class SharedMemory {
       );
     }
     return this.#buf;
+  }
+
+  /**
+   * A typed view of the block (CPython's `np.ndarray(buffer=shm.buf)`),
+   * from `byteOffset` within the block, `length` elements long.
+   *
+   * @param type A typed array class (`Float64Array`, `Int32Array`, …).
+   * @param options `byteOffset` (a multiple of the element size) and
+   * `length` (elements). @default {{ byteOffset: 0, length: as many as fit }}
+   * @returns The view, shared like `buf`.
+   * @throws {RangeError} When the view would not fit the block, or the
+   * offset is not a multiple of the element size.
+   * @throws {ProcessError} After `close()`.
+   *
+   * @example Doubles in a block, never in another one
+   * ```ts
+   * import { SharedMemory } from "@dmp/multiprocessing";
+   * import assert from "node:assert/strict";
+   *
+   * using shm = new SharedMemory({ create: true, size: 16 });
+   * const doubles = shm.view(Float64Array);
+   * doubles[1] = 0.5;
+   * assert.equal(doubles.length, 2);
+   * using other = new SharedMemory({ name: shm.name }); // in any process
+   * assert.equal(other.view(Float64Array)[1], 0.5);
+   * shm.unlink();
+   * ```
+   */
+  view<T>(
+    type: TypedArrayClass<T>,
+    options: { byteOffset?: number; length?: number } = {},
+  ): T {
+    const buf = this.buf;
+    const step = type.BYTES_PER_ELEMENT;
+    const start = options.byteOffset ?? 0;
+    if (
+      !Number.isInteger(start) || start < 0 || start > buf.length ||
+      start % step
+    ) {
+      throw new RangeError(
+        `Cannot view shared memory as 'byteOffset' must be a multiple of ${step} from 0 to ${buf.length}: current value is ${start}`,
+      );
+    }
+    const fit = Math.floor((buf.length - start) / step);
+    const length = options.length ?? fit;
+    if (!Number.isInteger(length) || length < 0 || length > fit) {
+      throw new RangeError(
+        `Cannot view shared memory as 'length' must be an integer from 0 to ${fit}: current value is ${length}`,
+      );
+    }
+    return new type(buf.buffer, buf.byteOffset + start, length);
   }
 
   /**
