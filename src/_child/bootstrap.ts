@@ -21,6 +21,16 @@ export { ExitSignal };
 
 const closeWorker = workerScope.close.bind(globalThis);
 let finished = false;
+let parentReportsStartup = false;
+
+/**
+ * A pool worker's parent turns a failure while this child imports its
+ * modules into the error of the pool's calls, so the child does not print
+ * it too (a Process child prints it: its parent reports only an exit code).
+ */
+export function startupFailuresReportedByParent(): void {
+  parentReportsStartup = true;
+}
 
 /** Reports the exit code (and error) to the parent, then ends this worker. */
 export function finish(code: number, error?: WireError): void {
@@ -39,7 +49,9 @@ export function fatal(error: unknown): void {
   // Deno's own event-dispatch frames say nothing to the user.
   wire.stack = wire.stack.split("\n").filter((line) => !/\(?ext:/.test(line))
     .join("\n");
-  console.error(`Process ${self.name}:\n${wire.stack}`);
+  if (!(parentReportsStartup && self.bootstrapping)) {
+    console.error(`Process ${self.name}:\n${wire.stack}`);
+  }
   finish(1, wire);
 }
 

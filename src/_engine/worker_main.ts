@@ -20,7 +20,11 @@
 // (~30 µs), and a timer turn comes every kIdleTimerMs when idle and every
 // kBusyTimerMs when busy.
 
-import { fatal, finish } from "../_child/bootstrap.ts";
+import {
+  fatal,
+  finish,
+  startupFailuresReportedByParent,
+} from "../_child/bootstrap.ts";
 import {
   Channel,
   jsonSafe,
@@ -60,6 +64,10 @@ import {
 } from "../_core/target.ts";
 
 type Fn = (...args: unknown[]) => unknown;
+
+// Runs before the pool creator's module is imported: a failure there becomes
+// the pool's BrokenProcessPoolError, printed once, by the parent.
+startupFailuresReportedByParent();
 
 /** Milliseconds of spinning on the request ring before sleeping. */
 const kSpinMs = 0.2;
