@@ -9,6 +9,7 @@ import {
   addBase,
   cube,
   cube as c,
+  CubeReporter,
   makeAdder,
   reportCube,
   setBase,
@@ -70,6 +71,15 @@ Deno.test("Process runs an imported target, named, aliased, namespaced or from a
     equal(await p.join(), 0);
     equal(await queue.get(), (i + 2) ** 3);
   }
+  queue.close();
+});
+
+Deno.test("a Process subclass imported from another module runs its run()", async () => {
+  const queue = new Queue<number>();
+  const p = new CubeReporter(queue, 5);
+  p.start();
+  equal(await p.join(), 0);
+  equal(await queue.get(), 125);
   queue.close();
 });
 

@@ -2,7 +2,11 @@
 // where to import it from (module URL + export name) and checks that what it
 // imports is the same function (same source text). This is CPython's
 // "pickle functions by qualified name", with the same failure mode made
-// explicit: only module-level, exported functions can be targets.
+// explicit: only functions some module exports can be targets. The module is
+// the caller's own, or one the caller imports the function from (named,
+// renamed, a namespace, a default export, a barrel): ./imports.ts lists
+// those as candidates, and the child keeps the first that is the same
+// function.
 //
 // Tier 1. The wire shape of a reference (TargetRef) is the protocol's.
 
