@@ -16,6 +16,7 @@ import {
 } from "./fixtures/imported/tasks.ts";
 import * as t from "./fixtures/imported/tasks.ts";
 import triple from "./fixtures/imported/tasks.ts";
+import { writeCell } from "./fixtures/imported/slow_tasks.ts";
 import {
   addToBase,
   cube as barrelCube,
@@ -81,6 +82,20 @@ Deno.test("a Process subclass imported from another module runs its run()", asyn
   equal(await p.join(), 0);
   equal(await queue.get(), 125);
   queue.close();
+});
+
+Deno.test("Process runs a target whose module awaits at its top level", async () => {
+  // The child's first message arrives while it still imports that module,
+  // dynamically (the parent's permissions) or statically (sandboxed).
+  for (const permissions of ["inherit", "none"] as const) {
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const p = new Process({ target: writeCell, args: [cell, 7], permissions });
+    p.start();
+    const code = await p.join(30);
+    if (code === null) p.terminate();
+    equal(code, 0, permissions);
+    equal(cell[0], 7, permissions);
+  }
 });
 
 Deno.test("Process with a sandboxed child runs an imported target", async () => {

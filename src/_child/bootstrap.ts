@@ -55,6 +55,20 @@ export function fatal(error: unknown): void {
   finish(1, wire);
 }
 
+// Deno delivers messages while a module awaits (a dynamic import, or a
+// module's top-level await), and drops those that find no handler (verified
+// on 2.9.6). The parent posts its first message as the child starts, so
+// until the entry's main() installs its handler, messages are kept here.
+const early: MessageEvent[] = [];
+workerScope.onmessage = (event: MessageEvent) => early.push(event);
+
+/** Hands the messages kept during start-up to the handler main() set. */
+export function deliverEarlyMessages(): void {
+  for (const { data, ports } of early.splice(0)) {
+    dispatchEvent(new MessageEvent("message", { data, ports: [...ports] }));
+  }
+}
+
 workerScope.close = () => finish(0);
 Deno.exit = ((code = 0) => {
   finish(code);

@@ -21,6 +21,7 @@
 // kBusyTimerMs when busy.
 
 import {
+  deliverEarlyMessages,
   fatal,
   finish,
   startupFailuresReportedByParent,
@@ -379,4 +380,5 @@ export function main(imported: Namespaces): void {
     if (message.t !== "init") received++;
     arrived?.();
   };
+  deliverEarlyMessages();
 }
