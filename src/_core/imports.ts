@@ -159,15 +159,6 @@ const kMaxCandidates = 32;
 export function importCandidates(caller: string, name: string): string[] {
   const found = scan(caller);
   if (found === undefined) return [];
-  // A function the caller declares itself is its own export (or nobody's):
-  // the reference's own URL covers it, as before.
-  const declared = new RegExp(
-    `\\b(?:function\\*?|class|const|let|var)\\s+${
-      name.replace(/\$/g, "\\$")
-    }\\b`,
-    "u",
-  );
-  if (declared.test(found.source)) return [];
   const named: string[] = [];
   const maybe: string[] = [];
   const renamed: string[] = [];
@@ -182,9 +173,17 @@ export function importCandidates(caller: string, name: string): string[] {
     else if (identifier.test(imported)) renamed.push(`${url}#${imported}`);
   }
   // An import renamed along the way (`export { cube as kube }` in a barrel)
-  // matches by no name: only when no import has the function's name, every
-  // named import is worth a try.
-  const all = named.length > 0 ? [...named, ...maybe] : [...maybe, ...renamed];
+  // matches by no name: when no import has the function's name and the
+  // caller does not declare it itself, every named import is worth a try.
+  const declared = new RegExp(
+    `^\\s*(?:export\\s+)?(?:default\\s+)?(?:async\\s+)?(?:function\\s*\\*?\\s*|(?:class|const|let|var)\\s+)${
+      name.replace(/\$/g, "\\$")
+    }(?![\\p{L}\\p{N}_$])`,
+    "mu",
+  );
+  const all = named.length > 0 || declared.test(found.source)
+    ? [...named, ...maybe]
+    : [...maybe, ...renamed];
   return [...new Set(all)].slice(0, kMaxCandidates);
 }
 
