@@ -9,6 +9,7 @@ import {
   addBase,
   cube,
   cube as c,
+  Cuber,
   CubeReporter,
   makeAdder,
   reportCube,
@@ -81,6 +82,12 @@ Deno.test("a Process subclass imported from another module runs its run()", asyn
   p.start();
   equal(await p.join(), 0);
   equal(await queue.get(), 125);
+  // With or without a constructor of its own, the subclass's constructor is
+  // the first frame outside the library: its own module is the reference.
+  const q = Object.assign(new Cuber(), { queue, x: 2 });
+  q.start();
+  equal(await q.join(), 0);
+  equal(await queue.get(), 8);
   queue.close();
 });
 

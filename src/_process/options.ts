@@ -13,7 +13,6 @@ import {
   type TargetRef,
   targetRef,
 } from "../_core/target.ts";
-import { importCandidates } from "../_core/imports.ts";
 import { checkArray, checkSignal } from "../_core/validate.ts";
 import { state } from "../_core/state.ts";
 
@@ -116,9 +115,6 @@ export function checkProcessOptions(
       );
     }
     ref = { url, name: subclass.name, source, kind: "class" };
-    // A subclass imported from another module is found there, as functions are.
-    const also = importCandidates(url, subclass.name);
-    if (also.length > 0) ref.also = also;
   } else if (target !== undefined) {
     ref = targetRef(target, caller, "create process");
   }
