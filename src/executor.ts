@@ -310,7 +310,9 @@ export class ProcessPoolExecutor {
       }
     }
     this.#assertOpen("map");
-    const ref = poolRef(fn, "map");
+    // Checks fn now (a TypeError from map() itself); #future() finds the
+    // same reference in poolRef()'s cache.
+    poolRef(fn, "map");
     const columns = iterables.map((it) => [...it]);
     const length = Math.min(...columns.map((c) => c.length));
     const rows = Array.from({ length }, (_, i) => columns.map((c) => c[i]));
@@ -319,7 +321,7 @@ export class ProcessPoolExecutor {
     for (let i = 0; i < rows.length; i += size) {
       futures.push(
         this.#future(
-          ref.url + "#" + ref.name,
+          fn,
           TaskMode.Starmap,
           rows.slice(i, i + size),
           "map",

@@ -36,6 +36,17 @@ export function quietUntilActive(): () => void {
   };
 }
 
+let parentReportsStartup = false;
+
+/**
+ * A pool worker's parent turns a failure while this child imports its
+ * modules into the error of the pool's calls, so the child does not print
+ * it too (a Process child prints it: its parent reports only an exit code).
+ */
+export function startupFailuresReportedByParent(): void {
+  parentReportsStartup = true;
+}
+
 /** Reports the exit code (and error) to the parent, then ends this worker. */
 export function finish(code: number, error?: WireError): void {
   if (finished) return;
@@ -58,8 +69,24 @@ export function fatal(error: unknown): void {
   // Deno's own event-dispatch frames say nothing to the user.
   wire.stack = wire.stack.split("\n").filter((line) => !/\(?ext:/.test(line))
     .join("\n");
-  if (!quiet) console.error(`Process ${self.name}:\n${wire.stack}`);
+  if (!quiet && !(parentReportsStartup && self.bootstrapping)) {
+    console.error(`Process ${self.name}:\n${wire.stack}`);
+  }
   finish(1, wire);
+}
+
+// Deno delivers messages while a module awaits (a dynamic import, or a
+// module's top-level await), and drops those that find no handler (verified
+// on 2.9.6). The parent posts its first message as the child starts, so
+// until the entry's main() installs its handler, messages are kept here.
+const early: MessageEvent[] = [];
+workerScope.onmessage = (event: MessageEvent) => early.push(event);
+
+/** Hands the messages kept during start-up to the handler main() set. */
+export function deliverEarlyMessages(): void {
+  for (const { data, ports } of early.splice(0)) {
+    dispatchEvent(new MessageEvent("message", { data, ports: [...ports] }));
+  }
 }
 
 workerScope.close = () => finish(0);

@@ -185,12 +185,9 @@ function drop(profile: Profile, warm: Warm): void {
 function warmUp(profile: Profile): void {
   const modules = [profile.entry, ...profile.modules];
   const source = entrySource(
-    [
-      `import { warmMain } from ${JSON.stringify(warmEntry)};`,
-      `import * as entry from ${JSON.stringify(profile.entry)};`,
-    ],
-    profile.modules,
-    (table) => `warmMain(entry.main, ${table});`,
+    { head: [warmEntry, profile.entry], modules: profile.modules },
+    profile.permissions,
+    ([warm, entry], table) => `${warm}.warmMain(${entry}.main, ${table});`,
   );
   const worker = createWorker(
     source,

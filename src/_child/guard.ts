@@ -23,6 +23,11 @@ once more in every child. Use the proper idiom in the main module:
 
 No process was started.`;
 
+/** True for the message of the error assertNotBootstrapping() throws. */
+export function isBootstrapMessage(message: string): boolean {
+  return message === bootstrapMessage;
+}
+
 /**
  * Throws the bootstrapping error while a child is importing its target.
  *

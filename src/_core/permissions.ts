@@ -212,3 +212,12 @@ export function workerOptionsEnabled(): true | string {
     ? "they are not enabled (no --unstable-worker-options flag, and no deno.json was found)"
     : `they are not enabled (no --unstable-worker-options flag, and ${config} does not list them)`;
 }
+
+/**
+ * True when a worker with these permissions may import the program's modules
+ * itself, as the parent could (src/_child/spawn.ts says why that matters);
+ * a sandboxed one gets them as static imports of its entry instead.
+ */
+export function importsOwnModules(permissions?: WorkerPermissions): boolean {
+  return permissions === undefined || permissions === "inherit";
+}

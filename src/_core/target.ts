@@ -2,11 +2,16 @@
 // where to import it from (module URL + export name) and checks that what it
 // imports is the same function (same source text). This is CPython's
 // "pickle functions by qualified name", with the same failure mode made
-// explicit: only module-level, exported functions can be targets.
+// explicit: only functions some module exports can be targets. The module is
+// the caller's own, or one the caller imports the function from (named,
+// renamed, a namespace, a default export, a barrel): ./imports.ts lists
+// those as candidates, and the child keeps the first that is the same
+// function.
 //
 // Tier 1. The wire shape of a reference (TargetRef) is the protocol's.
 
 import type { TargetRef } from "../_wire/protocol.ts";
+import { importCandidates } from "./imports.ts";
 
 /** A target function, or `"./module.ts#exportName"`, or a URL with a hash. */
 // deno-lint-ignore no-explicit-any
@@ -119,27 +124,84 @@ export function targetRef(
       }. Pass the target as 'file:///path/to/module.ts#name'`,
     );
   }
-  return {
-    url: caller.replace(/#.*$/, ""),
-    name: fn.name,
-    source,
+  const url = caller.replace(/#.*$/, "");
+  // The same function from the same module always makes the same reference:
+  // a Process started in a loop reads the caller's imports once.
+  let byCaller = refs.get(fn);
+  if (byCaller === undefined) refs.set(fn, byCaller = new Map());
+  let ref = byCaller.get(url);
+  if (ref === undefined) {
+    ref = { url, name: fn.name, source, kind: "function" };
+    const also = importCandidates(url, fn.name);
+    if (also.length > 0) ref.also = also;
+    byCaller.set(url, ref);
+  }
+  return ref;
+}
+
+const refs = new WeakMap<object, Map<string, TargetRef>>();
+
+/**
+ * How workers know a function: `"url#name"`, followed for a reference with
+ * candidates by each of them and a hash of the source, one per line (two
+ * functions imported under one name from two modules share candidates, and
+ * must not share a key).
+ */
+export function refKey(ref: TargetRef): string {
+  const head = `${ref.url}#${ref.name}`;
+  if (ref.also === undefined) return head;
+  let hash = 0x811c9dc5;
+  const source = ref.source ?? "";
+  for (let i = 0; i < source.length; i++) {
+    hash = Math.imul(hash ^ source.charCodeAt(i), 0x01000193);
+  }
+  return [head, ...ref.also, `~${(hash >>> 0).toString(36)}`].join("\n");
+}
+
+/** The reference a key names (the inverse of refKey), with its source. */
+export function refFromKey(key: string, source: string | null): TargetRef {
+  const lines = key.split("\n");
+  const head = lines[0];
+  const hash = head.lastIndexOf("#");
+  const ref: TargetRef = {
+    url: head.slice(0, hash),
+    name: head.slice(hash + 1),
+    source: source ?? undefined,
     kind: "function",
   };
+  if (lines.length > 1) ref.also = lines.slice(1, -1);
+  return ref;
+}
+
+/** Every module a child may need to find `ref`, the reference's own first. */
+export function refModules(ref: TargetRef): string[] {
+  const urls = [ref.url];
+  for (const candidate of ref.also ?? []) {
+    urls.push(candidate.slice(0, candidate.lastIndexOf("#")));
+  }
+  return [...new Set(urls)];
 }
 
 /** Why a reference could not be resolved in the child. */
 function notExported(ref: TargetRef, found: unknown): TypeError {
-  const subject = ref.kind === "class"
-    ? `class '${ref.name}'`
-    : `function '${ref.name}'`;
-  const hint = ref.kind === "class"
-    ? `add 'export' to the class declaration`
-    : `add 'export' to its declaration at module level (a function imported from another module can be re-exported, or passed as './module.ts#${ref.name}'); nested functions, closures and methods cannot be targets`;
+  if (ref.kind === "class") {
+    const detail = found === undefined
+      ? `is not exported from ${ref.url}`
+      : `is not the same as the export of that name in ${ref.url}`;
+    return new TypeError(
+      `Cannot run the target as the class '${ref.name}' must be exported from its module: it ${detail}. Fix: add 'export' to the class declaration`,
+    );
+  }
+  const where = ref.also === undefined
+    ? ref.url
+    : `${ref.url} nor from the modules it imports it from (${
+      refModules(ref).slice(1).join(", ")
+    })`;
   const detail = found === undefined
-    ? `is not exported from ${ref.url}`
+    ? `is not exported from ${where}`
     : `is not the same as the export of that name in ${ref.url}`;
   return new TypeError(
-    `Cannot run the target as the ${subject} must be exported from its module: it ${detail}. Fix: ${hint}`,
+    `Cannot run the target as the function '${ref.name}' must be exported from its module: it ${detail}. Fix: declare it at module level and add 'export' (in this module, or in the module you import it from), or pass './module.ts#${ref.name}'; nested functions, closures and methods cannot be targets: move the code to a module-level function and pass what it uses through 'args'`,
   );
 }
 
@@ -181,5 +243,30 @@ export async function loadTarget(
   modules: Namespaces = {},
 ): Promise<(...args: unknown[]) => unknown> {
   const namespace = modules[ref.url] ??= await import(ref.url);
-  return resolveTarget(ref, namespace);
+  if (ref.also === undefined) return resolveTarget(ref, namespace);
+  if (isSame(ref, namespace[ref.name])) return namespace[ref.name] as Fn;
+  for (const candidate of ref.also) {
+    const hash = candidate.lastIndexOf("#");
+    const url = candidate.slice(0, hash);
+    let other = modules[url];
+    if (other === undefined) {
+      try {
+        other = modules[url] = await import(url);
+      } catch {
+        // A module this child may not load cannot be the one: try the next.
+        continue;
+      }
+    }
+    const found = other[candidate.slice(hash + 1)];
+    if (isSame(ref, found)) return found as Fn;
+  }
+  throw notExported(ref, undefined);
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+function isSame(ref: TargetRef, found: unknown): boolean {
+  return typeof found === "function" &&
+    (ref.source === undefined ||
+      Function.prototype.toString.call(found) === ref.source);
 }

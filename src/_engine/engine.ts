@@ -38,6 +38,7 @@ import {
   type TaskLimits,
   TaskQueue,
 } from "./task.ts";
+import { startupError } from "./startup_error.ts";
 import { Transport } from "./transport.ts";
 import { WorkerSet } from "./workers.ts";
 
@@ -255,15 +256,7 @@ export class PoolEngine {
     if (!worker.ready && !orderly && this.#state !== "terminated") {
       // It died before its first task: the module or the initializer is
       // broken, and a replacement would die the same way.
-      const cause = error === undefined ? undefined : rebuildError(error);
-      this.#break(
-        new BrokenProcessPoolError(
-          `Cannot start pool worker ${worker.name}: it exited with code ${code} during start-up${
-            cause ? ` (${cause.name}: ${cause.message})` : ""
-          }`,
-          { cause },
-        ),
-      );
+      this.#break(startupError(worker.name, code, error));
       return;
     }
     this.#resume();

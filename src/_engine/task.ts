@@ -5,7 +5,7 @@
 
 import { TimeoutError } from "../errors.ts";
 import type { TaskMode } from "../_wire/protocol.ts";
-import type { TargetRef } from "../_core/target.ts";
+import { refKey, type TargetRef } from "../_core/target.ts";
 import { after } from "../_core/time.ts";
 import type { PoolWorker } from "./pool_worker.ts";
 
@@ -19,7 +19,7 @@ const keys = new WeakMap<TargetRef, string>();
  */
 export abstract class Task {
   readonly fn: TargetRef;
-  /** "url#name": how workers know the function. */
+  /** "url#name" (see refKey()): how workers know the function. */
   readonly key: string;
   readonly mode: TaskMode;
   readonly payload: unknown;
@@ -36,7 +36,7 @@ export abstract class Task {
   constructor(fn: TargetRef, mode: TaskMode, payload: unknown) {
     this.fn = fn;
     let key = keys.get(fn);
-    if (key === undefined) keys.set(fn, key = `${fn.url}#${fn.name}`);
+    if (key === undefined) keys.set(fn, key = refKey(fn));
     this.key = key;
     this.mode = mode;
     this.payload = payload;

@@ -20,7 +20,12 @@
 // (~30 µs), and a timer turn comes every kIdleTimerMs when idle and every
 // kBusyTimerMs when busy.
 
-import { fatal, finish } from "../_child/bootstrap.ts";
+import {
+  deliverEarlyMessages,
+  fatal,
+  finish,
+  startupFailuresReportedByParent,
+} from "../_child/bootstrap.ts";
 import {
   Channel,
   jsonSafe,
@@ -54,10 +59,16 @@ import {
 import {
   loadTarget,
   type Namespaces,
+  refFromKey,
+  refKey,
   type TargetRef,
 } from "../_core/target.ts";
 
 type Fn = (...args: unknown[]) => unknown;
+
+// Runs before the pool creator's module is imported: a failure there becomes
+// the pool's BrokenProcessPoolError, printed once, by the parent.
+startupFailuresReportedByParent();
 
 /** Milliseconds of spinning on the request ring before sleeping. */
 const kSpinMs = 0.2;
@@ -122,16 +133,6 @@ async function lookup(key: string, ref: TargetRef | undefined): Promise<Fn> {
   const fn = await loadTarget(ref, modules);
   functions.set(key, fn);
   return fn;
-}
-
-function refOf(key: string, source: string | null): TargetRef {
-  const hash = key.lastIndexOf("#");
-  return {
-    url: key.slice(0, hash),
-    name: key.slice(hash + 1),
-    source: source ?? undefined,
-    kind: "function",
-  };
 }
 
 async function apply(
@@ -229,7 +230,7 @@ async function run(
 
 /** Runs a task that came by postMessage. */
 function runPosted(task: PoolTaskMessage): Promise<void> {
-  const key = `${task.fn.url}#${task.fn.name}`;
+  const key = refKey(task.fn);
   const payload = task.numbers ?? revive(task.payload);
   return run(task.id, key, task.fn, task.mode, payload);
 }
@@ -288,7 +289,10 @@ async function loop(): Promise<void> {
     if (next < batch.length) {
       const [id, fid, mode, payload, name, source]: RingTask = batch[next++];
       if (name !== undefined) {
-        ringFunctions.set(fid, { key: name, ref: refOf(name, source ?? null) });
+        ringFunctions.set(fid, {
+          key: name,
+          ref: refFromKey(name, source ?? null),
+        });
       }
       const known = ringFunctions.get(fid);
       if (known === undefined) {
@@ -376,4 +380,5 @@ export function main(imported: Namespaces): void {
     if (message.t !== "init") received++;
     arrived?.();
   };
+  deliverEarlyMessages();
 }

@@ -9,6 +9,9 @@ import { kChildStop } from "../_wire/layouts.ts";
 import { startChild } from "../_child/handshake.ts";
 import { state } from "../_core/state.ts";
 import { reviverModules } from "../reduction.ts";
+import { importsOwnModules } from "../_core/permissions.ts";
+import { importedModules } from "../_core/imports.ts";
+import { refModules } from "../_core/target.ts";
 import type { EngineOptions } from "./options.ts";
 import { PoolWorker } from "./pool_worker.ts";
 
@@ -128,11 +131,16 @@ export class WorkerSet {
     const identity = [...s.identity, ++s.childCounter];
     const name = `${options.name}-${++this.#counter}`;
     const modules = options.caller === undefined ? [] : [options.caller];
+    if (options.initializer !== undefined) {
+      modules.push(...refModules(options.initializer));
+    }
+    // A sandboxed worker cannot import a task's module later itself (see
+    // _child/spawn.ts): it gets every module the pool's creator imports,
+    // where the functions of its tasks come from.
     if (
-      options.initializer !== undefined &&
-      !modules.includes(options.initializer.url)
+      options.caller !== undefined && !importsOwnModules(options.permissions)
     ) {
-      modules.push(options.initializer.url);
+      modules.push(...importedModules(options.caller));
     }
     // With atomics "disabled", no ring: tasks and results go by postMessage.
     const requests = options.rings ? Channel.allocate(kRingBytes) : undefined;

@@ -5,7 +5,12 @@
 // Tier 5 (process): a child's entry module lives in the tier of what it
 // starts (here a Process), and uses the start-up tier (src/_child/) below.
 
-import { ExitSignal, fatal, finish } from "../_child/bootstrap.ts";
+import {
+  deliverEarlyMessages,
+  ExitSignal,
+  fatal,
+  finish,
+} from "../_child/bootstrap.ts";
 import { watchMessagePoll, whenDrained } from "../_child/event_loop.ts";
 import type { RunMessage } from "../_wire/protocol.ts";
 import { revive } from "../reduction.ts";
@@ -89,4 +94,5 @@ export function main(modules: Namespaces): void {
       failed,
     );
   };
+  deliverEarlyMessages();
 }

@@ -9,6 +9,7 @@ import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
 import { within } from "../_core/time.ts";
 import type { RunMessage, TargetRef } from "../_wire/protocol.ts";
 import { explainRefusal } from "../_wire/error_codec.ts";
+import { refModules } from "../_core/target.ts";
 import { reduce, reviverModule } from "../reduction.ts";
 import { state } from "../_core/state.ts";
 import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
@@ -61,7 +62,7 @@ export class Popen {
     // The child imports its target's module and the modules that rebuild the
     // shared objects it receives, statically (see _child/spawn.ts), so that
     // even a child without permissions can load them; nothing else.
-    const modules = ref === undefined ? [] : [ref.url];
+    const modules = ref === undefined ? [] : refModules(ref);
     for (const tag of tags) {
       const module = reviverModule(tag);
       if (module !== undefined) modules.push(module);

@@ -19,6 +19,11 @@ export interface TargetRef {
   source?: string;
   /** `"class"` for a Process subclass whose `run()` is the target. */
   kind: "function" | "class";
+  /**
+   * Other `"url#name"` exports that may be the same function (the modules
+   * the caller imports it from): tried in order when `url#name` is not it.
+   */
+  also?: string[];
 }
 
 import type { WireError } from "./error_codec.ts";

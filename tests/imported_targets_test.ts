@@ -1,0 +1,184 @@
+// Targets imported from other modules: the tasks live in their own module,
+// as in most programs, and this test module imports them under every shape
+// an import can take (it is itself "the calling module").
+
+import { deepEqual, equal, match, rejects } from "node:assert/strict";
+import { Pool, Process, ProcessPoolExecutor, Queue } from "../mod.ts";
+import { runDeno } from "./_run.ts";
+import {
+  addBase,
+  cube,
+  cube as c,
+  Cuber,
+  CubeReporter,
+  makeAdder,
+  reportCube,
+  setBase,
+} from "./fixtures/imported/tasks.ts";
+import * as t from "./fixtures/imported/tasks.ts";
+import triple from "./fixtures/imported/tasks.ts";
+import { writeCell } from "./fixtures/imported/slow_tasks.ts";
+import {
+  addToBase,
+  cube as barrelCube,
+  reportCube as barrelReport,
+} from "./fixtures/imported/barrel.ts";
+
+Deno.test("Pool.map() runs a function imported by name from another module", async () => {
+  await using pool = new Pool(2);
+  deepEqual(await pool.map(cube, [1, 2, 3]), [1, 8, 27]);
+});
+
+Deno.test("Pool.apply() runs an aliased, a namespace and a default import", async () => {
+  await using pool = new Pool(1);
+  equal(await pool.apply(c, [2]), 8);
+  equal(await pool.apply(t.cube, [3]), 27);
+  equal(await pool.apply(triple, [5]), 15);
+});
+
+Deno.test("Pool.apply() runs functions re-exported through a barrel, renamed or not", async () => {
+  await using pool = new Pool(1, { initializer: setBase, initargs: [100] });
+  equal(await pool.apply(barrelCube, [4]), 64);
+  equal(await pool.apply(addToBase, [1]), 101);
+});
+
+Deno.test("Pool's initializer may be imported: it sets state the imported tasks see", async () => {
+  await using pool = new Pool(2, { initializer: setBase, initargs: [10] });
+  deepEqual(await pool.map(addBase, [1, 2]), [11, 12]);
+});
+
+Deno.test("ProcessPoolExecutor.submit() runs imported functions, its initializer too", async () => {
+  await using ex = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    initializer: t.setBase,
+    initargs: [7],
+  });
+  equal(await ex.submit(t.addBase, 1), 8);
+  equal(await ex.submit(triple, 2), 6);
+  deepEqual(await Array.fromAsync(await ex.map(c, [2, 3])), [8, 27]);
+});
+
+Deno.test("Pool with atomics disabled runs imported functions by postMessage", async () => {
+  await using pool = new Pool(1, { atomics: "disabled" });
+  equal(await pool.apply(t.cube, [2]), 8);
+  equal(await pool.apply(addToBase, [2]), 2);
+});
+
+Deno.test("Process runs an imported target, named, aliased, namespaced or from a barrel", async () => {
+  const queue = new Queue<number>();
+  const targets = [reportCube, t.reportCube, barrelReport];
+  for (const [i, target] of targets.entries()) {
+    const p = new Process({ target, args: [queue, i + 2] });
+    p.start();
+    equal(await p.join(), 0);
+    equal(await queue.get(), (i + 2) ** 3);
+  }
+  queue.close();
+});
+
+Deno.test("a Process subclass imported from another module runs its run()", async () => {
+  const queue = new Queue<number>();
+  const p = new CubeReporter(queue, 5);
+  p.start();
+  equal(await p.join(), 0);
+  equal(await queue.get(), 125);
+  // With or without a constructor of its own, the subclass's constructor is
+  // the first frame outside the library: its own module is the reference.
+  const q = Object.assign(new Cuber(), { queue, x: 2 });
+  q.start();
+  equal(await q.join(), 0);
+  equal(await queue.get(), 8);
+  queue.close();
+});
+
+Deno.test("Process runs a target whose module awaits at its top level", async () => {
+  // The child's first message arrives while it still imports that module,
+  // dynamically (the parent's permissions) or statically (sandboxed).
+  for (const permissions of ["inherit", "none"] as const) {
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const p = new Process({ target: writeCell, args: [cell, 7], permissions });
+    p.start();
+    const code = await p.join(30);
+    if (code === null) p.terminate();
+    equal(code, 0, permissions);
+    equal(cell[0], 7, permissions);
+  }
+});
+
+Deno.test("Process with a sandboxed child runs an imported target", async () => {
+  const queue = new Queue<number>();
+  const p = new Process({
+    target: reportCube,
+    args: [queue, 3],
+    permissions: "none",
+  });
+  p.start();
+  equal(await p.join(), 0);
+  equal(await queue.get(), 27);
+  queue.close();
+});
+
+Deno.test("Pool with sandboxed workers runs a function its creator imports", async () => {
+  await using pool = new Pool(1, { permissions: "none" });
+  equal(await pool.apply(c, [2]), 8);
+  equal(await pool.apply(addToBase, [3]), 3);
+});
+
+Deno.test("Pool.apply() of a closure from another module fails with the fix named", async () => {
+  await using pool = new Pool(1);
+  await rejects(pool.apply(makeAdder(1), [1]), (error: Error) => {
+    match(
+      error.message,
+      /function 'add' must be exported from its module: it is not exported from file:.*imported_targets_test\.ts nor from the modules it imports it from/,
+    );
+    match(error.message, /closures and methods cannot be targets/);
+    return true;
+  });
+});
+
+Deno.test("a target from an http:// module (as npm: and https: ones) runs in a pool and a Process", async () => {
+  // A module that is only reachable by URL, served from this process: the
+  // program that imports it runs as its own `deno run`.
+  const source = await Deno.readTextFile(
+    new URL("./fixtures/imported/remote_tasks.js", import.meta.url),
+  );
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response(source, {
+        headers: { "content-type": "application/javascript" },
+      }),
+  );
+  const dir = await Deno.makeTempDir({
+    dir: new URL("./fixtures/imported/", import.meta.url).pathname,
+    prefix: "remote_",
+  });
+  try {
+    const main = `${dir}/main.ts`;
+    const port = server.addr.port;
+    await Deno.writeTextFile(
+      main,
+      `import { quadruple } from "http://127.0.0.1:${port}/remote_tasks.js";
+import { Pool, Process } from "../../../../mod.ts";
+if (import.meta.main) {
+  await using pool = new Pool(1);
+  console.log(await pool.map(quadruple, [1, 2]));
+  const p = new Process({ target: quadruple, args: [1] });
+  p.start();
+  console.log(await p.join());
+}
+`,
+    );
+    const result = await runDeno([
+      "run",
+      "--allow-read",
+      `--allow-import=127.0.0.1:${port}`,
+      "--reload=http://127.0.0.1",
+      main,
+    ]);
+    equal(result.stderr.includes("Error"), false, result.stderr);
+    equal(result.stdout, "[ 4, 8 ]\n0\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
