@@ -11,12 +11,12 @@
  * @module
  */
 
+import { isFormTag, kTag, reduceInstance, reviveForm } from "./_core/forms.ts";
+
 /** The hook a shareable object implements to describe itself for a child. */
 export const kReduce: unique symbol = Symbol.for(
   "@dmp/multiprocessing.reduce",
 ) as never;
-
-const kTag = "__dmp_shared__";
 
 /** The plain, cloneable description of a shareable object. */
 export interface SharedDescriptor {
@@ -215,20 +215,21 @@ export function reduce(
     const out = new Map();
     for (const [k, v] of value) {
       const rv = reduce(v, `${path}.get(${String(k)})`, what, tags);
-      changed ||= rv !== v;
-      out.set(reduce(k, `${path}.keys()`, what, tags), rv);
+      const rk = reduce(k, `${path}.keys()`, what, tags);
+      changed ||= rv !== v || rk !== k;
+      out.set(rk, rv);
     }
     return changed ? out : value;
   }
   if (value instanceof Set) {
-    for (const item of value) reduce(item, `${path}.values()`, what, tags);
-    return value;
-  }
-  if (
-    value instanceof Promise || value instanceof WeakMap ||
-    value instanceof WeakSet
-  ) {
-    throw uncloneable(path, value, what);
+    let changed = false;
+    const out = new Set();
+    for (const item of value) {
+      const reduced = reduce(item, `${path}.values()`, what, tags);
+      changed ||= reduced !== item;
+      out.add(reduced);
+    }
+    return changed ? out : value;
   }
   if (isPlainObject(value)) {
     let out: Record<string, unknown> | undefined;
@@ -242,7 +243,12 @@ export function reduce(
     }
     return out ?? value;
   }
-  return value;
+  return reduceInstance(
+    value,
+    path,
+    what,
+    (item, at) => reduce(item, at, what, tags),
+  );
 }
 
 /**
@@ -265,11 +271,33 @@ export function revive(value: unknown): unknown {
     return value;
   }
   if (value instanceof Map) {
-    for (const [k, v] of value) value.set(k, revive(v));
+    for (const [k, v] of value) {
+      const rk = revive(k);
+      if (rk === k) value.set(k, revive(v));
+      else {
+        // Entries of rebuilt keys move to the end: rebuild the whole map
+        // in its order.
+        return new Map([...value].map(([k, v]) => [revive(k), revive(v)]));
+      }
+    }
     return value;
+  }
+  if (value instanceof Set) {
+    const items = [...value];
+    const revived = items.map(revive);
+    return revived.some((item, i) => item !== items[i])
+      ? new Set(revived)
+      : value;
   }
   if (!isPlainObject(value)) return value;
   const tag = value[kTag];
+  if (typeof tag === "string" && isFormTag(tag)) {
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (typeof item === "object" && item !== null) value[key] = revive(item);
+    }
+    return reviveForm(value);
+  }
   if (typeof tag === "string") {
     const reviver = revivers.get(tag);
     if (reviver === undefined) {

@@ -28,9 +28,11 @@
 
 import { kMaxPayload } from "../_memory/ring_buffer.ts";
 import {
+  decodeRecord,
   decodeValue,
   encodeValue,
   needsFreshBytes,
+  received,
 } from "../_memory/record_codec.ts";
 import { kRecordBytes as kTagBytes } from "../_wire/layouts.ts";
 import { checkTimeout } from "../_core/validate.ts";
@@ -181,7 +183,7 @@ export class Connection {
    */
   async recv(): Promise<unknown> {
     const record = await this.#end.receive("receive", needsFreshBytes);
-    return decodeValue(record.tag, record.bytes);
+    return await received(decodeRecord(record.tag, record.bytes));
   }
 
   /**
