@@ -195,6 +195,26 @@ export function reduce(
     tags?.add(descriptor[kTag]);
     return descriptor;
   }
+  // A cycle goes on as it is: structured clone keeps it.
+  if (reducing.has(value)) return value;
+  reducing.add(value);
+  try {
+    return reduceObject(value, path, what, tags);
+  } finally {
+    reducing.delete(value);
+  }
+}
+
+// The objects being walked by reduce() (and revive()), outermost first.
+const reducing = new Set<object>();
+const reviving = new Set<object>();
+
+function reduceObject(
+  value: object,
+  path: string,
+  what: string,
+  tags: Set<string> | undefined,
+): unknown {
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -263,6 +283,16 @@ export function reduce(
  */
 export function revive(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
+  if (reviving.has(value)) return value;
+  reviving.add(value);
+  try {
+    return reviveObject(value);
+  } finally {
+    reviving.delete(value);
+  }
+}
+
+function reviveObject(value: object): unknown {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
