@@ -179,6 +179,16 @@ export function reduce(
   what = "send value",
   tags?: Set<string>,
 ): unknown {
+  start();
+  return walk(value, path, what, tags);
+}
+
+function walk(
+  value: unknown,
+  path: string,
+  what: string,
+  tags: Set<string> | undefined,
+): unknown {
   switch (typeof value) {
     case "function":
     case "symbol":
@@ -195,19 +205,29 @@ export function reduce(
     tags?.add(descriptor[kTag]);
     return descriptor;
   }
-  // A cycle goes on as it is: structured clone keeps it.
-  if (reducing.has(value)) return value;
-  reducing.add(value);
-  try {
-    return reduceObject(value, path, what, tags);
-  } finally {
-    reducing.delete(value);
+  // Past kDeep levels, a cycle is possible: each object is walked once
+  // from there on, and a cycle goes on as it is (structured clone keeps
+  // it). Counting depth costs next to nothing; a Set per object did (the
+  // pool reduces every task's arguments).
+  if (depth > kDeep) {
+    if (deep.has(value)) return value;
+    deep.add(value);
   }
+  depth++;
+  const out = reduceObject(value, path, what, tags);
+  depth--;
+  return out;
 }
 
-// The objects being walked by reduce() (and revive()), outermost first.
-const reducing = new Set<object>();
-const reviving = new Set<object>();
+const kDeep = 100;
+// Reset by every outside call, so an error thrown mid-walk leaves no trace.
+let depth = 0;
+const deep = new Set<object>();
+
+function start(): void {
+  depth = 0;
+  if (deep.size > 0) deep.clear();
+}
 
 function reduceObject(
   value: object,
@@ -221,7 +241,7 @@ function reduceObject(
       const item = value[i];
       const reduced = typeof item === "object" || typeof item === "function" ||
           typeof item === "symbol"
-        ? reduce(item, `${path}[${i}]`, what, tags)
+        ? walk(item, `${path}[${i}]`, what, tags)
         : item;
       if (reduced !== item) {
         out ??= value.slice();
@@ -234,8 +254,8 @@ function reduceObject(
     let changed = false;
     const out = new Map();
     for (const [k, v] of value) {
-      const rv = reduce(v, `${path}.get(${String(k)})`, what, tags);
-      const rk = reduce(k, `${path}.keys()`, what, tags);
+      const rv = walk(v, `${path}.get(${String(k)})`, what, tags);
+      const rk = walk(k, `${path}.keys()`, what, tags);
       changed ||= rv !== v || rk !== k;
       out.set(rk, rv);
     }
@@ -245,7 +265,7 @@ function reduceObject(
     let changed = false;
     const out = new Set();
     for (const item of value) {
-      const reduced = reduce(item, `${path}.values()`, what, tags);
+      const reduced = walk(item, `${path}.values()`, what, tags);
       changed ||= reduced !== item;
       out.add(reduced);
     }
@@ -255,7 +275,7 @@ function reduceObject(
     let out: Record<string, unknown> | undefined;
     for (const key of Object.keys(value)) {
       const item = value[key];
-      const reduced = reduce(item, `${path}.${key}`, what, tags);
+      const reduced = walk(item, `${path}.${key}`, what, tags);
       if (reduced !== item) {
         out ??= { ...value };
         out[key] = reduced;
@@ -267,7 +287,7 @@ function reduceObject(
     value,
     path,
     what,
-    (item, at) => reduce(item, at, what, tags),
+    (item, at) => walk(item, at, what, tags),
   );
 }
 
@@ -282,39 +302,49 @@ function reduceObject(
  * Internal: not exported from mod.ts.
  */
 export function revive(value: unknown): unknown {
+  start();
+  return reviveWalk(value);
+}
+
+function reviveWalk(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
-  if (reviving.has(value)) return value;
-  reviving.add(value);
-  try {
-    return reviveObject(value);
-  } finally {
-    reviving.delete(value);
+  if (depth > kDeep) {
+    if (deep.has(value)) return value;
+    deep.add(value);
   }
+  depth++;
+  const out = reviveObject(value);
+  depth--;
+  return out;
 }
 
 function reviveObject(value: object): unknown {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (typeof item === "object" && item !== null) value[i] = revive(item);
+      if (typeof item === "object" && item !== null) {
+        value[i] = reviveWalk(item);
+      }
     }
     return value;
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {
-      const rk = revive(k);
-      if (rk === k) value.set(k, revive(v));
+      const rk = reviveWalk(k);
+      if (rk === k) value.set(k, reviveWalk(v));
       else {
         // Entries of rebuilt keys move to the end: rebuild the whole map
         // in its order.
-        return new Map([...value].map(([k, v]) => [revive(k), revive(v)]));
+        return new Map(
+          [...value].map(([k, v]) => [reviveWalk(k), reviveWalk(v)]),
+        );
       }
     }
     return value;
   }
   if (value instanceof Set) {
     const items = [...value];
-    const revived = items.map(revive);
+    const revived = items.map(reviveWalk);
     return revived.some((item, i) => item !== items[i])
       ? new Set(revived)
       : value;
@@ -324,7 +354,9 @@ function reviveObject(value: object): unknown {
   if (typeof tag === "string" && isFormTag(tag)) {
     for (const key of Object.keys(value)) {
       const item = value[key];
-      if (typeof item === "object" && item !== null) value[key] = revive(item);
+      if (typeof item === "object" && item !== null) {
+        value[key] = reviveWalk(item);
+      }
     }
     return reviveForm(value);
   }
@@ -339,7 +371,9 @@ function reviveObject(value: object): unknown {
   }
   for (const key of Object.keys(value)) {
     const item = value[key];
-    if (typeof item === "object" && item !== null) value[key] = revive(item);
+    if (typeof item === "object" && item !== null) {
+      value[key] = reviveWalk(item);
+    }
   }
   return value;
 }
