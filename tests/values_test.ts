@@ -15,7 +15,14 @@ import {
   Queue,
 } from "../mod.ts";
 import { reduce, revive } from "../src/reduction.ts";
-import { decodeValue, encodeValue } from "../src/_memory/record_codec.ts";
+import {
+  decodeRecord,
+  decodeValue,
+  encodeValue,
+  received,
+} from "../src/_memory/record_codec.ts";
+import { serialize } from "node:v8";
+import { kRecordV8 } from "../src/_wire/layouts.ts";
 import { AppError, Celsius, Point } from "./fixtures/value_targets.ts";
 
 // Targets by URL: a function imported from another module is not a target
@@ -141,6 +148,39 @@ Deno.test("queue and pipe records carry class instances, errors and reduced valu
   assert(back[1] instanceof AppError);
   equal(back[1].code, 3);
   equal(back[2].degrees, 4);
+});
+
+Deno.test("a blocking receive of a class whose module is not loaded says so; an awaited one imports it", async () => {
+  const url = new URL("./fixtures/value_far_class.js", import.meta.url).href;
+  const form = {
+    __dmp_shared__: "@dmp/class",
+    ref: { url, name: "Far", source: "class Far {\n  n = 1;\n}" },
+    fields: { n: 2 },
+    v: undefined,
+  };
+  const bytes = serialize(form);
+  throws(() => decodeValue(kRecordV8, bytes), (e: Error) => {
+    assert(e instanceof TypeError);
+    match(e.message, /class 'Far' must be loaded in this process/);
+    match(e.message, /get\(\), recv\(\)/);
+    return true;
+  });
+  const far = await received(decodeRecord(kRecordV8, bytes)) as { n: number };
+  const { Far } = await import(url);
+  assert(far instanceof Far);
+  equal(far.n, 2);
+});
+
+Deno.test("an error of a class that cannot be found keeps its name, base class and own properties", () => {
+  class LocalError extends RangeError {
+    override name = "LocalError";
+    code = 9;
+  }
+  const back = roundTrip(new LocalError("x")) as RangeError & { code: number };
+  assert(back instanceof RangeError);
+  equal(back.name, "LocalError");
+  equal(back.code, 9);
+  equal(back.message, "x");
 });
 
 Deno.test("Process args keep their class in the child", async () => {
