@@ -283,12 +283,23 @@ function reduceObject(
     }
     return out ?? value;
   }
-  return reduceInstance(
+  const form = reduceInstance(
     value,
     path,
     what,
     (item, at) => walk(item, at, what, tags),
   );
+  // A child imports the module of each class it receives statically, as it
+  // does a reviver's module, so that even one without permissions can (a
+  // Process: the classes of its arguments; a pool worker: those met before
+  // it started).
+  const url = (form as { ref?: { url: string } }).ref?.url;
+  if (url !== undefined) {
+    const tag = `module ${url}`;
+    modulesByTag.set(tag, url);
+    tags?.add(tag);
+  }
+  return form;
 }
 
 /**

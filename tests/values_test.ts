@@ -24,6 +24,7 @@ import {
 import { serialize } from "node:v8";
 import { kRecordV8 } from "../src/_wire/layouts.ts";
 import { AppError, Celsius, Point } from "./fixtures/value_targets.ts";
+import { Box } from "./fixtures/value_box.ts";
 
 // Targets by URL: a function imported from another module is not a target
 // by itself yet (the calling module would have to re-export it).
@@ -188,6 +189,18 @@ Deno.test("Process args keep their class in the child", async () => {
   const p = new Process({ target: reportArgs, args: [queue, new Point(3, 4)] });
   p.start();
   deepEqual(await queue.get({ timeout: 60 }), [true, 25]);
+  equal(await p.join(), 0);
+});
+
+Deno.test("a child without permissions rebuilds a class of a module its target does not import", async () => {
+  const queue = new Queue<unknown>();
+  const p = new Process({
+    target: T("reportClass"),
+    args: [queue, new Box(6)],
+    permissions: "none",
+  });
+  p.start();
+  deepEqual(await queue.get({ timeout: 60 }), ["Box", 6]);
   equal(await p.join(), 0);
 });
 
