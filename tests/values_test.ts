@@ -15,6 +15,7 @@ import {
   Queue,
 } from "../mod.ts";
 import { reduce, revive } from "../src/reduction.ts";
+import { transportCounters } from "../src/_engine/engine.ts";
 import {
   decodeRecord,
   decodeValue,
@@ -254,6 +255,14 @@ for (const atomics of ["enabled", "disabled"] as const) {
     const c = await pool.apply(makeCelsius, [12]) as Celsius;
     assert(c instanceof Celsius);
     equal(c.degrees, 12);
+    // Class instances go by postMessage; plain values still take the ring.
+    const before = transportCounters(pool);
+    equal(await pool.apply(T("add"), [1, 2]), 3);
+    const after = transportCounters(pool);
+    if (atomics === "enabled") {
+      equal(after.ring, before.ring + 1);
+      equal(after.posted, before.posted);
+    }
   });
 
   Deno.test(`Pool task errors keep their class and own properties (atomics ${atomics})`, async () => {
