@@ -88,10 +88,21 @@ Deno.test("host objects are a TypeError naming the path, never a silent {}", asy
   const listener = Deno.listen({ port: 0 });
   const stream = new ReadableStream();
   const controller = new AbortController();
+  const accepted = listener.accept();
+  const conn = await Deno.connect({
+    port: (listener.addr as Deno.NetAddr).port,
+  });
+  const server = await accepted;
+  const worker = new Worker(
+    "data:application/javascript,self.onmessage = () => {};",
+    { type: "module" },
+  );
   try {
     const cases: [unknown, RegExp][] = [
       [file, /Deno\.FsFile/],
       [listener, /Listener/],
+      [conn, /Conn/],
+      [worker, /Worker/],
       [stream, /ReadableStream/],
       [new WritableStream(), /WritableStream/],
       [controller.signal, /AbortSignal/],
@@ -110,7 +121,10 @@ Deno.test("host objects are a TypeError naming the path, never a silent {}", asy
     }
   } finally {
     file.close();
+    conn.close();
+    server.close();
     listener.close();
+    worker.terminate();
   }
 });
 
