@@ -107,6 +107,8 @@ Deno.test("host objects are a TypeError naming the path, never a silent {}", asy
       [new WritableStream(), /WritableStream/],
       [controller.signal, /AbortSignal/],
       [Promise.resolve(1), /Promise/],
+      [new URL("https://example.com/"), /a URL \(a built-in object/],
+      [new TextEncoder(), /a TextEncoder/],
     ];
     for (const [value, kind] of cases) {
       throws(() => reduce([{ file: value }], "args", "apply"), (e: Error) => {
@@ -126,6 +128,17 @@ Deno.test("host objects are a TypeError naming the path, never a silent {}", asy
     listener.close();
     worker.terminate();
   }
+});
+
+Deno.test("built-ins that structured clone keeps travel as they are", () => {
+  const back = roundTrip([
+    new Blob(["x"]),
+    new DOMException("m", "AbortError"),
+  ]);
+  const [blob, dom] = back as [Blob, DOMException];
+  assert(blob instanceof Blob);
+  assert(dom instanceof DOMException);
+  equal(dom.name, "AbortError");
 });
 
 Deno.test("errors keep their class and own properties: built-in, Deno.errors and exported", () => {

@@ -144,6 +144,24 @@ function hostKind(value: object): string | undefined {
   return undefined;
 }
 
+// A class of the runtime (URL, Headers, Blob, TextEncoder, …): found as a
+// global, never by reference.
+function builtin(value: object, ctor: Ctor): boolean {
+  return (globalThis as Record<string, unknown>)[ctor.name] === ctor &&
+    Object.getPrototypeOf(value) === ctor.prototype;
+}
+
+// Whether structured clone copies this built-in as itself (Blob, File do;
+// URL, Headers throw; TextEncoder, FormData arrive as plain objects).
+function keepsClass(value: object): boolean {
+  try {
+    const copy = structuredClone(value);
+    return Object.getPrototypeOf(copy) === Object.getPrototypeOf(value);
+  } catch {
+    return false;
+  }
+}
+
 function cannot(path: string, what: string, current: string, fix: string) {
   return new TypeError(
     `Cannot ${what} as '${path}' must be a value that can travel to another process: current value is ${current}. Fix: ${fix}`,
@@ -250,6 +268,8 @@ export function reduceInstance(
       v: undefined,
     };
   }
+  // Structured clone keeps a DOMException as it is.
+  if (value instanceof DOMException) return value;
   if (value instanceof Error) return errorForm(value, path, recurse);
   if (cloneable(value)) return value;
   const host = hostKind(value);
@@ -262,6 +282,15 @@ export function reduceInstance(
     );
   }
   const ctor = value.constructor as Ctor | undefined;
+  if (ctor !== undefined && builtin(value, ctor)) {
+    if (keepsClass(value)) return value;
+    throw cannot(
+      path,
+      what,
+      `a ${ctor.name} (a built-in object that structured clone cannot copy as itself)`,
+      "pass plain data instead (its string form, its fields)",
+    );
+  }
   const ref = typeof ctor === "function" &&
       Object.getPrototypeOf(value) === ctor.prototype
     ? classRef(ctor)
