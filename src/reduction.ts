@@ -6,7 +6,10 @@
  * {@linkcode kReduce} hook, which returns a plain descriptor holding their
  * SharedArrayBuffers, and the receiving side rebuilds an object of the same
  * kind over the same memory with the reviver registered for its tag
- * (CPython's `reduction.register` + `__reduce__`).
+ * (CPython's `reduction.register` + `__reduce__`). Values that structured
+ * clone would change on the way (instances of exported classes, errors,
+ * values with a `[kReduceValue]()` reduction) travel in the forms of
+ * src/_core/forms.ts, and host objects are refused, naming their path.
  *
  * @module
  */
