@@ -34,8 +34,8 @@ export interface ClassRef {
 type Ctor = abstract new (...args: any[]) => unknown;
 
 const namespaces = new Map<string, Record<string, unknown>>();
-// Per class: its reference, or why there is none (the end of an error).
-const found = new WeakMap<Ctor, ClassRef | string>();
+// Per class: its reference, once found.
+const found = new WeakMap<Ctor, ClassRef>();
 // Per "url#name": the class, once this process has met it.
 const byKey = new Map<string, Ctor>();
 const sources = new Map<string, string | undefined>();
@@ -193,8 +193,9 @@ export function classRef(ctor: Ctor, near?: string): ClassRef | string {
   result ??= ctor.name === ""
     ? "an anonymous class cannot be found by reference"
     : `'${ctor.name}' is not exported from the calling module or imported into it from a module that exports it`;
-  found.set(ctor, result);
+  // A failure is not kept: another calling module may import the class.
   if (typeof result !== "string") {
+    found.set(ctor, result);
     byKey.set(keyOf(result.url, result.name), ctor);
   }
   return result;

@@ -183,7 +183,7 @@ export class Connection {
    */
   async recv(): Promise<unknown> {
     const record = await this.#end.receive("receive", needsFreshBytes);
-    return await received(decodeRecord(record.tag, record.bytes));
+    return received(decodeRecord(record.tag, record.bytes));
   }
 
   /**

@@ -194,7 +194,7 @@ export class QueueCore {
       ? this.#tryGetRecord()
       : await this.ring.until(this.#tryGetRecord, kPutSeq, kGetters, deadline);
     if (got === undefined) throw new QueueEmptyError();
-    return await received(got.value);
+    return received(got.value);
   }
 
   /** An attempt for until(): true once no task is unfinished. */
