@@ -253,6 +253,16 @@ Deno.test("a Queue carries class instances both ways between processes", async (
   equal(await p.join(), 0);
 });
 
+Deno.test("a child's blocking getSync() rebuilds a class of its target's module", async () => {
+  const queue = new Queue<Point>();
+  const out = new Queue<unknown>();
+  const p = new Process({ target: T("getPointSync"), args: [queue, out] });
+  p.start();
+  await queue.put(new Point(2, 1));
+  deepEqual(await out.get({ timeout: 60 }), [true, 5]);
+  equal(await p.join(), 0);
+});
+
 Deno.test("a Pipe carries class instances both ways between processes", async () => {
   const [parent, child] = Pipe();
   const p = new Process({ target: doublePoint, args: [child] });
