@@ -44,6 +44,7 @@ export {
   registerReviver,
   type SharedDescriptor,
 } from "./src/reduction.ts";
+export { kReduceValue, type ValueReducible } from "./src/_core/forms.ts";
 export {
   activeChildren,
   cpuCount,

@@ -6,17 +6,20 @@
  * {@linkcode kReduce} hook, which returns a plain descriptor holding their
  * SharedArrayBuffers, and the receiving side rebuilds an object of the same
  * kind over the same memory with the reviver registered for its tag
- * (CPython's `reduction.register` + `__reduce__`).
+ * (CPython's `reduction.register` + `__reduce__`). Values that structured
+ * clone would change on the way (instances of exported classes, errors,
+ * values with a `[kReduceValue]()` reduction) travel in the forms of
+ * src/_core/forms.ts, and host objects are refused, naming their path.
  *
  * @module
  */
+
+import { isFormTag, kTag, reduceInstance, reviveForm } from "./_core/forms.ts";
 
 /** The hook a shareable object implements to describe itself for a child. */
 export const kReduce: unique symbol = Symbol.for(
   "@dmp/multiprocessing.reduce",
 ) as never;
-
-const kTag = "__dmp_shared__";
 
 /** The plain, cloneable description of a shareable object. */
 export interface SharedDescriptor {
@@ -179,6 +182,16 @@ export function reduce(
   what = "send value",
   tags?: Set<string>,
 ): unknown {
+  start();
+  return walk(value, path, what, tags);
+}
+
+function walk(
+  value: unknown,
+  path: string,
+  what: string,
+  tags: Set<string> | undefined,
+): unknown {
   switch (typeof value) {
     case "function":
     case "symbol":
@@ -195,13 +208,43 @@ export function reduce(
     tags?.add(descriptor[kTag]);
     return descriptor;
   }
+  // Past kDeep levels, a cycle is possible: each object is walked once
+  // from there on, and a cycle goes on as it is (structured clone keeps
+  // it). Counting depth costs next to nothing; a Set per object did (the
+  // pool reduces every task's arguments).
+  if (depth > kDeep) {
+    if (deep.has(value)) return value;
+    deep.add(value);
+  }
+  depth++;
+  const out = reduceObject(value, path, what, tags);
+  depth--;
+  return out;
+}
+
+const kDeep = 100;
+// Reset by every outside call, so an error thrown mid-walk leaves no trace.
+let depth = 0;
+const deep = new Set<object>();
+
+function start(): void {
+  depth = 0;
+  if (deep.size > 0) deep.clear();
+}
+
+function reduceObject(
+  value: object,
+  path: string,
+  what: string,
+  tags: Set<string> | undefined,
+): unknown {
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       const reduced = typeof item === "object" || typeof item === "function" ||
           typeof item === "symbol"
-        ? reduce(item, `${path}[${i}]`, what, tags)
+        ? walk(item, `${path}[${i}]`, what, tags)
         : item;
       if (reduced !== item) {
         out ??= value.slice();
@@ -214,27 +257,28 @@ export function reduce(
     let changed = false;
     const out = new Map();
     for (const [k, v] of value) {
-      const rv = reduce(v, `${path}.get(${String(k)})`, what, tags);
-      changed ||= rv !== v;
-      out.set(reduce(k, `${path}.keys()`, what, tags), rv);
+      const rv = walk(v, `${path}.get(${String(k)})`, what, tags);
+      const rk = walk(k, `${path}.keys()`, what, tags);
+      changed ||= rv !== v || rk !== k;
+      out.set(rk, rv);
     }
     return changed ? out : value;
   }
   if (value instanceof Set) {
-    for (const item of value) reduce(item, `${path}.values()`, what, tags);
-    return value;
-  }
-  if (
-    value instanceof Promise || value instanceof WeakMap ||
-    value instanceof WeakSet
-  ) {
-    throw uncloneable(path, value, what);
+    let changed = false;
+    const out = new Set();
+    for (const item of value) {
+      const reduced = walk(item, `${path}.values()`, what, tags);
+      changed ||= reduced !== item;
+      out.add(reduced);
+    }
+    return changed ? out : value;
   }
   if (isPlainObject(value)) {
     let out: Record<string, unknown> | undefined;
     for (const key of Object.keys(value)) {
       const item = value[key];
-      const reduced = reduce(item, `${path}.${key}`, what, tags);
+      const reduced = walk(item, `${path}.${key}`, what, tags);
       if (reduced !== item) {
         out ??= { ...value };
         out[key] = reduced;
@@ -242,7 +286,23 @@ export function reduce(
     }
     return out ?? value;
   }
-  return value;
+  const form = reduceInstance(
+    value,
+    path,
+    what,
+    (item, at) => walk(item, at, what, tags),
+  );
+  // A child imports the module of each class it receives statically, as it
+  // does a reviver's module, so that even one without permissions can (a
+  // Process: the classes of its arguments; a pool worker: those met before
+  // it started).
+  const url = (form as { ref?: { url: string } }).ref?.url;
+  if (url !== undefined) {
+    const tag = `module ${url}`;
+    modulesByTag.set(tag, url);
+    tags?.add(tag);
+  }
+  return form;
 }
 
 /**
@@ -256,20 +316,64 @@ export function reduce(
  * Internal: not exported from mod.ts.
  */
 export function revive(value: unknown): unknown {
+  start();
+  return reviveWalk(value);
+}
+
+function reviveWalk(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
+  if (depth > kDeep) {
+    if (deep.has(value)) return value;
+    deep.add(value);
+  }
+  depth++;
+  const out = reviveObject(value);
+  depth--;
+  return out;
+}
+
+function reviveObject(value: object): unknown {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (typeof item === "object" && item !== null) value[i] = revive(item);
+      if (typeof item === "object" && item !== null) {
+        value[i] = reviveWalk(item);
+      }
     }
     return value;
   }
   if (value instanceof Map) {
-    for (const [k, v] of value) value.set(k, revive(v));
+    for (const [k, v] of value) {
+      const rk = reviveWalk(k);
+      if (rk === k) value.set(k, reviveWalk(v));
+      else {
+        // Entries of rebuilt keys move to the end: rebuild the whole map
+        // in its order.
+        return new Map(
+          [...value].map(([k, v]) => [reviveWalk(k), reviveWalk(v)]),
+        );
+      }
+    }
     return value;
+  }
+  if (value instanceof Set) {
+    const items = [...value];
+    const revived = items.map(reviveWalk);
+    return revived.some((item, i) => item !== items[i])
+      ? new Set(revived)
+      : value;
   }
   if (!isPlainObject(value)) return value;
   const tag = value[kTag];
+  if (typeof tag === "string" && isFormTag(tag)) {
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (typeof item === "object" && item !== null) {
+        value[key] = reviveWalk(item);
+      }
+    }
+    return reviveForm(value);
+  }
   if (typeof tag === "string") {
     const reviver = revivers.get(tag);
     if (reviver === undefined) {
@@ -281,7 +385,9 @@ export function revive(value: unknown): unknown {
   }
   for (const key of Object.keys(value)) {
     const item = value[key];
-    if (typeof item === "object" && item !== null) value[key] = revive(item);
+    if (typeof item === "object" && item !== null) {
+      value[key] = reviveWalk(item);
+    }
   }
   return value;
 }

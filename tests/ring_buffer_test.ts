@@ -19,6 +19,11 @@ function roundTrip(value: unknown): unknown {
   return decodeValue(tag, needsFreshBytes(tag) ? bytes.slice() : bytes);
 }
 
+/** A class instance is not JSON: it keeps its class through the v8 route. */
+export class Point {
+  x = 1;
+}
+
 Deno.test("encodeValue() picks JSON only for values JSON keeps exactly", () => {
   const tagOf = (v: unknown) => encodeValue(v, "item", "put item").tag & 0xff;
   equal(tagOf({ a: [1, "x", true, null], b: { c: 2.5 } }), kTagJson);
@@ -27,9 +32,6 @@ Deno.test("encodeValue() picks JSON only for values JSON keeps exactly", () => {
   const shared = { x: 1 };
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
-  class Point {
-    x = 1;
-  }
   for (
     const v of [
       undefined,

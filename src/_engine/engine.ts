@@ -27,7 +27,7 @@ import {
 } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
 import { rebuildError, type WireError } from "../_wire/error_codec.ts";
-import { revive } from "../reduction.ts";
+import { errorOf, reviveResult } from "../_core/results.ts";
 import { Dispatcher } from "./dispatch.ts";
 import type { EngineOptions } from "./options.ts";
 import type { PoolWorker } from "./pool_worker.ts";
@@ -187,13 +187,13 @@ export class PoolEngine {
       case "bell":
         this.#workers.wake();
         return;
-      case "result": {
-        const value = message.numbers === undefined
-          ? revive(message.value)
-          : Array.from(message.numbers);
-        this.#onResults(worker, [[message.id, message.status, value]]);
+      case "result":
+        reviveResult(
+          message,
+          (status, value) =>
+            this.#onResults(worker, [[message.id, status, value]]),
+        );
         return;
-      }
     }
     // "exit" never lands here: startChild() takes it and calls host.exit().
   }
@@ -231,7 +231,7 @@ export class PoolEngine {
   ): void {
     this.#dispatch.release(worker, task);
     if (status === ResultStatus.Error) {
-      const error = rebuildError(value as WireError);
+      const error = errorOf(value);
       this.#queue.settle(task, undefined, error, Delivery.Finish);
     } else {
       const result = status === ResultStatus.Undefined ? undefined : value;

@@ -50,6 +50,8 @@ import {
 import { kChildTask } from "../_wire/layouts.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import { reduce, revive } from "../reduction.ts";
+import { wireError } from "../_core/results.ts";
+import { registerNamespaces, withClasses } from "../_core/classes.ts";
 import {
   adoptIdentity,
   state,
@@ -175,10 +177,11 @@ function respond(id: number, status: ResultStatus, value?: unknown): void {
     ? [id, status]
     : [id, status, value];
   const large = Array.isArray(value) && value.length > kJsonMaxItems;
-  // Errors and `undefined` carry nothing JSON cannot hold.
+  // `undefined` and most errors carry nothing JSON cannot hold; an error
+  // with its travelling form does, and is not JSON-safe.
   if (
     responses !== undefined &&
-    (status !== ResultStatus.Value || (!large && jsonSafe(value)))
+    (status === ResultStatus.Undefined || (!large && jsonSafe(value)))
   ) {
     if (responses.tryWrite(JSON.stringify(message))) {
       unsignalled = true;
@@ -222,16 +225,25 @@ async function run(
     if (value === undefined) respond(id, ResultStatus.Undefined);
     else respond(id, ResultStatus.Value, value);
   } catch (error) {
-    respond(id, ResultStatus.Error, toWireError(error));
+    respond(id, ResultStatus.Error, wireError(error));
   } finally {
     Atomics.store(control, kChildTask, 0);
   }
 }
 
 /** Runs a task that came by postMessage. */
-function runPosted(task: PoolTaskMessage): Promise<void> {
+async function runPosted(task: PoolTaskMessage): Promise<void> {
   const key = refKey(task.fn);
-  const payload = task.numbers ?? revive(task.payload);
+  let payload: unknown = task.numbers;
+  if (payload === undefined) {
+    try {
+      payload = await withClasses(() => revive(task.payload));
+    } catch (error) {
+      // A class that cannot be rebuilt here fails its task, not the worker.
+      respond(task.id, ResultStatus.Error, wireError(error));
+      return;
+    }
+  }
   return run(task.id, key, task.fn, task.mode, payload);
 }
 
@@ -356,7 +368,7 @@ async function start(init: PoolInitMessage): Promise<void> {
   if (init.initializer !== undefined) {
     const initializer = await loadTarget(init.initializer, modules);
     const result = initializer(
-      ...(revive(init.initargs) as unknown[]),
+      ...(await withClasses(() => revive(init.initargs)) as unknown[]),
     );
     if (result instanceof Promise) await result;
   }
@@ -367,6 +379,7 @@ async function start(init: PoolInitMessage): Promise<void> {
 /** Called by the worker's entry once the pool creator's module is imported. */
 export function main(imported: Namespaces): void {
   modules = { ...imported };
+  registerNamespaces(imported);
   state().bootstrapping = false;
   workerScope.onmessage = (event: MessageEvent<ToPoolWorker>) => {
     const message = event.data;

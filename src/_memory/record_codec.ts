@@ -5,14 +5,17 @@
 // (finite numbers but not -0, strings, booleans, null, and plain objects and
 // dense arrays of those, without shared references) as JSON text. Anything
 // else structured clone can carry (Map, Set, Date, bigint, undefined, NaN,
-// RegExp, Error, cycles, class instances as plain objects, …) goes through
-// node:v8's serializer, which writes the structured clone wire format.
+// RegExp, Error, cycles, …) goes through node:v8's serializer, which writes
+// the structured clone wire format, after reduce() has put class instances
+// and errors in their travelling forms (src/_core/forms.ts); the receiver
+// revives them.
 
 import {
   deserialize as v8Deserialize,
   serialize as v8Serialize,
 } from "node:v8";
-import { kReduce } from "../reduction.ts";
+import { kReduce, reduce, revive } from "../reduction.ts";
+import { withClasses, withLoadedClasses } from "../_core/classes.ts";
 import { jsonSafe } from "../_wire/codec.ts";
 import {
   kRecordBytes as kTagBytes,
@@ -177,9 +180,10 @@ export function encodeValue(
   }
   if (jsonSafe(value)) return encodeText(JSON.stringify(value), kTagJson, what);
   assertTravels(value, path, what, new Set());
+  const reduced = reduce(value, path, what);
   let bytes: Uint8Array;
   try {
-    bytes = v8Serialize(value);
+    bytes = v8Serialize(reduced);
   } catch (error) {
     throw new TypeError(
       `Cannot ${what} as '${path}' must be structured-cloneable: ${
@@ -197,13 +201,36 @@ export function needsFreshBytes(tag: number): boolean {
   return tag !== kTagJson && tag !== kTagString;
 }
 
+// A structured-clone record before its forms are revived: reviving may need
+// to import a class's module, which only an awaiting receiver can do.
+class Received {
+  constructor(readonly value: unknown) {}
+}
+
 /**
- * Decodes a record's payload.
+ * Decodes a record's payload, reviving what a blocking receiver can.
  *
  * @param tag The record's tag.
  * @param bytes Its payload (a buffer of its own when needsFreshBytes(tag)).
+ * @throws {TypeError} When a class of the value has its module not loaded here.
  */
 export function decodeValue(tag: number, bytes: Uint8Array): unknown {
+  const decoded = decodeRecord(tag, bytes);
+  if (!(decoded instanceof Received)) return decoded;
+  return withLoadedClasses(() => revive(decoded.value));
+}
+
+/**
+ * Finishes what decodeRecord() gave: revives the value, importing the
+ * modules of its classes first where needed.
+ */
+export function received(decoded: unknown): unknown {
+  if (!(decoded instanceof Received)) return decoded;
+  return withClasses(() => revive(decoded.value));
+}
+
+/** Decodes a record's payload; finish it with received(). */
+export function decodeRecord(tag: number, bytes: Uint8Array): unknown {
   switch (tag & 0xff) {
     case kTagJson:
       return JSON.parse(decoder.decode(bytes));
@@ -218,7 +245,7 @@ export function decodeValue(tag: number, bytes: Uint8Array): unknown {
       return new Kind(bytes.buffer as ArrayBuffer);
     }
     case kTagV8:
-      return v8Deserialize(bytes);
+      return new Received(v8Deserialize(bytes));
     default:
       throw new TypeError(
         `Cannot decode message as its tag must be known: current value is ${tag}`,

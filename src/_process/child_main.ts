@@ -16,6 +16,7 @@ import type { RunMessage } from "../_wire/protocol.ts";
 import { revive } from "../reduction.ts";
 import { adoptIdentity, state, workerScope } from "../_core/state.ts";
 import { loadTarget, type Namespaces } from "../_core/target.ts";
+import { registerNamespaces, withClasses } from "../_core/classes.ts";
 import { adoptProcess, Process } from "../process.ts";
 import { kProcessClass, type ProcessOptions } from "./options.ts";
 import { activeChildren, setCurrentProcess } from "./current.ts";
@@ -43,7 +44,8 @@ function buildProcess(
 
 async function run(message: RunMessage, modules: Namespaces): Promise<void> {
   adoptIdentity(message);
-  const args = revive(message.args) as unknown[];
+  registerNamespaces(modules);
+  const args = await withClasses(() => revive(message.args)) as unknown[];
   const ref = message.target;
   const options = { name: message.name, daemon: message.daemon, args };
   let process: Process;
@@ -56,7 +58,10 @@ async function run(message: RunMessage, modules: Namespaces): Promise<void> {
       process = buildProcess(
         found as unknown as new () => Process,
         options,
-        revive(message.fields) as Record<string, unknown>,
+        await withClasses(() => revive(message.fields)) as Record<
+          string,
+          unknown
+        >,
       );
     } else {
       process = new Process(options);

@@ -10,6 +10,11 @@ export interface WireError {
   name: string;
   message: string;
   stack: string;
+  /**
+   * The error's travelling form (src/_core/forms.ts) when its class or own
+   * properties would be lost otherwise.
+   */
+  form?: unknown;
 }
 
 /** Turns any thrown value into its wire form. */
@@ -36,6 +41,7 @@ export function rebuildError(wire: WireError): Error {
     ReferenceError,
     EvalError,
     URIError,
+    ...(Deno.errors as unknown as Record<string, ErrorConstructor>),
     ...(errors as unknown as Record<string, ErrorConstructor>),
   };
   const Ctor = table[wire.name] ?? Error;

@@ -28,9 +28,11 @@
 
 import { kMaxPayload } from "../_memory/ring_buffer.ts";
 import {
+  decodeRecord,
   decodeValue,
   encodeValue,
   needsFreshBytes,
+  received,
   unframe,
 } from "../_memory/record_codec.ts";
 import { checkTimeout } from "../_core/validate.ts";
@@ -182,7 +184,7 @@ export class Connection {
    */
   async recv(): Promise<unknown> {
     const record = await this.#end.receive("receive", needsFreshBytes);
-    return decodeValue(record.tag, record.bytes);
+    return received(decodeRecord(record.tag, record.bytes));
   }
 
   /**

@@ -12,10 +12,12 @@ import {
   kRingUnfinished as kUnfinished,
 } from "../_wire/layouts.ts";
 import {
+  decodeRecord,
   decodeValue,
   type Encoded,
   encodeValue,
   needsFreshBytes,
+  received,
 } from "../_memory/record_codec.ts";
 import { deadlineOf } from "../_core/time.ts";
 import { checkWaitOptions } from "../_core/validate.ts";
@@ -106,6 +108,12 @@ export class QueueCore {
     if (record === undefined) return undefined;
     return { value: decodeValue(record.tag, record.bytes) };
   };
+  // get()'s: it may import the module of a class before it revives.
+  readonly #tryGetRecord = (): { value: unknown } | undefined => {
+    const record = this.ring.pop(needsFreshBytes);
+    if (record === undefined) return undefined;
+    return { value: decodeRecord(record.tag, record.bytes) };
+  };
 
   constructor(ring: Ring, maxsize: number, joinable: boolean) {
     this.ring = ring;
@@ -183,10 +191,10 @@ export class QueueCore {
   async get(options: GetOptions | undefined): Promise<unknown> {
     const deadline = this.#beginGet(options);
     const got = deadline === undefined
-      ? this.#tryGet()
-      : await this.ring.until(this.#tryGet, kPutSeq, kGetters, deadline);
+      ? this.#tryGetRecord()
+      : await this.ring.until(this.#tryGetRecord, kPutSeq, kGetters, deadline);
     if (got === undefined) throw new QueueEmptyError();
-    return got.value;
+    return received(got.value);
   }
 
   /** An attempt for until(): true once no task is unfinished. */

@@ -1,0 +1,396 @@
+// The travelling forms of values structured clone would change on the way:
+// instances of classes (their prototype), errors (their class and own
+// properties), and values with their own reduction ([kReduceValue]()).
+// src/reduction.ts walks a value and calls reduceInstance() for every object
+// that is not a plain object, array, Map or Set; revive() calls
+// reviveForm() for every form it meets.
+//
+// Every form holds an `undefined` on purpose: that keeps it from being
+// JSON-safe, so a form never takes a ring's JSON route (which does not
+// revive) and always a structured-clone one (which does).
+//
+// Tier 1.
+
+import * as errors from "../errors.ts";
+import { classOf, type ClassRef, classRef } from "./classes.ts";
+
+/**
+ * The hook of a class that needs its own reduction, as Python's
+ * `__reduce__`: `[kReduceValue]()` returns `[callable, args]`, where the
+ * callable is an exported function or class (found by reference, as a
+ * target is), and the receiving process rebuilds the value by calling it
+ * with `args` (with `new` for a class).
+ *
+ * @example A value rebuilt by its factory
+ * ```ts
+ * import { kReduceValue } from "@dmp/multiprocessing";
+ * import assert from "node:assert/strict";
+ *
+ * export function celsius(degrees: number): Temperature {
+ *   return new Temperature(degrees);
+ * }
+ * export class Temperature {
+ *   #degrees: number; // private fields do not travel by themselves
+ *   constructor(degrees: number) {
+ *     this.#degrees = degrees;
+ *   }
+ *   get degrees(): number {
+ *     return this.#degrees;
+ *   }
+ *   [kReduceValue]() {
+ *     return [celsius, [this.#degrees]] as const;
+ *   }
+ * }
+ * const [fn, args] = new Temperature(21)[kReduceValue]();
+ * assert.equal(fn(...args).degrees, 21);
+ * ```
+ */
+export const kReduceValue: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.reduceValue",
+) as never;
+
+/** A value with its own reduction (Python's `__reduce__`). */
+export interface ValueReducible {
+  /** Returns the exported callable that rebuilds this value, and its arguments. */
+  [kReduceValue](): readonly [
+    // deno-lint-ignore no-explicit-any
+    callable: ((...args: any[]) => unknown) | (new (...args: any[]) => unknown),
+    args: readonly unknown[],
+  ];
+}
+
+/** The key of every form's tag (shared with src/reduction.ts's descriptors). */
+export const kTag = "__dmp_shared__";
+const kClass = "@dmp/class";
+const kError = "@dmp/error";
+const kCall = "@dmp/call";
+
+/** Whether `tag` is one of the forms below. */
+export function isFormTag(tag: string): boolean {
+  return tag === kClass || tag === kError || tag === kCall;
+}
+
+// deno-lint-ignore no-explicit-any
+type Ctor = abstract new (...args: any[]) => any;
+type Recurse = (value: unknown, path: string) => unknown;
+
+const builtinErrors: Record<string, Ctor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  AggregateError,
+};
+const libraryErrors = errors as unknown as Record<string, Ctor>;
+
+// Objects structured clone copies faithfully: they travel as they are.
+function cloneable(value: object): boolean {
+  return value instanceof Date || value instanceof RegExp ||
+    value instanceof ArrayBuffer || value instanceof SharedArrayBuffer ||
+    ArrayBuffer.isView(value) || value instanceof Boolean ||
+    value instanceof Number || value instanceof String ||
+    value instanceof BigInt || value instanceof Map || value instanceof Set;
+}
+
+const kHostNames = new Set([
+  "FsFile",
+  "Conn",
+  "TcpConn",
+  "UnixConn",
+  "TlsConn",
+  "QuicConn",
+  "Listener",
+  "TcpListener",
+  "UnixListener",
+  "TlsListener",
+  "Datagram",
+  "DatagramConn",
+  "ChildProcess",
+  "Kv",
+  "HttpServer",
+]);
+
+/** What a host object is, for the error, or undefined for other values. */
+function hostKind(value: object): string | undefined {
+  const name = value.constructor?.name ?? "";
+  if (value instanceof Deno.FsFile) return "a Deno.FsFile (an open file)";
+  if (kHostNames.has(name)) {
+    return `a Deno.${name} (a resource of this process)`;
+  }
+  if (
+    value instanceof ReadableStream || value instanceof WritableStream ||
+    value instanceof TransformStream
+  ) {
+    return `a ${
+      name || "stream"
+    } (streams belong to the process that made them)`;
+  }
+  if (value instanceof Promise) return "a Promise";
+  if (
+    value instanceof WeakMap || value instanceof WeakSet ||
+    value instanceof WeakRef
+  ) {
+    return `a ${name}`;
+  }
+  if (typeof EventTarget === "function" && value instanceof EventTarget) {
+    return `a ${name || "EventTarget"} (an object of this process's runtime)`;
+  }
+  if (value instanceof Request || value instanceof Response) {
+    return `a ${name} (its body is a stream)`;
+  }
+  return undefined;
+}
+
+// A class of the runtime (URL, Headers, Blob, TextEncoder, …): found as a
+// global, never by reference.
+function builtin(value: object, ctor: Ctor): boolean {
+  return (globalThis as Record<string, unknown>)[ctor.name] === ctor &&
+    Object.getPrototypeOf(value) === ctor.prototype;
+}
+
+// Whether structured clone copies this built-in as itself (Blob, File do;
+// URL, Headers throw; TextEncoder, FormData arrive as plain objects).
+function keepsClass(value: object): boolean {
+  try {
+    const copy = structuredClone(value);
+    return Object.getPrototypeOf(copy) === Object.getPrototypeOf(value);
+  } catch {
+    return false;
+  }
+}
+
+function cannot(path: string, what: string, current: string, fix: string) {
+  return new TypeError(
+    `Cannot ${what} as '${path}' must be a value that can travel to another process: current value is ${current}. Fix: ${fix}`,
+  );
+}
+
+function ownFields(
+  value: object,
+  path: string,
+  recurse: Recurse,
+  skip?: Set<string>,
+): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (skip?.has(key)) continue;
+    fields[key] = recurse(
+      (value as Record<string, unknown>)[key],
+      `${path}.${key}`,
+    );
+  }
+  return fields;
+}
+
+const errorKeys = new Set(["name", "message", "stack", "cause"]);
+
+function errorForm(error: Error, path: string, recurse: Recurse): object {
+  const ctor = error.constructor as Ctor;
+  let builtin: string | undefined;
+  let ref: ClassRef | undefined;
+  if (builtinErrors[ctor.name] === ctor) builtin = ctor.name;
+  else if (libraryErrors[ctor.name] === ctor) builtin = `lib.${ctor.name}`;
+  else if ((Deno.errors as Record<string, unknown>)[ctor.name] === ctor) {
+    builtin = `Deno.${ctor.name}`;
+  } else {
+    // An error of a class that cannot be found keeps its nearest built-in
+    // base: a thrown error must still arrive, as itself as far as possible.
+    const found = classRef(ctor);
+    if (typeof found !== "string") ref = found;
+    else {
+      let base = Object.getPrototypeOf(ctor);
+      while (typeof base === "function" && builtinErrors[base.name] !== base) {
+        base = Object.getPrototypeOf(base);
+      }
+      builtin = typeof base === "function" ? base.name : "Error";
+    }
+  }
+  return {
+    [kTag]: kError,
+    builtin,
+    ref,
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    cause: "cause" in error ? recurse(error.cause, `${path}.cause`) : undefined,
+    hasCause: "cause" in error,
+    errors: error instanceof AggregateError
+      ? recurse(error.errors, `${path}.errors`)
+      : undefined,
+    fields: ownFields(error, path, recurse, errorKeys),
+  };
+}
+
+/**
+ * The travelling form of an object that is not a plain object, array, Map
+ * or Set: itself when structured clone copies it faithfully, else a form.
+ *
+ * @throws {TypeError} For host objects and classes that cannot be found.
+ */
+export function reduceInstance(
+  value: object,
+  path: string,
+  what: string,
+  recurse: Recurse,
+): unknown {
+  const hook = (value as Partial<ValueReducible>)[kReduceValue];
+  if (typeof hook === "function") {
+    const reduced = hook.call(value);
+    const callable = Array.isArray(reduced) ? reduced[0] : undefined;
+    if (typeof callable !== "function" || !Array.isArray(reduced[1])) {
+      throw cannot(
+        path,
+        what,
+        `a value whose [kReduceValue]() returned ${Deno.inspect(reduced)}`,
+        "return [exportedFunctionOrClass, [args]]",
+      );
+    }
+    const own = classRef(value.constructor as Ctor);
+    const ref = classRef(
+      callable as Ctor,
+      typeof own === "string" ? undefined : own.url,
+    );
+    if (typeof ref === "string") {
+      throw cannot(
+        path,
+        what,
+        `a value whose [kReduceValue]() callable cannot be found by reference (${ref})`,
+        "return a function or class exported at module level",
+      );
+    }
+    return {
+      [kTag]: kCall,
+      ref,
+      args: recurse(reduced[1], `${path}[kReduceValue]`),
+      v: undefined,
+    };
+  }
+  // Structured clone keeps a DOMException as it is.
+  if (value instanceof DOMException) return value;
+  if (value instanceof Error) return errorForm(value, path, recurse);
+  if (cloneable(value)) return value;
+  const host = hostKind(value);
+  if (host !== undefined) {
+    throw cannot(
+      path,
+      what,
+      host,
+      "pass what the other process needs to make its own (a path, an address, the data) instead",
+    );
+  }
+  const ctor = value.constructor as Ctor | undefined;
+  if (ctor !== undefined && builtin(value, ctor)) {
+    if (keepsClass(value)) return value;
+    throw cannot(
+      path,
+      what,
+      `a ${ctor.name} (a built-in object that structured clone cannot copy as itself)`,
+      "pass plain data instead (its string form, its fields)",
+    );
+  }
+  const ref = typeof ctor === "function" &&
+      Object.getPrototypeOf(value) === ctor.prototype
+    ? classRef(ctor)
+    : "its prototype is not the prototype of its constructor";
+  if (typeof ref === "string") {
+    throw cannot(
+      path,
+      what,
+      `an instance of ${
+        ctor?.name ? `class '${ctor.name}'` : "a class"
+      }: ${ref}`,
+      "export the class at module level (as a target function is), give it a [kReduceValue]() method, or pass a plain object",
+    );
+  }
+  return {
+    [kTag]: kClass,
+    ref,
+    fields: ownFields(value, path, recurse),
+    v: undefined,
+  };
+}
+
+function reviveError(form: Record<string, unknown>): Error {
+  const builtin = form.builtin as string | undefined;
+  const ctor = builtin === undefined
+    ? classOf(form.ref as ClassRef)
+    : builtin.startsWith("Deno.")
+    ? (Deno.errors as unknown as Record<string, Ctor>)[builtin.slice(5)]
+    : builtin.startsWith("lib.")
+    ? libraryErrors[builtin.slice(4)]
+    : builtinErrors[builtin];
+  // A real error object on the class's prototype, without running a
+  // constructor whose parameters may be anything (as pickle does).
+  const error: Error = Reflect.construct(
+    Error,
+    form.hasCause ? [form.message, { cause: form.cause }] : [form.message],
+    (ctor ?? Error) as unknown as new () => unknown,
+  );
+  for (const key of ["name", "stack"] as const) {
+    if (error[key] !== form[key]) {
+      Object.defineProperty(error, key, {
+        value: form[key],
+        configurable: true,
+        writable: true,
+      });
+    }
+  }
+  if (form.errors !== undefined) {
+    Object.defineProperty(error, "errors", {
+      value: form.errors,
+      configurable: true,
+      writable: true,
+    });
+  }
+  return Object.assign(error, form.fields);
+}
+
+/**
+ * Rebuilds a form whose inner values are already revived.
+ *
+ * @throws {MissingModule} When the class's module is not loaded here.
+ * @throws {TypeError} When the module does not export that class.
+ */
+export function reviveForm(form: Record<string, unknown>): unknown {
+  switch (form[kTag]) {
+    case kClass:
+      return Object.assign(
+        Object.create(classOf(form.ref as ClassRef).prototype),
+        form.fields,
+      );
+    case kCall: {
+      const callable = classOf(form.ref as ClassRef);
+      const args = form.args as unknown[];
+      return /^class\b/.test((form.ref as ClassRef).source)
+        ? Reflect.construct(callable, args)
+        : (callable as unknown as (...args: unknown[]) => unknown)(...args);
+    }
+    default:
+      return reviveError(form);
+  }
+}
+
+/**
+ * The travelling form of a thrown error when its name alone would lose
+ * something (its own properties, a class that is not built in), else
+ * undefined: most errors travel as name, message and stack only.
+ */
+export function thrownForm(
+  error: unknown,
+  recurse: Recurse,
+): object | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const ctor = error.constructor as Ctor;
+  const plain = (builtinErrors[ctor.name] === ctor ||
+    libraryErrors[ctor.name] === ctor) &&
+    Object.keys(error).length === 0;
+  if (plain) return undefined;
+  try {
+    return errorForm(error, "error", recurse);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,347 @@
+import {
+  deepEqual,
+  equal,
+  match,
+  ok as assert,
+  rejects,
+  throws,
+} from "node:assert/strict";
+import {
+  Pipe,
+  Pool,
+  type PoolOptions,
+  Process,
+  ProcessPoolExecutor,
+  Queue,
+} from "../mod.ts";
+import { reduce, revive } from "../src/reduction.ts";
+import { transportCounters } from "../src/_engine/engine.ts";
+import {
+  decodeRecord,
+  decodeValue,
+  encodeValue,
+  received,
+} from "../src/_memory/record_codec.ts";
+import { serialize } from "node:v8";
+import { kRecordV8 } from "../src/_wire/layouts.ts";
+import { AppError, Celsius, Point } from "./fixtures/value_targets.ts";
+import { Box } from "./fixtures/value_box.ts";
+
+// Targets by URL: a function imported from another module is not a target
+// by itself yet (the calling module would have to re-export it).
+const T = (name: string) =>
+  new URL(`./fixtures/value_targets.ts#${name}`, import.meta.url);
+const [doublePoint, inspectPoint, makeCelsius, makePoint, putPoint] = [
+  T("doublePoint"),
+  T("inspectPoint"),
+  T("makeCelsius"),
+  T("makePoint"),
+  T("putPoint"),
+];
+const [readCelsius, reportArgs, returnError, throwApp, throwNotFound] = [
+  T("readCelsius"),
+  T("reportArgs"),
+  T("returnError"),
+  T("throwApp"),
+  T("throwNotFound"),
+];
+const throwTyped = T("throwTyped");
+
+/** Exported here: the calling module itself is where it is found. */
+export class Local {
+  constructor(public label: string) {}
+}
+
+const roundTrip = (value: unknown) => revive(structuredClone(reduce(value)));
+
+Deno.test("a class exported from the calling module keeps its prototype through reduce/revive", () => {
+  const back = roundTrip({ items: [new Local("a")] }) as { items: Local[] };
+  assert(back.items[0] instanceof Local);
+  equal(back.items[0].label, "a");
+});
+
+Deno.test("an imported exported class keeps its prototype and fields, also in a Map and a Set", () => {
+  const back = roundTrip(new Map([["p", new Set([new Point(1, 2)])]])) as Map<
+    string,
+    Set<Point>
+  >;
+  const [p] = [...back.get("p")!];
+  assert(p instanceof Point);
+  equal(p.norm2(), 5);
+});
+
+Deno.test("a class that cannot be found by reference is a TypeError naming the path and the fix", () => {
+  class Hidden {
+    x = 1;
+  }
+  throws(() => reduce({ h: [new Hidden()] }, "args", "apply"), (e: Error) => {
+    assert(e instanceof TypeError);
+    match(e.message, /'args\.h\[0\]'/);
+    match(e.message, /class 'Hidden'/);
+    match(e.message, /export the class/);
+    return true;
+  });
+});
+
+Deno.test("host objects are a TypeError naming the path, never a silent {}", async () => {
+  const file = await Deno.open(new URL(import.meta.url));
+  const listener = Deno.listen({ port: 0 });
+  const stream = new ReadableStream();
+  const controller = new AbortController();
+  const accepted = listener.accept();
+  const conn = await Deno.connect({
+    port: (listener.addr as Deno.NetAddr).port,
+  });
+  const server = await accepted;
+  const worker = new Worker(
+    "data:application/javascript,self.onmessage = () => {};",
+    { type: "module" },
+  );
+  try {
+    const cases: [unknown, RegExp][] = [
+      [file, /Deno\.FsFile/],
+      [listener, /Listener/],
+      [conn, /Conn/],
+      [worker, /Worker/],
+      [stream, /ReadableStream/],
+      [new WritableStream(), /WritableStream/],
+      [controller.signal, /AbortSignal/],
+      [Promise.resolve(1), /Promise/],
+      [new URL("https://example.com/"), /a URL \(a built-in object/],
+      [new TextEncoder(), /a TextEncoder/],
+    ];
+    for (const [value, kind] of cases) {
+      throws(() => reduce([{ file: value }], "args", "apply"), (e: Error) => {
+        assert(e instanceof TypeError);
+        match(e.message, /'args\[0\]\.file'/);
+        match(e.message, kind);
+        match(e.message, /Fix:/);
+        return true;
+      });
+      // The queue and pipe codec refuses them the same way.
+      throws(() => encodeValue({ file: value }, "item", "put item"), TypeError);
+    }
+  } finally {
+    file.close();
+    conn.close();
+    server.close();
+    listener.close();
+    worker.terminate();
+  }
+});
+
+Deno.test("built-ins that structured clone keeps travel as they are", () => {
+  const back = roundTrip([
+    new Blob(["x"]),
+    new DOMException("m", "AbortError"),
+  ]);
+  const [blob, dom] = back as [Blob, DOMException];
+  assert(blob instanceof Blob);
+  assert(dom instanceof DOMException);
+  equal(dom.name, "AbortError");
+});
+
+Deno.test("errors keep their class and own properties: built-in, Deno.errors and exported", () => {
+  const typed = roundTrip(Object.assign(new TypeError("t"), { code: 7 })) as
+    & TypeError
+    & { code: number };
+  assert(typed instanceof TypeError);
+  equal(typed.code, 7);
+  let notFound: unknown;
+  try {
+    Deno.readTextFileSync("/definitely/not/here.txt");
+  } catch (e) {
+    notFound = e;
+  }
+  const back = roundTrip(notFound) as Error;
+  assert(back instanceof Deno.errors.NotFound);
+  equal(back.message, (notFound as Error).message);
+  const app = roundTrip(new AppError("boom", 42)) as AppError;
+  assert(app instanceof AppError);
+  equal(app.code, 42);
+  equal(app.message, "boom");
+  equal(app.name, "AppError");
+});
+
+Deno.test("the [kReduceValue]() hook rebuilds a value by calling its exported callable", () => {
+  const back = roundTrip([new Celsius(21)]) as Celsius[];
+  assert(back[0] instanceof Celsius);
+  equal(back[0].degrees, 21);
+});
+
+Deno.test("queue and pipe records carry class instances, errors and reduced values", () => {
+  const value = [new Point(1, 1), new AppError("e", 3), new Celsius(4)];
+  const { tag, bytes } = encodeValue(value, "item", "put item");
+  const back = decodeValue(tag, bytes.slice()) as [Point, AppError, Celsius];
+  assert(back[0] instanceof Point);
+  assert(back[1] instanceof AppError);
+  equal(back[1].code, 3);
+  equal(back[2].degrees, 4);
+});
+
+Deno.test("a blocking receive of a class whose module is not loaded says so; an awaited one imports it", async () => {
+  const url = new URL("./fixtures/value_far_class.js", import.meta.url).href;
+  const form = {
+    __dmp_shared__: "@dmp/class",
+    ref: { url, name: "Far", source: "class Far {\n  n = 1;\n}" },
+    fields: { n: 2 },
+    v: undefined,
+  };
+  const bytes = serialize(form);
+  throws(() => decodeValue(kRecordV8, bytes), (e: Error) => {
+    assert(e instanceof TypeError);
+    match(e.message, /class 'Far' must be loaded in this process/);
+    match(e.message, /get\(\), recv\(\)/);
+    return true;
+  });
+  const far = await received(decodeRecord(kRecordV8, bytes)) as { n: number };
+  const { Far } = await import(url);
+  assert(far instanceof Far);
+  equal(far.n, 2);
+});
+
+Deno.test("an error of a class that cannot be found keeps its name, base class and own properties", () => {
+  class LocalError extends RangeError {
+    override name = "LocalError";
+    code = 9;
+  }
+  const back = roundTrip(new LocalError("x")) as RangeError & { code: number };
+  assert(back instanceof RangeError);
+  equal(back.name, "LocalError");
+  equal(back.code, 9);
+  equal(back.message, "x");
+});
+
+Deno.test("Process args keep their class in the child", async () => {
+  const queue = new Queue<unknown>();
+  const p = new Process({ target: reportArgs, args: [queue, new Point(3, 4)] });
+  p.start();
+  deepEqual(await queue.get({ timeout: 60 }), [true, 25]);
+  equal(await p.join(), 0);
+});
+
+Deno.test("a child without permissions rebuilds a class of a module its target does not import", async () => {
+  const queue = new Queue<unknown>();
+  const p = new Process({
+    target: T("reportClass"),
+    args: [queue, new Box(6)],
+    permissions: "none",
+  });
+  p.start();
+  deepEqual(await queue.get({ timeout: 60 }), ["Box", 6]);
+  equal(await p.join(), 0);
+});
+
+Deno.test("Process args with a host object fail at start() naming the path", () => {
+  const p = new Process({
+    target: reportArgs,
+    args: [null, { s: new ReadableStream() }],
+  });
+  throws(
+    () => p.start(),
+    (e: Error) => e instanceof TypeError && /'args\[1\]\.s'/.test(e.message),
+  );
+});
+
+Deno.test("a Queue carries class instances both ways between processes", async () => {
+  const queue = new Queue<Point>();
+  const p = new Process({ target: putPoint, args: [queue] });
+  p.start();
+  const got = await queue.get({ timeout: 60 });
+  assert(got instanceof Point);
+  equal(got.norm2(), 25);
+  equal(await p.join(), 0);
+});
+
+Deno.test("a child's blocking getSync() rebuilds a class of its target's module", async () => {
+  const queue = new Queue<Point>();
+  const out = new Queue<unknown>();
+  const p = new Process({ target: T("getPointSync"), args: [queue, out] });
+  p.start();
+  await queue.put(new Point(2, 1));
+  deepEqual(await out.get({ timeout: 60 }), [true, 5]);
+  equal(await p.join(), 0);
+});
+
+Deno.test("a Pipe carries class instances both ways between processes", async () => {
+  const [parent, child] = Pipe();
+  const p = new Process({ target: doublePoint, args: [child] });
+  p.start();
+  parent.send(new Point(1, 2));
+  const [sawClass, back] = await parent.recv() as [boolean, Point];
+  assert(sawClass);
+  assert(back instanceof Point);
+  deepEqual([back.x, back.y], [2, 4]);
+  equal(await p.join(), 0);
+});
+
+for (const atomics of ["enabled", "disabled"] as const) {
+  const options: PoolOptions = { atomics };
+  Deno.test(`Pool args and results keep their class (atomics ${atomics})`, async () => {
+    await using pool = new Pool(1, options);
+    deepEqual(await pool.apply(inspectPoint, [new Point(1, 2)]), [true, 5]);
+    const made = await pool.apply(makePoint, [2, 3]) as Point;
+    assert(made instanceof Point);
+    equal(made.norm2(), 13);
+    const mapped = await pool.map(inspectPoint, [
+      new Point(0, 1),
+      new Point(1, 1),
+    ]);
+    deepEqual(mapped, [[true, 1], [true, 2]]);
+    deepEqual(await pool.apply(readCelsius, [new Celsius(30)]), [true, 30]);
+    const c = await pool.apply(makeCelsius, [12]) as Celsius;
+    assert(c instanceof Celsius);
+    equal(c.degrees, 12);
+    // Class instances go by postMessage; plain values still take the ring.
+    const before = transportCounters(pool);
+    equal(await pool.apply(T("add"), [1, 2]), 3);
+    const after = transportCounters(pool);
+    if (atomics === "enabled") {
+      equal(after.ring, before.ring + 1);
+      equal(after.posted, before.posted);
+    }
+  });
+
+  Deno.test(`Pool task errors keep their class and own properties (atomics ${atomics})`, async () => {
+    await using pool = new Pool(1, options);
+    await rejects(pool.apply(throwApp, []), (e: Error) => {
+      assert(e instanceof AppError);
+      equal((e as AppError).code, 42);
+      equal(e.message, "app failed");
+      return true;
+    });
+    await rejects(pool.apply(throwTyped, []), (e: Error) => {
+      assert(e instanceof TypeError);
+      equal((e as TypeError & { code: number }).code, 7);
+      return true;
+    });
+    await rejects(
+      pool.apply(throwNotFound, []),
+      (e: Error) => e instanceof Deno.errors.NotFound,
+    );
+    const value = await pool.apply(returnError, []) as AppError;
+    assert(value instanceof AppError);
+    equal(value.code, 5);
+  });
+
+  Deno.test(`executor args and results keep their class (atomics ${atomics})`, async () => {
+    await using ex = new ProcessPoolExecutor({ maxWorkers: 1, atomics });
+    const p = await ex.submit(makePoint, 1, 1);
+    assert(p instanceof Point);
+    deepEqual(await ex.submit(inspectPoint, new Point(2, 2)), [true, 8]);
+  });
+
+  Deno.test(`Pool args with a host object fail at the call naming the path (atomics ${atomics})`, async () => {
+    await using pool = new Pool(1, options);
+    const file = await Deno.open(new URL(import.meta.url));
+    try {
+      throws(
+        () => pool.applyAsync(inspectPoint, [{ file }]),
+        (e: Error) =>
+          e instanceof TypeError && /'args\[0\]\.file'/.test(e.message),
+      );
+    } finally {
+      file.close();
+    }
+  });
+}
