@@ -16,6 +16,7 @@ import {
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   Future,
+  getContext,
   ProcessError,
   ProcessPoolExecutor,
   RemoteError,
@@ -23,6 +24,7 @@ import {
   wait,
 } from "../mod.ts";
 import { transportCounters } from "../src/_engine/engine.ts";
+import { stopForkserver } from "../src/_child/forkserver.ts";
 import { cells, fixture, letDueTimersRun, warningsOf } from "./_run.ts";
 
 const T = (name: string) => fixture("pool_targets", name);
@@ -31,20 +33,36 @@ async function started(flag: Int32Array): Promise<void> {
   await Atomics.waitAsync(flag, 0, 0).value;
 }
 
-/** The whole suite, once with the ring fast path and once without. */
-function suite(atomics: "enabled" | "disabled"): void {
+/**
+ * The whole suite, once with the ring fast path and once without, and once
+ * more on the "forkserver" start method.
+ */
+function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
   const rings = atomics === "enabled";
   const made: ProcessPoolExecutor[] = [];
+  const ExecutorOf = method === undefined
+    ? ProcessPoolExecutor
+    : getContext(method).ProcessPoolExecutor;
   /** An executor in this run's mode; test() checks its transport afterwards. */
   const makeExecutor = (options: ExecutorOptions = {}) => {
-    const executor = new ProcessPoolExecutor({ atomics, ...options });
+    const executor = new ExecutorOf({ atomics, ...options });
     made.push(executor);
     return executor;
   };
+  const suffix = method !== undefined
+    ? ` [${method}]`
+    : rings
+    ? ""
+    : " [atomics: disabled]";
   const test = (name: string, fn: () => Promise<void>) =>
-    Deno.test(rings ? name : `${name} [atomics: disabled]`, async () => {
+    Deno.test(name + suffix, async () => {
       made.length = 0;
-      await fn();
+      try {
+        await fn();
+      } finally {
+        // Warm workers are the start method's, not a test's leftovers.
+        if (method !== undefined) stopForkserver();
+      }
       // Without atomics, not one call may have taken a ring.
       if (!rings) {
         for (const executor of made) {
@@ -380,6 +398,7 @@ function suite(atomics: "enabled" | "disabled"): void {
 
 suite("enabled");
 suite("disabled");
+suite("enabled", "forkserver");
 
 Deno.test("new ProcessPoolExecutor() with maxWorkers above 4 × cpuCount() works and warns once", async () => {
   const many = 4 * cpuCount() + 1;

@@ -10,6 +10,7 @@ import {
   AsyncResult,
   BrokenProcessPoolError,
   cpuCount,
+  getContext,
   Pool,
   type PoolOptions,
   ProcessError,
@@ -19,6 +20,7 @@ import {
 } from "../mod.ts";
 import { defaultChunksize } from "../src/_core/util.ts";
 import { transportCounters } from "../src/_engine/engine.ts";
+import { stopForkserver } from "../src/_child/forkserver.ts";
 import { cells, fixture, letDueTimersRun, warningsOf } from "./_run.ts";
 // Static import: restricted workers can load what the creating module imports.
 import "./fixtures/pool_targets.ts";
@@ -54,20 +56,35 @@ async function warmUp(pool: Pool, workers: number, count: number) {
   }
 }
 
-/** The whole suite, once with the ring fast path and once without. */
-function suite(atomics: "enabled" | "disabled"): void {
+/**
+ * The whole suite, once with the ring fast path and once without, and once
+ * more on the "forkserver" start method (as CPython runs its suite once per
+ * start method).
+ */
+function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
   const rings = atomics === "enabled";
   const made: Pool[] = [];
+  const PoolOf = method === undefined ? Pool : getContext(method).Pool;
   /** A pool in this run's mode; test() checks its transport afterwards. */
   const makePool = (processes?: number, options: PoolOptions = {}) => {
-    const pool = new Pool(processes, { atomics, ...options });
+    const pool = new PoolOf(processes, { atomics, ...options });
     made.push(pool);
     return pool;
   };
+  const suffix = method !== undefined
+    ? ` [${method}]`
+    : rings
+    ? ""
+    : " [atomics: disabled]";
   const test = (name: string, fn: () => Promise<void>) =>
-    Deno.test(rings ? name : `${name} [atomics: disabled]`, async () => {
+    Deno.test(name + suffix, async () => {
       made.length = 0;
-      await fn();
+      try {
+        await fn();
+      } finally {
+        // Warm workers are the start method's, not a test's leftovers.
+        if (method !== undefined) stopForkserver();
+      }
       // Without atomics, not one task may have taken a ring.
       if (!rings) {
         for (const pool of made) equal(transportCounters(pool).ring, 0);
@@ -633,6 +650,7 @@ function suite(atomics: "enabled" | "disabled"): void {
 
 suite("enabled");
 suite("disabled");
+suite("enabled", "forkserver");
 
 Deno.test("new Pool(n) with n above 4 × cpuCount() works and warns once", async () => {
   const many = 4 * cpuCount() + 1;
