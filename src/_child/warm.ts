@@ -14,6 +14,7 @@
 // Tier 4 (child start-up).
 
 import { quietUntilActive } from "./bootstrap.ts";
+import { watchMessagePoll } from "./event_loop.ts";
 import { workerScope } from "../_core/state.ts";
 import type { Namespaces } from "../_core/target.ts";
 import type { ActivateMessage, WarmMessage } from "../_wire/protocol.ts";
@@ -35,6 +36,7 @@ export function warmMain(
   const held: MessageEvent[] = [];
   let started = false;
   workerScope.onmessage = (event: MessageEvent) => {
+    watchMessagePoll();
     if (started) return held.push(event);
     started = true;
     const { modules: wanted } = event.data as ActivateMessage;

@@ -86,7 +86,9 @@ async function endChildren(): Promise<void> {
 export function main(modules: Namespaces): void {
   state().bootstrapping = false;
   workerScope.onmessage = (event: MessageEvent<RunMessage>) => {
-    watchMessagePoll();
+    // A message held during start-up and handed over by bootstrap.ts or
+    // warm.ts is not the runtime's dispatch: the op they saw stands.
+    if (event.isTrusted) watchMessagePoll();
     workerScope.onmessage = null;
     const failed = (error: unknown) => {
       if (error instanceof ExitSignal) return;
