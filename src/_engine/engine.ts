@@ -142,12 +142,20 @@ export class PoolEngine {
 
   #flush(): void {
     if (this.#state === "terminated" || this.#state === "broken") return;
-    const queued = this.#queue.queued;
-    if (queued === 0) {
-      this.#maybeFinish();
-      return;
+    let ready: PoolWorker[] | undefined;
+    if (this.#queue.queued === 0) {
+      // Nothing queued: give an idle worker what a busy one has not started.
+      const started = [...this.#workers].filter((w) => w.ready && !w.dead);
+      const { idle, tasks } = this.#dispatch.steal(started);
+      if (tasks.length === 0) {
+        this.#maybeFinish();
+        return;
+      }
+      this.#queue.requeue(tasks);
+      ready = idle;
     }
-    const ready = this.#workers.ready();
+    const queued = this.#queue.queued;
+    ready ??= this.#workers.ready();
     if (this.#workers.live() < this.#workers.target(queued)) {
       this.#workers.spawnSoon();
     }
@@ -239,8 +247,10 @@ export class PoolEngine {
       worker.worker.ref(false);
       if (worker.retiring) this.#workers.retire(worker);
     }
-    if (this.#queue.queued > 0) this.#scheduleFlush();
-    else this.#maybeFinish();
+    // An idle worker may take what a busy one has not started (#flush).
+    if (this.#queue.queued > 0 || worker.inFlight.size === 0) {
+      this.#scheduleFlush();
+    } else this.#maybeFinish();
   }
 
   #onExit(worker: PoolWorker, code: number, error?: WireError): void {

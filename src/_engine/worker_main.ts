@@ -42,7 +42,7 @@ import {
   TaskMode,
   type ToPoolWorker,
 } from "../_wire/protocol.ts";
-import { kChildTask } from "../_wire/layouts.ts";
+import { kChildClaim, kChildTask } from "../_wire/layouts.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import { reduce, revive } from "../reduction.ts";
 import {
@@ -87,6 +87,34 @@ let next = 0;
 let stopping = false;
 /** Messages received by onmessage; compared with the pool's kPosted. */
 let received = 0;
+/** The id of the last task claimed or passed over, in dispatch order. */
+let claimed = 0;
+/** Nonzero: the pool took back the tasks up to this id; pass them over. */
+let takenUntil = 0;
+
+/** The id the pool gives the task dispatched after task `id`. */
+function successor(id: number): number {
+  return id === 0x7fffffff ? 1 : id + 1;
+}
+
+/**
+ * Whether to run task `id`, the next in dispatch order: the worker claims
+ * it, unless the pool took it back for an idle worker first (then the
+ * worker passes over every task up to the one the pool's claim names).
+ */
+function claim(id: number): boolean {
+  if (takenUntil === 0) {
+    const seen = Atomics.compareExchange(control, kChildClaim, claimed, id);
+    if (seen === claimed) {
+      claimed = id;
+      return true;
+    }
+    takenUntil = seen;
+  }
+  claimed = id;
+  if (id === takenUntil) takenUntil = 0;
+  return false;
+}
 
 // Two ways to give the event loop a turn: a port message is fast (no timer
 // clamping) and enough to receive a message from the pool; a 0 ms timer is
@@ -243,7 +271,7 @@ async function serveMessages(): Promise<void> {
   while (!stopRequested()) {
     const task = inbox.shift();
     if (task !== undefined) {
-      await runPosted(task);
+      if (claim(task.id)) await runPosted(task);
       continue;
     }
     if (stopping) break;
@@ -285,11 +313,22 @@ async function loop(): Promise<void> {
         next = 0;
       }
     }
-    if (next < batch.length) {
+    // Tasks run in dispatch order, whichever way each came: the claims
+    // depend on it (and a single worker runs calls in submission order).
+    const want = successor(claimed);
+    const posted = inbox.length > 0 ? inbox[0].id : 0;
+    if (
+      next < batch.length &&
+      (batch[next][0] === want ||
+        // Never happens (a task's predecessors are all sent before it);
+        // should it, run what came rather than stall.
+        (posted !== want && !postsPending()))
+    ) {
       const [id, fid, mode, payload, name, source]: RingTask = batch[next++];
       if (name !== undefined) {
         ringFunctions.set(fid, { key: name, ref: refOf(name, source ?? null) });
       }
+      if (!claim(id)) continue;
       const known = ringFunctions.get(fid);
       if (known === undefined) {
         // The engine names a function before using its id; this is a bug.
@@ -306,10 +345,12 @@ async function loop(): Promise<void> {
       worked = true;
       continue;
     }
-    const task = inbox.shift();
-    if (task !== undefined) {
-      await runPosted(task);
-      worked = true;
+    if (posted !== 0 && posted === want) {
+      const task = inbox.shift()!;
+      if (claim(task.id)) {
+        await runPosted(task);
+        worked = true;
+      }
       continue;
     }
     if (unsignalled) signal();

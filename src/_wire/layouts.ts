@@ -12,22 +12,29 @@
 // alike): one Int32Array per child, made by the parent when it starts the
 // child and handed over in the init message.
 //
-//   Int32 slot   0                      1
-//              ┌──────────────────────┬──────────────────────────────────┐
-//              │ kChildStop           │ kChildTask                       │
-//              │ 1: the parent asked  │ id of the pool task the child    │
-//              │ the child to stop    │ runs now (0: none; Process: 0)   │
-//              └──────────────────────┴──────────────────────────────────┘
+//   Int32 slot   0                      1                        2
+//              ┌──────────────────────┬────────────────────────┬─────────────────────────┐
+//              │ kChildStop           │ kChildTask             │ kChildClaim             │
+//              │ 1: the parent asked  │ id of the pool task    │ id of the last pool     │
+//              │ the child to stop    │ the child runs now     │ task the child claimed, │
+//              │                      │ (0: none; Process: 0)  │ or the parent took back │
+//              └──────────────────────┴────────────────────────┴─────────────────────────┘
 //
 // The parent stores kChildStop and notifies it; the child's blocking …Sync
 // waits poll it, so terminate() ends a child that sits in one of them.
+// kChildClaim is compare-and-swapped by both sides: a pool worker moves it
+// from the previous task's id to the next one's before running it, the pool
+// moves it past tasks the worker has not started to give them to an idle
+// worker (src/_engine/dispatch.ts); whoever loses the swap leaves the task.
 
 /** Index of the stop flag in a child's control block. */
 export const kChildStop = 0;
 /** Index of the id of the pool task a child is running (0: none). */
 export const kChildTask = 1;
+/** Index of the id of the last pool task claimed by the worker or taken back. */
+export const kChildClaim = 2;
 /** Size of a child's control block, in Int32 slots. */
-export const kChildControlSlots = 2;
+export const kChildControlSlots = 3;
 
 // ---------------------------------------------------------------------------
 // The SPSC channel (src/_memory/channel.ts): the pool's ring between the
