@@ -104,11 +104,15 @@ function successor(id: number): number {
  */
 function claim(id: number): boolean {
   if (takenUntil === 0) {
+    // Announced first: a pool that ends this worker sees, after its own
+    // swap, any task claimed before it (src/_engine/workers.ts teardown).
+    Atomics.store(control, kChildTask, id);
     const seen = Atomics.compareExchange(control, kChildClaim, claimed, id);
     if (seen === claimed) {
       claimed = id;
       return true;
     }
+    Atomics.store(control, kChildTask, 0);
     takenUntil = seen;
   }
   claimed = id;

@@ -26,6 +26,7 @@
 // from the previous task's id to the next one's before running it, the pool
 // moves it past tasks the worker has not started to give them to an idle
 // worker (src/_engine/dispatch.ts); whoever loses the swap leaves the task.
+// -1: the pool is ending the worker, which starts no more tasks.
 
 /** Index of the stop flag in a child's control block. */
 export const kChildStop = 0;
