@@ -54,13 +54,16 @@ async function run(
 }
 
 const cases: Record<string, [number, (i: number) => Promise<void>]> = {
-  replace: [1000, (() => {
-    let pool: Pool | undefined;
-    return async (i: number) => {
-      pool ??= new Pool(2, { maxTasksPerChild: 1 });
-      await pool.apply(square, [i]);
-    };
-  })()],
+  replace: [
+    1000,
+    (() => {
+      let pool: Pool | undefined;
+      return async (i: number) => {
+        pool ??= new Pool(2, { maxTasksPerChild: 1 });
+        await pool.apply(square, [i]);
+      };
+    })(),
+  ],
   pool: [500, async () => {
     const pool = new Pool(2);
     await pool.map(square, [1, 2, 3, 4], 1);

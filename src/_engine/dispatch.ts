@@ -150,10 +150,8 @@ export class Dispatcher {
       const claim = Atomics.load(victim.control, kChildClaim);
       // The place of the claimed task in the victim's order: those after it
       // have not started (ids wrap, places do not).
-      const started = claim === 0
-        ? 0
-        : victim.dispatched -
-          ((wireId(victim.dispatched) - claim + kIds) % kIds);
+      const started = claim === 0 ? 0 : victim.dispatched -
+        ((wireId(victim.dispatched) - claim + kIds) % kIds);
       const waiting: Task[] = [];
       for (const task of victim.inFlight.values()) {
         if (task.order > started) waiting.push(task);
