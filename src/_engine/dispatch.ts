@@ -9,7 +9,9 @@
 // per worker: nothing piles up behind a busy worker, so queued work stays
 // cancellable and goes to whichever worker frees up first, as in CPython's
 // executor. A function not measured yet counts as kUnknownMs, so its first
-// burst is spread two per worker until its first results come back.
+// burst is spread four per worker until its first results come back: a
+// first map (4 chunks per worker by default) goes out whole, as bare
+// workers would send it, instead of waiting a round trip per chunk.
 //
 // A window can still hold tasks behind one that runs far longer than its
 // estimate (or never ends). So when the queue is empty and a worker idles,
@@ -32,7 +34,7 @@ const kMinWindow = 2;
 /** Most work (ms, at the functions' measured costs) one worker holds. */
 const kBacklogMs = 10;
 /** The assumed cost (ms) of a task whose function has no measure yet. */
-const kUnknownMs = kBacklogMs / kMinWindow;
+const kUnknownMs = kBacklogMs / 4;
 /** Task ids on the wire run 1..kIds, then start again at 1 (0: none). */
 const kIds = 0x7fffffff;
 
