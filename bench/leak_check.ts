@@ -46,6 +46,12 @@ async function run(
   }
   const end = await settle();
   console.log(row.join(" | "));
+  const { heapUsed, external } = Deno.memoryUsage();
+  console.log(
+    `${name}: JS heap ${(heapUsed / (1 << 20)).toFixed(1)} MB, external ${
+      (external / (1 << 20)).toFixed(1)
+    } MB`,
+  );
   console.log(
     `${name}: ${(end - start).toFixed(1)} MB over ${cycles} cycles (${
       ((end - start) * 1024 / cycles).toFixed(1)

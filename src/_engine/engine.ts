@@ -256,8 +256,8 @@ export class PoolEngine {
   #onExit(worker: PoolWorker, code: number, error?: WireError): void {
     if (worker.dead) return;
     if (worker.responses !== undefined) this.#drain(worker);
-    this.#workers.teardown(worker);
     const orderly = worker.retiring && worker.inFlight.size === 0 && code === 0;
+    this.#workers.teardown(worker, orderly);
     if (!orderly && this.#state !== "terminated") {
       this.#fail(worker, code, error);
     }
