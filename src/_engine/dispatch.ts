@@ -131,21 +131,22 @@ export class Dispatcher {
   }
 
   /**
-   * Takes back, for the idle workers among `workers` (started, alive),
-   * tasks that the others hold but have not started: from each busy worker
-   * the oldest of them, as many as the idle workers' share of them.
+   * Takes back, for the idle workers among `workers`, tasks that the others
+   * hold but have not started: from each busy worker the oldest of them, as
+   * many as the idle workers' share of them. They go back to the front of
+   * `queue`, in dispatch order.
    *
-   * @returns The idle workers, and the tasks taken (in dispatch order) for
-   * the caller to queue again; none when no worker is idle.
+   * @returns The idle workers, to give them to.
    */
-  steal(workers: PoolWorker[]): { idle: PoolWorker[]; tasks: Task[] } {
+  steal(queue: TaskQueue, all: Iterable<PoolWorker>): PoolWorker[] {
+    const workers = [...all].filter((w) => w.ready && !w.dead);
     const maxTasks = this.#maxTasks;
     const idle = workers.filter((w) =>
       w.inFlight.size === 0 && !w.retiring &&
       (maxTasks === undefined || w.assigned < maxTasks)
     );
     const tasks: Task[] = [];
-    if (idle.length === 0) return { idle, tasks };
+    if (idle.length === 0) return idle;
     for (const victim of workers) {
       // One task in flight is running, or about to: nothing to take.
       if (victim.inFlight.size < 2) continue;
@@ -181,7 +182,8 @@ export class Dispatcher {
         victim.retiring = false;
       }
     }
-    return { idle, tasks };
+    queue.requeue(tasks);
+    return idle;
   }
 
   /** Takes a finished task's estimate off its worker's backlog. */

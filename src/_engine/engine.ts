@@ -142,20 +142,14 @@ export class PoolEngine {
 
   #flush(): void {
     if (this.#state === "terminated" || this.#state === "broken") return;
-    let ready: PoolWorker[] | undefined;
-    if (this.#queue.queued === 0) {
-      // Nothing queued: give an idle worker what a busy one has not started.
-      const started = [...this.#workers].filter((w) => w.ready && !w.dead);
-      const { idle, tasks } = this.#dispatch.steal(started);
-      if (tasks.length === 0) {
-        this.#maybeFinish();
-        return;
-      }
-      this.#queue.requeue(tasks);
-      ready = idle;
-    }
+    const ready = this.#queue.queued > 0
+      ? this.#workers.ready()
+      : this.#dispatch.steal(this.#queue, [...this.#workers]);
     const queued = this.#queue.queued;
-    ready ??= this.#workers.ready();
+    if (queued === 0) {
+      this.#maybeFinish();
+      return;
+    }
     if (this.#workers.live() < this.#workers.target(queued)) {
       this.#workers.spawnSoon();
     }
@@ -247,10 +241,7 @@ export class PoolEngine {
       worker.worker.ref(false);
       if (worker.retiring) this.#workers.retire(worker);
     }
-    // An idle worker may take what a busy one has not started (#flush).
-    if (this.#queue.queued > 0 || worker.inFlight.size === 0) {
-      this.#scheduleFlush();
-    } else this.#maybeFinish();
+    this.#scheduleFlush(); // more work, or idle workers to steal() for
   }
 
   #onExit(worker: PoolWorker, code: number, error?: WireError): void {

@@ -42,7 +42,8 @@ import {
   TaskMode,
   type ToPoolWorker,
 } from "../_wire/protocol.ts";
-import { kChildClaim, kChildTask } from "../_wire/layouts.ts";
+import { kChildTask } from "../_wire/layouts.ts";
+import { Claims } from "./worker_claims.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import { reduce, revive } from "../reduction.ts";
 import {
@@ -76,6 +77,7 @@ const kBusyTimerMs = 1000;
 let requests: Channel;
 let responses: Channel | undefined;
 let control: Int32Array;
+let claims: Claims;
 let modules: Namespaces = {};
 const functions = new Map<string, Fn>();
 /** The ring's small function ids, as the pool assigned them. */
@@ -87,39 +89,6 @@ let next = 0;
 let stopping = false;
 /** Messages received by onmessage; compared with the pool's kPosted. */
 let received = 0;
-/** The id of the last task claimed or passed over, in dispatch order. */
-let claimed = 0;
-/** Nonzero: the pool took back the tasks up to this id; pass them over. */
-let takenUntil = 0;
-
-/** The id the pool gives the task dispatched after task `id`. */
-function successor(id: number): number {
-  return id === 0x7fffffff ? 1 : id + 1;
-}
-
-/**
- * Whether to run task `id`, the next in dispatch order: the worker claims
- * it, unless the pool took it back for an idle worker first (then the
- * worker passes over every task up to the one the pool's claim names).
- */
-function claim(id: number): boolean {
-  if (takenUntil === 0) {
-    // Announced first: a pool that ends this worker sees, after its own
-    // swap, any task claimed before it (src/_engine/workers.ts teardown).
-    Atomics.store(control, kChildTask, id);
-    const seen = Atomics.compareExchange(control, kChildClaim, claimed, id);
-    if (seen === claimed) {
-      claimed = id;
-      return true;
-    }
-    Atomics.store(control, kChildTask, 0);
-    takenUntil = seen;
-  }
-  claimed = id;
-  if (id === takenUntil) takenUntil = 0;
-  return false;
-}
-
 // Two ways to give the event loop a turn: a port message is fast (no timer
 // clamping) and enough to receive a message from the pool; a 0 ms timer is
 // slower but lets the timers the tasks left behind fire too.
@@ -275,7 +244,7 @@ async function serveMessages(): Promise<void> {
   while (!stopRequested()) {
     const task = inbox.shift();
     if (task !== undefined) {
-      if (claim(task.id)) await runPosted(task);
+      if (claims.claim(task.id)) await runPosted(task);
       continue;
     }
     if (stopping) break;
@@ -319,7 +288,7 @@ async function loop(): Promise<void> {
     }
     // Tasks run in dispatch order, whichever way each came: the claims
     // depend on it (and a single worker runs calls in submission order).
-    const want = successor(claimed);
+    const want = claims.next;
     const posted = inbox.length > 0 ? inbox[0].id : 0;
     if (
       next < batch.length &&
@@ -332,7 +301,7 @@ async function loop(): Promise<void> {
       if (name !== undefined) {
         ringFunctions.set(fid, { key: name, ref: refOf(name, source ?? null) });
       }
-      if (!claim(id)) continue;
+      if (!claims.claim(id)) continue;
       const known = ringFunctions.get(fid);
       if (known === undefined) {
         // The engine names a function before using its id; this is a bug.
@@ -351,7 +320,7 @@ async function loop(): Promise<void> {
     }
     if (posted !== 0 && posted === want) {
       const task = inbox.shift()!;
-      if (claim(task.id)) {
+      if (claims.claim(task.id)) {
         await runPosted(task);
         worked = true;
       }
@@ -392,6 +361,7 @@ async function loop(): Promise<void> {
 
 async function start(init: PoolInitMessage): Promise<void> {
   control = adoptIdentity(init);
+  claims = new Claims(control);
   if (init.requests !== undefined) requests = new Channel(init.requests);
   if (init.responses !== undefined) responses = new Channel(init.responses);
   if (init.initializer !== undefined) {
