@@ -622,6 +622,29 @@ function suite(atomics: "enabled" | "disabled"): void {
 suite("enabled");
 suite("disabled");
 
+// Deno keeps part of the memory of a worker that terminate() stops while it
+// runs JavaScript (bench/leak_check.ts), so workers with nothing to run end
+// themselves on the stop flag.
+Deno.test("Pool ends idle and retired workers without terminating them", async () => {
+  const terminate = Worker.prototype.terminate;
+  let terminated = 0;
+  Worker.prototype.terminate = function (this: Worker) {
+    terminated++;
+    terminate.call(this);
+  };
+  try {
+    const pool = new Pool(2, { maxTasksPerChild: 1 });
+    const items = [1, 2, 3, 4, 5, 6];
+    deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
+    await warmUp(pool, 2, 4);
+    pool.terminate();
+    await pool.join();
+    equal(terminated, 0);
+  } finally {
+    Worker.prototype.terminate = terminate;
+  }
+});
+
 Deno.test("Pool validates its arguments", async () => {
   throws(() => new Pool(0), RangeError);
   throws(() => new Pool(-1), RangeError);

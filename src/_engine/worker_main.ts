@@ -219,9 +219,13 @@ async function run(
   try {
     const fn = await lookup(key, ref);
     const value = await apply(fn, mode, payload);
+    // Cleared before the result: once the pool has it, it may end this
+    // worker, and terminates it only if a task still runs.
+    Atomics.store(control, kChildTask, 0);
     if (value === undefined) respond(id, ResultStatus.Undefined);
     else respond(id, ResultStatus.Value, value);
   } catch (error) {
+    Atomics.store(control, kChildTask, 0);
     respond(id, ResultStatus.Error, toWireError(error));
   } finally {
     Atomics.store(control, kChildTask, 0);
