@@ -371,9 +371,8 @@ export class PoolEngine {
     if (this.#state !== "closed" || this.#queue.pending > 0) return;
     for (const worker of [...this.#workers]) {
       if (worker.inFlight.size > 0) return;
-      if (!worker.ready) this.#workers.teardown(worker);
-      else if (!worker.retiring) {
-        // Idle and no work will come: ask it to exit cleanly.
+      if (!worker.retiring) {
+        // Idle or starting, and no work will come: ask it to exit cleanly.
         worker.retiring = true;
         this.#workers.retire(worker);
       }

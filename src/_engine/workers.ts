@@ -209,6 +209,12 @@ export class WorkerSet {
 
   /** Asks an idle `worker` to exit cleanly; its "exit" report follows. */
   retire(worker: PoolWorker): void {
+    // One still starting exits as soon as it is up (so its rings are
+    // reused), unless an initializer may hold it up.
+    if (!worker.ready && this.#options.initializer !== undefined) {
+      this.teardown(worker);
+      return;
+    }
     // It stays referenced until its exit arrives: work may be queued for
     // its replacement meanwhile.
     worker.worker.ref(true);
