@@ -21,13 +21,18 @@ function mb(): number {
 }
 
 async function settle(): Promise<number> {
-  // Two collections with a macrotask between: finalizers that free worker
-  // memory run on the event loop.
-  for (let i = 0; i < 2; i++) {
+  // Workers of the last cycles may still be ending (they end themselves,
+  // on their own threads), and finalizers that free memory run on the event
+  // loop: collect until the figure stops falling, for at most 2 s.
+  let last = Infinity;
+  for (let i = 0; i < 20; i++) {
     gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = mb();
+    if (now > last - 0.5) return now;
+    last = now;
   }
-  return mb();
+  return last;
 }
 
 async function run(
