@@ -22,3 +22,13 @@ export function square(x: number): number {
 export function whoAmI(): string {
   return (globalThis as { name?: string }).name ?? "";
 }
+
+/**
+ * Sets `flag[1]`, then blocks its worker (without burning a core) until
+ * `flag[0]` is set.
+ */
+export function holdUntil(flag: Int32Array): void {
+  Atomics.store(flag, 1, 1);
+  Atomics.notify(flag, 1);
+  while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+}

@@ -11,11 +11,14 @@
 
 import { cpuCount, Pool, ProcessPoolExecutor } from "../mod.ts";
 import { fib } from "./_targets.ts";
+// Static: workers import it with this module, so a first call pays no import.
+import "./_first_call.ts";
 
 const n = cpuCount();
 const noop = new URL("./_targets.ts#noop", import.meta.url);
 const square = new URL("./_targets.ts#square", import.meta.url);
 const fibTarget = new URL("./_targets.ts#fib", import.meta.url);
+const holdUntil = new URL("./_targets.ts#holdUntil", import.meta.url);
 const whoAmI = new URL("./_targets.ts#whoAmI", import.meta.url);
 
 // Created on first use, inside a benchmark: workers import this module, and
@@ -146,6 +149,84 @@ Deno.bench({
     (await Promise.all(chunks)).flat();
     b.end();
   },
+});
+
+// A function the pool has never run: its first map must not wait for the
+// pool to learn what it costs. 64 such functions, one per iteration.
+let firstCalls = 0;
+Deno.bench({
+  name: "Pool.map: 200 000 tiny items, a function new to the pool",
+  group: "first map 200 000",
+  async fn(b) {
+    await warm();
+    const fresh = new URL(
+      `./_first_call.ts#square${firstCalls++}`,
+      import.meta.url,
+    );
+    b.start();
+    await thePool().map(fresh, items);
+    b.end();
+  },
+  n: 40,
+  warmup: 10,
+});
+
+Deno.bench({
+  name: "bare workers: 200 000 items in cpuCount × 4 postMessage chunks",
+  group: "first map 200 000",
+  baseline: true,
+  async fn(b) {
+    await warm();
+    const size = Math.ceil(items.length / (4 * n));
+    b.start();
+    const chunks = [];
+    for (let i = 0; i < items.length; i += size) {
+      chunks.push(theBare().run("square", items.slice(i, i + size)));
+    }
+    (await Promise.all(chunks)).flat();
+    b.end();
+  },
+  n: 40,
+  warmup: 10,
+});
+
+// Head-of-line: eight quick tasks while one worker is held by a long task
+// must take about as long as on an idle pool (an idle worker takes them),
+// not as long as the long task.
+async function quickMap(b: Deno.BenchContext, beside: boolean): Promise<void> {
+  const pool = thePool();
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  const long = beside ? pool.apply(holdUntil, [flag]) : undefined;
+  if (beside) await Atomics.waitAsync(flag, 1, 0).value;
+  b.start();
+  await pool.map(square, [1, 2, 3, 4, 5, 6, 7, 8], 1);
+  b.end();
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  await long;
+}
+
+Deno.bench({
+  name: "Pool.map: 8 quick tasks beside a long one",
+  group: "head-of-line",
+  ignore: n < 2,
+  async fn(b) {
+    await warm();
+    await quickMap(b, true);
+  },
+  n: 50,
+});
+
+Deno.bench({
+  name: "Pool.map: 8 quick tasks on an idle pool",
+  group: "head-of-line",
+  baseline: true,
+  ignore: n < 2,
+  async fn(b) {
+    await warm();
+    await quickMap(b, false);
+  },
+  n: 50,
 });
 
 Deno.bench({

@@ -394,6 +394,53 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     equal(await executor.submit(T("add"), 1, 1), 2);
     void ProcessError;
   });
+
+  test("ProcessPoolExecutor runs quick calls on an idle worker while a long one runs", async () => {
+    await using executor = makeExecutor({ maxWorkers: 2 });
+    const flag = cells(2);
+    let longDone = false;
+    const long = executor.submit(T("spinUntil"), flag);
+    void long.then(() => longDone = true);
+    await started(flag);
+    const items = [1, 2, 3, 4, 5, 6, 7, 8];
+    const quick = items.map((x) => executor.submit(T("square"), x));
+    deepEqual(await Promise.all(quick), items.map((x) => x * x));
+    equal(longDone, false);
+    Atomics.store(flag, 1, 1);
+    equal(await long, "released");
+  });
+
+  test("ProcessPoolExecutor stays usable beside a call that never answers", async () => {
+    await using executor = makeExecutor({ maxWorkers: 2 });
+    const flag = cells(1);
+    const stop = new AbortController();
+    const stuck = executor.submitWith(T("waitForever"), [flag], {
+      signal: stop.signal,
+    });
+    await started(flag);
+    const items = [1, 2, 3, 4, 5, 6, 7, 8];
+    for (let round = 0; round < 3; round++) {
+      const calls = items.map((x) => executor.submit(T("add"), x, round));
+      deepEqual(await Promise.all(calls), items.map((x) => x + round));
+      equal(await executor.submit(T("square"), round), round * round);
+    }
+    // The stuck call kept its worker all along; an abort ends it.
+    stop.abort(new Error("end"));
+    await rejects(stuck.result(), /end/);
+  });
+
+  test("ProcessPoolExecutor with one worker runs calls in submission order, whichever way each travels", async () => {
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    // A number takes the ring, a bigint postMessage (not JSON).
+    const tags = Array.from(
+      { length: 20 },
+      (_, i) => i % 3 === 0 ? BigInt(i) : i,
+    );
+    const logs = await Promise.all(
+      tags.map((tag) => executor.submit(T("logCall"), tag)),
+    );
+    deepEqual(logs.at(-1), tags.map(String));
+  });
 }
 
 suite("enabled");

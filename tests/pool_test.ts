@@ -646,6 +646,59 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     const names = await pool.map(T("whoAmI"), [1, 2, 3, 4], 1);
     assert(names.every((n) => /^SpawnPoolWorker-\d+$/.test(n as string)));
   });
+
+  test("Pool runs quick tasks on an idle worker while a long one runs", async () => {
+    await using pool = makePool(2);
+    const flag = cells(2);
+    let longDone = false;
+    const long = pool.apply(T("spinUntil"), [flag]).finally(() => {
+      longDone = true;
+    });
+    await started(flag);
+    const items = [1, 2, 3, 4, 5, 6, 7, 8];
+    // One task each: some land behind the long one before the idle worker
+    // takes them back.
+    deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
+    equal(longDone, false);
+    Atomics.store(flag, 1, 1);
+    equal(await long, "released");
+  });
+
+  test("Pool stays usable beside a task that never answers", async () => {
+    const pool = makePool(2);
+    const flag = cells(1);
+    const stuck = pool.applyAsync(T("waitForever"), [flag]);
+    await started(flag);
+    const items = [1, 2, 3, 4, 5, 6, 7, 8];
+    for (let round = 0; round < 3; round++) {
+      deepEqual(
+        await pool.map(T("square"), items, 1),
+        items.map((x) => x * x),
+      );
+      equal(await pool.apply(T("add"), [round, 1]), round + 1);
+      const burst = items.map((x) => pool.applyAsync(T("add"), [x, round]));
+      deepEqual(
+        await Promise.all(burst.map((r) => r.get())),
+        items.map((x) => x + round),
+      );
+    }
+    pool.terminate();
+    await rejects(stuck.get(), /pool was terminated/);
+    await pool.join();
+  });
+
+  test("Pool with one worker runs tasks in submission order, whichever way each travels", async () => {
+    await using pool = makePool(1);
+    // A number takes the ring, a bigint postMessage (not JSON).
+    const tags = Array.from(
+      { length: 20 },
+      (_, i) => i % 3 === 0 ? BigInt(i) : i,
+    );
+    const logs = await Promise.all(
+      tags.map((tag) => pool.applyAsync(T("logCall"), [tag]).get()),
+    );
+    deepEqual(logs.at(-1), tags.map(String));
+  });
 }
 
 suite("enabled");
@@ -675,6 +728,29 @@ Deno.test("new Pool(n) with n above 4 × cpuCount() works and warns once", async
     await fair.join();
   });
   deepEqual(none, []);
+});
+
+// Deno keeps part of the memory of a worker that terminate() stops while it
+// runs JavaScript (bench/leak_check.ts), so workers with nothing to run end
+// themselves on the stop flag.
+Deno.test("Pool ends idle and retired workers without terminating them", async () => {
+  const terminate = Worker.prototype.terminate;
+  let terminated = 0;
+  Worker.prototype.terminate = function (this: Worker) {
+    terminated++;
+    terminate.call(this);
+  };
+  try {
+    const pool = new Pool(2, { maxTasksPerChild: 1 });
+    const items = [1, 2, 3, 4, 5, 6];
+    deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
+    await warmUp(pool, 2, 4);
+    pool.terminate();
+    await pool.join();
+    equal(terminated, 0);
+  } finally {
+    Worker.prototype.terminate = terminate;
+  }
 });
 
 Deno.test("Pool validates its arguments", async () => {

@@ -9,8 +9,21 @@
 // per worker: nothing piles up behind a busy worker, so queued work stays
 // cancellable and goes to whichever worker frees up first, as in CPython's
 // executor. A function not measured yet counts as kUnknownMs, so its first
-// burst is spread two per worker until its first results come back.
+// burst is spread four per worker until its first results come back: a
+// first map (4 chunks per worker by default) goes out whole, as bare
+// workers would send it, instead of waiting a round trip per chunk.
+//
+// A window can still hold tasks behind one that runs far longer than its
+// estimate (or never ends). So when the queue is empty and a worker idles,
+// the pool takes back the tasks a busy worker has not started (steal()) and
+// gives them to the idle one: a task never waits behind another while a
+// worker is free. "Not started" is settled by one compare-and-swap on the
+// worker's kChildClaim: the worker moves it from the previous task's id to
+// the next one's before running it, in dispatch order; the pool moves it
+// past the tasks it takes. Each task's id is its place in its worker's
+// dispatch order, so both sides agree which tasks a claim covers.
 
+import { kChildClaim } from "../_wire/layouts.ts";
 import type { PoolWorker } from "./pool_worker.ts";
 import type { Task, TaskQueue } from "./task.ts";
 
@@ -21,7 +34,14 @@ const kMinWindow = 2;
 /** Most work (ms, at the functions' measured costs) one worker holds. */
 const kBacklogMs = 10;
 /** The assumed cost (ms) of a task whose function has no measure yet. */
-const kUnknownMs = kBacklogMs / kMinWindow;
+const kUnknownMs = kBacklogMs / 4;
+/** Task ids on the wire run 1..kIds, then start again at 1 (0: none). */
+const kIds = 0x7fffffff;
+
+/** The wire id of a worker's `order`-th task. */
+function wireId(order: number): number {
+  return ((order - 1) % kIds) + 1;
+}
 
 /** Cost learning and the windows it sets. */
 export class Dispatcher {
@@ -40,6 +60,9 @@ export class Dispatcher {
    * window; they land in the workers' outboxes, sent at the flush's end.
    */
   fill(queue: TaskQueue, ready: PoolWorker[]): void {
+    // The least loaded first: a lone task goes to an idle worker, never
+    // behind a busy one's.
+    ready.sort((a, b) => a.inFlight.size - b.inFlight.size);
     // Spread a small backlog over all the workers the pool will have, not
     // just those up yet: piling it on the first worker would leave the
     // next ones idle when they arrive.
@@ -72,6 +95,8 @@ export class Dispatcher {
 
   #assign(worker: PoolWorker, task: Task, now: number): void {
     task.worker = worker;
+    task.order = ++worker.dispatched;
+    task.id = wireId(task.order);
     task.dispatchedAt = now;
     worker.backlog += task.estimate;
     worker.inFlight.set(task.id, task);
@@ -103,6 +128,62 @@ export class Dispatcher {
         known === undefined ? cost : 0.75 * known + 0.25 * cost,
       );
     }
+  }
+
+  /**
+   * Takes back, for the idle workers among `workers`, tasks that the others
+   * hold but have not started: from each busy worker the oldest of them, as
+   * many as the idle workers' share of them. They go back to the front of
+   * `queue`, in dispatch order.
+   *
+   * @returns The idle workers, to give them to.
+   */
+  steal(queue: TaskQueue, all: Iterable<PoolWorker>): PoolWorker[] {
+    const workers = [...all].filter((w) => w.ready && !w.dead);
+    const maxTasks = this.#maxTasks;
+    const idle = workers.filter((w) =>
+      w.inFlight.size === 0 && !w.retiring &&
+      (maxTasks === undefined || w.assigned < maxTasks)
+    );
+    const tasks: Task[] = [];
+    if (idle.length === 0) return idle;
+    for (const victim of workers) {
+      // One task in flight is running, or about to: nothing to take.
+      if (victim.inFlight.size < 2) continue;
+      const claim = Atomics.load(victim.control, kChildClaim);
+      // The place of the claimed task in the victim's order: those after it
+      // have not started (ids wrap, places do not).
+      const started = claim === 0 ? 0 : victim.dispatched -
+        ((wireId(victim.dispatched) - claim + kIds) % kIds);
+      const waiting: Task[] = [];
+      for (const task of victim.inFlight.values()) {
+        if (task.order > started) waiting.push(task);
+      }
+      if (waiting.length === 0) continue;
+      const take = Math.ceil(
+        waiting.length * idle.length / (idle.length + 1),
+      );
+      const last = waiting[take - 1];
+      // Lost the swap: the worker just started one. Its result brings the
+      // next look.
+      if (
+        Atomics.compareExchange(victim.control, kChildClaim, claim, last.id) !==
+          claim
+      ) continue;
+      for (let i = 0; i < take; i++) {
+        const task = waiting[i];
+        this.release(victim, task);
+        victim.assigned--;
+        // Settled meanwhile (abandoned): nothing left to run.
+        if (!task.settled) tasks.push(task);
+      }
+      // It reached maxTasksPerChild counting the tasks taken: not any more.
+      if (maxTasks !== undefined && victim.assigned < maxTasks) {
+        victim.retiring = false;
+      }
+    }
+    queue.requeue(tasks);
+    return idle;
   }
 
   /** Takes a finished task's estimate off its worker's backlog. */

@@ -143,12 +143,14 @@ export class PoolEngine {
 
   #flush(): void {
     if (this.#state === "terminated" || this.#state === "broken") return;
+    const ready = this.#queue.queued > 0
+      ? this.#workers.ready()
+      : this.#dispatch.steal(this.#queue, [...this.#workers]);
     const queued = this.#queue.queued;
     if (queued === 0) {
       this.#maybeFinish();
       return;
     }
-    const ready = this.#workers.ready();
     if (this.#workers.live() < this.#workers.target(queued)) {
       this.#workers.spawnSoon();
     }
@@ -241,15 +243,14 @@ export class PoolEngine {
       worker.worker.ref(false);
       if (worker.retiring) this.#workers.retire(worker);
     }
-    if (this.#queue.queued > 0) this.#scheduleFlush();
-    else this.#maybeFinish();
+    this.#scheduleFlush(); // more work, or idle workers to steal() for
   }
 
   #onExit(worker: PoolWorker, code: number, error?: WireError): void {
     if (worker.dead) return;
     if (worker.responses !== undefined) this.#drain(worker);
-    this.#workers.teardown(worker);
     const orderly = worker.retiring && worker.inFlight.size === 0 && code === 0;
+    this.#workers.teardown(worker, orderly);
     if (!orderly && this.#state !== "terminated") {
       this.#fail(worker, code, error);
     }

@@ -25,6 +25,8 @@ export class PoolWorker {
   dead = false;
   retiring = false;
   assigned = 0;
+  /** Tasks ever dispatched to it: the last one's place in its order. */
+  dispatched = 0;
   /** Estimated ms of work in flight: the sum of its tasks' estimates. */
   backlog = 0;
   /** When the last result arrived (performance.now()). */

@@ -23,8 +23,10 @@ export abstract class Task {
   readonly key: string;
   readonly mode: TaskMode;
   readonly payload: unknown;
-  /** Set by the engine. */
+  /** Set by the engine; once dispatched, the id its worker knows it by. */
   id = 0;
+  /** Its place in its worker's dispatch order (PoolWorker.dispatched). */
+  order = 0;
   dispatchedAt = 0;
   /** The cost (ms) the engine expected when it dispatched the task. */
   estimate = 0;

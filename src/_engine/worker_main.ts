@@ -48,6 +48,7 @@ import {
   type ToPoolWorker,
 } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
+import { Claims } from "./worker_claims.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import { reduce, revive } from "../reduction.ts";
 import { wireError } from "../_core/results.ts";
@@ -89,6 +90,7 @@ const kBusyTimerMs = 1000;
 let requests: Channel;
 let responses: Channel | undefined;
 let control: Int32Array;
+let claims: Claims;
 let modules: Namespaces = {};
 const functions = new Map<string, Fn>();
 /** The ring's small function ids, as the pool assigned them. */
@@ -100,7 +102,6 @@ let next = 0;
 let stopping = false;
 /** Messages received by onmessage; compared with the pool's kPosted. */
 let received = 0;
-
 // Two ways to give the event loop a turn: a port message is fast (no timer
 // clamping) and enough to receive a message from the pool; a 0 ms timer is
 // slower but lets the timers the tasks left behind fire too.
@@ -222,9 +223,13 @@ async function run(
   try {
     const fn = await lookup(key, ref);
     const value = await apply(fn, mode, payload);
+    // Cleared before the result: once the pool has it, it may end this
+    // worker, and terminates it only if a task still runs.
+    Atomics.store(control, kChildTask, 0);
     if (value === undefined) respond(id, ResultStatus.Undefined);
     else respond(id, ResultStatus.Value, value);
   } catch (error) {
+    Atomics.store(control, kChildTask, 0);
     respond(id, ResultStatus.Error, wireError(error));
   } finally {
     Atomics.store(control, kChildTask, 0);
@@ -256,7 +261,7 @@ async function serveMessages(): Promise<void> {
   while (!stopRequested()) {
     const task = inbox.shift();
     if (task !== undefined) {
-      await runPosted(task);
+      if (claims.claim(task.id)) await runPosted(task);
       continue;
     }
     if (stopping) break;
@@ -298,7 +303,17 @@ async function loop(): Promise<void> {
         next = 0;
       }
     }
-    if (next < batch.length) {
+    // Tasks run in dispatch order, whichever way each came: the claims
+    // depend on it (and a single worker runs calls in submission order).
+    const want = claims.next;
+    const posted = inbox.length > 0 ? inbox[0].id : 0;
+    if (
+      next < batch.length &&
+      (batch[next][0] === want ||
+        // Never happens (a task's predecessors are all sent before it);
+        // should it, run what came rather than stall.
+        (posted !== want && !postsPending()))
+    ) {
       const [id, fid, mode, payload, name, source]: RingTask = batch[next++];
       if (name !== undefined) {
         ringFunctions.set(fid, {
@@ -306,6 +321,7 @@ async function loop(): Promise<void> {
           ref: refFromKey(name, source ?? null),
         });
       }
+      if (!claims.claim(id)) continue;
       const known = ringFunctions.get(fid);
       if (known === undefined) {
         // The engine names a function before using its id; this is a bug.
@@ -322,10 +338,12 @@ async function loop(): Promise<void> {
       worked = true;
       continue;
     }
-    const task = inbox.shift();
-    if (task !== undefined) {
-      await runPosted(task);
-      worked = true;
+    if (posted !== 0 && posted === want) {
+      const task = inbox.shift()!;
+      if (claims.claim(task.id)) {
+        await runPosted(task);
+        worked = true;
+      }
       continue;
     }
     if (unsignalled) signal();
@@ -363,6 +381,7 @@ async function loop(): Promise<void> {
 
 async function start(init: PoolInitMessage): Promise<void> {
   control = adoptIdentity(init);
+  claims = new Claims(control);
   if (init.requests !== undefined) requests = new Channel(init.requests);
   if (init.responses !== undefined) responses = new Channel(init.responses);
   if (init.initializer !== undefined) {

@@ -2,10 +2,10 @@
 // reads every worker's response ring, retiring a worker, and the one
 // teardown every ending goes through (exit, kill, terminate, close).
 
-import { Channel, kTail, kWaiting } from "../_memory/channel.ts";
+import { Channel, kHeaderBytes, kTail, kWaiting } from "../_memory/channel.ts";
 import type { FromPoolWorker, PoolInitMessage } from "../_wire/protocol.ts";
 import type { WireError } from "../_wire/error_codec.ts";
-import { kChildStop } from "../_wire/layouts.ts";
+import { kChildClaim, kChildStop, kChildTask } from "../_wire/layouts.ts";
 import { startChild } from "../_child/handshake.ts";
 import { state } from "../_core/state.ts";
 import { reviverModules } from "../reduction.ts";
@@ -20,6 +20,28 @@ const entry = new URL("./worker_main.ts", import.meta.url).href;
 const kRingBytes = 1 << 18;
 /** Milliseconds the pump spins on the response ring before sleeping. */
 const kPumpSpinMs = 0.05;
+/** Most rings kept for reuse, program-wide. */
+const kSpareRings = 16;
+
+// Rings of workers that ended themselves, for the next workers. Deno 2.9.6
+// did not give back the memory of a ring a self-ended worker had used
+// (~0.2 MB per worker replaced with maxTasksPerChild: 1); reused, it costs
+// nothing more.
+const spareRings: SharedArrayBuffer[] = [];
+
+function takeRing(): SharedArrayBuffer {
+  const ring = spareRings.pop();
+  if (ring === undefined) return Channel.allocate(kRingBytes);
+  // Fresh state (head, tail, waiting, posted); the data needs no clearing.
+  new Int32Array(ring, 0, kHeaderBytes / 4).fill(0);
+  return ring;
+}
+
+function giveBackRing(channel: Channel | undefined): void {
+  if (channel !== undefined && spareRings.length < kSpareRings) {
+    spareRings.push(channel.header.buffer as SharedArrayBuffer);
+  }
+}
 
 /** What the engine does with what its workers report. */
 export interface WorkerHost {
@@ -143,8 +165,8 @@ export class WorkerSet {
       modules.push(...importedModules(options.caller));
     }
     // With atomics "disabled", no ring: tasks and results go by postMessage.
-    const requests = options.rings ? Channel.allocate(kRingBytes) : undefined;
-    const responses = options.rings ? Channel.allocate(kRingBytes) : undefined;
+    const requests = options.rings ? takeRing() : undefined;
+    const responses = options.rings ? takeRing() : undefined;
     // Messages and the exit report arrive on later turns, after `handle` is
     // set. The worker is referenced while it starts (queued work waits for
     // it) and while it has tasks in flight; idle workers never keep the
@@ -181,21 +203,50 @@ export class WorkerSet {
   /**
    * Ends `worker` now and forgets it. terminate() does not interrupt an
    * Atomics.wait: the stop flag and a notify end an idle worker's sleep.
+   *
+   * A worker that runs no task ends itself on that flag, and is not
+   * terminated: on Deno 2.9.6, terminate() landing while a worker runs
+   * JavaScript (as one just woken from its wait does) keeps part of its
+   * memory for good, ~0.5 MB per pool cycle (bench/leak_check.ts).
+   *
+   * @param retired The worker ended itself on retire(): its rings can be
+   * reused.
    */
-  teardown(worker: PoolWorker): void {
+  teardown(worker: PoolWorker, retired = false): void {
+    if (retired && !worker.dead) {
+      // It left its loop on the stop flag and reported its end last: it
+      // touches its rings no more.
+      giveBackRing(worker.requests);
+      giveBackRing(worker.responses);
+    }
     worker.dead = true;
     this.wake();
     this.#workers.delete(worker);
-    Atomics.store(worker.control, kChildStop, 1);
+    const control = worker.control;
+    Atomics.store(control, kChildStop, 1);
+    // From here the worker starts no task: its next claim fails. A task it
+    // claimed before is announced in kChildTask (it announces, then claims).
+    Atomics.store(control, kChildClaim, -1);
     if (worker.requests !== undefined) {
       Atomics.notify(worker.requests.header, kTail);
     }
     worker.worker.ref(false);
-    worker.worker.terminate();
+    // Only a ring worker watches the flag; one still starting reaches its
+    // loop unless an initializer may hold it up.
+    const endsItself = worker.requests !== undefined &&
+      Atomics.load(control, kChildTask) === 0 &&
+      (worker.ready || this.#options.initializer === undefined);
+    if (!endsItself) worker.worker.terminate();
   }
 
   /** Asks an idle `worker` to exit cleanly; its "exit" report follows. */
   retire(worker: PoolWorker): void {
+    // One still starting exits as soon as it is up (so its rings are
+    // reused), unless an initializer may hold it up.
+    if (!worker.ready && this.#options.initializer !== undefined) {
+      this.teardown(worker);
+      return;
+    }
     // It stays referenced until its exit arrives: work may be queued for
     // its replacement meanwhile.
     worker.worker.ref(true);

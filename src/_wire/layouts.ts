@@ -12,18 +12,24 @@
 // alike): one Int32Array per child, made by the parent when it starts the
 // child and handed over in the init message.
 //
-//   Int32 slot   0                      1                                  2
-//              ┌──────────────────────┬──────────────────────────────────┬─────────────────────┐
-//              │ kChildStop           │ kChildTask                       │ kChildEnded         │
-//              │ 1: the parent asked  │ id of the pool task the child    │ 1: the child has    │
-//              │ the child to stop    │ runs now (0: none; Process: 0)   │ ended               │
-//              └──────────────────────┴──────────────────────────────────┴─────────────────────┘
+//   Int32 slot   0                      1                        2                     3
+//              ┌──────────────────────┬────────────────────────┬─────────────────────┬─────────────────────────┐
+//              │ kChildStop           │ kChildTask             │ kChildEnded         │ kChildClaim             │
+//              │ 1: the parent asked  │ id of the pool task    │ 1: the child has    │ id of the last pool     │
+//              │ the child to stop    │ the child runs now     │ ended               │ task the child claimed, │
+//              │                      │ (0: none; Process: 0)  │                     │ or the parent took back │
+//              └──────────────────────┴────────────────────────┴─────────────────────┴─────────────────────────┘
 //
 // The parent stores kChildStop and notifies it; the child's blocking …Sync
 // waits poll it, so terminate() ends a child that sits in one of them.
 // kChildEnded is set (and notified) by the child as it exits and by its
 // parent when it learns of the end or ends it; the child's own children
 // receive this block as their parent's, so their parentProcess() sees it.
+// kChildClaim is compare-and-swapped by both sides: a pool worker moves it
+// from the previous task's id to the next one's before running it, the pool
+// moves it past tasks the worker has not started to give them to an idle
+// worker (src/_engine/dispatch.ts); whoever loses the swap leaves the task.
+// -1: the pool is ending the worker, which starts no more tasks.
 
 /** Index of the stop flag in a child's control block. */
 export const kChildStop = 0;
@@ -31,8 +37,10 @@ export const kChildStop = 0;
 export const kChildTask = 1;
 /** Index of the "this child has ended" flag (its children watch it). */
 export const kChildEnded = 2;
+/** Index of the id of the last pool task claimed by the worker or taken back. */
+export const kChildClaim = 3;
 /** Size of a child's control block, in Int32 slots. */
-export const kChildControlSlots = 3;
+export const kChildControlSlots = 4;
 
 // ---------------------------------------------------------------------------
 // The SPSC channel (src/_memory/channel.ts): the pool's ring between the
