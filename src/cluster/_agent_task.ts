@@ -1,0 +1,143 @@
+// One task on an agent, from the pulled message to the ack: check the
+// module, run the function on the local pool while renewing the claim,
+// hand the result to the client, then ack. A crash anywhere before the ack
+// leaves the message unacked, and JetStream gives it to another agent.
+//
+// Tier 8: the cluster export only.
+
+import type { NatsConnection } from "npm:@nats-io/transport-node@^3.4.0";
+import type { JsMsg } from "npm:@nats-io/jetstream@^3.4.0";
+import { ProcessError, RemoteError } from "../errors.ts";
+import { toWireError } from "../_wire/error_codec.ts";
+import type { Pool } from "../pool.ts";
+import type { Served } from "./_modules.ts";
+import {
+  decode,
+  encode,
+  kMaxDeliveries,
+  kReceiptTimeoutMs,
+  kWorkingEveryMs,
+  type Names,
+  type ResultMessage,
+  type TaskMessage,
+} from "./_protocol.ts";
+
+/** What a task needs from its agent. */
+export interface AgentContext {
+  id: string;
+  nc: NatsConnection;
+  names: Names;
+  pool: Pool;
+  served: Map<string, Served>;
+  /** Clients whose last result found nobody listening. */
+  suspects: Set<string>;
+  log(line: string): void;
+  counts: { running: number; done: number; redelivered: number };
+}
+
+/** Runs the task of `msg` and acks it once its client holds the result. */
+export async function handleTask(ctx: AgentContext, msg: JsMsg): Promise<void> {
+  let task: TaskMessage;
+  try {
+    task = decode<TaskMessage>(msg.data);
+  } catch {
+    msg.term(); // not ours: nothing could ever run it
+    return;
+  }
+  const deliveries = msg.info.deliveryCount;
+  if (deliveries > 1) {
+    ctx.counts.redelivered++;
+    ctx.log(
+      `agent ${ctx.id}: redelivery ${deliveries} of task ${task.id} of client ${task.client}`,
+    );
+  }
+  // A client that stopped listening is gone or reconnecting; one that
+  // reconnects publishes its pending tasks again, so dropping is safe.
+  if (ctx.suspects.has(task.client)) {
+    if (!await listening(ctx, task.client)) return msg.term();
+    ctx.suspects.delete(task.client);
+  }
+  let result: ResultMessage;
+  const base = { id: task.id, agent: ctx.id, deliveries };
+  if (deliveries > kMaxDeliveries) {
+    const error = new ProcessError(
+      `Cannot complete task as it was delivered ${deliveries} times without finishing: the agents that took it died or lost the server`,
+    );
+    result = { ...base, ok: false, error: toWireError(error) };
+  } else {
+    const renew = setInterval(() => msg.working(), kWorkingEveryMs);
+    ctx.counts.running++;
+    try {
+      result = { ...base, ok: true, value: await run(ctx, task) };
+    } catch (error) {
+      result = { ...base, ok: false, error: wireError(error, ctx.id) };
+    } finally {
+      clearInterval(renew);
+      ctx.counts.running--;
+      ctx.counts.done++;
+    }
+  }
+  let data: Uint8Array;
+  try {
+    data = encode(result);
+  } catch (error) {
+    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
+  }
+  try {
+    await ctx.nc.request(ctx.names.resultsOf(task.client), data, {
+      timeout: kReceiptTimeoutMs,
+    });
+    msg.ack();
+  } catch (error) {
+    if ((error as { isNoResponders?: () => boolean }).isNoResponders?.()) {
+      ctx.suspects.add(task.client);
+      msg.term();
+    }
+    // Otherwise the server or client is unreachable: leave the task
+    // unacked, so it comes back (to us or another agent) after ack_wait.
+  }
+}
+
+/** Asks whether a client still listens for its results. */
+async function listening(ctx: AgentContext, client: string): Promise<boolean> {
+  try {
+    await ctx.nc.request(ctx.names.resultsOf(client), new Uint8Array(0), {
+      timeout: kReceiptTimeoutMs,
+    });
+    return true;
+  } catch (error) {
+    return !(error as { isNoResponders?: () => boolean }).isNoResponders?.();
+  }
+}
+
+/** Runs the function on the local pool, after checking it is served as is. */
+function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
+  const served = ctx.served.get(task.module);
+  const fn = `${task.module}#${task.name}`;
+  if (served === undefined) {
+    const list = [...ctx.served.keys()].join(", ");
+    throw new ProcessError(
+      `Cannot run '${fn}' as agent ${ctx.id} does not serve ${task.module}: it serves ${list} (every agent of a cluster serves the same modules)`,
+    );
+  }
+  if (task.hash !== served.hash) {
+    throw new ProcessError(
+      `Cannot run '${fn}' as ${task.module} differs on host ${ctx.id}: the client's copy hashes to ${
+        task.hash.slice(0, 12)
+      }, the agent's to ${served.hash.slice(0, 12)}`,
+    );
+  }
+  const target = new URL(`#${task.name}`, served.url);
+  return task.kind === "apply"
+    ? ctx.pool.apply(target, task.args)
+    : ctx.pool.starmap(target, task.args as unknown[][], task.args.length || 1);
+}
+
+/** The wire form of an error, with the worker's own stack and the host. */
+function wireError(error: unknown, host: string) {
+  const wire = toWireError(error);
+  const cause = (error as Error | undefined)?.cause;
+  if (cause instanceof RemoteError) wire.stack = cause.remoteStack;
+  wire.stack = `${wire.stack}\n    (on agent ${host})`;
+  return wire;
+}

@@ -1,0 +1,272 @@
+/**
+ * A cluster agent: runs on each worker host, pulls tasks from the cluster's
+ * JetStream work queue and runs them on a local {@linkcode Pool}. Also the
+ * agent's command line:
+ *
+ * ```sh
+ * deno run -A agent.ts --servers nats://host:4222 --processes 8 --root . ./tasks.ts
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { hostname } from "node:os";
+import { type Consumer, jetstream } from "npm:@nats-io/jetstream@^3.4.0";
+import { cpuCount } from "../process.ts";
+import type { WorkerPermissions } from "../_core/permissions.ts";
+import { getContext } from "../context.ts";
+import { checkPositiveInteger } from "../_core/validate.ts";
+import {
+  checkOptions,
+  ensureStream,
+  kNatsKeys,
+  type NatsOptions,
+  open,
+} from "./_nats.ts";
+import { defaultRoot, servedModules } from "./_modules.ts";
+import { type AgentContext, handleTask } from "./_agent_task.ts";
+import { type AgentBeat, encode, kHeartbeatMs, namesOf } from "./_protocol.ts";
+
+export type { NatsOptions } from "./_nats.ts";
+
+/** Options of {@linkcode startAgent}. */
+export interface AgentOptions extends NatsOptions {
+  /** The only modules whose exports this agent runs (relative to `root`). */
+  modules: (string | URL)[];
+  /** Local worker processes. @default {cpuCount()} */
+  processes?: number;
+  /** The cluster to serve; clients name the same. @default {"default"} */
+  cluster?: string;
+  /** Where module paths resolve. @default {the folder of the nearest deno.json, else the cwd} */
+  root?: string;
+  /** Deno permissions of the local workers. @default {"inherit"} */
+  permissions?: WorkerPermissions;
+  /** How the local workers start. @default {"spawn"} */
+  startMethod?: "spawn" | "subprocess";
+}
+
+/** A running agent, as returned by {@linkcode startAgent}. */
+export interface Agent {
+  /** The agent's name in logs and errors: host name and OS pid. */
+  readonly id: string;
+  /** Its local worker processes. */
+  readonly processes: number;
+  /** Stops pulling, finishes the tasks it holds, and disconnects. */
+  stop(): Promise<void>;
+  /** Settles once the agent has stopped (or lost its connection for good). */
+  readonly closed: Promise<void>;
+}
+
+let agentCount = 0;
+
+/**
+ * Starts an agent: connects to NATS, starts a local pool, and serves the
+ * exports of `modules` to clients of the same cluster. Logs one line on
+ * start, stop and each redelivery (stderr).
+ *
+ * @param options Servers and auth, modules, processes, cluster, root.
+ * @returns The running agent.
+ * @throws {TypeError} Bad options, or a module outside the root.
+ * @throws {RangeError} A `processes` that is not a positive integer.
+ * @throws {Error} The server refused or could not be reached.
+ *
+ * @example Serve a module, then stop (with a NATS server on localhost)
+ * ```ts ignore
+ * import { startAgent } from "@dmp/multiprocessing/cluster";
+ * const agent = await startAgent({ servers: "127.0.0.1:4222", modules: ["./tasks.ts"] });
+ * await agent.stop();
+ * ```
+ */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const what = "start agent";
+  checkOptions(options, [
+    ...kNatsKeys,
+    "modules",
+    "processes",
+    "cluster",
+    "root",
+    "permissions",
+    "startMethod",
+  ], what);
+  const names = namesOf(options.cluster ?? "default", what);
+  if (!Array.isArray(options.modules) || options.modules.length === 0) {
+    throw new TypeError(
+      `Cannot ${what} as 'modules' must be a non-empty list of modules: current value is ${
+        Deno.inspect(options.modules)
+      }`,
+    );
+  }
+  const processes = options.processes ?? cpuCount();
+  checkPositiveInteger(processes, "processes", what);
+  const root = options.root ?? defaultRoot();
+  const served = await servedModules(options.modules, root, what);
+  const id = `${hostName()}:${Deno.pid}${agentCount++ ? `.${agentCount}` : ""}`;
+  const nc = await open(options, `dmp-agent ${id}`);
+  try {
+    await ensureStream(nc, names);
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  // "subprocess" comes with that start method; until then getContext refuses it.
+  const method = (options.startMethod ?? "spawn") as Parameters<
+    typeof getContext
+  >[0];
+  const context = getContext(method);
+  const pool = new context.Pool(processes, {
+    permissions: options.permissions ?? "inherit",
+  });
+  const ctx: AgentContext = {
+    id,
+    nc,
+    names,
+    pool,
+    served,
+    suspects: new Set(),
+    log: (line) => console.error(line),
+    counts: { running: 0, done: 0, redelivered: 0 },
+  };
+  return new RunningAgent(ctx, processes);
+}
+
+class RunningAgent implements Agent {
+  readonly id: string;
+  readonly processes: number;
+  readonly closed: Promise<void>;
+  readonly #ctx: AgentContext;
+  #stopping: Promise<void> | undefined;
+  readonly #loops: Promise<void>[] = [];
+  readonly #beat: ReturnType<typeof setInterval>;
+
+  constructor(ctx: AgentContext, processes: number) {
+    this.#ctx = ctx;
+    this.id = ctx.id;
+    this.processes = processes;
+    const pingSub = ctx.nc.subscribe(ctx.names.ping, {
+      callback: () => this.#announce(true),
+    });
+    this.#beat = setInterval(() => this.#announce(true), kHeartbeatMs);
+    // One pull loop per local process: the agent claims only what its pool
+    // can start now, so the rest of the queue stays for other agents.
+    for (let i = 0; i < processes; i++) this.#loops.push(this.#pull());
+    this.#announce(true);
+    ctx.log(
+      `agent ${ctx.id} started: ${processes} processes serving ${
+        [...ctx.served.keys()].join(", ")
+      } on cluster '${ctx.names.stream.slice(4)}'`,
+    );
+    this.closed = ctx.nc.closed().then(() => {
+      pingSub.unsubscribe();
+      return this.stop();
+    });
+  }
+
+  async #pull(): Promise<void> {
+    const { nc, names } = this.#ctx;
+    let consumer: Consumer | undefined;
+    while (this.#stopping === undefined && !nc.isClosed()) {
+      try {
+        consumer ??= await jetstream(nc).consumers.get(
+          names.stream,
+          names.consumer,
+        );
+        const msg = await consumer.next({ expires: 2_000 });
+        if (msg !== null) await handleTask(this.#ctx, msg);
+      } catch {
+        // The server is away: nats.js reconnects by itself; retry soon.
+        if (this.#stopping !== undefined || nc.isClosed()) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  #announce(up: boolean): void {
+    const { nc, names, counts } = this.#ctx;
+    if (nc.isClosed()) return;
+    const beat: AgentBeat = {
+      id: this.id,
+      processes: this.processes,
+      ...counts,
+      up,
+    };
+    try {
+      nc.publish(names.agents, encode(beat));
+    } catch { /* disconnected: the next beat will do */ }
+  }
+
+  stop(): Promise<void> {
+    return this.#stopping ??= (async () => {
+      clearInterval(this.#beat);
+      await Promise.allSettled(this.#loops);
+      this.#announce(false);
+      this.#ctx.pool.close();
+      await this.#ctx.pool.join();
+      if (!this.#ctx.nc.isClosed()) await this.#ctx.nc.drain().catch(() => {});
+      this.#ctx.log(`agent ${this.id} stopped`);
+    })();
+  }
+}
+
+function hostName(): string {
+  try {
+    return hostname();
+  } catch {
+    return "agent"; // no --allow-sys=hostname: the pid still tells them apart
+  }
+}
+
+/** The command line: `deno run -A agent.ts --servers … [--processes n] modules…`. */
+async function main(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      servers: { type: "string", multiple: true },
+      processes: { type: "string" },
+      cluster: { type: "string" },
+      root: { type: "string" },
+      token: { type: "string" },
+      user: { type: "string" },
+      pass: { type: "string" },
+      creds: { type: "string" },
+      "tls-ca": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "start-method": { type: "string" },
+    },
+  });
+  const tls = values["tls-ca"] || values["tls-cert"] || values["tls-key"]
+    ? {
+      caFile: values["tls-ca"],
+      certFile: values["tls-cert"],
+      keyFile: values["tls-key"],
+    }
+    : undefined;
+  const options: AgentOptions = {
+    servers: values.servers ?? ["nats://127.0.0.1:4222"],
+    modules: positionals,
+  };
+  if (values.processes !== undefined) {
+    options.processes = Number(values.processes);
+  }
+  if (values.cluster !== undefined) options.cluster = values.cluster;
+  if (values.root !== undefined) options.root = values.root;
+  if (values.token !== undefined) options.token = values.token;
+  if (values.user !== undefined) options.user = values.user;
+  if (values.pass !== undefined) options.pass = values.pass;
+  if (values.creds !== undefined) options.credsFile = values.creds;
+  if (tls !== undefined) options.tls = tls;
+  if (values["start-method"] !== undefined) {
+    options.startMethod = values["start-method"] as "spawn" | "subprocess";
+  }
+  const agent = await startAgent(options);
+  const stop = () => void agent.stop();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await agent.closed;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main(Deno.args);
