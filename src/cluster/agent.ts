@@ -202,7 +202,16 @@ class RunningAgent implements Agent {
       this.#announce(false);
       this.#ctx.pool.close();
       await this.#ctx.pool.join();
-      if (!this.#ctx.nc.isClosed()) await this.#ctx.nc.drain().catch(() => {});
+      // Drain (publish what is buffered), but not forever: a connection
+      // that waits for an absent server would never finish draining.
+      const { nc } = this.#ctx;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        nc.drain().catch(() => {}),
+        new Promise((resolve) => timer = setTimeout(resolve, 2_000)),
+      ]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close().catch(() => {});
       this.#ctx.log(`agent ${this.id} stopped`);
     })();
   }
@@ -234,6 +243,7 @@ async function main(args: string[]): Promise<void> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "start-method": { type: "string" },
+      "stop-on-stdin-eof": { type: "boolean" },
     },
   });
   const tls = values["tls-ca"] || values["tls-cert"] || values["tls-key"]
@@ -264,9 +274,19 @@ async function main(args: string[]): Promise<void> {
   const stop = () => void agent.stop();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  // For a supervisor (or a test) that may die without stopping its agents:
+  // a closed stdin pipe means the parent is gone.
+  if (values["stop-on-stdin-eof"]) {
+    (async () => {
+      for await (const _ of Deno.stdin.readable) { /* discard */ }
+      stop();
+    })();
+  }
   await agent.closed;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  // The stdin read above would keep the program alive.
+  if (values["stop-on-stdin-eof"]) Deno.exit(0);
 }
 
 if (import.meta.main) await main(Deno.args);
