@@ -32,3 +32,16 @@ export {
   type ClusterPoolOptions,
   type ClusterStats,
 } from "./cluster_pool.ts";
+// The library's own types that the cluster's signatures use.
+export {
+  AsyncResult,
+  type CallbackOptions,
+  type TaskFunction,
+  type TaskOptions,
+  type TaskResult,
+} from "../pool.ts";
+export type {
+  PermissionValue,
+  Target,
+  WorkerPermissions,
+} from "../process.ts";
