@@ -5,8 +5,8 @@
 //
 // Tier 8: the cluster export only.
 
-import type { NatsConnection } from "npm:@nats-io/transport-node@^3.4.0";
-import type { JsMsg } from "npm:@nats-io/jetstream@^3.4.0";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JsMsg } from "@nats-io/jetstream";
 import { ProcessError, RemoteError } from "../errors.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import type { Pool } from "../pool.ts";

@@ -4,12 +4,12 @@
 //
 // Tier 8: the cluster export only.
 
-import type { NatsConnection } from "npm:@nats-io/transport-node@^3.4.0";
+import type { NatsConnection } from "@nats-io/transport-node";
 import {
   jetstream,
   type JetStreamClient,
   type JetStreamManager,
-} from "npm:@nats-io/jetstream@^3.4.0";
+} from "@nats-io/jetstream";
 import { ProcessError, TimeoutError } from "../errors.ts";
 import { rebuildError } from "../_wire/error_codec.ts";
 import {

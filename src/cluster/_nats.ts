@@ -9,7 +9,7 @@ import {
   credsAuthenticator,
   type NatsConnection,
   type NodeConnectionOptions,
-} from "npm:@nats-io/transport-node@^3.4.0";
+} from "@nats-io/transport-node";
 import {
   AckPolicy,
   DiscardPolicy,
@@ -17,7 +17,7 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-} from "npm:@nats-io/jetstream@^3.4.0";
+} from "@nats-io/jetstream";
 import { kAckWaitMs, kTaskMaxAgeMs, type Names } from "./_protocol.ts";
 
 /** How to reach and log into the NATS server (passed through to nats.js). */
@@ -34,6 +34,16 @@ export interface NatsOptions {
   credsFile?: string;
   /** TLS: CA, client certificate and key files. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+/** Options of `ClusterPool.connect`. */
+export interface ClusterPoolOptions extends NatsOptions {
+  /** The cluster whose agents run the tasks. @default {"default"} */
+  cluster?: string;
+  /** Where module paths are taken relative to. @default {the folder of the nearest deno.json, else the cwd} */
+  root?: string;
+  /** The most tasks (chunks) this pool keeps in the queue at once. @default {256} */
+  maxPending?: number;
 }
 
 /** The keys of {@linkcode NatsOptions}, for closed option objects. */

@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { hostname } from "node:os";
-import { type Consumer, jetstream } from "npm:@nats-io/jetstream@^3.4.0";
+import { type Consumer, jetstream } from "@nats-io/jetstream";
 import { cpuCount } from "../process.ts";
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { getContext } from "../context.ts";
@@ -71,11 +71,23 @@ let agentCount = 0;
  * @throws {RangeError} A `processes` that is not a positive integer.
  * @throws {Error} The server refused or could not be reached.
  *
- * @example Serve a module, then stop (with a NATS server on localhost)
+ * @example Serve a module, then stop (needs `nats-server -js` on localhost)
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { startAgent } from "@dmp/multiprocessing/cluster";
- * const agent = await startAgent({ servers: "127.0.0.1:4222", modules: ["./tasks.ts"] });
+ * const agent = await startAgent({ servers: "127.0.0.1:4222", modules: ["./tasks.ts"], processes: 2 });
+ * assert.equal(agent.processes, 2);
  * await agent.stop();
+ * ```
+ *
+ * @example An agent serves a list of modules, never an empty one
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startAgent } from "@dmp/multiprocessing/cluster";
+ * await assert.rejects(
+ *   startAgent({ servers: "127.0.0.1:4222", modules: [] }),
+ *   TypeError,
+ * );
  * ```
  */
 export async function startAgent(options: AgentOptions): Promise<Agent> {

@@ -1,7 +1,6 @@
 /**
- * `ClusterPool`: the surface of {@linkcode Pool} over a cluster of hosts,
- * each running an agent ({@linkcode startAgent}), through a NATS JetStream
- * work queue.
+ * `ClusterPool`: the surface of `Pool` over a cluster of hosts, each
+ * running an agent (`startAgent`), through a NATS JetStream work queue.
  *
  * @module
  */
@@ -9,38 +8,22 @@
 import { ProcessError } from "../errors.ts";
 import { AsyncResult, type CallbackOptions } from "../async_result.ts";
 import type { TaskFunction, TaskOptions, TaskResult } from "../pool_options.ts";
-import { callerUrl, type Target, targetRef } from "../_core/target.ts";
+import type { Target } from "../_core/target.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import {
   checkOptions,
+  type ClusterPoolOptions,
   ensureStream,
   kNatsKeys,
-  type NatsOptions,
   open,
 } from "./_nats.ts";
-import { defaultRoot, hashModule, moduleName } from "./_modules.ts";
-import { type Call, ClusterClient, type ClusterStats } from "./_client.ts";
-import { namesOf, type TaskKind } from "./_protocol.ts";
-import { lazyMap } from "./_lazy.ts";
+import { defaultRoot } from "./_modules.ts";
+import { ClusterClient, type ClusterStats } from "./_client.ts";
+import { namesOf } from "./_protocol.ts";
+import { ClusterCalls, type FunctionRef } from "./_calls.ts";
 
 export type { ClusterStats } from "./_client.ts";
-
-/** Options of {@linkcode ClusterPool.connect}. */
-export interface ClusterPoolOptions extends NatsOptions {
-  /** The cluster whose agents run the tasks. @default {"default"} */
-  cluster?: string;
-  /** Where module paths are taken relative to. @default {the folder of the nearest deno.json, else the cwd} */
-  root?: string;
-  /** The most tasks (chunks) this pool keeps in the queue at once. @default {256} */
-  maxPending?: number;
-}
-
-/** A function reference, ready to travel. */
-interface FunctionRef {
-  module: string;
-  name: string;
-  hash: Promise<string>;
-}
+export type { ClusterPoolOptions } from "./_nats.ts";
 
 /**
  * A pool whose workers are the processes of the agents of a cluster.
@@ -49,23 +32,34 @@ interface FunctionRef {
  * was started with. A task may run more than once when a host fails
  * (at-least-once), but each result is yielded once.
  *
- * @example Square numbers on the cluster (with a server and agents running)
+ * The method examples below are marked `ignore`: they need a NATS server
+ * and agents, so the cluster's tests run them instead (tests/cluster_test.ts).
+ *
+ * @example Square numbers on the cluster (needs a server and agents)
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { ClusterPool } from "@dmp/multiprocessing/cluster";
  * await using pool = await ClusterPool.connect({ servers: "127.0.0.1:4222" });
- * console.log(await pool.map("./tasks.ts#square", [1, 2, 3])); // [1, 4, 9]
+ * assert.deepEqual(await pool.map("./tasks.ts#square", [1, 2, 3]), [1, 4, 9]);
+ * ```
+ *
+ * @example Options are checked before any connection
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ClusterPool } from "@dmp/multiprocessing/cluster";
+ * await assert.rejects(
+ *   ClusterPool.connect({ servers: "127.0.0.1:4222", cluster: "a.b" }),
+ *   TypeError,
+ * );
  * ```
  */
 export class ClusterPool {
-  readonly #client: ClusterClient;
-  readonly #root: string;
-  readonly #hashes = new Map<string, Promise<string>>();
+  readonly #calls: ClusterCalls;
   #state: "running" | "closed" | "terminated" = "running";
   #ended: Promise<void> | undefined;
 
   private constructor(client: ClusterClient, root: string) {
-    this.#client = client;
-    this.#root = root;
+    this.#calls = new ClusterCalls(client, root);
   }
 
   /**
@@ -76,6 +70,16 @@ export class ClusterPool {
    * @throws {TypeError} Bad options.
    * @throws {RangeError} A `maxPending` that is not a positive integer.
    * @throws {Error} (rejects) The server refused or could not be reached.
+   *
+   * @example A maxPending that is not a positive integer
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ClusterPool } from "@dmp/multiprocessing/cluster";
+   * await assert.rejects(
+   *   ClusterPool.connect({ servers: "127.0.0.1:4222", maxPending: 0 }),
+   *   RangeError,
+   * );
+   * ```
    */
   static async connect(options: ClusterPoolOptions): Promise<ClusterPool> {
     const what = "connect to cluster";
@@ -100,18 +104,30 @@ export class ClusterPool {
     }
   }
 
-  /** The local processes of the live agents, summed. */
+  /**
+   * The local processes of the live agents, summed.
+   *
+   * @example Three agents of four processes
+   * ```ts ignore
+   * assert.equal(pool.processes, 12);
+   * ```
+   */
   get processes(): number {
-    return this.#client.processes;
+    return this.#calls.client.processes;
   }
 
   /**
    * Agents, processes, queued, running, done and redelivered tasks.
    *
    * @returns A snapshot.
+   *
+   * @example Nothing queued when idle
+   * ```ts ignore
+   * assert.equal(pool.stats().queued, 0);
+   * ```
    */
   stats(): ClusterStats {
-    return this.#client.stats();
+    return this.#calls.client.stats();
   }
 
   /**
@@ -125,6 +141,11 @@ export class ClusterPool {
    * or that differs on an agent, or the connection closed.
    * @throws {Error} (rejects) The first failing item's error, with the
    * remote stack and host in its `cause`.
+   *
+   * @example Square a range
+   * ```ts ignore
+   * assert.deepEqual(await pool.map("./tasks.ts#square", [0, 1, 2]), [0, 1, 4]);
+   * ```
    */
   map<F extends TaskFunction>(
     fn: F | Target,
@@ -132,7 +153,7 @@ export class ClusterPool {
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
     const ref = this.#ref(fn, "map");
-    return this.#chunks(ref, Array.from(iterable, (x) => [x]), chunksize);
+    return this.#calls.chunks(ref, Array.from(iterable, (x) => [x]), chunksize);
   }
 
   /**
@@ -142,6 +163,11 @@ export class ClusterPool {
    * @param iterable The items.
    * @param options chunksize, callback, errorCallback.
    * @returns The pending list of results.
+   *
+   * @example Get the list later
+   * ```ts ignore
+   * assert.deepEqual(await pool.mapAsync("./tasks.ts#square", [2, 3]).get(), [4, 9]);
+   * ```
    */
   mapAsync<F extends TaskFunction>(
     fn: F | Target,
@@ -158,6 +184,11 @@ export class ClusterPool {
    * @param iterable Argument lists.
    * @param chunksize Items per task.
    * @returns The results, in input order.
+   *
+   * @example Powers of pairs
+   * ```ts ignore
+   * assert.deepEqual(await pool.starmap("./tasks.ts#power", [[2, 3], [3, 2]]), [8, 9]);
+   * ```
    */
   starmap<F extends TaskFunction>(
     fn: F | Target,
@@ -165,7 +196,7 @@ export class ClusterPool {
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
     const ref = this.#ref(fn, "starmap");
-    return this.#chunks(ref, Array.from(iterable), chunksize);
+    return this.#calls.chunks(ref, Array.from(iterable), chunksize);
   }
 
   /**
@@ -175,6 +206,11 @@ export class ClusterPool {
    * @param iterable Argument lists.
    * @param options chunksize, callback, errorCallback.
    * @returns The pending list of results.
+   *
+   * @example Powers, later
+   * ```ts ignore
+   * assert.deepEqual(await pool.starmapAsync("./tasks.ts#power", [[2, 4]]).get(), [16]);
+   * ```
    */
   starmapAsync<F extends TaskFunction>(
     fn: F | Target,
@@ -193,6 +229,13 @@ export class ClusterPool {
    * @param iterable The items (sync or async; it may be infinite).
    * @param chunksize Items per task. @default {1}
    * @returns The results, in order.
+   *
+   * @example Stop after three results
+   * ```ts ignore
+   * const out: unknown[] = [];
+   * for await (const r of pool.imap("./tasks.ts#square", [1, 2, 3, 4])) if (out.push(r) === 3) break;
+   * assert.deepEqual(out, [1, 4, 9]);
+   * ```
    */
   imap<F extends TaskFunction>(
     fn: F | Target,
@@ -200,7 +243,7 @@ export class ClusterPool {
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
     const ref = this.#ref(fn, "imap");
-    return this.#lazy(ref, iterable, chunksize, true);
+    return this.#calls.lazy(ref, iterable, chunksize, true);
   }
 
   /**
@@ -210,6 +253,12 @@ export class ClusterPool {
    * @param iterable The items.
    * @param chunksize Items per task. @default {1}
    * @returns The results, as they come.
+   *
+   * @example Every result, in any order
+   * ```ts ignore
+   * const out = await Array.fromAsync(pool.imapUnordered("./tasks.ts#square", [1, 2, 3]));
+   * assert.deepEqual(new Set(out), new Set([1, 4, 9]));
+   * ```
    */
   imapUnordered<F extends TaskFunction>(
     fn: F | Target,
@@ -217,7 +266,7 @@ export class ClusterPool {
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
     const ref = this.#ref(fn, "imapUnordered");
-    return this.#lazy(ref, iterable, chunksize, false);
+    return this.#calls.lazy(ref, iterable, chunksize, false);
   }
 
   /**
@@ -229,6 +278,11 @@ export class ClusterPool {
    * @returns The result.
    * @throws {TimeoutError} (rejects) When the timeout passes first.
    * @throws {Error} (rejects) The task's error, or the signal's reason.
+   *
+   * @example With a timeout
+   * ```ts ignore
+   * assert.equal(await pool.apply("./tasks.ts#power", [2, 10], { timeout: 30 }), 1024);
+   * ```
    */
   apply<F extends TaskFunction>(
     fn: F | Target,
@@ -236,7 +290,9 @@ export class ClusterPool {
     options: TaskOptions = {},
   ): Promise<TaskResult<F>> {
     const ref = this.#ref(fn, "apply");
-    return this.#call(ref, "apply", args, options) as Promise<TaskResult<F>>;
+    return this.#calls.call(ref, "apply", args, options) as Promise<
+      TaskResult<F>
+    >;
   }
 
   /**
@@ -246,6 +302,11 @@ export class ClusterPool {
    * @param args Its arguments.
    * @param options callback, errorCallback, signal, timeout.
    * @returns The pending result.
+   *
+   * @example A result, later
+   * ```ts ignore
+   * assert.equal(await pool.applyAsync("./tasks.ts#square", [5]).get(), 25);
+   * ```
    */
   applyAsync<F extends TaskFunction>(
     fn: F | Target,
@@ -259,38 +320,71 @@ export class ClusterPool {
     );
   }
 
-  /** Accepts no more work; `join()` waits for the submitted work. */
+  /**
+   * Accepts no more work; `join()` waits for the submitted work.
+   *
+   * @example Close, then join
+   * ```ts ignore
+   * const result = pool.mapAsync("./tasks.ts#square", [3]);
+   * pool.close();
+   * await pool.join();
+   * assert.deepEqual(await result.get(), [9]);
+   * ```
+   */
   close(): void {
     if (this.#state === "running") this.#state = "closed";
   }
 
-  /** Withdraws the queued work, rejects what is pending, and disconnects. */
+  /**
+   * Withdraws the queued work, rejects what is pending, and disconnects.
+   *
+   * @example Pending work fails
+   * ```ts ignore
+   * const result = pool.apply("./tasks.ts#square", [3]);
+   * pool.terminate();
+   * await assert.rejects(result, ProcessError);
+   * ```
+   */
   terminate(): void {
     if (this.#state === "terminated") return;
     this.#state = "terminated";
-    this.#client.fail(
+    this.#calls.client.fail(
       new ProcessError("Cannot complete task as the pool was terminated"),
     );
-    this.#ended = this.#client.withdraw().then(() => this.#client.close(false));
+    this.#ended = this.#calls.client.withdraw().then(() =>
+      this.#calls.client.close(false)
+    );
   }
 
   /**
    * Waits for the submitted work (after `close()`) and disconnects.
    *
    * @throws {ProcessError} (rejects) While the pool is still running.
+   *
+   * @example Join a running pool
+   * ```ts ignore
+   * await assert.rejects(pool.join(), ProcessError);
+   * ```
    */
   async join(): Promise<void> {
     if (this.#state === "running") {
       throw new ProcessError("Cannot join the pool as it is still running");
     }
     if (this.#state === "closed") {
-      await this.#client.idle();
-      this.#ended ??= this.#client.close(true);
+      await this.#calls.client.idle();
+      this.#ended ??= this.#calls.client.close(true);
     }
     await this.#ended;
   }
 
-  /** Terminates the pool at the end of an `await using` block. */
+  /**
+   * Terminates the pool at the end of an `await using` block.
+   *
+   * @example Terminate at the end of a block
+   * ```ts ignore
+   * { await using pool = await ClusterPool.connect({ servers: "127.0.0.1:4222" }); }
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     this.terminate();
     await this.#ended;
@@ -301,63 +395,6 @@ export class ClusterPool {
     if (this.#state !== "running") {
       throw new ProcessError(`Cannot ${what} as the pool is not running`);
     }
-    const ref = targetRef(fn, callerUrl(), what);
-    const module = moduleName(ref.url, this.#root, what);
-    let hash = this.#hashes.get(ref.url);
-    if (hash === undefined) {
-      hash = hashModule(ref.url);
-      this.#hashes.set(ref.url, hash);
-    }
-    return { module, name: ref.name, hash };
-  }
-
-  async #call(
-    ref: FunctionRef,
-    kind: TaskKind,
-    args: unknown[],
-    limits: TaskOptions = {},
-  ): Promise<unknown> {
-    const call: Call = {
-      module: ref.module,
-      hash: await ref.hash,
-      name: ref.name,
-      kind,
-      args,
-    };
-    return await this.#client.submit(call, limits);
-  }
-
-  async #chunks<R>(
-    ref: FunctionRef,
-    lists: unknown[][],
-    chunksize?: number,
-  ): Promise<R[]> {
-    checkPositiveInteger(chunksize, "chunksize", "map on the cluster");
-    const size = chunksize ??
-      Math.max(1, Math.ceil(lists.length / (4 * Math.max(1, this.processes))));
-    const calls: Promise<unknown>[] = [];
-    for (let i = 0; i < lists.length; i += size) {
-      calls.push(this.#call(ref, "chunk", lists.slice(i, i + size)));
-    }
-    // The first failure rejects; later ones are expected and read here.
-    for (const call of calls) call.catch(() => {});
-    return (await Promise.all(calls)).flat() as R[];
-  }
-
-  #lazy<R>(
-    ref: FunctionRef,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    chunksize: number | undefined,
-    ordered: boolean,
-  ): AsyncIterableIterator<R> {
-    checkPositiveInteger(chunksize, "chunksize", "imap on the cluster");
-    const ahead = Math.max(8, 2 * this.processes);
-    return lazyMap<R>(
-      iterable,
-      chunksize ?? 1,
-      ahead,
-      ordered,
-      (chunk) => this.#call(ref, "chunk", chunk.map((x) => [x])),
-    );
+    return this.#calls.ref(fn, what);
   }
 }

@@ -40,8 +40,4 @@ export {
   type TaskOptions,
   type TaskResult,
 } from "../pool.ts";
-export type {
-  PermissionValue,
-  Target,
-  WorkerPermissions,
-} from "../process.ts";
+export type { PermissionValue, Target, WorkerPermissions } from "../process.ts";
