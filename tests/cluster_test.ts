@@ -3,7 +3,7 @@
 // own copy of tests/cluster/tasks.ts from its own root.
 
 import assert from "node:assert/strict";
-import { Pool, ProcessError, RemoteError } from "../mod.ts";
+import { Pool, ProcessError, RemoteError, TimeoutError } from "../mod.ts";
 import { ClusterPool } from "../src/cluster/mod.ts";
 import {
   AgentProcess,
@@ -148,6 +148,56 @@ Deno.test({
             );
             return true;
           });
+        },
+      );
+
+      await t.step(
+        "apply() with a timeout rejects with TimeoutError, and a signal with its reason",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          await assert.rejects(
+            pool!.apply(fn("gated"), [1, gate], { timeout: 0.2 }),
+            TimeoutError,
+          );
+          const controller = new AbortController();
+          const aborted = pool!.apply(fn("gated"), [2, gate], {
+            signal: controller.signal,
+          });
+          await fileAppears(gate, /^started-\d+-2$/);
+          controller.abort(new Error("no longer needed"));
+          await assert.rejects(aborted, /no longer needed/);
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.equal(pool!.stats().queued, 0);
+        },
+      );
+
+      await t.step(
+        "terminate() withdraws the queued work and rejects what is pending",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const count = 30;
+          const other = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+          });
+          const all = other.starmap(
+            fn("gated"),
+            items.slice(0, count).map((i) => [i, gate]),
+            1,
+          );
+          await fileAppears(gate, /^started-/);
+          other.terminate();
+          await assert.rejects(all, ProcessError);
+          await other.join();
+          await Deno.writeTextFile(`${gate}/open`, "");
+          // Queued after the withdrawn tasks: done once the agents are past them.
+          assert.deepEqual(await pool!.map(fn("square"), [1, 2, 3], 1), [
+            1,
+            4,
+            9,
+          ]);
+          const ran = await filesMatching(gate, /^started-/);
+          assert.ok(ran.length < count, `${ran.length} of ${count} ran`);
         },
       );
 
