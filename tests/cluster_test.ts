@@ -14,6 +14,8 @@ import {
   natsServerInstalled,
   startClient,
 } from "./cluster/harness.ts";
+import { squaresAndCubes } from "./cluster/calls.ts";
+import { square } from "./cluster/tasks.ts";
 
 const installed = natsServerInstalled();
 if (!installed) {
@@ -105,6 +107,22 @@ Deno.test({
             [32],
           );
           assert.equal(await pool!.applyAsync(fn("square"), [12]).get(), 144);
+        },
+      );
+
+      await t.step(
+        "a function value travels by reference to the module that exports it",
+        async () => {
+          await using byValue = await ClusterPool.connect({
+            servers: server.url,
+            root: new URL("./cluster/", import.meta.url).pathname,
+          });
+          // tasks.ts is the same on every agent; calls.ts is served by none.
+          await assert.rejects(
+            squaresAndCubes(byValue, [1, 2, 3]),
+            /does not serve calls\.ts/,
+          );
+          assert.deepEqual(await byValue.map(square, [1, 2, 3]), [1, 4, 9]);
         },
       );
 

@@ -12,11 +12,39 @@ import type { Call, ClusterClient } from "./_client.ts";
 import type { TaskKind } from "./_protocol.ts";
 import { lazyMap } from "./_lazy.ts";
 
-/** A function reference, ready to travel. */
-export interface FunctionRef {
-  module: string;
-  name: string;
-  hash: Promise<string>;
+/** A function reference, ready to travel (once its promise settles). */
+export type FunctionRef = Promise<
+  { module: string; name: string; hash: string }
+>;
+
+// Static import and re-export specifiers of a module's source.
+const kImport = /\b(?:import|export)\b[^"';]*?\bfrom\s*["']([^"']+)["']/g;
+
+/**
+ * Where `fn` is exported: the calling module itself, or a module it
+ * imports (found by identity, as pickle finds a function by its module).
+ * The modules are already loaded by the caller, so importing them again
+ * runs nothing.
+ */
+async function definingModule(
+  fn: unknown,
+  caller: string,
+): Promise<{ url: string; name: string } | undefined> {
+  const exportOf = async (url: string) => {
+    const namespace = await import(url) as Record<string, unknown>;
+    const name = Object.keys(namespace).find((key) => namespace[key] === fn);
+    return name === undefined ? undefined : { url, name };
+  };
+  const own = await exportOf(caller);
+  if (own !== undefined || !caller.startsWith("file:")) return own;
+  const source = await Deno.readTextFile(new URL(caller));
+  for (const match of source.matchAll(kImport)) {
+    if (!/^(\.{1,2}\/|file:|https?:|npm:|jsr:)/.test(match[1])) continue;
+    const found = await exportOf(new URL(match[1], caller).href)
+      .catch(() => undefined);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** The calls of one ClusterPool. */
@@ -39,14 +67,30 @@ export class ClusterCalls {
    * @throws {TypeError} A function no module exports, or outside the root.
    */
   ref(fn: unknown, what: string): FunctionRef {
-    const ref = targetRef(fn, callerUrl(), what);
-    const module = moduleName(ref.url, this.#root, what);
-    let hash = this.#hashes.get(ref.url);
-    if (hash === undefined) {
-      hash = hashModule(ref.url);
-      this.#hashes.set(ref.url, hash);
-    }
-    return { module, name: ref.name, hash };
+    const caller = callerUrl();
+    const ref = targetRef(fn, caller, what);
+    const resolved = (async () => {
+      let { url, name } = ref;
+      if (typeof fn === "function") {
+        const found = await definingModule(fn, url);
+        if (found === undefined) {
+          throw new TypeError(
+            `Cannot ${what} as 'fn' must be exported from its module or from a module it imports: current value is the function '${ref.name}' of ${url}`,
+          );
+        }
+        ({ url, name } = found);
+      }
+      const module = moduleName(url, this.#root, what);
+      let hash = this.#hashes.get(url);
+      if (hash === undefined) {
+        hash = hashModule(url);
+        this.#hashes.set(url, hash);
+      }
+      return { module, name, hash: await hash };
+    })();
+    // Read by every call; an empty imap reads it never.
+    resolved.catch(() => {});
+    return resolved;
   }
 
   /** Submits one call: `fn(...args)`, or a chunk of argument lists. */
@@ -56,13 +100,7 @@ export class ClusterCalls {
     args: unknown[],
     limits: TaskOptions = {},
   ): Promise<unknown> {
-    const call: Call = {
-      module: ref.module,
-      hash: await ref.hash,
-      name: ref.name,
-      kind,
-      args,
-    };
+    const call: Call = { ...await ref, kind, args };
     return await this.client.submit(call, limits);
   }
 
@@ -73,6 +111,7 @@ export class ClusterCalls {
     chunksize?: number,
   ): Promise<R[]> {
     checkPositiveInteger(chunksize, "chunksize", "map on the cluster");
+    await ref; // a bad function fails even an empty map
     const processes = Math.max(1, this.client.processes);
     const size = chunksize ??
       Math.max(1, Math.ceil(lists.length / (4 * processes)));
