@@ -124,6 +124,13 @@ export class NatsServer {
     await child.seen(/Server is ready/);
   }
 
+  /** Kills it at once (for an `unload` handler, which cannot wait). */
+  kill(): void {
+    try {
+      this.#child?.process.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+
   /** Stops it (its JetStream store stays on disk). */
   async stop(): Promise<void> {
     await this.#child?.end("SIGTERM");
@@ -164,6 +171,8 @@ export class AgentProcess {
     root: string;
     processes?: number;
     cluster?: string;
+    /** What it serves, relative to its root. @default {["./tasks.ts"]} */
+    modules?: string[];
   }): Promise<AgentProcess> {
     const args = [
       "run",
@@ -178,7 +187,7 @@ export class AgentProcess {
       "--cluster",
       options.cluster ?? "default",
       "--stop-on-stdin-eof",
-      "./tasks.ts",
+      ...options.modules ?? ["./tasks.ts"],
     ];
     const child = new Child(
       new Deno.Command(Deno.execPath(), {
