@@ -1,7 +1,8 @@
 // One task on an agent, from the pulled message to the ack: check the
-// module, run the function on the local pool while renewing the claim,
-// hand the result to the client, then ack. A crash anywhere before the ack
-// leaves the message unacked, and JetStream gives it to another agent.
+// module, run the function on the local pool (the agent renews the claim
+// of every message it holds), hand the result to the client, then ack. A
+// crash anywhere before the ack leaves the message unacked, and JetStream
+// gives it to another agent.
 //
 // Tier 8: the cluster export only.
 
@@ -16,7 +17,6 @@ import {
   encode,
   kMaxDeliveries,
   kReceiptTimeoutMs,
-  kWorkingEveryMs,
   type Names,
   type ResultMessage,
   type TaskMessage,
@@ -31,18 +31,31 @@ export interface AgentContext {
   served: Map<string, Served>;
   /** Clients whose last result found nobody listening. */
   suspects: Set<string>;
+  /** Messages claimed and not yet acked: the agent renews their claim. */
+  held: Set<JsMsg>;
   log(line: string): void;
   counts: { running: number; done: number; redelivered: number };
 }
 
-/** Runs the task of `msg` and acks it once its client holds the result. */
-export async function handleTask(ctx: AgentContext, msg: JsMsg): Promise<void> {
+/**
+ * Runs the task of `msg`. Resolves once it ran, with its delivery: the
+ * hand-over of the result to the client, then the ack. The agent's slot
+ * is free again while the result travels.
+ */
+export async function runTask(
+  ctx: AgentContext,
+  msg: JsMsg,
+): Promise<{ delivered: Promise<void> }> {
+  const drop = () => {
+    msg.term();
+    ctx.held.delete(msg);
+    return { delivered: Promise.resolve() };
+  };
   let task: TaskMessage;
   try {
     task = decode<TaskMessage>(msg.data);
   } catch {
-    msg.term(); // not ours: nothing could ever run it
-    return;
+    return drop(); // not ours: nothing could ever run it
   }
   const deliveries = msg.info.deliveryCount;
   if (deliveries > 1) {
@@ -54,7 +67,7 @@ export async function handleTask(ctx: AgentContext, msg: JsMsg): Promise<void> {
   // A client that stopped listening is gone or reconnecting; one that
   // reconnects publishes its pending tasks again, so dropping is safe.
   if (ctx.suspects.has(task.client)) {
-    if (!await listening(ctx, task.client)) return msg.term();
+    if (!await listening(ctx, task.client)) return drop();
     ctx.suspects.delete(task.client);
   }
   let result: ResultMessage;
@@ -65,14 +78,12 @@ export async function handleTask(ctx: AgentContext, msg: JsMsg): Promise<void> {
     );
     result = { ...base, ok: false, error: toWireError(error) };
   } else {
-    const renew = setInterval(() => msg.working(), kWorkingEveryMs);
     ctx.counts.running++;
     try {
       result = { ...base, ok: true, value: await run(ctx, task) };
     } catch (error) {
       result = { ...base, ok: false, error: wireError(error, ctx.id) };
     } finally {
-      clearInterval(renew);
       ctx.counts.running--;
       ctx.counts.done++;
     }
@@ -83,18 +94,31 @@ export async function handleTask(ctx: AgentContext, msg: JsMsg): Promise<void> {
   } catch (error) {
     data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
   }
+  // Wrapped: an async function would wait for a promise it returns.
+  return { delivered: deliver(ctx, msg, task.client, data) };
+}
+
+/** Hands a result to its client, then acks (or drops) the task. */
+async function deliver(
+  ctx: AgentContext,
+  msg: JsMsg,
+  client: string,
+  data: Uint8Array,
+): Promise<void> {
   try {
-    await ctx.nc.request(ctx.names.resultsOf(task.client), data, {
+    await ctx.nc.request(ctx.names.resultsOf(client), data, {
       timeout: kReceiptTimeoutMs,
     });
     msg.ack();
   } catch (error) {
     if ((error as { isNoResponders?: () => boolean }).isNoResponders?.()) {
-      ctx.suspects.add(task.client);
+      ctx.suspects.add(client);
       msg.term();
     }
     // Otherwise the server or client is unreachable: leave the task
     // unacked, so it comes back (to us or another agent) after ack_wait.
+  } finally {
+    ctx.held.delete(msg);
   }
 }
 

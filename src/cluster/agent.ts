@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { hostname } from "node:os";
-import { type Consumer, jetstream } from "@nats-io/jetstream";
+import { type Consumer, jetstream, type JsMsg } from "@nats-io/jetstream";
 import { cpuCount } from "../process.ts";
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { getContext } from "../context.ts";
@@ -25,8 +25,14 @@ import {
   open,
 } from "./_nats.ts";
 import { defaultRoot, servedModules } from "./_modules.ts";
-import { type AgentContext, handleTask } from "./_agent_task.ts";
-import { type AgentBeat, encode, kHeartbeatMs, namesOf } from "./_protocol.ts";
+import { type AgentContext, runTask } from "./_agent_task.ts";
+import {
+  type AgentBeat,
+  encode,
+  kHeartbeatMs,
+  kWorkingEveryMs,
+  namesOf,
+} from "./_protocol.ts";
 
 export type { NatsOptions } from "./_nats.ts";
 
@@ -136,6 +142,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     pool,
     served,
     suspects: new Set(),
+    held: new Set(),
     log: (line) => console.error(line),
     counts: { running: 0, done: 0, redelivered: 0 },
   };
@@ -150,6 +157,8 @@ class RunningAgent implements Agent {
   #stopping: Promise<void> | undefined;
   readonly #loops: Promise<void>[] = [];
   readonly #beat: ReturnType<typeof setInterval>;
+  readonly #renew: ReturnType<typeof setInterval>;
+  readonly #deliveries = new Set<Promise<void>>();
 
   constructor(ctx: AgentContext, processes: number) {
     this.#ctx = ctx;
@@ -159,6 +168,10 @@ class RunningAgent implements Agent {
       callback: () => this.#announce(true),
     });
     this.#beat = setInterval(() => this.#announce(true), kHeartbeatMs);
+    // In-progress acks keep every claimed task ours while it waits or runs.
+    this.#renew = setInterval(() => {
+      for (const msg of ctx.held) msg.working();
+    }, kWorkingEveryMs);
     // One pull loop per local process: the agent claims only what its pool
     // can start now, so the rest of the queue stays for other agents.
     for (let i = 0; i < processes; i++) this.#loops.push(this.#pull());
@@ -174,22 +187,49 @@ class RunningAgent implements Agent {
     });
   }
 
+  // One loop per local process. Each claims its next task while the
+  // current one runs (a prefetch of one, renewed like a running task), so a
+  // free process never waits for a pull round trip; claiming no more keeps
+  // the rest of the queue for the other agents.
   async #pull(): Promise<void> {
-    const { nc, names } = this.#ctx;
+    const { nc, names, held } = this.#ctx;
     let consumer: Consumer | undefined;
+    const take = async (): Promise<JsMsg | null> => {
+      consumer ??= await jetstream(nc).consumers.get(
+        names.stream,
+        names.consumer,
+      );
+      const msg = await consumer.next({ expires: 2_000 });
+      if (msg !== null) held.add(msg);
+      return msg;
+    };
+    let next: Promise<JsMsg | null> | undefined;
     while (this.#stopping === undefined && !nc.isClosed()) {
       try {
-        consumer ??= await jetstream(nc).consumers.get(
-          names.stream,
-          names.consumer,
-        );
-        const msg = await consumer.next({ expires: 2_000 });
-        if (msg !== null) await handleTask(this.#ctx, msg);
+        const msg = await (next ?? take());
+        next = undefined;
+        if (msg === null) continue;
+        if (this.#stopping !== undefined) {
+          next = Promise.resolve(msg); // given back below
+          break;
+        }
+        next = take();
+        next.catch(() => {}); // read in the next turn
+        const { delivered: delivery } = await runTask(this.#ctx, msg);
+        this.#deliveries.add(delivery);
+        delivery.finally(() => this.#deliveries.delete(delivery));
       } catch {
         // The server is away: nats.js reconnects by itself; retry soon.
+        next = undefined;
         if (this.#stopping !== undefined || nc.isClosed()) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
+    }
+    // A claimed task that will not run here goes back at once.
+    const unused = await next?.catch(() => null);
+    if (unused) {
+      unused.nak();
+      held.delete(unused);
     }
   }
 
@@ -211,6 +251,8 @@ class RunningAgent implements Agent {
     return this.#stopping ??= (async () => {
       clearInterval(this.#beat);
       await Promise.allSettled(this.#loops);
+      await Promise.allSettled(this.#deliveries);
+      clearInterval(this.#renew);
       this.#announce(false);
       this.#ctx.pool.close();
       await this.#ctx.pool.join();
