@@ -220,6 +220,33 @@ Deno.test({
       );
 
       await t.step(
+        "maxPending bounds a client's share, so another client's task runs beside its map",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const greedy = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+            maxPending: 2,
+          });
+          try {
+            const all = greedy.starmap(
+              fn("gated"),
+              items.slice(0, 20).map((i) => [i, gate]),
+              1,
+            );
+            await fileAppears(gate, /^started-/);
+            // Every other process is free: this runs while the map is held.
+            assert.equal(await pool!.apply(fn("square"), [7]), 49);
+            assert.ok((await filesMatching(gate, /^started-/)).length <= 2);
+            await Deno.writeTextFile(`${gate}/open`, "");
+            assert.equal((await all).length, 20);
+          } finally {
+            await greedy[Symbol.asyncDispose]();
+          }
+        },
+      );
+
+      await t.step(
         "kill -9 of an agent mid-map: every result exactly once",
         async () => {
           const gate = await Deno.makeTempDir({ dir });
