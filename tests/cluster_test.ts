@@ -171,6 +171,18 @@ Deno.test({
       );
 
       await t.step(
+        "arguments that cannot travel, or exceed the server's max_payload, fail the call",
+        async () => {
+          await assert.rejects(pool!.apply(fn("square"), [() => 1]), TypeError);
+          await assert.rejects(
+            pool!.apply(fn("square"), [new Uint8Array(2 * 1024 * 1024)]),
+            /max_payload/,
+          );
+          assert.equal(pool!.stats().queued, 0);
+        },
+      );
+
+      await t.step(
         "apply() with a timeout rejects with TimeoutError, and a signal with its reason",
         async () => {
           const gate = await Deno.makeTempDir({ dir });

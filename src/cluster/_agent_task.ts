@@ -94,6 +94,13 @@ export async function runTask(
   } catch (error) {
     data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
   }
+  const limit = ctx.nc.info?.max_payload;
+  if (limit !== undefined && data.length > limit) {
+    const error = new RangeError(
+      `Cannot return the result as its message must fit the server's max_payload of ${limit} bytes: current value is ${data.length} bytes`,
+    );
+    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
+  }
   // Wrapped: an async function would wait for a promise it returns.
   return { delivered: deliver(ctx, msg, task.client, data) };
 }

@@ -95,12 +95,20 @@ export class ClusterClient {
     nc.subscribe(names.resultsOf(this.id), {
       callback: (_error, msg) => {
         msg.respond(); // the receipt: the agent may ack the task now
-        if (msg.data.length > 0) this.#receive(decode<ResultMessage>(msg.data));
+        if (msg.data.length === 0) return; // an agent asking if we listen
+        try {
+          this.#receive(decode<ResultMessage>(msg.data));
+        } catch { /* not a result of ours */ }
       },
     });
     nc.subscribe(names.agents, {
       callback: (_error, msg) => {
-        const beat = decode<AgentBeat>(msg.data);
+        let beat: AgentBeat;
+        try {
+          beat = decode<AgentBeat>(msg.data);
+        } catch {
+          return; // not an agent's
+        }
         if (beat.up) this.#agents.set(beat.id, { beat, seen: Date.now() });
         else this.#agents.delete(beat.id);
       },
@@ -251,7 +259,28 @@ export class ClusterClient {
   // server drop a second copy of the same attempt (its dedup window).
   async #publish(pending: Pending): Promise<void> {
     const { task } = pending;
-    const data = encode(task);
+    let data: Uint8Array;
+    try {
+      data = encode(task);
+    } catch (error) {
+      return pending.settle(
+        undefined,
+        new TypeError(
+          `Cannot run task as its arguments must be values V8's serializer can copy: ${
+            (error as Error).message
+          }`,
+        ),
+      );
+    }
+    const limit = this.#nc.info?.max_payload;
+    if (limit !== undefined && data.length > limit) {
+      return pending.settle(
+        undefined,
+        new RangeError(
+          `Cannot run task as its message must fit the server's max_payload of ${limit} bytes: current value is ${data.length} bytes`,
+        ),
+      );
+    }
     while (this.#pending.get(task.id) === pending) {
       try {
         const ack = await this.#js.publish(this.#names.tasksOf(this.id), data, {
@@ -260,11 +289,10 @@ export class ClusterClient {
         pending.seq = ack.seq;
         pending.published = true;
         return;
-      } catch (error) {
+      } catch {
+        // Not stored (the server is away, or busy): try again after the
+        // next reconnect, or soon.
         if (this.#nc.isClosed()) return;
-        if ((error as Error).message?.includes("maximum")) {
-          return pending.settle(undefined, error as Error);
-        }
         await Promise.race([
           this.#reconnected.promise,
           new Promise((resolve) => setTimeout(resolve, 500)),

@@ -42,7 +42,10 @@ export interface ClusterPoolOptions extends NatsOptions {
   cluster?: string;
   /** Where module paths are taken relative to. @default {the folder of the nearest deno.json, else the cwd} */
   root?: string;
-  /** The most tasks (chunks) this pool keeps in the queue at once. @default {256} */
+  /**
+   * The most tasks (chunks) of this pool submitted and not yet answered,
+   * queued or running: its share of the cluster. @default {256}
+   */
   maxPending?: number;
 }
 

@@ -26,7 +26,7 @@ export const kWorkingEveryMs = 1_000;
 /** Agents announce themselves this often; silent ones count as gone. */
 export const kHeartbeatMs = 1_000;
 /** An agent unheard for this long no longer counts in `processes`. */
-export const kAgentExpiryMs = 3_500;
+export const kAgentExpiryMs = 5_000;
 /** Queued tasks of a client that never comes back expire after this. */
 export const kTaskMaxAgeMs = 60 * 60 * 1_000;
 /** How long an agent waits for a client's receipt of a result. */

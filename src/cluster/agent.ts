@@ -120,6 +120,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const root = options.root ?? defaultRoot();
   const served = await servedModules(options.modules, root, what);
   const id = `${hostName()}:${Deno.pid}${agentCount++ ? `.${agentCount}` : ""}`;
+  // "subprocess" comes with that start method; until then getContext refuses it.
+  const method = (options.startMethod ?? "spawn") as Parameters<
+    typeof getContext
+  >[0];
+  const context = getContext(method);
   const nc = await open(options, `dmp-agent ${id}`);
   try {
     await ensureStream(nc, names);
@@ -127,11 +132,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     await nc.close();
     throw error;
   }
-  // "subprocess" comes with that start method; until then getContext refuses it.
-  const method = (options.startMethod ?? "spawn") as Parameters<
-    typeof getContext
-  >[0];
-  const context = getContext(method);
   const pool = new context.Pool(processes, {
     permissions: options.permissions ?? "inherit",
   });
