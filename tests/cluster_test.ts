@@ -15,6 +15,10 @@ import {
   startClient,
 } from "./cluster/harness.ts";
 import { squaresAndCubes } from "./cluster/calls.ts";
+import { connect } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { deserialize, serialize } from "node:v8";
+import type { ResultMessage } from "../src/cluster/_protocol.ts";
 import { square } from "./cluster/tasks.ts";
 
 const installed = natsServerInstalled();
@@ -167,6 +171,51 @@ Deno.test({
             );
             return true;
           });
+        },
+      );
+
+      await t.step(
+        "no message can make an agent import a module outside its list",
+        async () => {
+          // A hand-made task, as a hostile client would publish it.
+          const nc = await connect({ servers: server.url });
+          try {
+            const replies: ResultMessage[] = [];
+            const got = Promise.withResolvers<void>();
+            nc.subscribe("dmp.default.results.evil", {
+              callback: (_error, msg) => {
+                msg.respond();
+                replies.push(deserialize(msg.data));
+                if (replies.length === 2) got.resolve();
+              },
+            });
+            const js = jetstream(nc);
+            const evil = (id: string, module: string) =>
+              js.publish(
+                "dmp.default.tasks.evil",
+                serialize({
+                  id,
+                  client: "evil",
+                  module,
+                  hash: "",
+                  name: "square",
+                  kind: "apply",
+                  args: [2],
+                }),
+              );
+            await evil("1", "../client/extra.ts");
+            await evil("2", `file://${clientRoot}/extra.ts`);
+            await got.promise;
+            for (const reply of replies) {
+              assert.equal(reply.ok, false);
+              assert.match(
+                (reply as { error: { message: string } }).error.message,
+                /does not serve/,
+              );
+            }
+          } finally {
+            await nc.close();
+          }
         },
       );
 

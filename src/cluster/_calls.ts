@@ -135,10 +135,8 @@ export class ClusterCalls {
     const ahead = Math.max(8, 2 * this.client.processes);
     return lazyMap<R>(
       iterable,
-      chunksize ?? 1,
-      ahead,
-      ordered,
       (chunk) => this.call(ref, "chunk", chunk.map((x) => [x])),
+      { size: chunksize ?? 1, ahead, ordered },
     );
   }
 }

@@ -4,6 +4,16 @@
 //
 // Tier 8: the cluster export only.
 
+/** How lazyMap reads and yields. */
+export interface LazyOptions {
+  /** Items per chunk. */
+  size: number;
+  /** The most chunks in flight. */
+  ahead: number;
+  /** Input order (imap) or completion order (imapUnordered). */
+  ordered: boolean;
+}
+
 /**
  * Maps `run` over chunks of `iterable`, at most `ahead` chunks in flight.
  *
@@ -11,10 +21,8 @@
  */
 export async function* lazyMap<R>(
   iterable: Iterable<unknown> | AsyncIterable<unknown>,
-  size: number,
-  ahead: number,
-  ordered: boolean,
   run: (chunk: unknown[]) => Promise<unknown>,
+  { size, ahead, ordered }: LazyOptions,
 ): AsyncGenerator<R, void, undefined> {
   const iterator: Iterator<unknown> | AsyncIterator<unknown> =
     Symbol.asyncIterator in iterable

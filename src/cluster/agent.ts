@@ -279,9 +279,26 @@ function hostName(): string {
   }
 }
 
-/** The command line: `deno run -A agent.ts --servers … [--processes n] modules…`. */
-async function main(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+const kUsage = `Usage: deno run -A agent.ts [options] module...
+
+Serves the exports of the given modules (paths relative to --root) to the
+clients of a cluster, on a local pool. Logs a line on start, stop and each
+redelivered task. SIGINT/SIGTERM: finish the tasks it holds, then exit.
+
+Options:
+  --servers URL        a NATS server (repeatable; default nats://127.0.0.1:4222)
+  --processes N        local worker processes (default: cpuCount())
+  --cluster NAME       the cluster to serve (default: default)
+  --root DIR           where module paths resolve (default: nearest deno.json)
+  --token T | --user U --pass P | --creds FILE    NATS authentication
+  --tls-ca FILE --tls-cert FILE --tls-key FILE     TLS
+  --start-method M     spawn (default) or subprocess
+  --stop-on-stdin-eof  stop when stdin closes (for a supervising parent)
+  --help               show this help`;
+
+/** The command line's flags, parsed. */
+function parse(args: string[]) {
+  return parseArgs({
     args,
     allowPositionals: true,
     options: {
@@ -298,8 +315,22 @@ async function main(args: string[]): Promise<void> {
       "tls-key": { type: "string" },
       "start-method": { type: "string" },
       "stop-on-stdin-eof": { type: "boolean" },
+      help: { type: "boolean" },
     },
   });
+}
+
+/** The command line: `deno run -A agent.ts --servers … [--processes n] modules…`. */
+async function main(args: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n\n${kUsage}`);
+    Deno.exit(2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return console.log(kUsage);
   const tls = values["tls-ca"] || values["tls-cert"] || values["tls-key"]
     ? {
       caFile: values["tls-ca"],
@@ -324,7 +355,13 @@ async function main(args: string[]): Promise<void> {
   if (values["start-method"] !== undefined) {
     options.startMethod = values["start-method"] as "spawn" | "subprocess";
   }
-  const agent = await startAgent(options);
+  let agent: Agent;
+  try {
+    agent = await startAgent(options);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
   const stop = () => void agent.stop();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
