@@ -480,3 +480,47 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "ClusterPool: a task that kills every agent it runs on fails after 4 deliveries, with a clear error",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    const agents: AgentProcess[] = [];
+    let pool: ClusterPool | undefined;
+    try {
+      // Four deliveries kill four agents; the fifth refuses to run it.
+      agents.push(
+        ...await Promise.all(
+          Array.from({ length: 5 }, async (_, i) =>
+            AgentProcess.start({
+              server,
+              root: await makeRoot(dir, `host-${i}`),
+              processes: 1,
+              cluster: "poison",
+            })),
+        ),
+      );
+      const clientRoot = await makeRoot(dir, "client");
+      pool = await ClusterPool.connect({
+        servers: server.url,
+        root: clientRoot,
+        cluster: "poison",
+      });
+      const die = new URL(`file://${clientRoot}/tasks.ts#die`);
+      await assert.rejects(pool.apply(die, []), (error: Error) => {
+        assert.ok(error instanceof ProcessError);
+        assert.match(error.message, /delivered 5 times without finishing/);
+        return true;
+      });
+      assert.equal(pool.stats().redelivered, 1);
+    } finally {
+      if (pool) await pool[Symbol.asyncDispose]();
+      await Promise.all(agents.map((agent) => agent.end()));
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -32,3 +32,9 @@ export async function gated(i: number, dir: string): Promise<number> {
     }
   }
 }
+
+/** Kills the agent process that runs it (a task no host survives). */
+export function die(): never {
+  Deno.kill(Deno.pid, "SIGKILL");
+  throw new Error("unreachable");
+}
