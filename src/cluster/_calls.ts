@@ -17,8 +17,10 @@ export type FunctionRef = Promise<
   { module: string; name: string; hash: string }
 >;
 
-// Static import and re-export specifiers of a module's source.
-const kImport = /\b(?:import|export)\b[^"';]*?\bfrom\s*["']([^"']+)["']/g;
+// Static import and re-export specifiers of a module's source; type-only
+// imports are left out (erased, so not loaded: importing them would run them).
+const kImport =
+  /\b(?:import|export)\b(?!\s+type\b)[^"';]*?\bfrom\s*["']([^"']+)["']/g;
 
 /**
  * Where `fn` is exported: the calling module itself, or a module it
