@@ -34,6 +34,7 @@ const kTiers: [prefix: string, tier: number][] = [
   ["src/async_result.ts", 6],
   ["src/context.ts", 7],
   ["mod.ts", 7],
+  ["src/cluster/", 8],
 ];
 
 function tierOf(file: string): number | undefined {

@@ -1,0 +1,174 @@
+// One task on an agent, from the pulled message to the ack: check the
+// module, run the function on the local pool (the agent renews the claim
+// of every message it holds), hand the result to the client, then ack. A
+// crash anywhere before the ack leaves the message unacked, and JetStream
+// gives it to another agent.
+//
+// Tier 8: the cluster export only.
+
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JsMsg } from "@nats-io/jetstream";
+import { ProcessError, RemoteError } from "../errors.ts";
+import { toWireError } from "../_wire/error_codec.ts";
+import type { Pool } from "../pool.ts";
+import type { Served } from "./_modules.ts";
+import {
+  decode,
+  encode,
+  kMaxDeliveries,
+  kReceiptTimeoutMs,
+  type Names,
+  type ResultMessage,
+  type TaskMessage,
+} from "./_protocol.ts";
+
+/** What a task needs from its agent. */
+export interface AgentContext {
+  id: string;
+  nc: NatsConnection;
+  names: Names;
+  pool: Pool;
+  served: Map<string, Served>;
+  /** Clients whose last result found nobody listening. */
+  suspects: Set<string>;
+  /** Messages claimed and not yet acked: the agent renews their claim. */
+  held: Set<JsMsg>;
+  log(line: string): void;
+  counts: { running: number; done: number; redelivered: number };
+}
+
+/**
+ * Runs the task of `msg`. Resolves once it ran, with its delivery: the
+ * hand-over of the result to the client, then the ack. The agent's slot
+ * is free again while the result travels.
+ */
+export async function runTask(
+  ctx: AgentContext,
+  msg: JsMsg,
+): Promise<{ delivered: Promise<void> }> {
+  const drop = () => {
+    msg.term();
+    ctx.held.delete(msg);
+    return { delivered: Promise.resolve() };
+  };
+  let task: TaskMessage;
+  try {
+    task = decode<TaskMessage>(msg.data);
+  } catch {
+    return drop(); // not ours: nothing could ever run it
+  }
+  const deliveries = msg.info.deliveryCount;
+  if (deliveries > 1) {
+    ctx.counts.redelivered++;
+    ctx.log(
+      `agent ${ctx.id}: redelivery ${deliveries} of task ${task.id} of client ${task.client}`,
+    );
+  }
+  // A client that stopped listening is gone or reconnecting; one that
+  // reconnects publishes its pending tasks again, so dropping is safe.
+  if (ctx.suspects.has(task.client)) {
+    if (!await listening(ctx, task.client)) return drop();
+    ctx.suspects.delete(task.client);
+  }
+  let result: ResultMessage;
+  const base = { id: task.id, agent: ctx.id, deliveries };
+  if (deliveries > kMaxDeliveries) {
+    const error = new ProcessError(
+      `Cannot complete task as it was delivered ${deliveries} times without finishing: the agents that took it died or lost the server`,
+    );
+    result = { ...base, ok: false, error: toWireError(error) };
+  } else {
+    ctx.counts.running++;
+    try {
+      result = { ...base, ok: true, value: await run(ctx, task) };
+    } catch (error) {
+      result = { ...base, ok: false, error: wireError(error, ctx.id) };
+    } finally {
+      ctx.counts.running--;
+      ctx.counts.done++;
+    }
+  }
+  let data: Uint8Array;
+  try {
+    data = encode(result);
+  } catch (error) {
+    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
+  }
+  const limit = ctx.nc.info?.max_payload;
+  if (limit !== undefined && data.length > limit) {
+    const error = new RangeError(
+      `Cannot return the result as its message must fit the server's max_payload of ${limit} bytes: current value is ${data.length} bytes`,
+    );
+    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
+  }
+  // Wrapped: an async function would wait for a promise it returns.
+  return { delivered: deliver(ctx, msg, task.client, data) };
+}
+
+/** Hands a result to its client, then acks (or drops) the task. */
+async function deliver(
+  ctx: AgentContext,
+  msg: JsMsg,
+  client: string,
+  data: Uint8Array,
+): Promise<void> {
+  try {
+    await ctx.nc.request(ctx.names.resultsOf(client), data, {
+      timeout: kReceiptTimeoutMs,
+    });
+    msg.ack();
+  } catch (error) {
+    if ((error as { isNoResponders?: () => boolean }).isNoResponders?.()) {
+      ctx.suspects.add(client);
+      msg.term();
+    }
+    // Otherwise the server or client is unreachable: leave the task
+    // unacked, so it comes back (to us or another agent) after ack_wait.
+  } finally {
+    ctx.held.delete(msg);
+  }
+}
+
+/** Asks whether a client still listens for its results. */
+async function listening(ctx: AgentContext, client: string): Promise<boolean> {
+  try {
+    await ctx.nc.request(ctx.names.resultsOf(client), new Uint8Array(0), {
+      timeout: kReceiptTimeoutMs,
+    });
+    return true;
+  } catch (error) {
+    return !(error as { isNoResponders?: () => boolean }).isNoResponders?.();
+  }
+}
+
+/** Runs the function on the local pool, after checking it is served as is. */
+function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
+  const served = ctx.served.get(task.module);
+  const fn = `${task.module}#${task.name}`;
+  if (served === undefined) {
+    const list = [...ctx.served.keys()].join(", ");
+    throw new ProcessError(
+      `Cannot run '${fn}' as agent ${ctx.id} does not serve ${task.module}: it serves ${list} (every agent of a cluster serves the same modules)`,
+    );
+  }
+  if (task.hash !== served.hash) {
+    throw new ProcessError(
+      `Cannot run '${fn}' as ${task.module} differs on host ${ctx.id}: the client's copy hashes to ${
+        task.hash.slice(0, 12)
+      }, the agent's to ${served.hash.slice(0, 12)}`,
+    );
+  }
+  const target = new URL(`#${task.name}`, served.url);
+  return task.kind === "apply"
+    ? ctx.pool.apply(target, task.args)
+    : ctx.pool.starmap(target, task.args as unknown[][], task.args.length || 1);
+}
+
+/** The wire form of an error, with the worker's own stack and the host. */
+function wireError(error: unknown, host: string) {
+  const wire = toWireError(error);
+  const cause = (error as Error | undefined)?.cause;
+  if (cause instanceof RemoteError) wire.stack = cause.remoteStack;
+  wire.stack = `${wire.stack}\n    (on agent ${host})`;
+  return wire;
+}

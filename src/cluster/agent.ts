@@ -1,0 +1,383 @@
+/**
+ * A cluster agent: runs on each worker host, pulls tasks from the cluster's
+ * JetStream work queue and runs them on a local {@linkcode Pool}. Also the
+ * agent's command line:
+ *
+ * ```sh
+ * deno run -A agent.ts --servers nats://host:4222 --processes 8 --root . ./tasks.ts
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { hostname } from "node:os";
+import { type Consumer, jetstream, type JsMsg } from "@nats-io/jetstream";
+import { cpuCount } from "../process.ts";
+import type { WorkerPermissions } from "../_core/permissions.ts";
+import { getContext } from "../context.ts";
+import { checkPositiveInteger } from "../_core/validate.ts";
+import {
+  checkOptions,
+  ensureStream,
+  kNatsKeys,
+  type NatsOptions,
+  open,
+} from "./_nats.ts";
+import { defaultRoot, servedModules } from "./_modules.ts";
+import { type AgentContext, runTask } from "./_agent_task.ts";
+import {
+  type AgentBeat,
+  encode,
+  kHeartbeatMs,
+  kWorkingEveryMs,
+  namesOf,
+} from "./_protocol.ts";
+
+export type { NatsOptions } from "./_nats.ts";
+
+/** Options of {@linkcode startAgent}. */
+export interface AgentOptions extends NatsOptions {
+  /** The only modules whose exports this agent runs (relative to `root`). */
+  modules: (string | URL)[];
+  /** Local worker processes. @default {cpuCount()} */
+  processes?: number;
+  /** The cluster to serve; clients name the same. @default {"default"} */
+  cluster?: string;
+  /** Where module paths resolve. @default {the folder of the nearest deno.json, else the cwd} */
+  root?: string;
+  /** Deno permissions of the local workers. @default {"inherit"} */
+  permissions?: WorkerPermissions;
+  /** How the local workers start. @default {"spawn"} */
+  startMethod?: "spawn" | "subprocess";
+}
+
+/** A running agent, as returned by {@linkcode startAgent}. */
+export interface Agent {
+  /** The agent's name in logs and errors: host name and OS pid. */
+  readonly id: string;
+  /** Its local worker processes. */
+  readonly processes: number;
+  /** Stops pulling, finishes the tasks it holds, and disconnects. */
+  stop(): Promise<void>;
+  /** Settles once the agent has stopped (or lost its connection for good). */
+  readonly closed: Promise<void>;
+}
+
+let agentCount = 0;
+
+/**
+ * Starts an agent: connects to NATS, starts a local pool, and serves the
+ * exports of `modules` to clients of the same cluster. Logs one line on
+ * start, stop and each redelivery (stderr).
+ *
+ * @param options Servers and auth, modules, processes, cluster, root.
+ * @returns The running agent.
+ * @throws {TypeError} Bad options, or a module outside the root.
+ * @throws {RangeError} A `processes` that is not a positive integer.
+ * @throws {Error} The server refused or could not be reached.
+ *
+ * @example Serve a module, then stop (needs `nats-server -js` on localhost)
+ * ```ts ignore
+ * import assert from "node:assert/strict";
+ * import { startAgent } from "@dmp/multiprocessing/cluster";
+ * const agent = await startAgent({ servers: "127.0.0.1:4222", modules: ["./tasks.ts"], processes: 2 });
+ * assert.equal(agent.processes, 2);
+ * await agent.stop();
+ * ```
+ *
+ * @example An agent serves a list of modules, never an empty one
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startAgent } from "@dmp/multiprocessing/cluster";
+ * await assert.rejects(
+ *   startAgent({ servers: "127.0.0.1:4222", modules: [] }),
+ *   TypeError,
+ * );
+ * ```
+ */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const what = "start agent";
+  checkOptions(options, [
+    ...kNatsKeys,
+    "modules",
+    "processes",
+    "cluster",
+    "root",
+    "permissions",
+    "startMethod",
+  ], what);
+  const names = namesOf(options.cluster ?? "default", what);
+  if (!Array.isArray(options.modules) || options.modules.length === 0) {
+    throw new TypeError(
+      `Cannot ${what} as 'modules' must be a non-empty list of modules: current value is ${
+        Deno.inspect(options.modules)
+      }`,
+    );
+  }
+  const processes = options.processes ?? cpuCount();
+  checkPositiveInteger(processes, "processes", what);
+  const root = options.root ?? defaultRoot();
+  const served = await servedModules(options.modules, root, what);
+  const id = `${hostName()}:${Deno.pid}${agentCount++ ? `.${agentCount}` : ""}`;
+  // "subprocess" comes with that start method; until then getContext refuses it.
+  const method = (options.startMethod ?? "spawn") as Parameters<
+    typeof getContext
+  >[0];
+  const context = getContext(method);
+  const nc = await open(options, `dmp-agent ${id}`);
+  try {
+    await ensureStream(nc, names);
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  const pool = new context.Pool(processes, {
+    permissions: options.permissions ?? "inherit",
+  });
+  const ctx: AgentContext = {
+    id,
+    nc,
+    names,
+    pool,
+    served,
+    suspects: new Set(),
+    held: new Set(),
+    log: (line) => console.error(line),
+    counts: { running: 0, done: 0, redelivered: 0 },
+  };
+  return new RunningAgent(ctx, processes);
+}
+
+class RunningAgent implements Agent {
+  readonly id: string;
+  readonly processes: number;
+  readonly closed: Promise<void>;
+  readonly #ctx: AgentContext;
+  #stopping: Promise<void> | undefined;
+  readonly #loops: Promise<void>[] = [];
+  readonly #beat: ReturnType<typeof setInterval>;
+  readonly #renew: ReturnType<typeof setInterval>;
+  readonly #deliveries = new Set<Promise<void>>();
+
+  constructor(ctx: AgentContext, processes: number) {
+    this.#ctx = ctx;
+    this.id = ctx.id;
+    this.processes = processes;
+    const pingSub = ctx.nc.subscribe(ctx.names.ping, {
+      callback: () => this.#announce(true),
+    });
+    this.#beat = setInterval(() => this.#announce(true), kHeartbeatMs);
+    // In-progress acks keep every claimed task ours while it waits or runs.
+    this.#renew = setInterval(() => {
+      for (const msg of ctx.held) msg.working();
+    }, kWorkingEveryMs);
+    // One pull loop per local process: the agent claims only what its pool
+    // can start now, so the rest of the queue stays for other agents.
+    for (let i = 0; i < processes; i++) this.#loops.push(this.#pull());
+    this.#announce(true);
+    ctx.log(
+      `agent ${ctx.id} started: ${processes} processes serving ${
+        [...ctx.served.keys()].join(", ")
+      } on cluster '${ctx.names.stream.slice(4)}'`,
+    );
+    this.closed = ctx.nc.closed().then(() => {
+      pingSub.unsubscribe();
+      return this.stop();
+    });
+  }
+
+  // One loop per local process. Each claims its next task while the
+  // current one runs (a prefetch of one, renewed like a running task), so a
+  // free process never waits for a pull round trip; claiming no more keeps
+  // the rest of the queue for the other agents.
+  async #pull(): Promise<void> {
+    const { nc, names, held } = this.#ctx;
+    let consumer: Consumer | undefined;
+    const take = async (): Promise<JsMsg | null> => {
+      consumer ??= await jetstream(nc).consumers.get(
+        names.stream,
+        names.consumer,
+      );
+      const msg = await consumer.next({ expires: 2_000 });
+      if (msg !== null) held.add(msg);
+      return msg;
+    };
+    let next: Promise<JsMsg | null> | undefined;
+    while (this.#stopping === undefined && !nc.isClosed()) {
+      try {
+        const msg = await (next ?? take());
+        next = undefined;
+        if (msg === null) continue;
+        if (this.#stopping !== undefined) {
+          next = Promise.resolve(msg); // given back below
+          break;
+        }
+        next = take();
+        next.catch(() => {}); // read in the next turn
+        const { delivered: delivery } = await runTask(this.#ctx, msg);
+        this.#deliveries.add(delivery);
+        delivery.finally(() => this.#deliveries.delete(delivery));
+      } catch {
+        // The server is away: nats.js reconnects by itself; retry soon.
+        next = undefined;
+        if (this.#stopping !== undefined || nc.isClosed()) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    // A claimed task that will not run here goes back at once.
+    const unused = await next?.catch(() => null);
+    if (unused) {
+      unused.nak();
+      held.delete(unused);
+    }
+  }
+
+  #announce(up: boolean): void {
+    const { nc, names, counts } = this.#ctx;
+    if (nc.isClosed()) return;
+    const beat: AgentBeat = {
+      id: this.id,
+      processes: this.processes,
+      ...counts,
+      up,
+    };
+    try {
+      nc.publish(names.agents, encode(beat));
+    } catch { /* disconnected: the next beat will do */ }
+  }
+
+  stop(): Promise<void> {
+    return this.#stopping ??= (async () => {
+      clearInterval(this.#beat);
+      await Promise.allSettled(this.#loops);
+      await Promise.allSettled(this.#deliveries);
+      clearInterval(this.#renew);
+      this.#announce(false);
+      this.#ctx.pool.close();
+      await this.#ctx.pool.join();
+      // Drain (publish what is buffered), but not forever: a connection
+      // that waits for an absent server would never finish draining.
+      const { nc } = this.#ctx;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        nc.drain().catch(() => {}),
+        new Promise((resolve) => timer = setTimeout(resolve, 2_000)),
+      ]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close().catch(() => {});
+      this.#ctx.log(`agent ${this.id} stopped`);
+    })();
+  }
+}
+
+function hostName(): string {
+  try {
+    return hostname();
+  } catch {
+    return "agent"; // no --allow-sys=hostname: the pid still tells them apart
+  }
+}
+
+const kUsage = `Usage: deno run -A agent.ts [options] module...
+
+Serves the exports of the given modules (paths relative to --root) to the
+clients of a cluster, on a local pool. Logs a line on start, stop and each
+redelivered task. SIGINT/SIGTERM: finish the tasks it holds, then exit.
+
+Options:
+  --servers URL        a NATS server (repeatable; default nats://127.0.0.1:4222)
+  --processes N        local worker processes (default: cpuCount())
+  --cluster NAME       the cluster to serve (default: default)
+  --root DIR           where module paths resolve (default: nearest deno.json)
+  --token T | --user U --pass P | --creds FILE    NATS authentication
+  --tls-ca FILE --tls-cert FILE --tls-key FILE     TLS
+  --start-method M     spawn (default) or subprocess
+  --stop-on-stdin-eof  stop when stdin closes (for a supervising parent)
+  --help               show this help`;
+
+/** The command line's flags, parsed. */
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      servers: { type: "string", multiple: true },
+      processes: { type: "string" },
+      cluster: { type: "string" },
+      root: { type: "string" },
+      token: { type: "string" },
+      user: { type: "string" },
+      pass: { type: "string" },
+      creds: { type: "string" },
+      "tls-ca": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "start-method": { type: "string" },
+      "stop-on-stdin-eof": { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+}
+
+/** The command line: `deno run -A agent.ts --servers … [--processes n] modules…`. */
+async function main(args: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n\n${kUsage}`);
+    Deno.exit(2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return console.log(kUsage);
+  const tls = values["tls-ca"] || values["tls-cert"] || values["tls-key"]
+    ? {
+      caFile: values["tls-ca"],
+      certFile: values["tls-cert"],
+      keyFile: values["tls-key"],
+    }
+    : undefined;
+  const options: AgentOptions = {
+    servers: values.servers ?? ["nats://127.0.0.1:4222"],
+    modules: positionals,
+  };
+  if (values.processes !== undefined) {
+    options.processes = Number(values.processes);
+  }
+  if (values.cluster !== undefined) options.cluster = values.cluster;
+  if (values.root !== undefined) options.root = values.root;
+  if (values.token !== undefined) options.token = values.token;
+  if (values.user !== undefined) options.user = values.user;
+  if (values.pass !== undefined) options.pass = values.pass;
+  if (values.creds !== undefined) options.credsFile = values.creds;
+  if (tls !== undefined) options.tls = tls;
+  if (values["start-method"] !== undefined) {
+    options.startMethod = values["start-method"] as "spawn" | "subprocess";
+  }
+  let agent: Agent;
+  try {
+    agent = await startAgent(options);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  const stop = () => void agent.stop();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  // For a supervisor (or a test) that may die without stopping its agents:
+  // a closed stdin pipe means the parent is gone.
+  if (values["stop-on-stdin-eof"]) {
+    (async () => {
+      for await (const _ of Deno.stdin.readable) { /* discard */ }
+      stop();
+    })();
+  }
+  await agent.closed;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  // The stdin read above would keep the program alive.
+  if (values["stop-on-stdin-eof"]) Deno.exit(0);
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,254 @@
+// What the cluster tests start and end: a real `nats-server -js` on a free
+// loopback port, agents as separate OS processes (each with its own copy of
+// the task module under its own root), and a client in a subprocess.
+// Everything waits on what the processes print, never on a sleep.
+
+const repo = new URL("../../", import.meta.url);
+const agentMain = new URL("src/cluster/agent.ts", repo).pathname;
+const tasksSource = new URL("./tasks.ts", import.meta.url);
+
+/**
+ * Whether `nats-server` is on the PATH. Synchronous: a test module's
+ * workers import it again, and a top-level await that runs a subprocess
+ * there would stall them.
+ */
+export function natsServerInstalled(): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/nats-server`).isFile) return true;
+    } catch { /* not in this one */ }
+  }
+  return false;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** A child process whose output is read line by line until it ends. */
+class Child {
+  readonly process: Deno.ChildProcess;
+  readonly status: Promise<Deno.CommandStatus>;
+  readonly #waiters: { pattern: RegExp; wake: () => void }[] = [];
+  output = "";
+
+  constructor(command: Deno.Command) {
+    this.process = command.spawn();
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        this.output += text;
+        for (const waiter of [...this.#waiters]) {
+          if (waiter.pattern.test(this.output)) {
+            this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+            waiter.wake();
+          }
+        }
+      }
+    };
+    const pumped = Promise.all([
+      pump(this.process.stdout),
+      pump(this.process.stderr),
+    ]);
+    this.status = pumped.then(() => this.process.status);
+  }
+
+  /** Resolves once the output matches; rejects if the process ends first. */
+  async seen(pattern: RegExp): Promise<void> {
+    if (pattern.test(this.output)) return;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#waiters.push({ pattern, wake: resolve });
+    const ended = this.status.then((status) => {
+      throw new Error(
+        `process ended (code ${status.code}) before printing ${pattern}:\n${this.output}`,
+      );
+    });
+    await Promise.race([promise, ended]);
+  }
+
+  /** Sends `signal` (if still running) and waits for the end. */
+  async end(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    try {
+      this.process.kill(signal);
+    } catch { /* already gone */ }
+    try {
+      await this.process.stdin.close();
+    } catch { /* not piped, or already closed */ }
+    return await this.status;
+  }
+}
+
+/** A `nats-server -js` on 127.0.0.1 with its own store directory. */
+export class NatsServer {
+  readonly port = freePort();
+  readonly url: string;
+  readonly #store: string;
+  readonly #args: string[];
+  #child: Child | undefined;
+
+  private constructor(store: string, args: string[]) {
+    this.url = `nats://127.0.0.1:${this.port}`;
+    this.#store = store;
+    this.#args = args;
+  }
+
+  /** Starts a server (extra args: e.g. `--user u --pass p`). */
+  static async start(store: string, args: string[] = []): Promise<NatsServer> {
+    const server = new NatsServer(store, args);
+    await server.restart();
+    return server;
+  }
+
+  /** Starts it again, on the same port and store. */
+  async restart(): Promise<void> {
+    const child = new Child(
+      new Deno.Command("nats-server", {
+        args: [
+          "-js",
+          "-a",
+          "127.0.0.1",
+          "-p",
+          String(this.port),
+          "-sd",
+          this.#store,
+          ...this.#args,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }),
+    );
+    this.#child = child;
+    await child.seen(/Server is ready/);
+  }
+
+  /** Kills it at once (for an `unload` handler, which cannot wait). */
+  kill(): void {
+    try {
+      this.#child?.process.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+
+  /** Stops it (its JetStream store stays on disk). */
+  async stop(): Promise<void> {
+    await this.#child?.end("SIGTERM");
+    this.#child = undefined;
+  }
+}
+
+/** Makes a root folder holding a copy of tasks.ts (plus `extra` text). */
+export async function makeRoot(parent: string, name: string, extra = "") {
+  const root = `${parent}/${name}`;
+  await Deno.mkdir(root, { recursive: true });
+  const source = await Deno.readTextFile(tasksSource);
+  await Deno.writeTextFile(`${root}/tasks.ts`, source + extra);
+  return root;
+}
+
+/** An agent run as its own OS process by the agent's command line. */
+export class AgentProcess {
+  readonly #child: Child;
+
+  private constructor(child: Child) {
+    this.#child = child;
+  }
+
+  /** The agent's OS pid (its pool's workers are threads of it). */
+  get pid(): number {
+    return this.#child.process.pid;
+  }
+
+  /** Everything it printed. */
+  get output(): string {
+    return this.#child.output;
+  }
+
+  /** Starts an agent and waits for its "started" line. */
+  static async start(options: {
+    server: NatsServer;
+    root: string;
+    processes?: number;
+    cluster?: string;
+    /** What it serves, relative to its root. @default {["./tasks.ts"]} */
+    modules?: string[];
+  }): Promise<AgentProcess> {
+    const args = [
+      "run",
+      "-A",
+      agentMain,
+      "--servers",
+      options.server.url,
+      "--processes",
+      String(options.processes ?? 2),
+      "--root",
+      options.root,
+      "--cluster",
+      options.cluster ?? "default",
+      "--stop-on-stdin-eof",
+      ...options.modules ?? ["./tasks.ts"],
+    ];
+    const child = new Child(
+      new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: options.root,
+        stdin: "piped", // its end (our end) stops the agent
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }),
+    );
+    const agent = new AgentProcess(child);
+    await child.seen(/agent \S+ started/);
+    return agent;
+  }
+
+  /** Stops it (SIGTERM: it finishes what it holds) or kills it. */
+  end(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    return this.#child.end(signal);
+  }
+}
+
+/** A client program in its own OS process (tests/cluster/client_main.ts). */
+export function startClient(args: string[]): Child {
+  return new Child(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./client_main.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }),
+  );
+}
+
+/** Resolves once `dir` holds a file whose name matches. */
+export async function fileAppears(dir: string, pattern: RegExp): Promise<void> {
+  const watcher = Deno.watchFs(dir);
+  try {
+    const found = async () => {
+      for await (const entry of Deno.readDir(dir)) {
+        if (pattern.test(entry.name)) return true;
+      }
+      return false;
+    };
+    if (await found()) return;
+    for await (const _event of watcher) if (await found()) return;
+  } finally {
+    watcher.close();
+  }
+}
+
+/** The names in `dir` that match. */
+export async function filesMatching(dir: string, pattern: RegExp) {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (pattern.test(entry.name)) names.push(entry.name);
+  }
+  return names;
+}

@@ -1,0 +1,526 @@
+// The cluster against a real `nats-server -js` started here on a free
+// loopback port, with agents as separate OS processes, each serving its
+// own copy of tests/cluster/tasks.ts from its own root.
+
+import assert from "node:assert/strict";
+import { Pool, ProcessError, RemoteError, TimeoutError } from "../mod.ts";
+import { ClusterPool } from "../src/cluster/mod.ts";
+import {
+  AgentProcess,
+  fileAppears,
+  filesMatching,
+  makeRoot,
+  NatsServer,
+  natsServerInstalled,
+  startClient,
+} from "./cluster/harness.ts";
+import { squaresAndCubes } from "./cluster/calls.ts";
+import { connect } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { deserialize, serialize } from "node:v8";
+import type { ResultMessage } from "../src/cluster/_protocol.ts";
+import { square } from "./cluster/tasks.ts";
+
+const installed = natsServerInstalled();
+// Once, from the test runner (a local Pool's workers import this module too).
+if (!installed && !("WorkerGlobalScope" in globalThis)) {
+  console.log(
+    "cluster tests skipped: nats-server is not installed (apt-get install -y nats-server)",
+  );
+}
+
+// nats.js keeps timers and sockets of its own between reconnects; every
+// test still closes what it opens (servers, agents, clients) in `finally`.
+const options = {
+  ignore: !installed,
+  sanitizeOps: false,
+  sanitizeResources: false,
+};
+
+const local = new URL("./cluster/tasks.ts", import.meta.url);
+
+Deno.test({
+  name:
+    "ClusterPool runs maps on 3 agent processes, exactly once through an agent's kill -9 and a server restart",
+  ...options,
+  fn: async (t) => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    const roots = await Promise.all(
+      ["host-a", "host-b", "host-c"].map((name) => makeRoot(dir, name)),
+    );
+    const agents: AgentProcess[] = [];
+    let pool: ClusterPool | undefined;
+    try {
+      agents.push(
+        ...await Promise.all(
+          roots.map((root) => AgentProcess.start({ server, root })),
+        ),
+      );
+      const clientRoot = await makeRoot(dir, "client");
+      await Deno.writeTextFile(
+        `${clientRoot}/extra.ts`,
+        "export function one(): number {\n  return 1;\n}\n",
+      );
+      pool = await ClusterPool.connect({
+        servers: server.url,
+        root: clientRoot,
+      });
+      const fn = (name: string) =>
+        new URL(`file://${clientRoot}/tasks.ts#${name}`);
+      const items = Array.from({ length: 40 }, (_, i) => i);
+
+      await t.step(
+        "map, starmap, imap, imapUnordered and apply equal the local Pool's results",
+        async () => {
+          await using localPool = new Pool(2);
+          const square = new URL("#square", local);
+          const power = new URL("#power", local);
+          const pairs = items.map((i) => [i % 5, 3] as [number, number]);
+          assert.deepEqual(
+            await pool!.map(fn("square"), items),
+            await localPool.map(square, items),
+          );
+          assert.deepEqual(
+            await pool!.map(fn("square"), items, 7),
+            await localPool.map(square, items, 7),
+          );
+          assert.deepEqual(
+            await pool!.starmap(fn("power"), pairs),
+            await localPool.starmap(power, pairs),
+          );
+          assert.deepEqual(
+            await Array.fromAsync(pool!.imap(fn("square"), items)),
+            await Array.fromAsync(localPool.imap(square, items)),
+          );
+          assert.deepEqual(
+            (await Array.fromAsync(pool!.imapUnordered(fn("square"), items, 3)))
+              .sort((a, b) => (a as number) - (b as number)),
+            (await Array.fromAsync(localPool.imapUnordered(square, items, 3)))
+              .sort((a, b) => (a as number) - (b as number)),
+          );
+          assert.equal(
+            await pool!.apply(fn("power"), [2, 10]),
+            await localPool.apply(power, [2, 10]),
+          );
+          assert.deepEqual(await pool!.mapAsync(fn("square"), [3, 4]).get(), [
+            9,
+            16,
+          ]);
+          assert.deepEqual(
+            await pool!.starmapAsync(fn("power"), [[2, 5]]).get(),
+            [32],
+          );
+          assert.equal(await pool!.applyAsync(fn("square"), [12]).get(), 144);
+        },
+      );
+
+      await t.step(
+        "a function value travels by reference to the module that exports it",
+        async () => {
+          await using byValue = await ClusterPool.connect({
+            servers: server.url,
+            root: new URL("./cluster/", import.meta.url).pathname,
+          });
+          // tasks.ts is the same on every agent; calls.ts is served by none.
+          await assert.rejects(
+            squaresAndCubes(byValue, [1, 2, 3]),
+            /does not serve calls\.ts/,
+          );
+          assert.deepEqual(await byValue.map(square, [1, 2, 3]), [1, 4, 9]);
+        },
+      );
+
+      await t.step("processes and stats() count the live agents", () => {
+        const stats = pool!.stats();
+        assert.equal(stats.agents, 3);
+        assert.equal(pool!.processes, 6);
+        assert.equal(stats.processes, 6);
+        assert.equal(stats.queued, 0);
+        assert.ok(stats.done > 0);
+      });
+
+      await t.step(
+        "a task's error keeps its class and message, with the remote stack and host as cause",
+        async () => {
+          const error = await pool!.apply(fn("checked"), [-3]).then(
+            () => assert.fail("no error"),
+            (e: Error) => e,
+          );
+          assert.ok(error instanceof RangeError);
+          assert.equal(error.message, "negative: -3");
+          assert.ok(error.cause instanceof RemoteError);
+          assert.match(error.cause.remoteStack, /at checked/);
+          assert.match(error.cause.remoteStack, /on agent \S+:\d+/);
+          await assert.rejects(
+            pool!.map(fn("checked"), [1, -2, 3]),
+            RangeError,
+          );
+        },
+      );
+
+      await t.step(
+        "a module no agent serves is a clear error, not a hang",
+        async () => {
+          const one = new URL(`file://${clientRoot}/extra.ts#one`);
+          await assert.rejects(pool!.apply(one, []), (error: Error) => {
+            assert.ok(error instanceof ProcessError);
+            assert.match(
+              error.message,
+              /does not serve extra\.ts: it serves tasks\.ts/,
+            );
+            return true;
+          });
+        },
+      );
+
+      await t.step(
+        "no message can make an agent import a module outside its list",
+        async () => {
+          // A hand-made task, as a hostile client would publish it.
+          const nc = await connect({ servers: server.url });
+          try {
+            const replies: ResultMessage[] = [];
+            const got = Promise.withResolvers<void>();
+            nc.subscribe("dmp.default.results.evil", {
+              callback: (_error, msg) => {
+                msg.respond();
+                replies.push(deserialize(msg.data));
+                if (replies.length === 2) got.resolve();
+              },
+            });
+            const js = jetstream(nc);
+            const evil = (id: string, module: string) =>
+              js.publish(
+                "dmp.default.tasks.evil",
+                serialize({
+                  id,
+                  client: "evil",
+                  module,
+                  hash: "",
+                  name: "square",
+                  kind: "apply",
+                  args: [2],
+                }),
+              );
+            await evil("1", "../client/extra.ts");
+            await evil("2", `file://${clientRoot}/extra.ts`);
+            await got.promise;
+            for (const reply of replies) {
+              assert.equal(reply.ok, false);
+              assert.match(
+                (reply as { error: { message: string } }).error.message,
+                /does not serve/,
+              );
+            }
+          } finally {
+            await nc.close();
+          }
+        },
+      );
+
+      await t.step(
+        "arguments that cannot travel, or exceed the server's max_payload, fail the call",
+        async () => {
+          await assert.rejects(pool!.apply(fn("square"), [() => 1]), TypeError);
+          await assert.rejects(
+            pool!.apply(fn("square"), [new Uint8Array(2 * 1024 * 1024)]),
+            /max_payload/,
+          );
+          assert.equal(pool!.stats().queued, 0);
+        },
+      );
+
+      await t.step(
+        "apply() with a timeout rejects with TimeoutError, and a signal with its reason",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          await assert.rejects(
+            pool!.apply(fn("gated"), [1, gate], { timeout: 0.2 }),
+            TimeoutError,
+          );
+          const controller = new AbortController();
+          const aborted = pool!.apply(fn("gated"), [2, gate], {
+            signal: controller.signal,
+          });
+          await fileAppears(gate, /^started-\d+-2$/);
+          controller.abort(new Error("no longer needed"));
+          await assert.rejects(aborted, /no longer needed/);
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.equal(pool!.stats().queued, 0);
+        },
+      );
+
+      await t.step(
+        "terminate() withdraws the queued work and rejects what is pending",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const count = 30;
+          const other = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+          });
+          const all = other.starmap(
+            fn("gated"),
+            items.slice(0, count).map((i) => [i, gate]),
+            1,
+          );
+          await fileAppears(gate, /^started-/);
+          other.terminate();
+          await assert.rejects(all, ProcessError);
+          await other.join();
+          await Deno.writeTextFile(`${gate}/open`, "");
+          // Queued after the withdrawn tasks: done once the agents are past them.
+          assert.deepEqual(await pool!.map(fn("square"), [1, 2, 3], 1), [
+            1,
+            4,
+            9,
+          ]);
+          const ran = await filesMatching(gate, /^started-/);
+          assert.ok(ran.length < count, `${ran.length} of ${count} ran`);
+        },
+      );
+
+      await t.step(
+        "maxPending bounds a client's share, so another client's task runs beside its map",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const greedy = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+            maxPending: 2,
+          });
+          try {
+            const all = greedy.starmap(
+              fn("gated"),
+              items.slice(0, 20).map((i) => [i, gate]),
+              1,
+            );
+            await fileAppears(gate, /^started-/);
+            // Every other process is free: this runs while the map is held.
+            assert.equal(await pool!.apply(fn("square"), [7]), 49);
+            assert.ok((await filesMatching(gate, /^started-/)).length <= 2);
+            await Deno.writeTextFile(`${gate}/open`, "");
+            assert.equal((await all).length, 20);
+          } finally {
+            await greedy[Symbol.asyncDispose]();
+          }
+        },
+      );
+
+      await t.step(
+        "kill -9 of an agent mid-map: every result exactly once",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const victim = agents[1];
+          const expected = items.map((i) => i * i);
+          const before = pool!.stats();
+          const all = pool!.starmap(
+            fn("gated"),
+            items.map((i) => [i, gate]),
+            1,
+          );
+          await fileAppears(gate, new RegExp(`^started-${victim.pid}-`));
+          await victim.end("SIGKILL");
+          agents.splice(1, 1);
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.deepEqual(await all, expected);
+          const after = pool!.stats();
+          assert.equal(after.done - before.done, items.length);
+          assert.ok(after.redelivered > before.redelivered);
+        },
+      );
+
+      await t.step(
+        "the server stopped and restarted mid-map: the map completes",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const all = pool!.starmap(
+            fn("gated"),
+            items.map((i) => [i, gate]),
+            1,
+          );
+          await fileAppears(gate, /^started-/);
+          await server.stop();
+          await server.restart();
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.deepEqual(await all, items.map((i) => i * i));
+        },
+      );
+
+      await t.step(
+        "a client that goes away has its queued work withdrawn",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const count = 30;
+          const client = startClient([
+            server.url,
+            clientRoot,
+            gate,
+            String(count),
+          ]);
+          try {
+            await client.seen(/submitted/);
+            await fileAppears(gate, /^started-/);
+          } finally {
+            await client.end("SIGKILL");
+          }
+          await Deno.writeTextFile(`${gate}/open`, "");
+          // Its tasks are ahead of these in the queue: once these are done,
+          // the agents have taken all of them, and ran only a few.
+          assert.deepEqual(await pool!.map(fn("square"), [1, 2, 3], 1), [
+            1,
+            4,
+            9,
+          ]);
+          const ran = await filesMatching(gate, /^started-/);
+          assert.ok(ran.length < count, `${ran.length} of ${count} ran`);
+        },
+      );
+    } finally {
+      if (pool) await pool[Symbol.asyncDispose]();
+      await Promise.all(agents.map((agent) => agent.end()));
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "ClusterPool refuses a module whose copy differs on an agent, naming the module and host",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    let agent: AgentProcess | undefined;
+    let pool: ClusterPool | undefined;
+    try {
+      const root = await makeRoot(dir, "host-b", "\n// changed on this host\n");
+      agent = await AgentProcess.start({
+        server,
+        root,
+        processes: 1,
+        cluster: "other",
+      });
+      const clientRoot = await makeRoot(dir, "client");
+      pool = await ClusterPool.connect({
+        servers: server.url,
+        root: clientRoot,
+        cluster: "other",
+      });
+      const square = new URL(`file://${clientRoot}/tasks.ts#square`);
+      await assert.rejects(pool.apply(square, [2]), (error: Error) => {
+        assert.ok(error instanceof ProcessError);
+        assert.match(error.message, /tasks\.ts differs on host \S+:\d+/);
+        return true;
+      });
+    } finally {
+      if (pool) await pool[Symbol.asyncDispose]();
+      await agent?.end();
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "ClusterPool.connect() is refused by a server that requires auth, and accepted with the credentials",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`, [
+      "--user",
+      "ann",
+      "--pass",
+      "s3cret",
+    ]);
+    try {
+      await assert.rejects(
+        ClusterPool.connect({ servers: server.url }),
+        /Authorization Violation/i,
+      );
+      await assert.rejects(
+        ClusterPool.connect({
+          servers: server.url,
+          user: "ann",
+          pass: "wrong",
+        }),
+        /Authorization Violation/i,
+      );
+      await using pool = await ClusterPool.connect({
+        servers: server.url,
+        user: "ann",
+        pass: "s3cret",
+      });
+      assert.equal(pool.stats().agents, 0);
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "ClusterPool.connect() rejects unknown options and bad values",
+  fn: async () => {
+    await assert.rejects(
+      ClusterPool.connect({ servers: "127.0.0.1:1", colour: "red" } as never),
+      TypeError,
+    );
+    await assert.rejects(ClusterPool.connect({ servers: [] }), TypeError);
+    await assert.rejects(
+      ClusterPool.connect({ servers: "127.0.0.1:1", cluster: "a.b" }),
+      TypeError,
+    );
+    await assert.rejects(
+      ClusterPool.connect({ servers: "127.0.0.1:1", maxPending: 0 }),
+      RangeError,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "ClusterPool: a task that kills every agent it runs on fails after 4 deliveries, with a clear error",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    const agents: AgentProcess[] = [];
+    let pool: ClusterPool | undefined;
+    try {
+      // Four deliveries kill four agents; the fifth refuses to run it.
+      agents.push(
+        ...await Promise.all(
+          Array.from({ length: 5 }, async (_, i) =>
+            AgentProcess.start({
+              server,
+              root: await makeRoot(dir, `host-${i}`),
+              processes: 1,
+              cluster: "poison",
+            })),
+        ),
+      );
+      const clientRoot = await makeRoot(dir, "client");
+      pool = await ClusterPool.connect({
+        servers: server.url,
+        root: clientRoot,
+        cluster: "poison",
+      });
+      const die = new URL(`file://${clientRoot}/tasks.ts#die`);
+      await assert.rejects(pool.apply(die, []), (error: Error) => {
+        assert.ok(error instanceof ProcessError);
+        assert.match(error.message, /delivered 5 times without finishing/);
+        return true;
+      });
+      assert.equal(pool.stats().redelivered, 1);
+    } finally {
+      if (pool) await pool[Symbol.asyncDispose]();
+      await Promise.all(agents.map((agent) => agent.end()));
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
