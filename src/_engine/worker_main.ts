@@ -49,6 +49,7 @@ import {
 } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
 import { Claims } from "./worker_claims.ts";
+import { apply } from "./apply_task.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import { reduce, revive } from "../reduction.ts";
 import { wireError } from "../_core/results.ts";
@@ -138,27 +139,6 @@ async function lookup(key: string, ref: TargetRef | undefined): Promise<Fn> {
   return fn;
 }
 
-async function apply(
-  fn: Fn,
-  mode: TaskMode,
-  payload: unknown,
-): Promise<unknown> {
-  if (mode === TaskMode.Apply) {
-    const result = fn(...(payload as unknown[]));
-    return result instanceof Promise ? await result : result;
-  }
-  const items = payload as unknown[];
-  const out = new Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    let result = mode === TaskMode.Map
-      ? fn(items[i])
-      : fn(...(items[i] as unknown[]));
-    if (result instanceof Promise) result = await result;
-    out[i] = result;
-  }
-  return out;
-}
-
 /** Longest a written result may wait for its wake-up signal, in ms. */
 const kBatchMs = 0.5;
 let unsignalled = false;
@@ -231,8 +211,6 @@ async function run(
   } catch (error) {
     Atomics.store(control, kChildTask, 0);
     respond(id, ResultStatus.Error, wireError(error));
-  } finally {
-    Atomics.store(control, kChildTask, 0);
   }
 }
 
