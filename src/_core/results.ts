@@ -12,6 +12,7 @@ import { reduce, revive } from "../reduction.ts";
 import { RemoteError } from "../errors.ts";
 import { ResultStatus } from "../_wire/protocol.ts";
 import {
+  explainRefusal,
   rebuildError,
   toWireError,
   type WireError,
@@ -45,9 +46,12 @@ export function errorFromWire(wire: WireError): Error {
   if (wire.form !== undefined) {
     try {
       const error = revive(wire.form) as Error;
+      // A refusal by the worker's own permissions says so, as rebuilt ones do.
+      const explained = explainRefusal(wire);
+      if (explained !== wire) error.message = explained.message;
       if (!("cause" in error)) {
         Object.defineProperty(error, "cause", {
-          value: new RemoteError(wire.stack),
+          value: new RemoteError(explained.stack),
           configurable: true,
           writable: true,
         });
