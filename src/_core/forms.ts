@@ -11,6 +11,7 @@
 //
 // Tier 1.
 
+import { kBuiltinErrors } from "../_wire/error_codec.ts";
 import * as errors from "../errors.ts";
 import { classOf, type ClassRef, classRef } from "./classes.ts";
 
@@ -74,16 +75,7 @@ export function isFormTag(tag: string): boolean {
 type Ctor = abstract new (...args: any[]) => any;
 type Recurse = (value: unknown, path: string) => unknown;
 
-const builtinErrors: Record<string, Ctor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-  AggregateError,
-};
+const builtinErrors = kBuiltinErrors as Record<string, Ctor>;
 const libraryErrors = errors as unknown as Record<string, Ctor>;
 
 // Objects structured clone copies faithfully: they travel as they are.

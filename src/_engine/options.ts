@@ -8,12 +8,8 @@ import {
 } from "../_core/permissions.ts";
 import { assertNotBootstrapping, cpuCount } from "../process.ts";
 import { reduce } from "../reduction.ts";
-import {
-  callerUrl,
-  type Target,
-  type TargetRef,
-  targetRef,
-} from "../_core/target.ts";
+import { callerUrl, targetRef } from "../_core/target.ts";
+import type { Target, TargetRef } from "../_core/target.ts";
 import {
   checkArray,
   checkLimitSeconds,

@@ -7,12 +7,8 @@ import {
   checkPermissions,
   type WorkerPermissions,
 } from "../_core/permissions.ts";
-import {
-  callerUrl,
-  type Target,
-  type TargetRef,
-  targetRef,
-} from "../_core/target.ts";
+import { callerUrl, targetRef } from "../_core/target.ts";
+import type { Target, TargetRef } from "../_core/target.ts";
 import { checkArray, checkSignal } from "../_core/validate.ts";
 import { state } from "../_core/state.ts";
 import { checkKnownKeys } from "../_core/known_keys.ts";

@@ -30,17 +30,23 @@ export function toWireError(error: unknown): WireError {
   return { name: "Error", message: text, stack: `Uncaught ${text}` };
 }
 
+/** JavaScript's own error classes, by name: every process has them. */
+export const kBuiltinErrors: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  AggregateError: AggregateError as unknown as ErrorConstructor,
+};
+
 /** Rebuilds a worker's error in this process: same name and message. */
 export function rebuildError(wire: WireError): Error {
   wire = explainRefusal(wire);
   const table: Record<string, ErrorConstructor> = {
-    NotCapable: Deno.errors.NotCapable as unknown as ErrorConstructor,
-    TypeError,
-    RangeError,
-    SyntaxError,
-    ReferenceError,
-    EvalError,
-    URIError,
+    ...kBuiltinErrors,
     ...(Deno.errors as unknown as Record<string, ErrorConstructor>),
     ...(errors as unknown as Record<string, ErrorConstructor>),
   };

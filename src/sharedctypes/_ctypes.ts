@@ -1,13 +1,8 @@
 // What Value and SharedArray share: the type codes, how items are stored
 // (C's wrap-around), the lock option, and the descriptor they travel as.
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  revive,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { describe, kReduce, registerReviver, revive } from "../reduction.ts";
+import type { SharedDescriptor } from "../reduction.ts";
 import { Adopted } from "../_memory/adopt.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import { RLock } from "../synchronize/rlock.ts";

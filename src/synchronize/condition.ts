@@ -5,13 +5,8 @@
  * @module
  */
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  revive,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { describe, kReduce, registerReviver, revive } from "../reduction.ts";
+import type { SharedDescriptor } from "../reduction.ts";
 import { ProcessError } from "../errors.ts";
 import { checkIntegerIn, checkTimeout } from "../_core/validate.ts";
 import { deadlineOf } from "../_core/time.ts";

@@ -5,12 +5,8 @@
  * @module
  */
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { describe, kReduce, registerReviver } from "../reduction.ts";
+import type { SharedDescriptor } from "../reduction.ts";
 import { state, stopRequested } from "../_core/state.ts";
 import { ProcessError } from "../errors.ts";
 import {
