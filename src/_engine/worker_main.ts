@@ -44,7 +44,7 @@ import {
   type RingResult,
   type RingTask,
   type RingTaskBatch,
-  TaskMode,
+  type TaskMode,
   type ToPoolWorker,
 } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
