@@ -109,6 +109,9 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     spec.onExit(exit);
   };
   const onMessage = spec.onMessage;
+  // Nothing goes to the child before it says it is up (UpMessage): what it
+  // is sent while its modules load could be lost.
+  let held: [unknown, Transferable[] | undefined][] | null = [];
   const port = startStrategy(spec.method).launch({
     name: spec.name,
     entry: spec.entry,
@@ -116,7 +119,13 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     permissions: spec.permissions,
     what: spec.what,
     onMessage: (message) => {
-      if (isExit(message)) {
+      if ((message as { t?: unknown } | null)?.t === "up") {
+        const waiting = held ?? [];
+        held = null;
+        for (const [early, transfer] of waiting) {
+          port.postMessage(early, transfer);
+        }
+      } else if (isExit(message)) {
         end({ code: message.code, error: message.error, reported: true });
       } else onMessage?.(message);
     },
@@ -141,7 +150,12 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     shared: s.shared,
   };
   try {
-    port.postMessage(init);
+    if (held === null) port.postMessage(init);
+    else {
+      // Held until the child is up, but refused now if it cannot travel.
+      structuredClone(init);
+      held.push([init, undefined]);
+    }
   } catch (error) {
     port.terminate();
     throw error;
@@ -149,7 +163,10 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
   return {
     pid,
     control,
-    postMessage: port.postMessage,
+    postMessage: (message, transfer) => {
+      if (held === null) port.postMessage(message, transfer);
+      else held.push([message, transfer]);
+    },
     ref: port.ref,
     terminate: port.terminate,
     stop() {
