@@ -10,7 +10,7 @@
 
 import { watchMessagePoll } from "./event_loop.ts";
 import { ExitSignal, state, workerScope } from "../_core/state.ts";
-import type { ExitMessage, UpMessage } from "../_wire/protocol.ts";
+import type { ExitMessage } from "../_wire/protocol.ts";
 import { toWireError, type WireError } from "../_wire/error_codec.ts";
 import { kChildEnded } from "../_wire/layouts.ts";
 
@@ -88,8 +88,6 @@ workerScope.onmessage = (event: MessageEvent) => {
   watchMessagePoll();
   early.push(event);
 };
-const up: UpMessage = { t: "up" };
-workerScope.postMessage(up);
 
 /** Hands the messages kept during start-up to the handler main() set. */
 export function deliverEarlyMessages(): void {

@@ -33,7 +33,6 @@ import type { WorkerPermissions } from "../_core/permissions.ts";
 import type {
   ActivateMessage,
   ExitMessage,
-  UpMessage,
   WarmMessage,
 } from "../_wire/protocol.ts";
 import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
@@ -201,10 +200,7 @@ function warmUp(profile: Profile): void {
   );
   setRef(worker, false);
   const warm: Warm = { worker, modules: new Set(modules), ready: false };
-  worker.onmessage = (
-    event: MessageEvent<UpMessage | WarmMessage | ExitMessage>,
-  ) => {
-    if (event.data.t === "up") return; // its own bootstrap's; it idles
+  worker.onmessage = (event: MessageEvent<WarmMessage | ExitMessage>) => {
     if (event.data.t !== "warm") return drop(profile, warm);
     warm.ready = true;
     const waiting = onReady;
@@ -260,9 +256,6 @@ export const forkserverStrategy: StartStrategy = {
     const port = wireWorker(warm.worker, options);
     const activate: ActivateMessage = { t: "activate", modules: missing };
     warm.worker.postMessage(activate);
-    // Its bootstrap said so while it warmed: the handshake may send at once.
-    const up: UpMessage = { t: "up" };
-    options.onMessage(up);
     return port;
   },
 };

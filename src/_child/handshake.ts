@@ -109,9 +109,6 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     spec.onExit(exit);
   };
   const onMessage = spec.onMessage;
-  // Nothing goes to the child before it says it is up (UpMessage): what it
-  // is sent while its modules load could be lost.
-  let held: [unknown, Transferable[] | undefined][] | null = [];
   const port = startStrategy(spec.method).launch({
     name: spec.name,
     entry: spec.entry,
@@ -119,13 +116,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     permissions: spec.permissions,
     what: spec.what,
     onMessage: (message) => {
-      if ((message as { t?: unknown } | null)?.t === "up") {
-        const waiting = held ?? [];
-        held = null;
-        for (const [early, transfer] of waiting) {
-          port.postMessage(early, transfer);
-        }
-      } else if (isExit(message)) {
+      if (isExit(message)) {
         end({ code: message.code, error: message.error, reported: true });
       } else onMessage?.(message);
     },
@@ -150,12 +141,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     shared: s.shared,
   };
   try {
-    if (held === null) port.postMessage(init);
-    else {
-      // Held until the child is up, but refused now if it cannot travel.
-      structuredClone(init);
-      held.push([init, undefined]);
-    }
+    port.postMessage(init);
   } catch (error) {
     port.terminate();
     throw error;
@@ -163,10 +149,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
   return {
     pid,
     control,
-    postMessage: (message, transfer) => {
-      if (held === null) port.postMessage(message, transfer);
-      else held.push([message, transfer]);
-    },
+    postMessage: port.postMessage,
     ref: port.ref,
     terminate: port.terminate,
     stop() {

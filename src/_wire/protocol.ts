@@ -71,16 +71,6 @@ export interface ExitMessage {
 }
 
 /**
- * A child's first message: it now holds what it receives until its entry is
- * ready (src/_child/bootstrap.ts). A worker can be sent messages while its
- * modules still load, and Deno drops those that find no handler, so the
- * parent sends nothing before this (src/_child/handshake.ts).
- */
-export interface UpMessage {
-  t: "up";
-}
-
-/**
  * A warm worker of the "forkserver" start method has imported its modules
  * and idles until it is taken (src/_child/warm.ts).
  */
