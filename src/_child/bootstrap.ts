@@ -8,7 +8,7 @@
 //
 // Tier 4 (child start-up), used by every child's entry module.
 
-import { watchMessagePoll } from "./event_loop.ts";
+import { earlyMessages } from "./event_loop.ts";
 import { ExitSignal, state, workerScope } from "../_core/state.ts";
 import type { ExitMessage } from "../_wire/protocol.ts";
 import { toWireError, type WireError } from "../_wire/error_codec.ts";
@@ -80,14 +80,9 @@ export function fatal(error: unknown): void {
 // module's top-level await), and drops those that find no handler (verified
 // on 2.9.6). The parent posts its first message as the child starts, so
 // until the entry's main() installs its handler, messages are kept here.
-const early: MessageEvent[] = [];
-workerScope.onmessage = (event: MessageEvent) => {
-  // A message handed over later is not dispatched by the runtime, so the
-  // message-receive op to unreference at the end is the one that follows
-  // this real dispatch (./event_loop.ts).
-  watchMessagePoll();
-  early.push(event);
-};
+// Holds what arrives before main() sets its handler (installed here, or
+// already by an entry that imports dynamically).
+const early = earlyMessages().events;
 
 /** Hands the messages kept during start-up to the handler main() set. */
 export function deliverEarlyMessages(): void {

@@ -52,26 +52,70 @@ function findCore(): Core | undefined {
   return undefined;
 }
 
-let receive: Promise<unknown> | undefined;
+/** What the first handler of a worker keeps (see earlyMessages()). */
+export interface EarlyMessages {
+  /** Messages that arrived before the child's entry was ready. */
+  events: MessageEvent[];
+  /** The runtime's message-receive op pending since the last real dispatch. */
+  receive: Promise<unknown> | undefined;
+  /** Records the op the runtime creates right after the current dispatch. */
+  watch(): void;
+}
 
 /**
- * Call first thing in the handler of the child's run message: finds the
- * message-receive op the runtime creates right after the handler.
+ * Installs, once per worker, the handler that holds every message until the
+ * child's entry is ready, and returns what it keeps. After each real
+ * dispatch it records the message-receive op the runtime creates next
+ * (`watch`). A worker is sent messages while its modules still load, and
+ * Deno drops those that find no handler, so this must run before the first
+ * `await` of the worker's entry: it is self-contained, and src/_child/spawn.ts
+ * puts its source at the top of an entry that imports dynamically.
+ */
+export function earlyMessages(): EarlyMessages {
+  const key = Symbol.for("dmp.multiprocessing.earlyMessages");
+  const scope = globalThis as unknown as Record<symbol, EarlyMessages>;
+  if (scope[key] !== undefined) return scope[key];
+  const deno = Deno as unknown as Record<symbol, { core?: Partial<Core> }>;
+  const internal = (Deno as unknown as { internal?: symbol }).internal;
+  const core = internal === undefined ? undefined : deno[internal]?.core;
+  const kept: EarlyMessages = {
+    events: [],
+    receive: undefined,
+    watch() {
+      if (
+        typeof core?.setPromiseHooks !== "function" ||
+        typeof core.promiseIdSymbol !== "symbol"
+      ) return;
+      const id = core.promiseIdSymbol;
+      let created: Promise<unknown>[] | null = [];
+      core.setPromiseHooks((p) => created?.push(p), null, null, null);
+      queueMicrotask(() => {
+        core.setPromiseHooks!(null, null, null, null);
+        const ops = created!.filter((p) =>
+          (p as unknown as Record<symbol, unknown>)[id] !== undefined
+        );
+        created = null;
+        kept.receive = ops.at(-1);
+      });
+    },
+  };
+  scope[key] = kept;
+  (globalThis as unknown as { onmessage: unknown }).onmessage = (
+    event: MessageEvent,
+  ) => {
+    kept.watch();
+    kept.events.push(event);
+  };
+  return kept;
+}
+
+/**
+ * Call first thing in the handler of the child's run message (when the
+ * runtime dispatched it): finds the message-receive op the runtime creates
+ * right after the handler.
  */
 export function watchMessagePoll(): void {
-  const core = findCore();
-  if (core === undefined) return;
-  let created: Promise<unknown>[] | null = [];
-  core.setPromiseHooks((promise) => created?.push(promise), null, null, null);
-  queueMicrotask(() => {
-    core.setPromiseHooks(null, null, null, null);
-    const ops = created!.filter((p) =>
-      (p as unknown as Record<symbol, unknown>)[core.promiseIdSymbol] !==
-        undefined
-    );
-    created = null;
-    receive = ops.at(-1);
-  });
+  earlyMessages().watch();
 }
 
 /**
@@ -80,6 +124,7 @@ export function watchMessagePoll(): void {
  */
 export function whenDrained(then: () => void): void {
   const core = findCore();
+  const receive = earlyMessages().receive;
   if (core === undefined || receive === undefined) return then();
   core.unrefOpPromise(receive);
   if (!core.eventLoopHasMoreWork()) return then();

@@ -20,6 +20,7 @@
 //
 // Tier 4 (child start-up).
 
+import { earlyMessages } from "./event_loop.ts";
 import {
   importsOwnModules,
   type WorkerPermissions,
@@ -71,7 +72,9 @@ export function entrySource(
     const heads = head.map((_, i) => `ns[${i}]`);
     const table =
       `Object.fromEntries(urls.slice(${head.length}).map((url, i) => [url, ns[${head.length} + i]]))`;
-    source = `const urls = ${urls};
+    // Messages that arrive while the modules load are held from the start.
+    source = `(${earlyMessages.toString()})();
+const urls = ${urls};
 const ns = [];
 for (const url of urls) ns.push(await import(url));
 ${call(heads, table)}`;
