@@ -530,7 +530,7 @@ export function renderCompareMarkdown(
 ): string {
   const env = report.environment;
   return [
-    "# @dmp/multiprocessing, CPython's multiprocessing and piscina: the same workloads",
+    "# @dmp/multiprocessing, bare Web Workers, CPython's multiprocessing and piscina: the same workloads",
     "",
     wrapProse(
       `Run on ${env.date.slice(0, 10)} with \`${report.command}\`${
