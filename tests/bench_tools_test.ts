@@ -38,12 +38,14 @@ import {
   type CompareReport,
   compareTable,
   kWorkloads,
+  loadTable,
   parseSystemOutput,
   ratioOf,
   renderCompareMarkdown,
   renderCompareSvg,
+  type SystemRun,
 } from "../tools/_compare_report.ts";
-import { configFor } from "../tools/bench_compare.ts";
+import { configFor, startLoad, stopLoad } from "../tools/bench_compare.ts";
 import { runDeno } from "./_run.ts";
 
 const assert = (value: unknown, message?: string) =>
@@ -284,8 +286,23 @@ Deno.test("parseBenchArgs() gives the defaults when no option is passed", () => 
     repeat: 5,
     only: ["a", "b", "c"],
     systems: ["x", "y"],
+    loads: [0],
     outputs: { md: "out/report.md", svg: "out/chart.svg" },
   });
+});
+
+Deno.test("parseBenchArgs() reads --load as distinct levels in the given order, only where the tool accepts it", () => {
+  const withLoad = { ...spec, load: true };
+  assertEquals(parseBenchArgs(["--load", "2"], withLoad).loads, [2]);
+  assertEquals(parseBenchArgs(["--load", "0,2,1"], withLoad).loads, [0, 2, 1]);
+  for (const bad of ["1,1", "-1", "x", "", "1.5", "65"]) {
+    assertThrows(
+      () => parseBenchArgs([`--load=${bad}`], withLoad),
+      RangeError,
+      `'--load' must be distinct integers from 0 to 64, comma-separated: current value is '${bad}'`,
+    );
+  }
+  assertThrows(() => parseBenchArgs(["--load", "1"], spec), TypeError);
 });
 
 Deno.test("parseBenchArgs() reads --quick, --repeat, --only, --systems, --json and output paths", () => {
@@ -734,6 +751,84 @@ Deno.test("compareChart() has one group per workload and one bar per system, nul
   assertEquals(chart.groups[0].bars.map((b) => b.value), [45, 90, null, 45]);
   assertEquals(chart.groups[0].bars[3].text, "45.0 ms *");
   assert(renderCompareSvg(compareReport()).includes("n/a  CPython fork"));
+});
+
+Deno.test("loadTable() and the markdown report put ours against bare workers at every load level", () => {
+  const base = compareReport();
+  const run = (
+    system: "deno" | "bare",
+    load: number,
+    ms: number,
+  ): SystemRun => ({
+    system,
+    status: "ok" as const,
+    load,
+    results: { start_join: { samples: [ms, ms, ms] } },
+    errors: system === "bare"
+      ? {} as Record<string, string>
+      : { map_tiny: "unknown workload" },
+  });
+  const report: CompareReport = {
+    ...base,
+    loads: [0, 1],
+    systems: [
+      run("deno", 0, 40),
+      run("bare", 0, 80),
+      run("deno", 1, 90),
+      run("bare", 1, 45),
+    ],
+  };
+  const t = loadTable(report)!;
+  assertEquals(t.headers.slice(1), [
+    "idle: ours",
+    "idle: bare",
+    "idle: ours vs bare",
+    "load 1: ours",
+    "load 1: bare",
+    "load 1: ours vs bare",
+  ]);
+  const row = (id: string) => t.rows[kWorkloads.findIndex((w) => w.id === id)];
+  assertEquals(row("start_join").slice(1), [
+    "40.0 ms",
+    "80.0 ms",
+    "2.00× faster",
+    "90.0 ms",
+    "45.0 ms",
+    "2.00× slower",
+  ]);
+  // A workload a program has no equivalent for is blank, not an error.
+  assertEquals(row("map_tiny").slice(1, 3), ["—", "—"]);
+  assertEquals(compareTable(report, 1).rows[0].slice(1), [
+    "90.0 ms",
+    "45.0 ms",
+    "2.00× slower",
+  ]);
+  const md = renderCompareMarkdown(report);
+  assert(flat(md).includes("## All systems, 1 CPU-bound process beside"));
+  assert(flat(md).includes("## Ours against bare Web Workers"));
+  assert(!flat(md).includes("unknown workload"));
+  assertEquals(loadTable(base), null);
+  assertEquals(
+    compareChart(report).series,
+    [
+      "@dmp/multiprocessing, idle",
+      "bare Web Workers, idle",
+      "@dmp/multiprocessing, load 1",
+      "bare Web Workers, load 1",
+    ],
+  );
+});
+
+Deno.test("startLoad() resolves once its processes spin, and stopLoad() leaves none running", async () => {
+  const children = await startLoad(2);
+  assertEquals(children.length, 2);
+  await stopLoad(children);
+  for (const child of children) {
+    const status = await child.status;
+    assertEquals(status.success, false); // killed, never ended by itself
+    assertEquals(status.signal, "SIGKILL");
+  }
+  assertEquals(await startLoad(0), []);
 });
 
 Deno.test("parseSystemOutput() reads the last result line and rejects output without one", () => {

@@ -13,7 +13,10 @@ Deno.test("a child whose modules load from an empty module cache runs its target
       args: [
         "run",
         "--allow-read",
-        new URL("../examples/000_basic_parallel_program/guarded.ts", import.meta.url)
+        new URL(
+          "../examples/000_basic_parallel_program/guarded.ts",
+          import.meta.url,
+        )
           .pathname,
       ],
       cwd: new URL("../", import.meta.url),

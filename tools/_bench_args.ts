@@ -16,6 +16,8 @@ export interface BenchArgSpec {
   readonly ids: readonly string[];
   /** The systems `--systems` may name; absent: no `--systems` option. */
   readonly systems?: readonly string[];
+  /** Whether `--load N[,N…]` is accepted (CPU-bound processes beside). */
+  readonly load?: boolean;
   /** Output files by option name (e.g. `md`, `svg`) with their defaults. */
   readonly outputs: Readonly<Record<string, string>>;
 }
@@ -32,6 +34,8 @@ export interface BenchArgs {
   readonly only: readonly string[];
   /** Selected systems, in the spec's order (empty without `systems`). */
   readonly systems: readonly string[];
+  /** `--load` levels, in the given order ([0] without the option). */
+  readonly loads: readonly number[];
   /** Output paths by option name; "" means "do not write". */
   readonly outputs: Readonly<Record<string, string>>;
 }
@@ -65,6 +69,7 @@ function list(
 /**
  * Parses a benchmark tool's arguments: `--json`, `--quick` / `--full`,
  * `--repeat N`, `--only a,b`, `--systems a,b` (when the spec has systems),
+ * `--load 0,1,2` (when the spec allows it),
  * one `--<output> PATH` per output file (`--no-<output>` skips writing it),
  * `--help`.
  *
@@ -74,7 +79,7 @@ function list(
  * @throws {TypeError} For an unknown option, a positional argument, or an
  * option without its value.
  * @throws {RangeError} For a repeat count below the minimum, an unknown id
- * or system, or `--quick` together with `--full`.
+ * or system, a bad load level, or `--quick` together with `--full`.
  */
 export function parseBenchArgs(
   args: readonly string[],
@@ -89,6 +94,7 @@ export function parseBenchArgs(
     only: { type: "string" },
   };
   if (spec.systems) options.systems = { type: "string" };
+  if (spec.load) options.load = { type: "string" };
   for (const name of Object.keys(spec.outputs)) {
     options[name] = { type: "string" };
     options[`no-${name}`] = { type: "boolean" };
@@ -132,6 +138,9 @@ export function parseBenchArgs(
     : values.systems === undefined
     ? [...spec.systems]
     : list(values.systems as string, spec.systems, "systems", spec.tool);
+  const loads = values.load === undefined
+    ? [0]
+    : loadLevels(values.load as string, spec.tool);
   const outputs: Record<string, string> = {};
   for (const [name, fallback] of Object.entries(spec.outputs)) {
     if (values[`no-${name}`] && values[name] !== undefined) {
@@ -156,6 +165,19 @@ export function parseBenchArgs(
     repeat,
     only,
     systems,
+    loads,
     outputs,
   };
+}
+
+// `--load 0,1,2`: distinct integers from 0 to 64, in the given order.
+function loadLevels(text: string, tool: string): number[] {
+  const levels = text.split(",").map((s) => s.trim());
+  const bad = levels.find((s) => !/^\d+$/.test(s) || Number(s) > 64);
+  if (bad !== undefined || new Set(levels.map(Number)).size < levels.length) {
+    throw new RangeError(
+      `Cannot run ${tool} as '--load' must be distinct integers from 0 to 64, comma-separated: current value is '${text}'`,
+    );
+  }
+  return levels.map(Number);
 }

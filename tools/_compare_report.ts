@@ -31,6 +31,8 @@ export interface CompareConfig {
   readonly queueMessages: number;
   readonly incrementsPerProcess: number;
   readonly frameBytes: number;
+  /** Round trips of the Pipe ping-pong. */
+  readonly pipeTrips: number;
   /** Workload ids to run, in order. */
   readonly workloads: readonly string[];
 }
@@ -104,6 +106,15 @@ export const kWorkloads: readonly WorkloadSpec[] = [
     better: "lower",
   },
   {
+    id: "pipe_pingpong",
+    title: (c) =>
+      `Pipe ping-pong: ${
+        int(c.pipeTrips)
+      } round trips with a running process (async form)`,
+    unit: "ms",
+    better: "lower",
+  },
+  {
     id: "frame_queue",
     title: (c) =>
       `one 3840×2160×4 frame (${
@@ -118,11 +129,25 @@ export const kWorkloads: readonly WorkloadSpec[] = [
     unit: "ms",
     better: "lower",
   },
+  {
+    id: "start_join_forkserver",
+    title: (c) => `forkserver: start+join of ${c.cpus} processes (warmed up)`,
+    unit: "ms",
+    better: "lower",
+  },
+  {
+    id: "pool_ready_forkserver",
+    title: (c) =>
+      `forkserver: pool of ${c.cpus} ready, created → first result (warmed up)`,
+    unit: "ms",
+    better: "lower",
+  },
 ];
 
 /** The systems, ours first (ratios are ours against each of the others). */
 export const kSystems = [
   { id: "deno", label: "@dmp/multiprocessing" },
+  { id: "bare", label: "bare Web Workers" },
   { id: "python-spawn", label: "CPython spawn" },
   { id: "python-fork", label: "CPython fork" },
   { id: "piscina", label: "piscina" },
@@ -150,7 +175,12 @@ export interface SystemRun {
   readonly notice?: string;
   readonly results: Readonly<Record<string, Outcome>>;
   readonly errors: Readonly<Record<string, string>>;
+  /** CPU-bound processes running beside it (`--load`); absent: 0. */
+  readonly load?: number;
 }
+
+/** What a program reports for a workload it has no equivalent for. */
+export const kUnknownWorkload = "unknown workload";
 
 /** A whole run of the compare tool. */
 export interface CompareReport {
@@ -158,7 +188,27 @@ export interface CompareReport {
   readonly quick: boolean;
   readonly environment: Environment;
   readonly config: CompareConfig;
+  /** The `--load` levels, in run order; absent: [0]. */
+  readonly loads?: readonly number[];
+  /** Every system at every load (see {@linkcode SystemRun.load}). */
   readonly systems: readonly SystemRun[];
+}
+
+/** The load levels of a report. */
+export function loadsOf(report: CompareReport): readonly number[] {
+  return report.loads ?? [0];
+}
+
+/** The systems measured at one load level. */
+function atLoad(report: CompareReport, load: number): SystemRun[] {
+  return report.systems.filter((s) => (s.load ?? 0) === load);
+}
+
+/** "idle" or "N CPU-bound processes beside". */
+export function describeLoad(load: number): string {
+  return load === 0
+    ? "idle (no load added)"
+    : `${load} CPU-bound process${load === 1 ? "" : "es"} beside`;
 }
 
 /**
@@ -255,6 +305,7 @@ function cell(run: SystemRun | undefined, spec: WorkloadSpec): string {
   if (run === undefined) return "—";
   if (run.status === "skipped") return "skipped";
   if (run.status === "failed") return "failed";
+  if (run.errors[spec.id] === kUnknownWorkload) return "—";
   if (run.errors[spec.id] !== undefined) return "error";
   const value = medianOf(run, spec.id);
   if (value === null) return "—";
@@ -269,8 +320,11 @@ function cell(run: SystemRun | undefined, spec: WorkloadSpec): string {
  * @param report The run.
  * @returns The table.
  */
-export function compareTable(report: CompareReport): Table {
-  const byId = new Map(report.systems.map((s) => [s.system, s]));
+export function compareTable(
+  report: CompareReport,
+  load = loadsOf(report)[0],
+): Table {
+  const byId = new Map(atLoad(report, load).map((s) => [s.system, s]));
   const ours = byId.get("deno");
   const present = kSystems.filter((s) => byId.has(s.id));
   const peers = present.filter((s) => s.id !== "deno");
@@ -308,19 +362,81 @@ export function compareTable(report: CompareReport): Table {
   };
 }
 
+/**
+ * Ours against bare Web Workers at every load level: one row per workload,
+ * for each level our median, the bare workers' median and the ratio. Null
+ * when either system is missing.
+ *
+ * @param report The run.
+ * @returns The table, or null.
+ */
+export function loadTable(report: CompareReport): Table | null {
+  const loads = loadsOf(report);
+  const pairs = loads.map((load) => {
+    const runs = atLoad(report, load);
+    return {
+      load,
+      ours: runs.find((s) => s.system === "deno"),
+      bare: runs.find((s) => s.system === "bare"),
+    };
+  });
+  if (!pairs.some((p) => p.ours !== undefined && p.bare !== undefined)) {
+    return null;
+  }
+  const short = (load: number) => load === 0 ? "idle" : `load ${load}`;
+  const headers = [
+    "workload",
+    ...loads.flatMap((load) => [
+      `${short(load)}: ours`,
+      `${short(load)}: bare`,
+      `${short(load)}: ours vs bare`,
+    ]),
+  ];
+  const rows = kWorkloads.filter((w) => report.config.workloads.includes(w.id))
+    .map((spec) => [
+      spec.better === "higher"
+        ? `${spec.title(report.config)} (higher is better)`
+        : spec.title(report.config),
+      ...pairs.flatMap(({ ours, bare }) => {
+        const a = medianOf(ours, spec.id);
+        const b = medianOf(bare, spec.id);
+        const words = spec.better === "lower"
+          ? ["faster", "slower"]
+          : ["higher", "lower"];
+        return [
+          cell(ours, spec),
+          cell(bare, spec),
+          a === null || b === null || a <= 0 || b <= 0
+            ? "n/a"
+            : formatRatio(ratioOf(a, b, spec.better), words[0], words[1]),
+        ];
+      }),
+    ]);
+  return {
+    headers,
+    rows,
+    align: headers.map((_, i) => (i === 0 ? "left" : "right")),
+  };
+}
+
 function notes(report: CompareReport): string[] {
   const lines: string[] = [];
   for (const run of report.systems) {
-    if (run.notice) lines.push(`${labelOf(run.system)}: ${run.notice}`);
+    const line = `${labelOf(run.system)}: ${run.notice}`;
+    if (run.notice && !lines.includes(line)) lines.push(line);
   }
   for (const spec of kWorkloads) {
     if (!report.config.workloads.includes(spec.id)) continue;
     for (const run of report.systems) {
       const note = run.results[spec.id]?.note;
       const error = run.errors[spec.id];
+      const at = (run.load ?? 0) === loadsOf(report)[0]
+        ? ""
+        : ` (load ${run.load})`;
+      if (error === kUnknownWorkload) continue;
       if (error) {
-        lines.push(`${spec.id}, ${labelOf(run.system)}: error: ${error}`);
-      } else if (note) {
+        lines.push(`${spec.id}, ${labelOf(run.system)}${at}: error: ${error}`);
+      } else if (note && at === "") {
         lines.push(`${spec.id}, ${labelOf(run.system)}: ${note}`);
       }
     }
@@ -329,11 +445,46 @@ function notes(report: CompareReport): string[] {
 }
 
 function runtimes(report: CompareReport): string[] {
-  return report.systems.map((run) =>
+  return atLoad(report, loadsOf(report)[0]).map((run) =>
     `${labelOf(run.system)}: ${run.runtime ?? "(not run)"}${
       run.status === "ok" ? "" : ` (${run.status})`
     }`
   );
+}
+
+// The tables of a report: with one load level, the comparison table alone;
+// with several, ours against bare workers by level, then one comparison
+// table per level under a heading.
+function sections(
+  report: CompareReport,
+  render: (table: Table) => string,
+  heading: (title: string) => string,
+): string[] {
+  const loads = loadsOf(report);
+  if (loads.length === 1 && loads[0] === 0) {
+    return [render(compareTable(report)), ""];
+  }
+  const out: string[] = [];
+  const byLoad = loadTable(report);
+  if (byLoad !== null) {
+    out.push(
+      heading(
+        "Ours against bare Web Workers (plain postMessage), by load",
+      ),
+      "",
+      render(byLoad),
+      "",
+    );
+  }
+  for (const load of loads) {
+    out.push(
+      heading(`All systems, ${describeLoad(load)}`),
+      "",
+      render(compareTable(report, load)),
+      "",
+    );
+  }
+  return out;
 }
 
 const kReading = [
@@ -341,7 +492,10 @@ const kReading = [
   "@dmp/multiprocessing took half the peer's time; for the efficiency row,",
   '"higher"/"lower" compare the percentages.',
   '"*" marks a figure taken with an equivalent rather than the same API (piscina',
-  "has no Process, Queue or Lock): the notes say what ran.",
+  "has no Process, Queue or Lock): the notes say what ran. Bare Web Workers are",
+  "what a program does without a library: plain `new Worker` and postMessage",
+  '(or Atomics where the workload is about shared memory). "Load N" means N',
+  "CPU-bound processes (busy loops) ran beside each system's measurement.",
 ];
 
 /**
@@ -356,8 +510,7 @@ export function renderCompareTerminal(report: CompareReport): string {
     describeEnvironment(report.environment),
     ...runtimes(report).map((r) => `  ${r}`),
     "",
-    renderTerminalTable(compareTable(report)),
-    "",
+    ...sections(report, renderTerminalTable, (t) => t),
     ...kReading,
     "",
     ...notes(report).map((n) => `- ${n}`),
@@ -377,7 +530,7 @@ export function renderCompareMarkdown(
 ): string {
   const env = report.environment;
   return [
-    "# @dmp/multiprocessing, CPython's multiprocessing and piscina: the same workloads",
+    "# @dmp/multiprocessing, bare Web Workers, CPython's multiprocessing and piscina: the same workloads",
     "",
     wrapProse(
       `Run on ${env.date.slice(0, 10)} with \`${report.command}\`${
@@ -389,8 +542,7 @@ export function renderCompareMarkdown(
     "",
     ...runtimes(report).map((r) => wrapProse(r, "- ")),
     "",
-    renderMarkdownTable(compareTable(report)),
-    "",
+    ...sections(report, renderMarkdownTable, (t) => `## ${t}`),
     wrapProse(kReading.join(" ")),
     "",
     ...(svgName ? [`![bar chart of the table](${svgName})`, ""] : []),
@@ -413,29 +565,38 @@ export function renderCompareMarkdown(
  * @returns The chart description for {@linkcode renderBarChart}.
  */
 export function compareChart(report: CompareReport): BarChart {
-  const present = kSystems.filter((s) =>
-    report.systems.some((r) => r.system === s.id)
-  );
-  const byId = new Map(report.systems.map((s) => [s.system, s]));
+  const loads = loadsOf(report);
+  const one = loads.length === 1 && loads[0] === 0;
+  const series = loads.flatMap((load) => {
+    const runs = atLoad(report, load);
+    return kSystems.filter((s) => runs.some((r) => r.system === s.id))
+      .map((s) => ({
+        label: one
+          ? s.label
+          : `${s.label}, ${load === 0 ? "idle" : `load ${load}`}`,
+        run: runs.find((r) => r.system === s.id),
+      }));
+  });
   return {
-    title: "@dmp/multiprocessing vs CPython multiprocessing vs piscina",
+    title:
+      "@dmp/multiprocessing vs bare Web Workers, CPython multiprocessing and piscina",
     subtitle: `${
       report.environment.date.slice(0, 10)
     }, ${report.environment.cpus} cores (${report.environment.cpuModel}), medians of ${report.config.repeat} runs; each group scaled to its largest bar`,
-    series: present.map((s) => s.label),
+    series: series.map((s) => s.label),
     groups: kWorkloads.filter((w) => report.config.workloads.includes(w.id))
       .map((spec) => ({
         label: spec.title(report.config),
         note: spec.unit === "%"
           ? "% efficiency, higher is better"
           : "time, lower is better",
-        bars: present.map((s) => {
-          const value = medianOf(byId.get(s.id), spec.id);
+        bars: series.map(({ label, run }) => {
+          const value = medianOf(run, spec.id);
           return {
-            series: s.label,
+            series: label,
             value,
             text: value === null ? "n/a" : formatFigure(value, spec.unit) +
-              (cell(byId.get(s.id), spec).endsWith("*") ? " *" : ""),
+              (cell(run, spec).endsWith("*") ? " *" : ""),
           };
         }),
       })),

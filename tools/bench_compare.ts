@@ -1,8 +1,11 @@
 // `deno task bench:compare`: the same workloads on @dmp/multiprocessing,
-// CPython's multiprocessing (spawn and fork) and piscina, in one run.
+// bare Web Workers (plain postMessage: the baseline), CPython's
+// multiprocessing (spawn and fork) and piscina, in one run.
 //
-//   config (sizes, runs) ──JSON──> one program per system, one at a time:
+//   config (sizes, runs) ──JSON──> one program per system, one at a time,
+//   once per --load level, with that many busy-loop processes beside it:
 //     deno run --allow-read bench/compare/deno_workloads.ts
+//     deno run --allow-read bench/compare/bare_workloads.ts
 //     python3 bench/compare/python_workloads.py spawn | fork
 //     node bench/compare/piscina_workloads.mjs   (piscina installed by npm
 //       into bench/compare/node_modules; under Deno when node is absent)
@@ -42,9 +45,9 @@ const kTimeoutSeconds = 300;
 
 const usage = `Usage: deno task bench:compare [options]
 
-Runs the same workloads on @dmp/multiprocessing, CPython's multiprocessing
-(spawn and fork) and piscina, one system after another, and reports medians
-with ratios.
+Runs the same workloads on @dmp/multiprocessing, bare Web Workers
+(postMessage), CPython's multiprocessing (spawn and fork) and piscina, one
+system after another, and reports medians with ratios.
 
 Options:
   --quick          smaller workloads, 3 runs each
@@ -52,6 +55,8 @@ Options:
   --repeat N       timed runs per workload after the warm-up (≥ 3)
   --only a,b       workloads: ${kWorkloads.map((w) => w.id).join(", ")}
   --systems a,b    systems: ${kSystems.map((s) => s.id).join(", ")}
+  --load N[,N…]    run everything once per level, with N CPU-bound processes
+                   (busy loops) beside each system's run (default: 0)
   --json           print the report as JSON instead of the table
   --md PATH        markdown report (default: bench/results/compare.md)
   --svg PATH       bar chart (default: bench/results/compare.svg)
@@ -82,6 +87,7 @@ export function configFor(
     queueMessages: quick ? 25_000 : 100_000,
     incrementsPerProcess: quick ? 5_000 : 20_000,
     frameBytes: 3840 * 2160 * 4,
+    pipeTrips: quick ? 500 : 2_000,
     workloads: [...workloads],
   };
 }
@@ -191,12 +197,82 @@ async function ensurePiscina(): Promise<string | null> {
   }
 }
 
+// A process that only burns a core: `deno eval` of a busy loop. It prints
+// a line once it spins, so the measurement starts with the load in place.
+const kSpinner = 'console.log("spinning"); for (;;) {}';
+
+/**
+ * Starts `n` CPU-bound processes and resolves once each spins.
+ *
+ * @returns The processes, for {@linkcode stopLoad}.
+ */
+export async function startLoad(n: number): Promise<Deno.ChildProcess[]> {
+  const children: Deno.ChildProcess[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["eval", kSpinner],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      children.push(child);
+      const reader = child.stdout.getReader();
+      await reader.read();
+      reader.releaseLock();
+      // Nothing more is read: let the pipe go.
+      await child.stdout.cancel();
+    }
+  } catch (error) {
+    await stopLoad(children);
+    throw error;
+  }
+  return children;
+}
+
+/** Kills the processes of {@linkcode startLoad} and waits until they are gone. */
+export async function stopLoad(children: Deno.ChildProcess[]): Promise<void> {
+  for (const child of children) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  await Promise.all(children.map((child) => child.status));
+}
+
+// The load of the system running now: an interrupted run kills it too.
+let loadNow: Deno.ChildProcess[] = [];
+
+async function runSystemUnderLoad(
+  system: SystemId,
+  config: CompareConfig,
+  load: number,
+): Promise<SystemRun> {
+  if (load > 0) console.error(`bench:compare: ${load} busy process(es) beside`);
+  loadNow = await startLoad(load);
+  try {
+    return { ...(await runSystem(system, config)), load };
+  } finally {
+    await stopLoad(loadNow);
+    loadNow = [];
+  }
+}
+
 async function runSystem(
   system: SystemId,
   config: CompareConfig,
 ): Promise<SystemRun> {
   const json = JSON.stringify(config);
   switch (system) {
+    case "bare":
+      return await runProgram(system, Deno.execPath(), [
+        "run",
+        "--allow-read",
+        `${compareDir}bare_workloads.ts`,
+        json,
+      ]);
     case "deno":
       return await runProgram(system, Deno.execPath(), [
         "run",
@@ -270,6 +346,7 @@ if (import.meta.main) {
       defaultRepeat: { quick: 3, full: 5 },
       ids: kWorkloads.map((w) => w.id),
       systems: kSystems.map((s) => s.id),
+      load: true,
       outputs: {
         md: "bench/results/compare.md",
         svg: "bench/results/compare.svg",
@@ -288,15 +365,24 @@ if (import.meta.main) {
   let environment = startEnvironment(cpus);
   const config = configFor(cpus, args.quick, args.repeat, args.only);
   const systems: SystemRun[] = [];
-  for (const system of args.systems as SystemId[]) {
-    systems.push(await runSystem(system, config));
+  const interrupted = () => {
+    for (const child of loadNow) child.kill("SIGKILL");
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  for (const load of args.loads) {
+    for (const system of args.systems as SystemId[]) {
+      systems.push(await runSystemUnderLoad(system, config, load));
+    }
   }
+  Deno.removeSignalListener("SIGINT", interrupted);
   environment = finishEnvironment(environment);
   const report: CompareReport = {
     command: ["deno task bench:compare", ...Deno.args].join(" "),
     quick: args.quick,
     environment,
     config,
+    loads: args.loads,
     systems,
   };
   console.log(
@@ -315,8 +401,9 @@ if (import.meta.main) {
     console.error(`bench:compare: wrote ${md}`);
   }
   await formatOutputs([md, svg].filter((path) => path !== ""));
-  const ours = systems.find((s) => s.system === "deno");
-  const broken = ours !== undefined &&
-    (ours.status !== "ok" || Object.keys(ours.errors).length > 0);
+  const broken = systems.some((s) =>
+    s.system === "deno" &&
+    (s.status !== "ok" || Object.keys(s.errors).length > 0)
+  );
   if (broken) Deno.exit(1);
 }

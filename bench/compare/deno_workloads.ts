@@ -12,8 +12,11 @@
 // runs only under `import.meta.main`, and the targets are its exports.
 
 import {
+  type Connection,
   Event,
+  getContext,
   Lock,
+  Pipe,
   Pool,
   Process,
   Queue,
@@ -21,6 +24,7 @@ import {
   SharedMemory,
   Value,
 } from "../../mod.ts";
+import { forkserverCounters, warmReady } from "../../src/_child/forkserver.ts";
 
 // ------------------------------------------------------------- targets
 
@@ -112,6 +116,14 @@ export function frameFromSharedMemory(
   shm.close();
 }
 
+export function echo(conn: Connection): void {
+  while (true) {
+    const value = conn.recvSync();
+    if (value === null) return;
+    conn.send(value);
+  }
+}
+
 // ------------------------------------------------------------ the parent
 
 interface Config {
@@ -125,6 +137,7 @@ interface Config {
   queueMessages: number;
   incrementsPerProcess: number;
   frameBytes: number;
+  pipeTrips: number;
   workloads: string[];
 }
 
@@ -384,6 +397,85 @@ async function frameShared(c: Config): Promise<Outcome> {
   }
 }
 
+async function pipePingPong(c: Config): Promise<Outcome> {
+  const [here, there] = Pipe();
+  const child = new Process({ target: echo, args: [there] });
+  child.start();
+  try {
+    const samples = await runs(c.repeat, async () => {
+      const start = now();
+      for (let i = 0; i < c.pipeTrips; i++) {
+        here.send(i);
+        check(await here.recv() === i, "echo");
+      }
+      return now() - start;
+    });
+    return {
+      samples,
+      note: "send() + await recv() here; recvSync() + send() in the process",
+    };
+  } finally {
+    here.send(null);
+    await child.join();
+    here.close();
+  }
+}
+
+// Warm workers refill once no child has started for a while, one per
+// event-loop turn: wait for the first by event, then give the rest the
+// same time again (the note says how many starts were warm).
+async function warmedUp(): Promise<void> {
+  const start = now();
+  await warmReady();
+  const waited = now() - start;
+  await new Promise((resolve) => setTimeout(resolve, 300 + 2 * waited));
+}
+
+function warmNote(before: { warm: number; cold: number }): string {
+  const warm = forkserverCounters.warm - before.warm;
+  const cold = forkserverCounters.cold - before.cold;
+  return `getContext("forkserver"), warm workers waited for before each run; ${warm} warm and ${cold} cold starts`;
+}
+
+async function startJoinForkserver(c: Config): Promise<Outcome> {
+  const ctx = getContext("forkserver");
+  const before = { ...forkserverCounters };
+  // A first child creates the profile its warm workers belong to.
+  const first = new ctx.Process({ target: noop });
+  first.start();
+  await first.join();
+  const samples = await runs(c.repeat, async () => {
+    await warmedUp();
+    const start = now();
+    const ps = Array.from(
+      { length: c.cpus },
+      () => new ctx.Process({ target: noop }),
+    );
+    for (const p of ps) p.start();
+    const codes = await Promise.all(ps.map((p) => p.join()));
+    const ms = now() - start;
+    check(codes.every((code) => code === 0), "exit codes");
+    return ms;
+  });
+  return { samples, note: warmNote(before) };
+}
+
+async function poolReadyForkserver(c: Config): Promise<Outcome> {
+  const ctx = getContext("forkserver");
+  const before = { ...forkserverCounters };
+  const samples = await runs(c.repeat, async () => {
+    await warmedUp();
+    const start = now();
+    const pool = new ctx.Pool(c.cpus);
+    await pool.apply(noop);
+    const ms = now() - start;
+    pool.terminate();
+    await pool.join();
+    return ms;
+  });
+  return { samples, note: warmNote(before) };
+}
+
 if (import.meta.main) {
   const config: Config = JSON.parse(Deno.args[0] ?? "{}");
   if (!Array.isArray(config.workloads)) {
@@ -413,6 +505,9 @@ if (import.meta.main) {
     locked_increments: () => lockedCounter(config),
     frame_queue: () => frameQueue(config),
     frame_shared: () => frameShared(config),
+    pipe_pingpong: () => pipePingPong(config),
+    start_join_forkserver: () => startJoinForkserver(config),
+    pool_ready_forkserver: () => poolReadyForkserver(config),
   };
   for (const id of config.workloads) {
     const run = workloads[id];

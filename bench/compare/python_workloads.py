@@ -88,6 +88,14 @@ def frame_from_shared_memory(name, ready, ack, echo, stop):
         shm.close()
 
 
+def echo(conn):
+    while True:
+        value = conn.recv()
+        if value is None:
+            return
+        conn.send(value)
+
+
 # ------------------------------------------------------------ the parent
 
 
@@ -325,6 +333,37 @@ def frame_shared(ctx, c):
     }
 
 
+def pipe_pingpong(ctx, c):
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=echo, args=(there,))
+    child.start()
+
+    def once():
+        start = now()
+        for i in range(c["pipeTrips"]):
+            here.send(i)
+            check(here.recv() == i, "echo")
+        return (now() - start) * 1000
+
+    try:
+        samples = runs(c["repeat"], once)
+    finally:
+        here.send(None)
+        child.join()
+    return {"samples": samples, "note": "send() + recv() both sides"}
+
+
+def forkserver(run, c):
+    """A workload on the 'forkserver' context, its server started first."""
+    ctx = mp.get_context("forkserver")
+    warm = ctx.Process(target=noop)
+    warm.start()
+    warm.join()
+    outcome = run(ctx, c)
+    outcome["note"] = "get_context('forkserver'), its server started before"
+    return outcome
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in ("spawn", "fork"):
         print("usage: python_workloads.py spawn|fork '<config JSON>'", file=sys.stderr)
@@ -354,6 +393,9 @@ def main():
         "locked_increments": lambda: locked_counter(ctx, c),
         "frame_queue": lambda: frame_queue(ctx, c),
         "frame_shared": lambda: frame_shared(ctx, c),
+        "pipe_pingpong": lambda: pipe_pingpong(ctx, c),
+        "start_join_forkserver": lambda: forkserver(start_join, c),
+        "pool_ready_forkserver": lambda: forkserver(pool_ready, c),
     }
     for wid in c["workloads"]:
         run = workloads.get(wid)

@@ -50,6 +50,7 @@ import {
 import { kChildTask } from "../_wire/layouts.ts";
 import { Claims } from "./worker_claims.ts";
 import { apply } from "./apply_task.ts";
+import { Spin } from "../_memory/spin.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import { reduce, revive } from "../reduction.ts";
 import { wireError } from "../_core/results.ts";
@@ -74,8 +75,10 @@ type Fn = (...args: unknown[]) => unknown;
 // the pool's BrokenProcessPoolError, printed once, by the parent.
 startupFailuresReportedByParent();
 
-/** Milliseconds of spinning on the request ring before sleeping. */
+/** Milliseconds of spinning on the request ring before sleeping, at most. */
 const kSpinMs = 0.2;
+/** The worker's spin after a task, learned from its hits (../_memory/spin.ts). */
+const idleSpin = new Spin(1 << 14, kSpinMs);
 /** First Atomics.wait of an idle worker, in milliseconds. */
 const kSliceMs = 5;
 /** Longest single Atomics.wait of an idle worker, in milliseconds. */
@@ -333,11 +336,9 @@ async function loop(): Promise<void> {
     if (worked) {
       worked = false;
       slice = kSliceMs;
-      const until = performance.now() + kSpinMs;
-      for (let i = 1; !requests.hasMessage() && !postsPending(); i++) {
-        if ((i & 255) === 0 && performance.now() > until) break;
+      if (idleSpin.until(() => requests.hasMessage() || postsPending())) {
+        continue;
       }
-      if (requests.hasMessage() || postsPending()) continue;
     }
     Atomics.store(requests.header, kWaiting, 1);
     if (!requests.hasMessage() && !postsPending() && !stopRequested()) {

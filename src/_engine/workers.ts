@@ -14,11 +14,12 @@ import { importedModules } from "../_core/imports.ts";
 import { refModules } from "../_core/target.ts";
 import type { EngineOptions } from "./options.ts";
 import { PoolWorker } from "./pool_worker.ts";
+import { Spin } from "../_memory/spin.ts";
 
 const entry = new URL("./worker_main.ts", import.meta.url).href;
 /** Bytes in each ring of each worker. */
 const kRingBytes = 1 << 18;
-/** Milliseconds the pump spins on the response ring before sleeping. */
+/** Milliseconds the pump spins on the response ring before sleeping, at most. */
 const kPumpSpinMs = 0.05;
 /** Most rings kept for reuse, program-wide. */
 const kSpareRings = 16;
@@ -42,6 +43,9 @@ function giveBackRing(channel: Channel | undefined): void {
     spareRings.push(channel.header.buffer as SharedArrayBuffer);
   }
 }
+
+/** The pump's spin, learned from its hits (../_memory/spin.ts). */
+const pumpSpin = new Spin(1 << 12, kPumpSpinMs);
 
 /** What the engine does with what its workers report. */
 export interface WorkerHost {
@@ -307,11 +311,7 @@ export class WorkerSet {
         }
         // Spin first: a hot worker answers within microseconds, far sooner
         // than any wake-up could be delivered.
-        const until = performance.now() + kPumpSpinMs;
-        for (let i = 1; !this.#anyMessage(busy); i++) {
-          if ((i & 63) === 0 && performance.now() > until) break;
-        }
-        if (this.#anyMessage(busy)) continue;
+        if (pumpSpin.until(() => this.#anyMessage(busy))) continue;
         // Sleep until a worker rings. Race-free: kWaiting is set before the
         // last look, and a worker reads it after writing its result.
         for (const worker of busy) {

@@ -6,7 +6,9 @@
 //
 // Why spin first: a futex wake-up costs 13–65 µs on these machines, while the
 // other side usually answers within a microsecond or two; spinning ~2 000
-// loads wins 20–60× on hot paths (DESIGN.md, measured on Deno 2.9.6).
+// loads wins 20–60× on hot paths (DESIGN.md, measured on Deno 2.9.6). How
+// long to spin is learned per waiter (./spin.ts): on a machine whose cores
+// are all busy a spin takes the core the other side needs.
 //
 // Why slices: Deno cannot interrupt an untimed Atomics.wait, so terminate()
 // would leave the thread (and the program) stuck. Sync waits wake at least
@@ -17,11 +19,12 @@
 // async waits hold a ref'd timer until they settle.
 
 import { ExitSignal, stopRequested } from "../_core/state.ts";
+import { asyncSpin, type Spin, syncSpin } from "./spin.ts";
 
-/** Loads to spin before sleeping in waitSync(). */
-export const kSpinSync = 2000;
-/** Loads to spin before sleeping in waitAsync() (main thread: keep it short). */
-export const kSpinAsync = 200;
+// This thread's waits on plain words (Event, Condition, …) without a spin of
+// their own.
+const syncWaits = syncSpin();
+const asyncWaits = asyncSpin();
 /** Longest uninterrupted sleep of a sync wait, in milliseconds. */
 export const kSliceMs = 50;
 
@@ -39,7 +42,7 @@ export function waitSync(
   index: number,
   expected: number,
   deadline = Infinity,
-  spin = kSpinSync,
+  spin: Spin = syncWaits,
 ): WaitResult {
   if (changes(array, index, expected, spin)) return "not-equal";
   while (true) {
@@ -62,12 +65,9 @@ function changes(
   array: Int32Array,
   index: number,
   expected: number,
-  spin: number,
+  spin: Spin,
 ): boolean {
-  for (let i = 0; i < spin; i++) {
-    if (Atomics.load(array, index) !== expected) return true;
-  }
-  return false;
+  return spin.until(() => Atomics.load(array, index) !== expected);
 }
 
 let holders = 0;
@@ -95,7 +95,7 @@ export async function waitAsync(
   index: number,
   expected: number,
   deadline = Infinity,
-  spin = kSpinAsync,
+  spin: Spin = asyncWaits,
 ): Promise<WaitResult> {
   if (changes(array, index, expected, spin)) return "not-equal";
   const left = deadline - performance.now();

@@ -11,7 +11,12 @@
 // costs ~45 ns even with nobody to wake; counting sleepers lets the
 // uncontended unlock skip it.
 
-import { kSpinAsync, kSpinSync, waitAsync, waitSync } from "./atomics.ts";
+import { waitAsync, waitSync } from "./atomics.ts";
+import { asyncSpin, kNoSpin, type Spin, syncSpin } from "./spin.ts";
+
+// This thread's mutex and semaphore waits, learning one budget per form.
+const syncBlocks = syncSpin();
+const asyncBlocks = asyncSpin();
 
 /**
  * Waits until `take()` succeeds, sleeping on `a[i]` while it holds `busy`;
@@ -32,13 +37,15 @@ export function blockSync(
   busy: number,
   take: () => boolean,
   deadline: number,
-  spin = kSpinSync,
+  spin: Spin = syncBlocks,
 ): boolean {
   if (spun(a, i, busy, take, spin)) return true;
   Atomics.add(a, i + 1, 1);
   try {
     while (!take()) {
-      if (waitSync(a, i, busy, deadline, 0) === "timed-out") return take();
+      if (waitSync(a, i, busy, deadline, kNoSpin) === "timed-out") {
+        return take();
+      }
     }
     return true;
   } finally {
@@ -53,7 +60,7 @@ export function blockAsync(
   busy: number,
   take: () => boolean,
   deadline: number,
-  spin = kSpinAsync,
+  spin: Spin = asyncBlocks,
 ): Promise<boolean> {
   if (spun(a, i, busy, take, spin)) return Promise.resolve(true);
   Atomics.add(a, i + 1, 1);
@@ -68,12 +75,9 @@ function spun(
   i: number,
   busy: number,
   take: () => boolean,
-  spin: number,
+  spin: Spin,
 ): boolean {
-  for (let n = 0; n < spin; n++) {
-    if (Atomics.load(a, i) !== busy && take()) return true;
-  }
-  return false;
+  return spin.until(() => Atomics.load(a, i) !== busy && take());
 }
 
 // The sleep phase of blockAsync; the caller counts this sleeper.
@@ -85,7 +89,7 @@ async function sleepAsync(
   deadline: number,
 ): Promise<boolean> {
   while (!take()) {
-    if (await waitAsync(a, i, busy, deadline, 0) === "timed-out") {
+    if (await waitAsync(a, i, busy, deadline, kNoSpin) === "timed-out") {
       return take();
     }
   }
@@ -112,7 +116,7 @@ export function lockSync(
   a: Int32Array,
   i: number,
   deadline = Infinity,
-  spin = kSpinSync,
+  spin: Spin = syncBlocks,
 ): boolean {
   return tryLock(a, i) ||
     blockSync(a, i, 1, () => tryLock(a, i), deadline, spin);
@@ -123,7 +127,7 @@ export function lockAsync(
   a: Int32Array,
   i: number,
   deadline = Infinity,
-  spin = kSpinAsync,
+  spin: Spin = asyncBlocks,
 ): Promise<boolean> {
   if (tryLock(a, i)) return Promise.resolve(true);
   return blockAsync(a, i, 1, () => tryLock(a, i), deadline, spin);

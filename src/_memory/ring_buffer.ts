@@ -22,7 +22,8 @@
 // happens under the lock, doubling up to kMaxCapacity; the buffer reserves
 // address space for kMaxCapacity up front and commits pages as it grows.
 
-import { kSpinAsync, kSpinSync, waitAsync, waitSync } from "./atomics.ts";
+import { waitAsync, waitSync } from "./atomics.ts";
+import { asyncSpin, kNoSpin, type Spin, syncSpin } from "./spin.ts";
 import { ExitSignal, stopRequested } from "../_core/state.ts";
 import { lockSync, unlock } from "./mutex.ts";
 import { Waiter } from "./waiter.ts";
@@ -49,8 +50,8 @@ export const kMaxPayload = kMaxCapacity - kRecordHeader;
 /** Default initial data-area size. */
 export const kDefaultCapacity = 64 * 1024;
 
-/** Loads the ring's mutex spins before sleeping: its sections are tiny. */
-const kMutexSpin = 100;
+// The ring's mutex guards tiny sections: a short spin, learned per thread.
+const mutexSpin = syncSpin(100);
 
 function pad8(n: number): number {
   return (n + 7) & ~7;
@@ -85,6 +86,10 @@ export class Ring {
   readonly data: SharedArrayBuffer;
   readonly #u8: Uint8Array;
   readonly #i32: Int32Array;
+  // This thread's waits on this ring learn their own budgets: a queue's
+  // consumer and a pipe's end see their own peers' timing.
+  readonly #syncSpin = syncSpin();
+  readonly #asyncSpin = asyncSpin();
 
   /**
    * Wraps existing buffers (from another process, or from create()).
@@ -121,7 +126,7 @@ export class Ring {
   // Critical sections are short and synchronous, so the holder always
   // finishes: blocking for the mutex is safe even on the main thread.
   #lock(): void {
-    lockSync(this.control, kRingLock, Infinity, kMutexSpin);
+    lockSync(this.control, kRingLock, Infinity, mutexSpin);
   }
 
   #unlock(): void {
@@ -317,9 +322,15 @@ export class Ring {
     slice = Infinity,
   ): T | undefined {
     const w = new Waiter(this.control, attempt, index, sleepers, deadline);
-    while (w.sleeps(kSpinSync)) {
+    while (w.sleeps(this.#syncSpin)) {
       try {
-        w.result = waitSync(this.control, index, w.seen, w.until(slice), 0);
+        w.result = waitSync(
+          this.control,
+          index,
+          w.seen,
+          w.until(slice),
+          kNoSpin,
+        );
       } finally {
         w.woke();
       }
@@ -334,7 +345,7 @@ export class Ring {
     sleepers: number,
     deadline: number,
     slice = Infinity,
-    spin = kSpinAsync,
+    spin: Spin = this.#asyncSpin,
   ): Promise<T | undefined> {
     const w = new Waiter(this.control, attempt, index, sleepers, deadline);
     while (w.sleeps(spin)) {
@@ -344,7 +355,7 @@ export class Ring {
           index,
           w.seen,
           w.until(slice),
-          0,
+          kNoSpin,
         );
       } finally {
         w.woke();

@@ -2,6 +2,7 @@
 // itself (Atomics.wait in one, Atomics.waitAsync in the other).
 
 import type { WaitResult } from "./atomics.ts";
+import type { Spin } from "./spin.ts";
 import { checkStop } from "./ring_buffer.ts";
 
 /** One caller's wait on a word of a ring's control block. */
@@ -35,7 +36,7 @@ export class Waiter<T> {
   // Tries (again); true when the caller must sleep now, counted as a
   // sleeper. Reading the word *before* the attempt means a change made
   // after the attempt failed always ends the sleep.
-  sleeps(spin: number): boolean {
+  sleeps(spin: Spin): boolean {
     const c = this.#c;
     const index = this.#index;
     if (this.result === "timed-out" && performance.now() >= this.#deadline) {
@@ -49,11 +50,8 @@ export class Waiter<T> {
       this.seen = Atomics.load(c, index);
       this.got = this.#attempt();
       if (this.got !== undefined) return false;
-      let changed = false;
-      for (let i = 0; i < spin && !changed; i++) {
-        changed = Atomics.load(c, index) !== this.seen;
-      }
-      if (!changed) break;
+      const seen = this.seen;
+      if (!spin.until(() => Atomics.load(c, index) !== seen)) break;
     }
     Atomics.add(c, this.#sleepers, 1);
     return true;

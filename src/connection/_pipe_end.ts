@@ -12,6 +12,7 @@ import {
 } from "../_wire/layouts.ts";
 import type { Encoded } from "../_memory/record_codec.ts";
 import { lockSync, unlock } from "../_memory/mutex.ts";
+import { asyncSpin } from "../_memory/spin.ts";
 import {
   kPipeDuplex as kDuplex,
   kPipeHolders as kHolderSlots,
@@ -163,6 +164,8 @@ export class PipeEnd {
   readonly #end: number;
   readonly #in: Ring | null;
   readonly #out: Ring | null;
+  // Learned per end: spinning pays only while the peer answers promptly.
+  readonly #recvSpin = asyncSpin(kRecvSpin);
   closed = false;
 
   constructor(parts: PipeParts, end: number) {
@@ -268,7 +271,7 @@ export class PipeEnd {
       kGetters,
       Infinity,
       slice,
-      kRecvSpin,
+      this.#recvSpin,
     ))!;
   }
 

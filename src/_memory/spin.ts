@@ -1,0 +1,104 @@
+// The one spin policy of the library: how long a thread that waits for
+// another busy-polls before it sleeps. Every hand-off uses it: the waits of
+// atomics.ts, the mutex of mutex.ts, the rings of ring_buffer.ts (queues,
+// pipes) and channel.ts (the pool), and the pool's worker and pump loops.
+//
+// Why adapt: a spin pays only when the other side answers sooner than a
+// sleep and its wake-up would have (13–65 µs through Atomics.wait, more
+// through Atomics.waitAsync). On an idle machine it usually does, within a
+// microsecond or two. With more runnable threads than cores it does not: the
+// spinning thread holds the core the other side needs, so the answer comes
+// late, after the spinner's time slice, and everyone loses (issue 14
+// measured a sequential apply 4× slower than bare postMessage workers with
+// one busy process beside). So each waiter keeps a budget and learns it:
+//
+//   hit, cheaply (the other side answered within worthMs): budget × 2
+//   hit, but late (the spin outlasted worthMs)            : budget ÷ 2
+//   miss (nothing came; the caller sleeps)                 : budget ÷ 2
+//   a spin that outlasts worthMs stops at once: the other side is
+//   descheduled, or this thread was, and spinning on only burns the core
+//
+// The budget never drops below kProbe loads (a few hundred ns), so a waiter
+// that shrank keeps probing and grows again once hits come back, and never
+// grows past its cap. The clock is read once per kClockEvery loads.
+
+/** Loads between clock reads while spinning. */
+const kClockEvery = 64;
+/** The smallest budget: a probe that costs well under a microsecond. */
+export const kProbe = 32;
+
+/** One waiter's adaptive spin budget (see the module comment). */
+export class Spin {
+  /** Loads to spin at most now. */
+  budget: number;
+  /** The largest budget. */
+  readonly cap: number;
+  /** Longest spin worth its core: about what a sleep and wake-up cost. */
+  readonly worthMs: number;
+
+  /**
+   * @param cap The largest budget, in loads (0: never spin).
+   * @param worthMs The longest spin that still pays, in milliseconds.
+   */
+  constructor(cap: number, worthMs: number) {
+    this.cap = cap;
+    this.worthMs = worthMs;
+    this.budget = cap;
+  }
+
+  /**
+   * Polls `ready()` up to the budget, and learns from the outcome.
+   *
+   * @returns Whether `ready()` became true (false: the caller sleeps).
+   */
+  until(ready: () => boolean): boolean {
+    const budget = this.budget;
+    if (budget === 0) return ready();
+    let start = 0;
+    for (let i = 0; i < budget; i++) {
+      if (ready()) {
+        if (i < kClockEvery || performance.now() - start <= this.worthMs) {
+          this.#grow();
+        } else {
+          this.#shrink();
+        }
+        return true;
+      }
+      if (i % kClockEvery === 0) {
+        if (i === 0) {
+          start = performance.now();
+        } else if (performance.now() - start > this.worthMs) {
+          break;
+        }
+      }
+    }
+    this.#shrink();
+    return false;
+  }
+
+  #grow(): void {
+    this.budget = Math.min(this.cap, this.budget * 2);
+  }
+
+  #shrink(): void {
+    this.budget = Math.min(this.cap, Math.max(kProbe, this.budget >> 1));
+  }
+}
+
+/** A spin of nothing: for waits whose caller spun already. */
+export const kNoSpin: Spin = new Spin(0, 0);
+
+/** Longest worthwhile spin before an Atomics.wait (a futex wake-up). */
+export const kSyncWorthMs = 0.05;
+/** Longest worthwhile spin before an Atomics.waitAsync (an event-loop turn). */
+export const kAsyncWorthMs = 0.1;
+
+/** A waiter's policy for sync waits (worker threads). */
+export function syncSpin(cap = 2000): Spin {
+  return new Spin(cap, kSyncWorthMs);
+}
+
+/** A waiter's policy for async waits (the main thread: keep it short). */
+export function asyncSpin(cap = 200): Spin {
+  return new Spin(cap, kAsyncWorthMs);
+}

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { kProbe, Spin } from "../src/_memory/spin.ts";
+
+Deno.test("Spin halves its budget on every miss, down to the probe, and doubles it on each prompt hit, up to its cap", () => {
+  const spin = new Spin(1024, 1000);
+  assert.equal(spin.budget, 1024);
+  for (const expected of [512, 256, 128, 64, 32, 32]) {
+    assert.equal(spin.until(() => false), false);
+    assert.equal(spin.budget, expected);
+  }
+  assert.equal(kProbe, 32);
+  for (const expected of [64, 128, 256, 512, 1024, 1024]) {
+    assert.equal(spin.until(() => true), true);
+    assert.equal(spin.budget, expected);
+  }
+});
+
+Deno.test("Spin polls until ready() holds and counts the polls against its budget", () => {
+  const spin = new Spin(100, 1000);
+  let polls = 0;
+  assert.equal(spin.until(() => ++polls === 10), true);
+  assert.equal(polls, 10);
+  polls = 0;
+  assert.equal(spin.until(() => (++polls, false)), false);
+  assert.equal(polls, 100);
+});
+
+Deno.test("Spin stops at once and shrinks when the spin outlasts worthMs, as when the other side is descheduled", () => {
+  const spin = new Spin(1 << 20, 0.2);
+  let polls = 0;
+  const ready = () => {
+    polls++;
+    // Each poll takes ~10 µs: as slow as a spinner that keeps losing its core.
+    const until = performance.now() + 0.01;
+    while (performance.now() < until);
+    return false;
+  };
+  assert.equal(spin.until(ready), false);
+  // Cut off by time (the first clock check after 0.2 ms), far below the budget.
+  assert.ok(polls < 1 << 10, `polled ${polls} times`);
+  assert.equal(spin.budget, 1 << 19);
+});
+
+Deno.test("Spin counts a hit that came only after worthMs as a miss", () => {
+  const spin = new Spin(1 << 20, 0.05);
+  let polls = 0;
+  // The 100th poll finds the other side, but only after 0.06 ms more: by
+  // then the spin cost more than the sleep it was meant to save.
+  assert.equal(spin.until(() => ++polls === 100 && slowDown(0.06)), true);
+  assert.equal(spin.budget, 1 << 19);
+});
+
+// Burns `ms` and says true.
+function slowDown(ms: number): boolean {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+  return true;
+}
+
+Deno.test("a Spin with cap 0 never spins: one look", () => {
+  const spin = new Spin(0, 1);
+  let polls = 0;
+  assert.equal(spin.until(() => (++polls, false)), false);
+  assert.equal(polls, 1);
+  assert.equal(spin.budget, 0);
+});
