@@ -1,7 +1,7 @@
 // What Pool and ProcessPoolExecutor accept in common, checked once, and the
 // engine settings built from it.
 
-import type { StartMethod } from "../_child/start_method.ts";
+import { chosenStartMethod, type StartMethod } from "../_child/start_method.ts";
 import {
   checkPermissions,
   type WorkerPermissions,
@@ -142,6 +142,9 @@ export function engineOptions(
   checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", what);
   checkArray(initargs, "initargs", what);
   checkAtomics(options.atomics, what);
+  // Rings are shared memory, which an OS process child cannot receive: its
+  // tasks and results go by message, as with atomics "disabled".
+  const subprocess = (kind.method ?? chosenStartMethod()) === "subprocess";
   const caller = callerUrl()?.replace(/#.*$/, "");
   const cpus = cpuCount();
   if (processes !== undefined && processes > 4 * cpus) {
@@ -159,8 +162,9 @@ export function engineOptions(
       : targetRef(initializer, caller, what),
     initargs: reduce(initargs, "initargs", what) as unknown[],
     maxTasksPerChild,
-    permissions: checkPermissions(permissions, what),
+    permissions: checkPermissions(permissions, what, !subprocess),
     caller: caller?.startsWith("data:") ? undefined : caller,
-    rings: options.atomics !== "disabled",
+    rings: options.atomics !== "disabled" && !subprocess,
+    ...(subprocess ? { method: "subprocess" } : {}),
   };
 }

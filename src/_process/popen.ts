@@ -13,7 +13,7 @@ import { refModules } from "../_core/target.ts";
 import { reduce, reviverModule } from "../reduction.ts";
 import { state } from "../_core/state.ts";
 import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
-import { startMethodOf } from "../_child/start_method.ts";
+import { type ResourceLimits, startMethodOf } from "../_child/start_method.ts";
 
 const entry = new URL("./child_main.ts", import.meta.url).href;
 
@@ -31,6 +31,7 @@ export interface PopenOptions {
   self: { isAlive(): boolean; daemon: boolean; terminate(): void };
   args: unknown[];
   permissions: WorkerPermissions | undefined;
+  resourceLimits: ResourceLimits | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -76,6 +77,7 @@ export class Popen {
         entry,
         modules,
         permissions: options.permissions,
+        resourceLimits: options.resourceLimits,
         // A Context's Process class carries its start method.
         method: startMethodOf(options.self.constructor),
         message: {
@@ -146,7 +148,7 @@ export class Popen {
     // A child spinning in its own synchronous code cannot be interrupted by
     // Deno: its thread runs on until it yields, but it no longer keeps the
     // program alive and is reported ended.
-    this.#child.stop();
+    this.#child.stop(code === -9 ? "SIGKILL" : "SIGTERM");
     this.#settle(code);
   }
 }
