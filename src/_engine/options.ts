@@ -1,7 +1,12 @@
 // What Pool and ProcessPoolExecutor accept in common, checked once, and the
 // engine settings built from it.
 
-import { chosenStartMethod, type StartMethod } from "../_child/start_method.ts";
+import {
+  chosenStartMethod,
+  type ResourceLimits,
+  type StartMethod,
+} from "../_child/start_method.ts";
+import { checkResourceLimits } from "../_child/subprocess_options.ts";
 import {
   checkPermissions,
   type WorkerPermissions,
@@ -30,6 +35,7 @@ const kEngineKeys = [
   "maxTasksPerChild",
   "permissions",
   "atomics",
+  "resourceLimits",
 ];
 /** A task's own options (apply, submitWith). */
 const kTaskKeys = ["signal", "timeout"];
@@ -71,6 +77,8 @@ export interface EngineOptions {
   initargs: unknown[];
   maxTasksPerChild?: number;
   permissions?: WorkerPermissions;
+  /** Only with the "subprocess" start method. */
+  resourceLimits?: ResourceLimits;
   /** The module that created the pool: imported statically by workers. */
   caller?: string;
   onDeath: DeathPolicy;
@@ -89,6 +97,12 @@ export interface WorkerPoolOptions {
   maxTasksPerChild?: number;
   permissions?: WorkerPermissions;
   atomics?: AtomicsMode;
+  /**
+   * Limits of each worker's resources: `maxHeapMb`, its V8 heap limit.
+   * Only with the "subprocess" start method (a TypeError with the others):
+   * a worker that runs out of memory fails its task and is replaced.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /**
@@ -144,7 +158,13 @@ export function engineOptions(
   checkAtomics(options.atomics, what);
   // Rings are shared memory, which an OS process child cannot receive: its
   // tasks and results go by message, as with atomics "disabled".
-  const subprocess = (kind.method ?? chosenStartMethod()) === "subprocess";
+  const method = kind.method ?? chosenStartMethod();
+  const subprocess = method === "subprocess";
+  const resourceLimits = checkResourceLimits(
+    options.resourceLimits,
+    method,
+    what,
+  );
   const caller = callerUrl()?.replace(/#.*$/, "");
   const cpus = cpuCount();
   if (processes !== undefined && processes > 4 * cpus) {
@@ -163,6 +183,7 @@ export function engineOptions(
     initargs: reduce(initargs, "initargs", what) as unknown[],
     maxTasksPerChild,
     permissions: checkPermissions(permissions, what, !subprocess),
+    resourceLimits,
     caller: caller?.startsWith("data:") ? undefined : caller,
     rings: options.atomics !== "disabled" && !subprocess,
     ...(subprocess ? { method: "subprocess" } : {}),

@@ -13,7 +13,12 @@ import { refModules } from "../_core/target.ts";
 import { reduce, reviverModule } from "../reduction.ts";
 import { state } from "../_core/state.ts";
 import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
-import { type ResourceLimits, startMethodOf } from "../_child/start_method.ts";
+import {
+  chosenStartMethod,
+  type ResourceLimits,
+  startMethodOf,
+} from "../_child/start_method.ts";
+import { assertCanCross } from "../_child/subprocess_options.ts";
 
 const entry = new URL("./child_main.ts", import.meta.url).href;
 
@@ -60,6 +65,13 @@ export class Popen {
       ? reduce({ ...options.self }, "this", "start process", tags)
       : {};
     const args = reduce(options.args, "args", "start process", tags);
+    // A Context's Process class carries its start method.
+    const method = startMethodOf(options.self.constructor) ??
+      chosenStartMethod();
+    if (method === "subprocess") {
+      assertCanCross(fields, "this", "start process");
+      assertCanCross(args, "args", "start process");
+    }
     // The child imports its target's module and the modules that rebuild the
     // shared objects it receives, statically (see _child/spawn.ts), so that
     // even a child without permissions can load them; nothing else.
@@ -78,8 +90,7 @@ export class Popen {
         modules,
         permissions: options.permissions,
         resourceLimits: options.resourceLimits,
-        // A Context's Process class carries its start method.
-        method: startMethodOf(options.self.constructor),
+        method,
         message: {
           t: "run",
           target: ref,
