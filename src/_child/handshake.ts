@@ -155,6 +155,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
   return {
     pid,
     control,
+    ended: port.ended,
     postMessage: port.postMessage,
     ref: port.ref,
     terminate: port.terminate,

@@ -77,6 +77,11 @@ export interface ChildPort {
   terminate(signal?: "SIGTERM" | "SIGKILL"): void;
   /** The OS pid of a child that is an OS process. */
   readonly pid?: number;
+  /**
+   * Settles once a child that is an OS process has ended and its pipes are
+   * closed (a join waits for it: the process is really gone).
+   */
+  readonly ended?: Promise<void>;
 }
 
 /** A start method: creates children. */

@@ -199,13 +199,15 @@ export const subprocessStrategy: StartStrategy = {
       const rest = reader.rest();
       if (rest.length > 0) onText(rest);
     })();
-    Promise.all([child.status, pump]).then(([status]) => {
+    const ended = Promise.all([child.status, pump]).then(async ([status]) => {
       unreferenced.delete(child);
-      writer.close().catch(() => {});
       if (!reported) onMessage(unreported(options.name, status, outOfMemory));
+      await writing;
+      await writer.close().catch(() => {});
     });
     return {
       pid: child.pid,
+      ended,
       postMessage(message) {
         const m = message as { t?: unknown; id?: unknown } | null;
         if (m?.t === "task" && tasks.push(m.id as number) === 1) running();

@@ -6,7 +6,10 @@ import {
   type ResourceLimits,
   type StartMethod,
 } from "../_child/start_method.ts";
-import { checkResourceLimits } from "../_child/subprocess_options.ts";
+import {
+  assertCanCross,
+  checkResourceLimits,
+} from "../_child/subprocess_options.ts";
 import {
   checkPermissions,
   type WorkerPermissions,
@@ -165,6 +168,8 @@ export function engineOptions(
     method,
     what,
   );
+  const reducedInitargs = reduce(initargs, "initargs", what) as unknown[];
+  if (subprocess) assertCanCross(reducedInitargs, "initargs", what);
   const caller = callerUrl()?.replace(/#.*$/, "");
   const cpus = cpuCount();
   if (processes !== undefined && processes > 4 * cpus) {
@@ -180,7 +185,7 @@ export function engineOptions(
     initializer: initializer === undefined
       ? undefined
       : targetRef(initializer, caller, what),
-    initargs: reduce(initargs, "initargs", what) as unknown[],
+    initargs: reducedInitargs,
     maxTasksPerChild,
     permissions: checkPermissions(permissions, what, !subprocess),
     resourceLimits,

@@ -142,11 +142,17 @@ export class Popen {
 
   /** The exit code, or null when `timeout` seconds passed first. */
   async wait(timeout: number | undefined): Promise<number | null> {
-    if (this.exitCode !== null) return this.exitCode;
+    if (this.exitCode !== null) {
+      // An OS process child is reported ended before it is gone.
+      if (this.#child.ended !== undefined) await this.#child.ended;
+      return this.exitCode;
+    }
     // A daemonic child does not keep the loop alive, but waiting for it must.
     holdLoop();
     try {
-      return (await within(this.#exited.promise, timeout))?.value ?? null;
+      const code = (await within(this.#exited.promise, timeout))?.value;
+      if (code !== undefined) await this.#child.ended;
+      return code ?? null;
     } finally {
       releaseLoop();
     }
