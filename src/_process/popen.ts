@@ -142,16 +142,14 @@ export class Popen {
 
   /** The exit code, or null when `timeout` seconds passed first. */
   async wait(timeout: number | undefined): Promise<number | null> {
-    if (this.exitCode !== null) {
-      // An OS process child is reported ended before it is gone.
-      if (this.#child.ended !== undefined) await this.#child.ended;
-      return this.exitCode;
-    }
+    const ended = this.#child.ended;
+    if (this.exitCode !== null && ended === undefined) return this.exitCode;
     // A daemonic child does not keep the loop alive, but waiting for it must.
     holdLoop();
     try {
       const code = (await within(this.#exited.promise, timeout))?.value;
-      if (code !== undefined) await this.#child.ended;
+      // An OS process child is reported ended before it is gone.
+      if (code !== undefined) await ended;
       return code ?? null;
     } finally {
       releaseLoop();
