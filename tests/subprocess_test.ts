@@ -18,6 +18,7 @@ import {
   ProcessError,
 } from "../mod.ts";
 import { runDeno } from "./_run.ts";
+import { encodeFrame, FrameReader } from "../src/_child/frames.ts";
 import {
   checkValues,
   denoExit,
@@ -186,6 +187,14 @@ Deno.test("A daemonic subprocess child ends when its parent is killed", async ()
   ok(await gone(child), "the daemonic child outlived its killed parent");
 });
 
+Deno.test("A daemonic subprocess child busy in synchronous code ends when its parent exits", async () => {
+  const { code, stdout } = await runDeno(["run", "-A", program, "daemon-busy"]);
+  equal(code, 0);
+  const child = Number(/child (\d+)/.exec(stdout)?.[1]);
+  ok(child > 0);
+  ok(await gone(child), "the daemonic child outlived its parent");
+});
+
 Deno.test("A shared object passed to a subprocess child is a TypeError naming its path", async () => {
   const lock = new Lock();
   throws(
@@ -277,4 +286,39 @@ Deno.test("A subprocess Pool worker that runs out of memory fails its task and i
 Deno.test("A subprocess executor whose worker runs out of memory is broken", async () => {
   const { stdout } = await runDeno(["run", "-A", program, "oom-executor"]);
   match(stdout, /broken true\n.*ran out of memory/);
+});
+
+Deno.test("FrameReader splits frames from printed text, across any chunking", () => {
+  const text = new TextEncoder().encode("Process P:\nError: \0x\n");
+  const frames = [
+    encodeFrame({ t: "ready" }),
+    encodeFrame({ m: new Map([[1, 2n]]) }),
+  ];
+  const stream = new Uint8Array([...text, ...frames[0], ...text, ...frames[1]]);
+  for (const size of [1, 3, 7, stream.length]) {
+    const reader = new FrameReader();
+    const messages: unknown[] = [];
+    const printed: number[] = [];
+    for (let at = 0; at < stream.length; at += size) {
+      reader.push(
+        stream.subarray(at, at + size),
+        (m) => messages.push(m),
+        (bytes) => printed.push(...bytes),
+      );
+    }
+    printed.push(...reader.rest());
+    deepEqual(messages, [{ t: "ready" }, { m: new Map([[1, 2n]]) }]);
+    deepEqual(
+      new TextDecoder().decode(new Uint8Array(printed)),
+      new TextDecoder().decode(text).repeat(2),
+    );
+  }
+});
+
+Deno.test("encodeFrame() refuses a SharedArrayBuffer as structured clone does", () => {
+  throws(
+    () => encodeFrame({ b: new SharedArrayBuffer(4) }),
+    (error: Error) =>
+      error instanceof DOMException && error.name === "DataCloneError",
+  );
 });

@@ -219,7 +219,9 @@ export const subprocessStrategy: StartStrategy = {
       if (kOutOfMemory.test(new TextDecoder().decode(bytes))) {
         outOfMemory = true;
       }
-      Deno.stderr.writeSync(bytes);
+      for (let at = 0; at < bytes.length;) {
+        at += Deno.stderr.writeSync(bytes.subarray(at));
+      }
     };
     const pump = (async () => {
       for await (const chunk of child.stderr) {
