@@ -38,6 +38,20 @@ export function encodeFrame(message: unknown): Uint8Array {
   return frame;
 }
 
+/** One buffer of `parts`, in order. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 function indexOfMarker(bytes: Uint8Array, from: number): number {
   const first = kMarker[0];
   for (

@@ -14,7 +14,7 @@
 import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
 import { entrySource } from "./spawn.ts";
 import { childFlags } from "./subprocess_flags.ts";
-import { encodeFrame, FrameReader } from "./frames.ts";
+import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import type { ExitMessage } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
 
@@ -196,6 +196,14 @@ export const subprocessStrategy: StartStrategy = {
     );
     const writer = child.stdin.getWriter();
     let writing: Promise<void> = Promise.resolve();
+    let queued: Uint8Array[] = [];
+    const flush = () => {
+      const bytes = concat(queued);
+      queued = [];
+      writing = writing.then(() => writer.write(bytes)).catch(() => {
+        // The child has ended: its exit is reported by its status.
+      });
+    };
     let reported = false;
     let outOfMemory = false;
     const reader = new FrameReader();
@@ -242,10 +250,10 @@ export const subprocessStrategy: StartStrategy = {
       postMessage(message) {
         const m = message as { t?: unknown; id?: unknown } | null;
         if (m?.t === "task" && tasks.push(m.id as number) === 1) running();
-        const frame = encodeFrame(localOnly(message));
-        writing = writing.then(() => writer.write(frame)).catch(() => {
-          // The child has ended: its exit is reported by its status.
-        });
+        // Frames posted in one turn (a dispatch's tasks) go in one write.
+        if (queued.push(encodeFrame(localOnly(message))) === 1) {
+          queueMicrotask(flush);
+        }
       },
       ref: (on) => setRef(child, on),
       terminate(signal = "SIGTERM") {

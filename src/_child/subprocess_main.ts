@@ -13,7 +13,7 @@
 //
 // Tier 4 (child start-up).
 
-import { encodeFrame, FrameReader } from "./frames.ts";
+import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import { kChildControlSlots } from "../_wire/layouts.ts";
 
 const scope = globalThis as unknown as {
@@ -43,9 +43,21 @@ Object.defineProperty(globalThis, "onmessage", {
 });
 addEventListener("message", (event) => handler?.(event as MessageEvent));
 
-function writeAll(bytes: Uint8Array): void {
-  let at = 0;
-  while (at < bytes.length) at += Deno.stderr.writeSync(bytes.subarray(at));
+let pending: Uint8Array[] = [];
+
+// Messages posted in one turn (a run of results) go in one write: the
+// parent reads them in one chunk too.
+function flush(): void {
+  if (pending.length === 0) return;
+  const bytes = concat(pending);
+  pending = [];
+  try {
+    let at = 0;
+    while (at < bytes.length) at += Deno.stderr.writeSync(bytes.subarray(at));
+  } catch (error) {
+    // The parent is gone (its end of the pipe closed): nobody to tell.
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
 }
 
 scope.postMessage = (message: unknown) => {
@@ -53,18 +65,16 @@ scope.postMessage = (message: unknown) => {
   if (exiting?.t === "exit" && typeof exiting.code === "number") {
     exitCode = exiting.code;
   }
-  try {
-    writeAll(encodeFrame(message));
-  } catch (error) {
-    // The parent is gone (its end of the pipe closed): nobody to tell.
-    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-  }
+  if (pending.push(encodeFrame(message)) === 1) queueMicrotask(flush);
 };
 
 // A worker's close() ends the worker; here it ends the OS process, with the
 // code the child reported (one the OS can carry; the parent has the real
 // one from the exit message).
-scope.close = () => exit(exitCode >= 0 && exitCode <= 255 ? exitCode : 1);
+scope.close = () => {
+  flush();
+  exit(exitCode >= 0 && exitCode <= 255 ? exitCode : 1);
+};
 
 /** Fills in what cannot cross from the parent (see above). */
 function localInit(message: Record<string, unknown>): void {
