@@ -187,6 +187,12 @@ Deno.test("A daemonic subprocess child ends when its parent is killed", async ()
   ok(await gone(child), "the daemonic child outlived its killed parent");
 });
 
+Deno.test("A non-daemonic subprocess child outlives its killed parent and parentProcess() sees it end", async () => {
+  const { code, stdout } = await runDeno(["run", "-A", program, "orphan"]);
+  equal(code, 137);
+  match(stdout, /alive true\nparent ended, alive false/);
+});
+
 Deno.test("A daemonic subprocess child busy in synchronous code ends when its parent exits", async () => {
   const { code, stdout } = await runDeno(["run", "-A", program, "daemon-busy"]);
   equal(code, 0);

@@ -248,12 +248,11 @@ export const subprocessStrategy: StartStrategy = {
       pid: child.pid,
       ended,
       postMessage(message) {
+        const frame = encodeFrame(localOnly(message));
         const m = message as { t?: unknown; id?: unknown } | null;
         if (m?.t === "task" && tasks.push(m.id as number) === 1) running();
         // Frames posted in one turn (a dispatch's tasks) go in one write.
-        if (queued.push(encodeFrame(localOnly(message))) === 1) {
-          queueMicrotask(flush);
-        }
+        if (queued.push(frame) === 1) queueMicrotask(flush);
       },
       ref: (on) => setRef(child, on),
       terminate(signal = "SIGTERM") {

@@ -14,7 +14,7 @@
 // Tier 4 (child start-up).
 
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
-import { kChildControlSlots } from "../_wire/layouts.ts";
+import { kChildControlSlots, kChildEnded } from "../_wire/layouts.ts";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -77,11 +77,16 @@ scope.close = () => {
 };
 
 /** Fills in what cannot cross from the parent (see above). */
+// The parent's end, as parentProcess() sees it: marked when stdin closes.
+const parentControl = new Int32Array(
+  new SharedArrayBuffer(4 * kChildControlSlots),
+);
+
 function localInit(message: Record<string, unknown>): void {
   if (!("pidCounter" in message)) return;
   message.pidCounter = new SharedArrayBuffer(4);
   message.control = new SharedArrayBuffer(4 * kChildControlSlots);
-  message.parentControl = null;
+  message.parentControl = parentControl.buffer;
   message.shared = {};
   daemon = message.daemon === true;
 }
@@ -101,8 +106,10 @@ async function receive(): Promise<void> {
     reader.push(buffer.subarray(0, n), deliver, () => {});
   }
   // The parent has ended (or was killed): a daemonic child ends with it, as
-  // in CPython; another one runs on, without its parent.
+  // in CPython; another one runs on, and parentProcess() says it has ended.
   if (daemon) exit(1);
+  Atomics.store(parentControl, kChildEnded, 1);
+  Atomics.notify(parentControl, kChildEnded);
 }
 
 receive();
