@@ -65,7 +65,8 @@ export interface ProcessOptions<F extends Target = Target> {
   daemon?: boolean;
   /**
    * Deno permissions of the child (needs `--unstable-worker-options`, or
-   * `"worker-options"` in the `unstable` list of deno.json).
+   * `"worker-options"` in the `unstable` list of deno.json; with the
+   * "subprocess" start method they become the child's `--allow-*` flags).
    *
    * @default {"inherit"}
    */
