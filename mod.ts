@@ -65,6 +65,7 @@ export {
   getAllStartMethods,
   getContext,
   getStartMethod,
+  type ResourceLimits,
   setForkserverPreload,
   setStartMethod,
   type StartMethod,

@@ -48,7 +48,7 @@ import { configureForkserver } from "./_child/forkserver.ts";
 import { callerUrl } from "./_core/target.ts";
 import { checkPositiveInteger } from "./_core/validate.ts";
 
-export type { StartMethod } from "./_child/start_method.ts";
+export type { ResourceLimits, StartMethod } from "./_child/start_method.ts";
 
 function checkMethod(
   method: unknown,
@@ -80,7 +80,11 @@ const starters = new Map<StartMethod, Starters>();
 function startersOf(method: StartMethod): Starters {
   let found = starters.get(method);
   if (found === undefined) {
-    const prefix = method === "spawn" ? "Spawn" : "ForkServer";
+    const prefix = {
+      spawn: "Spawn",
+      forkserver: "ForkServer",
+      subprocess: "Subprocess",
+    }[method];
     const carry = <C extends abstract new (...args: never[]) => unknown>(
       base: C,
       name: string,
@@ -217,7 +221,8 @@ export class Context {
 /**
  * Returns a context for the start method (CPython's `get_context`).
  *
- * @param method `"spawn"` or `"forkserver"`; `undefined` means the one
+ * @param method `"spawn"`, `"forkserver"` or `"subprocess"` (children
+ * that are `deno` OS processes); `undefined` means the one
  * {@linkcode getStartMethod} gives now.
  * @returns The context.
  * @throws {TypeError} For `"fork"` or any other value.
@@ -260,7 +265,7 @@ export function getStartMethod(): StartMethod {
  * Sets the start method, once (CPython raises when it is set twice unless
  * `force` is given).
  *
- * @param method `"spawn"` (the default) or `"forkserver"`.
+ * @param method `"spawn"` (the default), `"forkserver"` or `"subprocess"`.
  * @param options `force: true` allows setting it again.
  * @throws {TypeError} For any other method.
  * @throws {Error} When already set and `force` is not true.
@@ -292,14 +297,14 @@ export function setStartMethod(
 /**
  * All start methods this platform supports.
  *
- * @returns `["spawn", "forkserver"]`, the default first.
+ * @returns `["spawn", "forkserver", "subprocess"]`, the default first.
  *
  * @example Every method offered here
  * ```ts
  * import { getAllStartMethods } from "@dmp/multiprocessing";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(getAllStartMethods(), ["spawn", "forkserver"]);
+ * assert.deepEqual(getAllStartMethods(), ["spawn", "forkserver", "subprocess"]);
  * ```
  */
 export function getAllStartMethods(): StartMethod[] {

@@ -24,7 +24,7 @@ import type { WorkerPermissions } from "./_core/permissions.ts";
 import { checkTask, engineOptions, PoolEngine } from "./_engine/engine.ts";
 import { FutureTask } from "./_engine/future_access.ts";
 import { Future } from "./futures.ts";
-import type { TaskFunction, TaskResult } from "./pool.ts";
+import type { PoolOptions, TaskFunction, TaskResult } from "./pool.ts";
 import { TaskMode } from "./_wire/protocol.ts";
 import { reduce } from "./reduction.ts";
 import type { Target } from "./_core/target.ts";
@@ -35,7 +35,7 @@ import { startMethodOf } from "./_child/start_method.ts";
 import { checkKnownKeys } from "./_core/known_keys.ts";
 
 /** Options of {@linkcode ProcessPoolExecutor}. */
-export interface ExecutorOptions {
+export interface ExecutorOptions extends Pick<PoolOptions, "resourceLimits"> {
   /** Most workers at once. @default {cpuCount()} */
   maxWorkers?: number;
   /** Replace a worker after this many tasks. @default {undefined} */

@@ -2,6 +2,7 @@
 
 import type { WorkerPermissions } from "./_core/permissions.ts";
 import type { Target } from "./_core/target.ts";
+import type { ResourceLimits } from "./_child/start_method.ts";
 
 /** Options of `Pool`. */
 export interface PoolOptions {
@@ -19,6 +20,12 @@ export interface PoolOptions {
    * as piscina's `atomics: "disabled"`. @default {"enabled"}
    */
   atomics?: "enabled" | "disabled";
+  /**
+   * Limits of each worker's resources: `maxHeapMb`, its V8 heap limit.
+   * Only with the "subprocess" start method (a TypeError with the others):
+   * a worker that runs out of memory fails its task and is replaced.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /** Per-task options of `Pool.apply` and `Pool.applyAsync`. */

@@ -448,7 +448,7 @@ Deno.test("getContext() offers spawn and forkserver and refuses fork", async () 
   throws(() => getContext("fork" as never), /'fork' has no equivalent/);
   equal(getContext("forkserver").getStartMethod(), "forkserver");
   throws(() => getContext("thread" as never), /must be one of "spawn"/);
-  deepEqual(getAllStartMethods(), ["spawn", "forkserver"]);
+  deepEqual(getAllStartMethods(), ["spawn", "forkserver", "subprocess"]);
   // setStartMethod() changes the program's start method: leave it as found.
   const before = chosenStartMethod();
   try {

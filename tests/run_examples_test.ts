@@ -320,3 +320,20 @@ Deno.test("deno task examples exits 2 with one line for an unknown flag", async 
   assert.equal(stdout, "");
   assert.equal(stderr, "error: Unknown option '--nope' (see --help)\n");
 });
+
+Deno.test("main() runs examples with --start-method through a preload and names it in the table", async () => {
+  const io = capture();
+  const code = await main(
+    ["--dir", fixtures, "--json", "--start-method", "subprocess", "900"],
+    io,
+  );
+  assert.equal(code, 0, io.stderr);
+  assert.match(io.stderr, /status +time +start method/);
+  assert.match(io.stderr, /900\/pass +900 +pass +\d+\.\d\d s +subprocess/);
+  const bad = capture();
+  assert.equal(await main(["--start-method", "fork"], bad), 2);
+  assert.match(
+    bad.stderr,
+    /--start-method must be one of spawn, forkserver, subprocess/,
+  );
+});

@@ -71,6 +71,8 @@ Options:
   --json           print a machine-readable report to stdout
   --jobs, -j N     run at most N examples at once (default: cpu count)
   --dir PATH       the examples folder (default: examples)
+  --start-method M run every example with start method M (spawn, forkserver,
+                   subprocess): a preload sets it, the example is unchanged
   --help, -h       show this help`;
 
 /** Finds `<dir>/<doc>/*.ts`, skipping files that start with `_`. */
@@ -160,12 +162,42 @@ async function readExpectation(
   }
 }
 
+const kStartMethods = ["spawn", "forkserver", "subprocess"];
+let startMethod: string | undefined;
+
+/**
+ * The flags that run an example with `startMethod`: a preload module calls
+ * setStartMethod() before the example's own code (which does not see it);
+ * "subprocess" also needs --allow-run in the example's process.
+ */
+export function startMethodFlags(
+  method: string | undefined,
+  flags: string[],
+): string[] {
+  if (method === undefined) return [];
+  const mod = new URL("../mod.ts", import.meta.url).href;
+  const source = `import { setStartMethod } from ${
+    JSON.stringify(mod)
+  }; setStartMethod(${JSON.stringify(method)});`;
+  const out = [
+    `--preload=data:application/javascript,${encodeURIComponent(source)}`,
+  ];
+  const runs = flags.some((f) => /^(-A|--allow-all|--allow-run)/.test(f));
+  if (method === "subprocess" && !runs) out.push("--allow-run");
+  return out;
+}
+
 /** Runs one example and checks it against its .out file. */
 export async function runExample(example: Example): Promise<ExampleResult> {
   const expectation = await readExpectation(example);
   if ("status" in expectation) return expectation;
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...expectation.flags, example.file],
+    args: [
+      "run",
+      ...startMethodFlags(startMethod, expectation.flags),
+      ...expectation.flags,
+      example.file,
+    ],
     cwd: root,
     stdin: "null",
     stdout: "piped",
@@ -257,8 +289,11 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** The summary table: example, document, status, time. */
-export function table(results: ExampleResult[]): string {
+/**
+ * The summary table: example, document, status, time, and the start
+ * method when one was given.
+ */
+export function table(results: ExampleResult[], method?: string): string {
   const rows = [
     ["example", "document", "status", "time"],
     ...results.map((r) => [
@@ -268,6 +303,10 @@ export function table(results: ExampleResult[]): string {
       r.timeMs > 0 ? seconds(r.timeMs) : "-",
     ]),
   ];
+  if (method !== undefined) {
+    rows[0].push("start method");
+    for (const row of rows.slice(1)) row.push(method);
+  }
   const widths = rows[0].map((_, c) =>
     Math.max(...rows.map((row) => row[c].length))
   );
@@ -351,6 +390,7 @@ export async function main(
         json: { type: "boolean", default: false },
         jobs: { type: "string", short: "j" },
         dir: { type: "string", default: "examples" },
+        "start-method": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -375,6 +415,16 @@ export async function main(
       return 2;
     }
   }
+  const method = values["start-method"];
+  if (method !== undefined && !kStartMethods.includes(method)) {
+    io.err(
+      `error: --start-method must be one of ${
+        kStartMethods.join(", ")
+      }: current value is '${method}'\n`,
+    );
+    return 2;
+  }
+  startMethod = method;
   const dir = resolve(root, values.dir);
   let selected: Example[];
   try {
@@ -455,7 +505,7 @@ export async function main(
   if (io.tty) io.err(clear);
   const totalMs = performance.now() - started;
   const passed = results.filter((r) => r.status === "pass").length;
-  human(`\n${table(results)}\n\n`);
+  human(`\n${table(results, method)}\n\n`);
   human(
     `${results.length} example${
       results.length === 1 ? "" : "s"

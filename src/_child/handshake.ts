@@ -26,6 +26,7 @@ import type { ChildInit, ExitMessage } from "../_wire/protocol.ts";
 import type { WireError } from "../_wire/error_codec.ts";
 import {
   type ChildPort,
+  type ResourceLimits,
   type StartMethod,
   startStrategy,
 } from "./start_method.ts";
@@ -54,6 +55,8 @@ export interface ChildSpec<M extends ChildInit> {
   /** Target and reviver modules, imported statically by the child. */
   modules: string[];
   permissions?: WorkerPermissions;
+  /** Only for "subprocess" children. */
+  resourceLimits?: ResourceLimits;
   /** The start method (a Context's); the program's when absent. */
   method?: StartMethod;
   /** The rest of the first message, by kind of child. */
@@ -66,15 +69,16 @@ export interface ChildSpec<M extends ChildInit> {
 
 /** The parent's handle on a started child. */
 export interface Child extends ChildPort {
-  /** The child's pid (unique within the OS process). */
+  /** The child's pid (unique within the OS process, or the OS pid). */
   readonly pid: number;
   /** The child's control block (src/_wire/layouts.ts, kChild*). */
   readonly control: Int32Array;
   /**
    * Asks the child to stop (its blocking waits see the flag), lets it no
-   * longer keep the program alive, and ends it.
+   * longer keep the program alive, and ends it (an OS process with
+   * `signal`, default SIGTERM).
    */
-  stop(): void;
+  stop(signal?: "SIGTERM" | "SIGKILL"): void;
 }
 
 /** Tells the child's own children (parentProcess()) that it has ended. */
@@ -114,6 +118,8 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     entry: spec.entry,
     modules: [...new Set(spec.modules)],
     permissions: spec.permissions,
+    resourceLimits: spec.resourceLimits,
+    control,
     what: spec.what,
     onMessage: (message) => {
       if (isExit(message)) {
@@ -127,7 +133,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
         reported: false,
       }),
   });
-  const pid = nextPid();
+  const pid = port.pid ?? nextPid();
   const init: ChildInit = {
     ...spec.message,
     name: spec.name,
@@ -149,17 +155,18 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
   return {
     pid,
     control,
+    ended: port.ended,
     postMessage: port.postMessage,
     ref: port.ref,
     terminate: port.terminate,
-    stop() {
+    stop(signal) {
       // Waits inside the child poll this flag, so a child blocked in one of
       // our …Sync calls ends too; terminate() alone would not interrupt it.
       Atomics.store(control, kChildStop, 1);
       Atomics.notify(control, kChildStop);
       markEnded(control);
       port.ref(false);
-      port.terminate();
+      port.terminate(signal);
     },
   };
 }

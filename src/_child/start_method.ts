@@ -13,9 +13,13 @@
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { spawnStrategy } from "./spawn.ts";
 import { forkserverStrategy } from "./forkserver.ts";
+import { subprocessStrategy } from "./subprocess.ts";
+import type { ResourceLimits } from "./subprocess_flags.ts";
+
+export type { ResourceLimits } from "./subprocess_flags.ts";
 
 /** The start methods this library offers. */
-export type StartMethod = "spawn" | "forkserver";
+export type StartMethod = "spawn" | "forkserver" | "subprocess";
 
 /**
  * The start method a class's children use, as a static of the classes a
@@ -41,6 +45,14 @@ export interface ChildLaunch {
   modules: string[];
   /** Already validated by checkPermissions(). */
   permissions?: WorkerPermissions;
+  /** Only "subprocess" children have them (checked before). */
+  resourceLimits?: ResourceLimits;
+  /**
+   * The parent's copy of the child's control block (src/_wire/layouts.ts),
+   * shared with a child that can share memory; a strategy whose child
+   * cannot keeps its kChildTask slot up to date itself.
+   */
+  control: Int32Array;
   /** The operation, for error messages ("start process"). */
   what: string;
   /** Every message the child posts, in order. */
@@ -58,8 +70,18 @@ export interface ChildPort {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   /** Whether the child keeps the program alive (idempotent). */
   ref(on: boolean): void;
-  /** Ends the child without waiting for it. */
-  terminate(): void;
+  /**
+   * Ends the child without waiting for it; a child that is an OS process
+   * receives `signal` (default SIGTERM).
+   */
+  terminate(signal?: "SIGTERM" | "SIGKILL"): void;
+  /** The OS pid of a child that is an OS process. */
+  readonly pid?: number;
+  /**
+   * Settles once a child that is an OS process has ended and its pipes are
+   * closed (a join waits for it: the process is really gone).
+   */
+  readonly ended?: Promise<void>;
 }
 
 /** A start method: creates children. */
@@ -76,6 +98,7 @@ export interface StartStrategy {
 const strategies: Record<StartMethod, StartStrategy> = {
   spawn: spawnStrategy,
   forkserver: forkserverStrategy,
+  subprocess: subprocessStrategy,
 };
 
 let chosen: StartMethod | undefined;

@@ -43,6 +43,7 @@ const kinds = new Set([
 export function checkPermissions(
   permissions: unknown,
   what: string,
+  workerOptions = true,
 ): WorkerPermissions | undefined {
   if (permissions === undefined || permissions === "inherit") return undefined;
   if (permissions !== "none") {
@@ -69,7 +70,8 @@ export function checkPermissions(
       }
     }
   }
-  const support = workerOptionsEnabled();
+  // A child that is an OS process gets its permissions as flags instead.
+  const support = workerOptions ? workerOptionsEnabled() : true;
   if (support !== true) {
     throw new TypeError(
       `Cannot ${what} as 'permissions' needs Deno's worker options: ${support}. Run with --unstable-worker-options, or add "worker-options" to "unstable" in the deno.json of your project`,

@@ -41,6 +41,8 @@ import {
 import { startupError } from "./startup_error.ts";
 import { Transport } from "./transport.ts";
 import { WorkerSet } from "./workers.ts";
+import { TaskMode } from "../_wire/protocol.ts";
+import { assertCanCross } from "../_child/subprocess_options.ts";
 
 export { checkTask, engineOptions } from "./options.ts";
 export { Task, type TaskLimits } from "./task.ts";
@@ -93,6 +95,10 @@ export class PoolEngine {
    * running it).
    */
   submit(task: Task, limits?: TaskLimits, noun = "task"): void {
+    if (this.#options.method === "subprocess") {
+      const root = task.mode === TaskMode.Apply ? "args" : "iterable";
+      assertCanCross(task.payload, root, `submit ${noun}`);
+    }
     this.#queue.add(task);
     this.#scheduleFlush();
     if (limits !== undefined) {

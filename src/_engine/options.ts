@@ -1,7 +1,15 @@
 // What Pool and ProcessPoolExecutor accept in common, checked once, and the
 // engine settings built from it.
 
-import type { StartMethod } from "../_child/start_method.ts";
+import {
+  chosenStartMethod,
+  type ResourceLimits,
+  type StartMethod,
+} from "../_child/start_method.ts";
+import {
+  assertCanCross,
+  checkResourceLimits,
+} from "../_child/subprocess_options.ts";
 import {
   checkPermissions,
   type WorkerPermissions,
@@ -26,6 +34,7 @@ const kEngineKeys = [
   "maxTasksPerChild",
   "permissions",
   "atomics",
+  "resourceLimits",
 ];
 /** A task's own options (apply, submitWith). */
 const kTaskKeys = ["signal", "timeout"];
@@ -67,6 +76,8 @@ export interface EngineOptions {
   initargs: unknown[];
   maxTasksPerChild?: number;
   permissions?: WorkerPermissions;
+  /** Only with the "subprocess" start method. */
+  resourceLimits?: ResourceLimits;
   /** The module that created the pool: imported statically by workers. */
   caller?: string;
   onDeath: DeathPolicy;
@@ -85,6 +96,12 @@ export interface WorkerPoolOptions {
   maxTasksPerChild?: number;
   permissions?: WorkerPermissions;
   atomics?: AtomicsMode;
+  /**
+   * Limits of each worker's resources: `maxHeapMb`, its V8 heap limit.
+   * Only with the "subprocess" start method (a TypeError with the others):
+   * a worker that runs out of memory fails its task and is replaced.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /**
@@ -138,6 +155,17 @@ export function engineOptions(
   checkPositiveInteger(maxTasksPerChild, "maxTasksPerChild", what);
   checkArray(initargs, "initargs", what);
   checkAtomics(options.atomics, what);
+  // Rings are shared memory, which an OS process child cannot receive: its
+  // tasks and results go by message, as with atomics "disabled".
+  const method = kind.method ?? chosenStartMethod();
+  const subprocess = method === "subprocess";
+  const resourceLimits = checkResourceLimits(
+    options.resourceLimits,
+    method,
+    what,
+  );
+  const reducedInitargs = reduce(initargs, "initargs", what) as unknown[];
+  if (subprocess) assertCanCross(reducedInitargs, "initargs", what);
   const caller = callerUrl()?.replace(/#.*$/, "");
   const cpus = cpuCount();
   if (processes !== undefined && processes > 4 * cpus) {
@@ -153,10 +181,12 @@ export function engineOptions(
     initializer: initializer === undefined
       ? undefined
       : targetRef(initializer, caller, what),
-    initargs: reduce(initargs, "initargs", what) as unknown[],
+    initargs: reducedInitargs,
     maxTasksPerChild,
-    permissions: checkPermissions(permissions, what),
+    permissions: checkPermissions(permissions, what, !subprocess),
+    resourceLimits,
     caller: caller?.startsWith("data:") ? undefined : caller,
-    rings: options.atomics !== "disabled",
+    rings: options.atomics !== "disabled" && !subprocess,
+    ...(subprocess ? { method: "subprocess" } : {}),
   };
 }

@@ -187,6 +187,7 @@ export class WorkerSet {
       // imports the modules of every reviver known now.
       modules: [...modules, ...reviverModules()],
       permissions: options.permissions,
+      resourceLimits: options.resourceLimits,
       method: options.method,
       message: {
         t: "init",

@@ -12,6 +12,12 @@ import type { Target, TargetRef } from "../_core/target.ts";
 import { checkArray, checkSignal } from "../_core/validate.ts";
 import { state } from "../_core/state.ts";
 import { checkKnownKeys } from "../_core/known_keys.ts";
+import {
+  chosenStartMethod,
+  type ResourceLimits,
+  startMethodOf,
+} from "../_child/start_method.ts";
+import { checkResourceLimits } from "../_child/subprocess_options.ts";
 
 const kProcessKeys = [
   "target",
@@ -20,6 +26,7 @@ const kProcessKeys = [
   "daemon",
   "permissions",
   "signal",
+  "resourceLimits",
 ];
 
 /** Marks the library's Process class (and so its subclasses). */
@@ -54,13 +61,20 @@ export interface ProcessOptions<F extends Target = Target> {
   daemon?: boolean;
   /**
    * Deno permissions of the child (needs `--unstable-worker-options`, or
-   * `"worker-options"` in the `unstable` list of deno.json).
+   * `"worker-options"` in the `unstable` list of deno.json; with the
+   * "subprocess" start method they become the child's `--allow-*` flags).
    *
    * @default {"inherit"}
    */
   permissions?: WorkerPermissions;
   /** Aborting it terminates the process. */
   signal?: AbortSignal;
+  /**
+   * Limits of the child's resources: `maxHeapMb`, its V8 heap limit. Only
+   * with the "subprocess" start method, whose child alone ends when it runs
+   * out of memory (a TypeError with the others).
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /** What the Process constructor keeps of its options. */
@@ -70,6 +84,7 @@ export interface CheckedOptions {
   /** Absent for a Process that runs nothing. */
   ref: TargetRef | undefined;
   permissions: WorkerPermissions | undefined;
+  resourceLimits: ResourceLimits | undefined;
   signal: AbortSignal | undefined;
   /** CPython's `_identity`: the child numbers from the main process down. */
   identity: number[];
@@ -103,6 +118,12 @@ export function checkProcessOptions(
   }
   checkKnownKeys(options, kProcessKeys, "create process");
   const { target, args = [], name, daemon, permissions, signal } = options;
+  const method = startMethodOf(cls) ?? chosenStartMethod();
+  const resourceLimits = checkResourceLimits(
+    options.resourceLimits,
+    method,
+    "create process",
+  );
   checkArray(args, "args", "create process");
   if (name !== undefined && typeof name !== "string") {
     throw new TypeError(
@@ -126,7 +147,11 @@ export function checkProcessOptions(
   } else if (target !== undefined) {
     ref = targetRef(target, caller, "create process");
   }
-  const checked = checkPermissions(permissions, "create process");
+  const checked = checkPermissions(
+    permissions,
+    "create process",
+    method !== "subprocess",
+  );
   const s = state();
   const identity = [...s.identity, ++s.childCounter];
   return {
@@ -134,6 +159,7 @@ export function checkProcessOptions(
     args,
     ref,
     permissions: checked,
+    resourceLimits,
     signal,
     identity,
     name: name ?? `Process-${identity.join(":")}`,

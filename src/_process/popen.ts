@@ -13,7 +13,12 @@ import { refModules } from "../_core/target.ts";
 import { reduce, reviverModule } from "../reduction.ts";
 import { state } from "../_core/state.ts";
 import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
-import { startMethodOf } from "../_child/start_method.ts";
+import {
+  chosenStartMethod,
+  type ResourceLimits,
+  startMethodOf,
+} from "../_child/start_method.ts";
+import { assertCanCross } from "../_child/subprocess_options.ts";
 
 const entry = new URL("./child_main.ts", import.meta.url).href;
 
@@ -31,6 +36,7 @@ export interface PopenOptions {
   self: { isAlive(): boolean; daemon: boolean; terminate(): void };
   args: unknown[];
   permissions: WorkerPermissions | undefined;
+  resourceLimits: ResourceLimits | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -59,6 +65,13 @@ export class Popen {
       ? reduce({ ...options.self }, "this", "start process", tags)
       : {};
     const args = reduce(options.args, "args", "start process", tags);
+    // A Context's Process class carries its start method.
+    const method = startMethodOf(options.self.constructor) ??
+      chosenStartMethod();
+    if (method === "subprocess") {
+      assertCanCross(fields, "this", "start process");
+      assertCanCross(args, "args", "start process");
+    }
     // The child imports its target's module and the modules that rebuild the
     // shared objects it receives, statically (see _child/spawn.ts), so that
     // even a child without permissions can load them; nothing else.
@@ -76,8 +89,8 @@ export class Popen {
         entry,
         modules,
         permissions: options.permissions,
-        // A Context's Process class carries its start method.
-        method: startMethodOf(options.self.constructor),
+        resourceLimits: options.resourceLimits,
+        method,
         message: {
           t: "run",
           target: ref,
@@ -129,11 +142,15 @@ export class Popen {
 
   /** The exit code, or null when `timeout` seconds passed first. */
   async wait(timeout: number | undefined): Promise<number | null> {
-    if (this.exitCode !== null) return this.exitCode;
+    const ended = this.#child.ended;
+    if (this.exitCode !== null && ended === undefined) return this.exitCode;
     // A daemonic child does not keep the loop alive, but waiting for it must.
     holdLoop();
     try {
-      return (await within(this.#exited.promise, timeout))?.value ?? null;
+      const code = (await within(this.#exited.promise, timeout))?.value;
+      // An OS process child is reported ended before it is gone.
+      if (code !== undefined) await ended;
+      return code ?? null;
     } finally {
       releaseLoop();
     }
@@ -146,7 +163,7 @@ export class Popen {
     // A child spinning in its own synchronous code cannot be interrupted by
     // Deno: its thread runs on until it yields, but it no longer keeps the
     // program alive and is reported ended.
-    this.#child.stop();
+    this.#child.stop(code === -9 ? "SIGKILL" : "SIGTERM");
     this.#settle(code);
   }
 }

@@ -1,0 +1,125 @@
+// The wire of the "subprocess" start method (./subprocess.ts): messages as
+// frames, each a marker, a 32-bit length and the value in V8's
+// serialization (the format of structured clone, so what a Worker could be
+// sent crosses the same way, SharedArrayBuffers excepted).
+//
+// The parent writes frames to the child's stdin. The child writes its frames
+// to its stderr, where Deno and the user's code also print: the marker lets
+// the parent pass everything else through to its own stderr, so a child's
+// "Process name:" report and V8's own messages still show. A frame is one
+// synchronous write of the child's main thread, which Deno's console writes
+// cannot split.
+//
+// Tier 4 (child start-up).
+
+import { deserialize, serialize } from "node:v8";
+
+/** Starts every frame: bytes that printed text does not contain. */
+const kMarker = new Uint8Array([0, 0x1b, 0x64, 0x6d, 0x70, 0x1e]);
+const kHeader = kMarker.length + 4;
+
+/**
+ * One message as a frame.
+ *
+ * @throws {DOMException} (DataCloneError) When `message` holds what
+ * structured clone refuses, or a SharedArrayBuffer.
+ */
+export function encodeFrame(message: unknown): Uint8Array {
+  let body: Uint8Array;
+  try {
+    body = serialize(message);
+  } catch (error) {
+    throw new DOMException((error as Error).message, "DataCloneError");
+  }
+  const frame = new Uint8Array(kHeader + body.length);
+  frame.set(kMarker);
+  new DataView(frame.buffer).setUint32(kMarker.length, body.length, true);
+  frame.set(body, kHeader);
+  return frame;
+}
+
+/** One buffer of `parts`, in order. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function indexOfMarker(bytes: Uint8Array, from: number): number {
+  const first = kMarker[0];
+  for (
+    let i = bytes.indexOf(first, from);
+    i !== -1;
+    i = bytes.indexOf(first, i + 1)
+  ) {
+    let j = 1;
+    while (
+      j < kMarker.length && i + j < bytes.length && bytes[i + j] === kMarker[j]
+    ) j++;
+    // A marker cut by the end of the bytes read so far counts as one.
+    if (j === kMarker.length || i + j === bytes.length) return i;
+  }
+  return -1;
+}
+
+/** Splits a byte stream into messages and the text between them. */
+export class FrameReader {
+  #pending = new Uint8Array(0);
+
+  /**
+   * Takes the next chunk; calls `onMessage` for each whole frame and
+   * `onText` for the bytes outside frames, in order.
+   */
+  push(
+    chunk: Uint8Array,
+    onMessage: (message: unknown) => void,
+    onText: (bytes: Uint8Array) => void,
+  ): void {
+    let bytes = chunk;
+    if (this.#pending.length > 0) {
+      bytes = new Uint8Array(this.#pending.length + chunk.length);
+      bytes.set(this.#pending);
+      bytes.set(chunk, this.#pending.length);
+    }
+    let at = 0;
+    while (at < bytes.length) {
+      const marker = indexOfMarker(bytes, at);
+      if (marker === -1) {
+        onText(bytes.subarray(at));
+        at = bytes.length;
+        break;
+      }
+      if (marker > at) onText(bytes.subarray(at, marker));
+      at = marker;
+      if (bytes.length - at < kHeader) break;
+      if (!kMarker.every((b, i) => bytes[at + i] === b)) {
+        // The first marker byte, then something else: printed text.
+        onText(bytes.subarray(at, at + 1));
+        at++;
+        continue;
+      }
+      const length = new DataView(bytes.buffer, bytes.byteOffset + at)
+        .getUint32(kMarker.length, true);
+      if (bytes.length - at < kHeader + length) break;
+      onMessage(
+        deserialize(bytes.subarray(at + kHeader, at + kHeader + length)),
+      );
+      at += kHeader + length;
+    }
+    this.#pending = bytes.slice(at);
+  }
+
+  /** The bytes of an unfinished frame, once the stream has ended. */
+  rest(): Uint8Array {
+    const rest = this.#pending;
+    this.#pending = new Uint8Array(0);
+    return rest;
+  }
+}

@@ -1,0 +1,115 @@
+// Runs first in a child of the "subprocess" start method (./subprocess.ts),
+// an OS process started as `deno run <flags> <entry>`: its data: entry
+// imports this module first, then the child's own entry (whose first import
+// is ./bootstrap.ts) and its modules, all statically, so that a child
+// without read permission can still load its code.
+//
+// The child code of this library is written for a Web Worker's scope
+// (postMessage, onmessage, close). Here those are served over the pipes of
+// ./frames.ts: messages from the parent arrive on stdin, messages to it go
+// to stderr. What a worker receives as shared memory (the control block,
+// the pid counter) is made here, local to this OS process: the parent
+// stops a subprocess child with a signal, not with the control block.
+//
+// Tier 4 (child start-up).
+
+import { concat, encodeFrame, FrameReader } from "./frames.ts";
+import { kChildControlSlots, kChildEnded } from "../_wire/layouts.ts";
+
+const scope = globalThis as unknown as {
+  name: string;
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+};
+
+const exit = Deno.exit.bind(Deno);
+let exitCode = 0;
+let daemon = true;
+
+Object.defineProperty(globalThis, "name", {
+  value: Deno.args[0] ?? "Process",
+  writable: true,
+  configurable: true,
+});
+
+let handler: ((event: MessageEvent) => void) | null = null;
+Object.defineProperty(globalThis, "onmessage", {
+  get: () => handler,
+  set: (fn) => {
+    handler = fn;
+  },
+  configurable: true,
+});
+addEventListener("message", (event) => handler?.(event as MessageEvent));
+
+let pending: Uint8Array[] = [];
+
+// Messages posted in one turn (a run of results) go in one write: the
+// parent reads them in one chunk too.
+function flush(): void {
+  if (pending.length === 0) return;
+  const bytes = concat(pending);
+  pending = [];
+  try {
+    let at = 0;
+    while (at < bytes.length) at += Deno.stderr.writeSync(bytes.subarray(at));
+  } catch (error) {
+    // The parent is gone (its end of the pipe closed): nobody to tell.
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
+}
+
+scope.postMessage = (message: unknown) => {
+  const exiting = message as { t?: unknown; code?: unknown } | null;
+  if (exiting?.t === "exit" && typeof exiting.code === "number") {
+    exitCode = exiting.code;
+  }
+  if (pending.push(encodeFrame(message)) === 1) queueMicrotask(flush);
+};
+
+// A worker's close() ends the worker; here it ends the OS process, with the
+// code the child reported (one the OS can carry; the parent has the real
+// one from the exit message).
+scope.close = () => {
+  flush();
+  exit(exitCode >= 0 && exitCode <= 255 ? exitCode : 1);
+};
+
+/** Fills in what cannot cross from the parent (see above). */
+// The parent's end, as parentProcess() sees it: marked when stdin closes.
+const parentControl = new Int32Array(
+  new SharedArrayBuffer(4 * kChildControlSlots),
+);
+
+function localInit(message: Record<string, unknown>): void {
+  if (!("pidCounter" in message)) return;
+  message.pidCounter = new SharedArrayBuffer(4);
+  message.control = new SharedArrayBuffer(4 * kChildControlSlots);
+  message.parentControl = parentControl.buffer;
+  message.shared = {};
+  daemon = message.daemon === true;
+}
+
+async function receive(): Promise<void> {
+  const reader = new FrameReader();
+  const buffer = new Uint8Array(1 << 16);
+  const deliver = (data: unknown) => {
+    if (data !== null && typeof data === "object") {
+      localInit(data as Record<string, unknown>);
+    }
+    dispatchEvent(new MessageEvent("message", { data }));
+  };
+  for (;;) {
+    const n = await Deno.stdin.read(buffer);
+    if (n === null) break;
+    reader.push(buffer.subarray(0, n), deliver, () => {});
+  }
+  // The parent has ended (or was killed): a daemonic child ends with it, as
+  // in CPython; another one runs on, and parentProcess() says it has ended.
+  if (daemon) exit(1);
+  Atomics.store(parentControl, kChildEnded, 1);
+  Atomics.notify(parentControl, kChildEnded);
+}
+
+receive();

@@ -1,0 +1,330 @@
+// The "subprocess" start method: children that are deno OS processes.
+// Children report through exit codes, whole programs through their output
+// (runDeno): an OS process shares no memory with its parent.
+import {
+  deepEqual,
+  equal,
+  match,
+  notEqual,
+  ok,
+  rejects,
+  throws,
+} from "node:assert/strict";
+import {
+  BrokenProcessPoolError,
+  getContext,
+  Lock,
+  Process,
+  ProcessError,
+} from "../mod.ts";
+import { runDeno } from "./_run.ts";
+import { encodeFrame, FrameReader } from "../src/_child/frames.ts";
+import {
+  checkValues,
+  denoExit,
+  exitOn,
+  exitWith,
+  fail,
+  isChildOf,
+  killSelf,
+  pid,
+  Point,
+  read,
+  spin,
+  square,
+} from "./fixtures/subprocess_targets.ts";
+
+const ctx = getContext("subprocess");
+const program = "tests/fixtures/subprocess_program.ts";
+
+async function run(process: Process): Promise<number | null> {
+  process.start();
+  return await process.join();
+}
+
+/** True once no process has `pid` (polled: it is another OS process). */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      Deno.kill(pid, "SIGCONT");
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return true;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+Deno.test("getContext('subprocess') hands out Subprocess classes", () => {
+  equal(ctx.getStartMethod(), "subprocess");
+  equal(ctx.Process.name, "SubprocessProcess");
+  equal(ctx.Pool.name, "SubprocessPool");
+  equal(ctx.ProcessPoolExecutor.name, "SubprocessProcessPoolExecutor");
+});
+
+Deno.test("A subprocess child is an OS process: pid is its OS pid, its parent this program", async () => {
+  const p = new ctx.Process({ target: isChildOf, args: [Deno.pid] });
+  equal(await run(p), 0);
+  notEqual(p.pid, Deno.pid);
+  ok(await gone(p.pid!));
+});
+
+Deno.test("A subprocess child receives Map, Date, class instances and errors through the codec", async () => {
+  const p = new ctx.Process({
+    target: checkValues,
+    args: [
+      new Map([["a", 1n]]),
+      new Date(0),
+      new Point(3, 4),
+      new RangeError("bad"),
+    ],
+  });
+  equal(await run(p), 0);
+});
+
+Deno.test("A subprocess child's exit(n), Deno.exit(n) and uncaught error give n, n and 1", async () => {
+  equal(await run(new ctx.Process({ target: exitWith, args: [3] })), 3);
+  equal(await run(new ctx.Process({ target: denoExit, args: [5] })), 5);
+  equal(
+    await run(new ctx.Process({ target: fail, args: ["expected in a test"] })),
+    1,
+  );
+});
+
+Deno.test("terminate() and kill() end a busy subprocess child at once with -15 and -9", async () => {
+  const a = new ctx.Process({ target: spin });
+  a.start();
+  a.terminate();
+  equal(await a.join(), -15);
+  ok(await gone(a.pid!));
+  const b = new ctx.Process({ target: spin });
+  b.start();
+  b.kill();
+  equal(await b.join(), -9);
+  ok(await gone(b.pid!));
+});
+
+Deno.test("A subprocess child's permissions are flags: it reads only what it is given", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    equal(
+      await run(
+        new ctx.Process({ target: read, args: [file], permissions: "none" }),
+      ),
+      77,
+    );
+    equal(
+      await run(
+        new ctx.Process({
+          target: read,
+          args: [file],
+          permissions: { read: [file] },
+        }),
+      ),
+      0,
+    );
+    equal(await run(new ctx.Process({ target: read, args: [file] })), 0);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("A subprocess child may not get more permissions than its parent (NotCapable)", async () => {
+  const { stdout } = await runDeno([
+    "run",
+    "--allow-run",
+    "--allow-read=tests,src,mod.ts,deno.json",
+    program,
+    "start",
+  ]);
+  match(
+    stdout,
+    /NotCapable: Cannot start process as 'permissions.read' must not exceed the parent's/,
+  );
+});
+
+Deno.test("The subprocess start method without --allow-run is a clear error", async () => {
+  const { stdout } = await runDeno(["run", "--allow-read", program, "start"]);
+  match(
+    stdout,
+    /NotCapable: .*"subprocess" start method runs deno as a child process: run with --allow-run/,
+  );
+});
+
+Deno.test("resourceLimits needs the subprocess start method", () => {
+  throws(
+    () => new Process({ target: square, resourceLimits: { maxHeapMb: 64 } }),
+    /Cannot create process as 'resourceLimits' needs the "subprocess" start method/,
+  );
+  throws(
+    () => new ctx.Process({ target: square, resourceLimits: { maxHeapMb: 0 } }),
+    /'resourceLimits.maxHeapMb' must be a positive integer/,
+  );
+});
+
+Deno.test("A subprocess child that runs out of memory ends alone", async () => {
+  const { stdout, stderr } = await runDeno([
+    "run",
+    "-A",
+    program,
+    "oom-process",
+  ]);
+  match(stdout, /exit -\d+\nparent alive/);
+  match(stderr, /out of memory/);
+});
+
+Deno.test("A daemonic subprocess child ends when its parent is killed", async () => {
+  const { code, stdout } = await runDeno([
+    "run",
+    "-A",
+    program,
+    "parent-killed",
+  ]);
+  equal(code, 137);
+  const child = Number(/child (\d+)/.exec(stdout)?.[1]);
+  ok(child > 0);
+  ok(await gone(child), "the daemonic child outlived its killed parent");
+});
+
+Deno.test("A non-daemonic subprocess child outlives its killed parent and parentProcess() sees it end", async () => {
+  const { code, stdout } = await runDeno(["run", "-A", program, "orphan"]);
+  equal(code, 137);
+  match(stdout, /alive true\nparent ended, alive false/);
+});
+
+Deno.test("A daemonic subprocess child busy in synchronous code ends when its parent exits", async () => {
+  const { code, stdout } = await runDeno(["run", "-A", program, "daemon-busy"]);
+  equal(code, 0);
+  const child = Number(/child (\d+)/.exec(stdout)?.[1]);
+  ok(child > 0);
+  ok(await gone(child), "the daemonic child outlived its parent");
+});
+
+Deno.test("A shared object passed to a subprocess child is a TypeError naming its path", async () => {
+  const lock = new Lock();
+  throws(
+    () =>
+      new ctx.Process({ target: square, args: [{ locks: [lock] }] as never })
+        .start(),
+    /Cannot start process as 'args\[0\].locks\[0\]' must not be shared memory: it is a Lock, which cannot cross to an OS process/,
+  );
+  const pool = new ctx.Pool(1);
+  try {
+    await rejects(
+      pool.apply(square, [lock as never]),
+      /'args\[0\]' must not be shared memory: it is a Lock/,
+    );
+  } finally {
+    pool.terminate();
+    await pool.join();
+  }
+});
+
+Deno.test({
+  name:
+    "A subprocess Pool replaces a worker that dies and fails its task with the cause",
+  // A killed worker's OS process is reaped after terminate() returns.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const pool = new ctx.Pool(2);
+    try {
+      deepEqual(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
+      await rejects(
+        pool.apply(exitOn, [3]),
+        (error: Error) =>
+          error instanceof ProcessError &&
+          /exited with code 4 while running it/.test(error.message),
+      );
+      await rejects(pool.apply(killSelf), /was killed by SIGKILL/);
+      await rejects(pool.apply(spin, [], { timeout: 0.2 }), /timeout/);
+      deepEqual(await pool.map(square, [4, 5]), [16, 25]);
+    } finally {
+      pool.terminate();
+      await pool.join();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "A subprocess Pool with maxTasksPerChild runs each task in a new OS process",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const pool = new ctx.Pool(1, { maxTasksPerChild: 1 });
+    try {
+      const pids = await pool.map(pid as (x: number) => number, [1, 2, 3], 1);
+      equal(new Set(pids).size, 3);
+      ok(!pids.includes(Deno.pid));
+    } finally {
+      pool.close();
+      await pool.join();
+    }
+  },
+});
+
+Deno.test({
+  name: "A subprocess executor breaks when a worker exits",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    try {
+      equal(await executor.submit(square, 6), 36);
+      await rejects(
+        executor.submit(exitOn, 3).result(),
+        BrokenProcessPoolError,
+      );
+    } finally {
+      await executor.shutdown();
+    }
+  },
+});
+
+Deno.test("A subprocess Pool worker that runs out of memory fails its task and is replaced", async () => {
+  const { stdout, stderr } = await runDeno(["run", "-A", program, "oom-pool"]);
+  match(stdout, /ProcessError: .*ran out of memory\nthen 49/);
+  match(stderr, /out of memory/);
+});
+
+Deno.test("A subprocess executor whose worker runs out of memory is broken", async () => {
+  const { stdout } = await runDeno(["run", "-A", program, "oom-executor"]);
+  match(stdout, /broken true\n.*ran out of memory/);
+});
+
+Deno.test("FrameReader splits frames from printed text, across any chunking", () => {
+  const text = new TextEncoder().encode("Process P:\nError: \0x\n");
+  const frames = [
+    encodeFrame({ t: "ready" }),
+    encodeFrame({ m: new Map([[1, 2n]]) }),
+  ];
+  const stream = new Uint8Array([...text, ...frames[0], ...text, ...frames[1]]);
+  for (const size of [1, 3, 7, stream.length]) {
+    const reader = new FrameReader();
+    const messages: unknown[] = [];
+    const printed: number[] = [];
+    for (let at = 0; at < stream.length; at += size) {
+      reader.push(
+        stream.subarray(at, at + size),
+        (m) => messages.push(m),
+        (bytes) => printed.push(...bytes),
+      );
+    }
+    printed.push(...reader.rest());
+    deepEqual(messages, [{ t: "ready" }, { m: new Map([[1, 2n]]) }]);
+    deepEqual(
+      new TextDecoder().decode(new Uint8Array(printed)),
+      new TextDecoder().decode(text).repeat(2),
+    );
+  }
+});
+
+Deno.test("encodeFrame() refuses a SharedArrayBuffer as structured clone does", () => {
+  throws(
+    () => encodeFrame({ b: new SharedArrayBuffer(4) }),
+    (error: Error) =>
+      error instanceof DOMException && error.name === "DataCloneError",
+  );
+});
