@@ -24,6 +24,7 @@ import {
   chooseStartMethod,
   chosenStartMethod,
 } from "../src/_child/start_method.ts";
+import { waitAsync } from "../src/_memory/atomics.ts";
 import { cells, fixture, letDueTimersRun, runDeno } from "./_run.ts";
 import { Counter } from "./fixtures/targets.ts";
 
@@ -185,8 +186,10 @@ Deno.test("parentProcess().isAlive() and join() follow the parent's life: it end
   });
   parent.start();
   equal(await parent.join(), 0);
-  // The watcher outlives its parent and reports what it saw.
-  await Atomics.waitAsync(flags, 2, 0, 30_000).value;
+  // The watcher outlives its parent and reports what it saw. A bare
+  // Atomics.waitAsync would not keep this test's event loop alive once the
+  // parent is gone; the library's wait holds it.
+  await waitAsync(flags, 2, 0, performance.now() + 30_000);
   equal(flags[1], 1, "alive while the parent ran");
   equal(flags[2], 2, "not alive once join() resolved");
 });
