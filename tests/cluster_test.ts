@@ -7,6 +7,7 @@ import { Pool, ProcessError, RemoteError, TimeoutError } from "../mod.ts";
 import { ClusterPool } from "../src/cluster/mod.ts";
 import {
   AgentProcess,
+  endAll,
   fileAppears,
   filesMatching,
   makeRoot,
@@ -379,9 +380,7 @@ Deno.test({
       );
     } finally {
       if (pool) await pool[Symbol.asyncDispose]();
-      await Promise.all(agents.map((agent) => agent.end()));
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await endAll(agents, server, dir);
     }
   },
 });
@@ -417,9 +416,7 @@ Deno.test({
       });
     } finally {
       if (pool) await pool[Symbol.asyncDispose]();
-      await agent?.end();
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await endAll([agent], server, dir);
     }
   },
 });
@@ -518,9 +515,7 @@ Deno.test({
       assert.equal(pool.stats().redelivered, 1);
     } finally {
       if (pool) await pool[Symbol.asyncDispose]();
-      await Promise.all(agents.map((agent) => agent.end()));
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await endAll(agents, server, dir);
     }
   },
 });

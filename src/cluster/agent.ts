@@ -159,6 +159,8 @@ class RunningAgent implements Agent {
   readonly #beat: ReturnType<typeof setInterval>;
   readonly #renew: ReturnType<typeof setInterval>;
   readonly #deliveries = new Set<Promise<void>>();
+  // Settles when stop() begins: a pull loop waits on it beside its claim.
+  readonly #halt = Promise.withResolvers<"halt">();
 
   constructor(ctx: AgentContext, processes: number) {
     this.#ctx = ctx;
@@ -206,7 +208,15 @@ class RunningAgent implements Agent {
     let next: Promise<JsMsg | null> | undefined;
     while (this.#stopping === undefined && !nc.isClosed()) {
       try {
-        const msg = await (next ?? take());
+        // nats.js ends a pull only by a message, the server's expiry or a
+        // missed heartbeat, and stops counting heartbeats while the server
+        // is away: without the halt, a stop then waits for the server.
+        const claim = next ?? take();
+        const msg = await Promise.race([claim, this.#halt.promise]);
+        if (msg === "halt") {
+          next = claim; // given back below, whenever it comes
+          break;
+        }
         next = undefined;
         if (msg === null) continue;
         if (this.#stopping !== undefined) {
@@ -225,12 +235,16 @@ class RunningAgent implements Agent {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
-    // A claimed task that will not run here goes back at once.
-    const unused = await next?.catch(() => null);
-    if (unused) {
-      unused.nak();
+    // A claimed task that will not run here goes back at once; a claim
+    // still under way goes back when it comes (or, once the connection is
+    // closed, after ack_wait), and the stop does not wait for it.
+    next?.then((unused) => {
+      if (unused === null) return;
       held.delete(unused);
-    }
+      try {
+        unused.nak();
+      } catch { /* closed: JetStream redelivers it after ack_wait */ }
+    }, () => {});
   }
 
   #announce(up: boolean): void {
@@ -249,6 +263,7 @@ class RunningAgent implements Agent {
 
   stop(): Promise<void> {
     return this.#stopping ??= (async () => {
+      this.#halt.resolve("halt");
       clearInterval(this.#beat);
       await Promise.allSettled(this.#loops);
       await Promise.allSettled(this.#deliveries);
