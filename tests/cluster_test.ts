@@ -460,6 +460,32 @@ Deno.test({
 });
 
 Deno.test({
+  name: "An agent stops on SIGTERM while its server is down",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    let agent: AgentProcess | undefined;
+    try {
+      agent = await AgentProcess.start({
+        server,
+        root: await makeRoot(dir, "host-a"),
+        processes: 1,
+        cluster: "away",
+      });
+      await server.stop();
+      // Its pull loop waits on a pull only the server could end.
+      const stopping = agent;
+      agent = undefined;
+      await stopping.end();
+      assert.match(stopping.output, /agent \S+ stopped/);
+    } finally {
+      await endAll([agent], server, dir);
+    }
+  },
+});
+
+Deno.test({
   name: "ClusterPool.connect() rejects unknown options and bad values",
   fn: async () => {
     await assert.rejects(

@@ -269,7 +269,9 @@ class RunningAgent implements Agent {
       await Promise.allSettled(this.#deliveries);
       clearInterval(this.#renew);
       this.#announce(false);
-      this.#ctx.pool.close();
+      // No task is left (the loops waited for theirs): terminate() ends no
+      // work, where close() would wait on a worker whose start hangs.
+      this.#ctx.pool.terminate();
       await this.#ctx.pool.join();
       // Drain (publish what is buffered), but not forever: a connection
       // that waits for an absent server would never finish draining.

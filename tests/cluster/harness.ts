@@ -259,7 +259,9 @@ export async function endAll(
     result.status === "rejected" ? [result.reason] : []
   );
   if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, "agents did not stop");
+  if (errors.length > 1) {
+    throw new AggregateError(errors, "agents did not stop");
+  }
 }
 
 /** A client program in its own OS process (tests/cluster/client_main.ts). */
