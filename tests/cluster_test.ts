@@ -460,6 +460,35 @@ Deno.test({
 });
 
 Deno.test({
+  name: "An agent sent SIGTERM right after its start line stops cleanly",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    let agent: AgentProcess | undefined;
+    try {
+      agent = await AgentProcess.start({
+        server,
+        root: await makeRoot(dir, "host-a"),
+        processes: 1,
+        cluster: "early",
+      });
+      const stopping = agent;
+      agent = undefined;
+      const status = await stopping.end();
+      assert.deepEqual(
+        [status.code, status.signal],
+        [0, null],
+        stopping.output,
+      );
+      assert.match(stopping.output, /agent \S+ stopped/);
+    } finally {
+      await endAll([agent], server, dir);
+    }
+  },
+});
+
+Deno.test({
   name: "An agent stops on SIGTERM while its server is down",
   ...options,
   fn: async () => {
@@ -477,7 +506,12 @@ Deno.test({
       // Its pull loop waits on a pull only the server could end.
       const stopping = agent;
       agent = undefined;
-      await stopping.end();
+      const status = await stopping.end();
+      assert.deepEqual(
+        [status.code, status.signal],
+        [0, null],
+        stopping.output,
+      );
       assert.match(stopping.output, /agent \S+ stopped/);
     } finally {
       await endAll([agent], server, dir);

@@ -235,15 +235,14 @@ class RunningAgent implements Agent {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
-    // A claimed task that will not run here goes back at once; a claim
-    // still under way goes back when it comes (or, once the connection is
-    // closed, after ack_wait), and the stop does not wait for it.
+    // A claimed task that will not run here goes back at once, or when a
+    // claim under way comes (unwaited; once closed, after ack_wait).
     next?.then((unused) => {
       if (unused === null) return;
       held.delete(unused);
       try {
         unused.nak();
-      } catch { /* closed: JetStream redelivers it after ack_wait */ }
+      } catch { /* closed: JetStream redelivers it */ }
     }, () => {});
   }
 
@@ -372,16 +371,17 @@ async function main(args: string[]): Promise<void> {
   if (values["start-method"] !== undefined) {
     options.startMethod = values["start-method"] as "spawn" | "subprocess";
   }
-  let agent: Agent;
+  let agent: Agent | undefined;
+  // Listening before the "started" line: a signal just after it must stop.
+  const stop = () => agent ? void agent.stop() : Deno.exit(143);
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
   try {
     agent = await startAgent(options);
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     Deno.exit(1);
   }
-  const stop = () => void agent.stop();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   // For a supervisor (or a test) that may die without stopping its agents:
   // a closed stdin pipe means the parent is gone.
   if (values["stop-on-stdin-eof"]) {
