@@ -502,8 +502,9 @@ Deno.test({
         processes: 1,
         cluster: "away",
       });
-      await server.stop();
-      // Its pull loop waits on a pull only the server could end.
+      // Killed: no goodbye to the pulls it holds, which nats.js then
+      // waits on until the server comes back.
+      await server.stop("SIGKILL");
       const stopping = agent;
       agent = undefined;
       const status = await stopping.end();

@@ -152,9 +152,12 @@ export class NatsServer {
     } catch { /* already gone */ }
   }
 
-  /** Stops it (its JetStream store stays on disk); kills it if it lingers. */
-  async stop(): Promise<void> {
-    await this.#child?.end("SIGTERM");
+  /**
+   * Stops it (its JetStream store stays on disk), or kills it with
+   * `signal` "SIGKILL"; kills it if it lingers.
+   */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    await this.#child?.end(signal);
     this.#child = undefined;
   }
 }
