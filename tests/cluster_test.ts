@@ -7,6 +7,7 @@ import { Pool, ProcessError, RemoteError, TimeoutError } from "../mod.ts";
 import { ClusterPool } from "../src/cluster/mod.ts";
 import {
   AgentProcess,
+  endAll,
   fileAppears,
   filesMatching,
   makeRoot,
@@ -379,9 +380,7 @@ Deno.test({
       );
     } finally {
       if (pool) await pool[Symbol.asyncDispose]();
-      await Promise.all(agents.map((agent) => agent.end()));
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await endAll(agents, server, dir);
     }
   },
 });
@@ -417,9 +416,7 @@ Deno.test({
       });
     } finally {
       if (pool) await pool[Symbol.asyncDispose]();
-      await agent?.end();
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await endAll([agent], server, dir);
     }
   },
 });
@@ -458,6 +455,67 @@ Deno.test({
     } finally {
       await server.stop();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "An agent sent SIGTERM right after its start line stops cleanly",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    let agent: AgentProcess | undefined;
+    try {
+      agent = await AgentProcess.start({
+        server,
+        root: await makeRoot(dir, "host-a"),
+        processes: 1,
+        cluster: "early",
+      });
+      const stopping = agent;
+      agent = undefined;
+      const status = await stopping.end();
+      assert.deepEqual(
+        [status.code, status.signal],
+        [0, null],
+        stopping.output,
+      );
+      assert.match(stopping.output, /agent \S+ stopped/);
+    } finally {
+      await endAll([agent], server, dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "An agent stops on SIGTERM while its server is down",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    let agent: AgentProcess | undefined;
+    try {
+      agent = await AgentProcess.start({
+        server,
+        root: await makeRoot(dir, "host-a"),
+        processes: 1,
+        cluster: "away",
+      });
+      // Killed: no goodbye to the pulls it holds, which nats.js then
+      // waits on until the server comes back.
+      await server.stop("SIGKILL");
+      const stopping = agent;
+      agent = undefined;
+      const status = await stopping.end();
+      assert.deepEqual(
+        [status.code, status.signal],
+        [0, null],
+        stopping.output,
+      );
+      assert.match(stopping.output, /agent \S+ stopped/);
+    } finally {
+      await endAll([agent], server, dir);
     }
   },
 });
@@ -518,9 +576,7 @@ Deno.test({
       assert.equal(pool.stats().redelivered, 1);
     } finally {
       if (pool) await pool[Symbol.asyncDispose]();
-      await Promise.all(agents.map((agent) => agent.end()));
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await endAll(agents, server, dir);
     }
   },
 });

@@ -159,6 +159,8 @@ class RunningAgent implements Agent {
   readonly #beat: ReturnType<typeof setInterval>;
   readonly #renew: ReturnType<typeof setInterval>;
   readonly #deliveries = new Set<Promise<void>>();
+  // Settles when stop() begins: a pull loop waits on it beside its claim.
+  readonly #halt = Promise.withResolvers<"halt">();
 
   constructor(ctx: AgentContext, processes: number) {
     this.#ctx = ctx;
@@ -206,7 +208,15 @@ class RunningAgent implements Agent {
     let next: Promise<JsMsg | null> | undefined;
     while (this.#stopping === undefined && !nc.isClosed()) {
       try {
-        const msg = await (next ?? take());
+        // nats.js ends a pull only by a message, the server's expiry or a
+        // missed heartbeat, and stops counting heartbeats while the server
+        // is away: without the halt, a stop then waits for the server.
+        const claim = next ?? take();
+        const msg = await Promise.race([claim, this.#halt.promise]);
+        if (msg === "halt") {
+          next = claim; // given back below, whenever it comes
+          break;
+        }
         next = undefined;
         if (msg === null) continue;
         if (this.#stopping !== undefined) {
@@ -225,12 +235,15 @@ class RunningAgent implements Agent {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
-    // A claimed task that will not run here goes back at once.
-    const unused = await next?.catch(() => null);
-    if (unused) {
-      unused.nak();
+    // A claimed task that will not run here goes back at once, or when a
+    // claim under way comes (unwaited; once closed, after ack_wait).
+    next?.then((unused) => {
+      if (unused === null) return;
       held.delete(unused);
-    }
+      try {
+        unused.nak();
+      } catch { /* closed: JetStream redelivers it */ }
+    }, () => {});
   }
 
   #announce(up: boolean): void {
@@ -249,12 +262,15 @@ class RunningAgent implements Agent {
 
   stop(): Promise<void> {
     return this.#stopping ??= (async () => {
+      this.#halt.resolve("halt");
       clearInterval(this.#beat);
       await Promise.allSettled(this.#loops);
       await Promise.allSettled(this.#deliveries);
       clearInterval(this.#renew);
       this.#announce(false);
-      this.#ctx.pool.close();
+      // No task is left (the loops waited for theirs): terminate() ends no
+      // work, where close() would wait on a worker whose start hangs.
+      this.#ctx.pool.terminate();
       await this.#ctx.pool.join();
       // Drain (publish what is buffered), but not forever: a connection
       // that waits for an absent server would never finish draining.
@@ -355,16 +371,17 @@ async function main(args: string[]): Promise<void> {
   if (values["start-method"] !== undefined) {
     options.startMethod = values["start-method"] as "spawn" | "subprocess";
   }
-  let agent: Agent;
+  let agent: Agent | undefined;
+  // Listening before the "started" line: a signal just after it must stop.
+  const stop = () => agent ? void agent.stop() : Deno.exit(143);
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
   try {
     agent = await startAgent(options);
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     Deno.exit(1);
   }
-  const stop = () => void agent.stop();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   // For a supervisor (or a test) that may die without stopping its agents:
   // a closed stdin pipe means the parent is gone.
   if (values["stop-on-stdin-eof"]) {

@@ -69,17 +69,38 @@ class Child {
     await Promise.race([promise, ended]);
   }
 
-  /** Sends `signal` (if still running) and waits for the end. */
-  async end(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+  /**
+   * Sends `signal` (if still running) and waits for the end; a process
+   * still running `graceMs` later is killed (SIGKILL), so that no test can
+   * hang on it. Tells whether that was needed.
+   */
+  async end(
+    signal: Deno.Signal = "SIGTERM",
+    graceMs = kGraceMs,
+  ): Promise<{ status: Deno.CommandStatus; killed: boolean }> {
     try {
       this.process.kill(signal);
     } catch { /* already gone */ }
     try {
       await this.process.stdin.close();
     } catch { /* not piped, or already closed */ }
-    return await this.status;
+    // A bound, not a synchronisation: past it, the process is stuck.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) =>
+      timer = setTimeout(() => resolve("late"), graceMs)
+    );
+    const ended = await Promise.race([this.process.status, late]);
+    clearTimeout(timer);
+    if (ended !== "late") return { status: await this.status, killed: false };
+    try {
+      this.process.kill("SIGKILL");
+    } catch { /* ended just now */ }
+    return { status: await this.status, killed: true };
   }
 }
+
+/** How long a process may take to end after its signal. */
+const kGraceMs = 30_000;
 
 /** A `nats-server -js` on 127.0.0.1 with its own store directory. */
 export class NatsServer {
@@ -131,9 +152,12 @@ export class NatsServer {
     } catch { /* already gone */ }
   }
 
-  /** Stops it (its JetStream store stays on disk). */
-  async stop(): Promise<void> {
-    await this.#child?.end("SIGTERM");
+  /**
+   * Stops it (its JetStream store stays on disk), or kills it with
+   * `signal` "SIGKILL"; kills it if it lingers.
+   */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    await this.#child?.end(signal);
     this.#child = undefined;
   }
 }
@@ -204,9 +228,42 @@ export class AgentProcess {
     return agent;
   }
 
-  /** Stops it (SIGTERM: it finishes what it holds) or kills it. */
-  end(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
-    return this.#child.end(signal);
+  /**
+   * Stops it (SIGTERM: it finishes what it holds) or kills it. Always
+   * ends the process; rejects if a SIGTERM did not stop it in time (it
+   * was killed), so that an agent whose stop hangs fails the test.
+   */
+  async end(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    const { status, killed } = await this.#child.end(signal);
+    if (killed && signal !== "SIGKILL") {
+      throw new Error(
+        `agent ${this.pid} did not stop within ${
+          kGraceMs / 1000
+        }s of ${signal} (killed):\n${this.output}`,
+      );
+    }
+    return status;
+  }
+}
+
+/**
+ * Ends every agent (as {@linkcode AgentProcess.end}), the server and the
+ * folder, then rejects if an agent had to be killed: a test's teardown.
+ */
+export async function endAll(
+  agents: (AgentProcess | undefined)[],
+  server: NatsServer,
+  dir: string,
+): Promise<void> {
+  const ended = await Promise.allSettled(agents.map((agent) => agent?.end()));
+  await server.stop();
+  await Deno.remove(dir, { recursive: true });
+  const errors = ended.flatMap((result) =>
+    result.status === "rejected" ? [result.reason] : []
+  );
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    throw new AggregateError(errors, "agents did not stop");
   }
 }
 
