@@ -149,6 +149,23 @@ test("getContext('forkserver').ProcessPoolExecutor runs calls in warm workers", 
   equal(forkserverCounters.warm, before + 1);
 });
 
+test("a preload module that fails to import leaves children starting cold, never stuck", async () => {
+  setForkserverPreload(["./fixtures/throws_at_import.ts"]);
+  const cell = cells();
+  const first = new ctx.Process({ target: T("writeCell"), args: [cell, 1] });
+  first.start();
+  equal(await first.join(), 0);
+  // The warm worker fails its import: the profile stops warming, and a
+  // wait for a warm worker ends instead of hanging.
+  await warmReady();
+  const before = forkserverCounters.cold;
+  const second = new ctx.Process({ target: T("writeCell"), args: [cell, 2] });
+  second.start();
+  equal(await second.join(), 0);
+  equal(cell[0], 2);
+  equal(forkserverCounters.cold, before + 1);
+});
+
 test("setForkserverPreload() checks its arguments", () => {
   throws(
     () => setForkserverPreload("./tasks.ts" as never),

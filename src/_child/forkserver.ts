@@ -102,9 +102,7 @@ export function stopForkserver(): void {
     profile.warm = [];
   }
   profiles.clear();
-  const waiting = onReady;
-  onReady = [];
-  for (const resolve of waiting) resolve();
+  wakeWaiters();
 }
 
 /** Children started from a warm worker, and cold (tests, benchmarks). */
@@ -112,15 +110,29 @@ export const forkserverCounters = { warm: 0, cold: 0 };
 
 let onReady: (() => void)[] = [];
 
+function wakeWaiters(): void {
+  const waiting = onReady;
+  onReady = [];
+  for (const resolve of waiting) resolve();
+}
+
+// No profile can warm a worker any more (each failed once).
+function allFailed(): boolean {
+  for (const profile of profiles.values()) if (!profile.failed) return false;
+  return true;
+}
+
 /**
- * Resolves once a warm worker is ready (at once when one is): tests and
- * benchmarks wait on it instead of on time. Warm workers and their refills
+ * Resolves once a warm worker is ready (at once when one is), or once no
+ * profile can warm one any more (each failed, as for a main module without
+ * its guard): tests and benchmarks wait on it instead of on time. Warm workers and their refills
  * keep no program alive, so this wait holds the event loop open itself.
  */
 export function warmReady(): Promise<void> {
   for (const profile of profiles.values()) {
     if (profile.warm.some((warm) => warm.ready)) return Promise.resolve();
   }
+  if (profiles.size > 0 && allFailed()) return Promise.resolve();
   const { promise, resolve } = Promise.withResolvers<void>();
   const keepAlive = setInterval(() => {}, 1000);
   onReady.push(() => {
@@ -179,6 +191,7 @@ function drop(profile: Profile, warm: Warm): void {
   profile.warm.splice(i, 1);
   profile.failed = true;
   warm.worker.terminate();
+  if (allFailed()) wakeWaiters();
 }
 
 // Starts one warm worker for the profile.
@@ -203,9 +216,7 @@ function warmUp(profile: Profile): void {
   worker.onmessage = (event: MessageEvent<WarmMessage | ExitMessage>) => {
     if (event.data.t !== "warm") return drop(profile, warm);
     warm.ready = true;
-    const waiting = onReady;
-    onReady = [];
-    for (const resolve of waiting) resolve();
+    wakeWaiters();
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -226,6 +237,7 @@ function refill(profile: Profile, delay = kQuietMs): void {
     } catch {
       // Its children start cold, and show the reason themselves.
       profile.failed = true;
+      if (allFailed()) wakeWaiters();
       return;
     }
     refill(profile, 0);
