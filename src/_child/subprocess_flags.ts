@@ -4,9 +4,10 @@
 //
 // Tier 4 (child start-up).
 
-import type {
-  PermissionValue,
-  WorkerPermissions,
+import {
+  kPermissionKinds,
+  type PermissionValue,
+  type WorkerPermissions,
 } from "../_core/permissions.ts";
 
 /** Limits of a "subprocess" child's resources. */
@@ -15,26 +16,9 @@ export interface ResourceLimits {
   maxHeapMb?: number;
 }
 
-type Kind =
-  | "env"
-  | "ffi"
-  | "import"
-  | "net"
-  | "read"
-  | "run"
-  | "sys"
-  | "write";
+type Kind = typeof kPermissionKinds[number];
 
-const kinds: Kind[] = [
-  "env",
-  "ffi",
-  "import",
-  "net",
-  "read",
-  "run",
-  "sys",
-  "write",
-];
+const kinds: readonly Kind[] = kPermissionKinds;
 
 // The field of Deno's permission descriptor that names one item of a kind.
 const itemKey: Record<Kind, string> = {

@@ -25,7 +25,8 @@ export type WorkerPermissions = "inherit" | "none" | {
   write?: PermissionValue;
 };
 
-const kinds = new Set([
+/** Deno's permission kinds, as a worker's permissions object names them. */
+export const kPermissionKinds = [
   "env",
   "ffi",
   "import",
@@ -34,7 +35,9 @@ const kinds = new Set([
   "run",
   "sys",
   "write",
-]);
+] as const;
+
+const kinds = new Set<string>(kPermissionKinds);
 
 /**
  * Checks the shape of `permissions` and that this Deno can honour it.
