@@ -10,22 +10,32 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Where and with what a subprocess runs. */
+export interface RunOptions {
+  /** The working folder (default: the repository root). */
+  cwd?: string | URL;
+  /** Environment variables besides NO_COLOR. */
+  env?: Record<string, string>;
+}
+
 /**
- * Runs `deno <args>` from the repository root. A subprocess still running
- * after `timeoutSeconds` is killed and reported with code -1: a hang fails
- * the calling test instead of freezing the suite.
+ * Runs `deno <args>` (from the repository root unless `options.cwd` says
+ * otherwise). A subprocess still running after `timeoutSeconds` is killed
+ * and reported with code -1: a hang fails the calling test instead of
+ * freezing the suite.
  */
 export async function runDeno(
   args: string[],
   timeoutSeconds = 60,
+  options: RunOptions = {},
 ): Promise<RunResult> {
   const root = new URL("../", import.meta.url);
   const command = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: root,
+    cwd: options.cwd ?? root,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
     signal: AbortSignal.timeout(timeoutSeconds * 1000),
   });
   try {

@@ -5,30 +5,22 @@
 // target. A child now says it is up before the parent sends it anything.
 
 import { equal } from "node:assert/strict";
+import { runDeno } from "./_run.ts";
 
 Deno.test("a child whose modules load from an empty module cache runs its target", async () => {
   const cache = await Deno.makeTempDir({ prefix: "dmp_cold_cache_" });
   try {
-    const command = new Deno.Command(Deno.execPath(), {
-      args: [
+    const result = await runDeno(
+      [
         "run",
         "--allow-read",
-        new URL(
-          "../examples/000_basic_parallel_program/guarded.ts",
-          import.meta.url,
-        )
-          .pathname,
+        "examples/000_basic_parallel_program/guarded.ts",
       ],
-      cwd: new URL("../", import.meta.url),
-      env: { NO_COLOR: "1", DENO_DIR: cache },
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(120_000),
-    });
-    const { code, stdout, stderr } = await command.output();
-    const decoder = new TextDecoder();
-    equal(code, 0, decoder.decode(stderr));
-    equal(decoder.decode(stdout), "Working\n");
+      120,
+      { env: { DENO_DIR: cache } },
+    );
+    equal(result.code, 0, result.stderr);
+    equal(result.stdout, "Working\n");
   } finally {
     await Deno.remove(cache, { recursive: true });
   }

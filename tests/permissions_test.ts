@@ -154,21 +154,9 @@ if (import.meta.main) {
 }
 `,
     );
-    const command = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...flags, script],
+    return await runDeno(["run", ...flags, script], 30, {
       cwd: folder(script),
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-      signal: AbortSignal.timeout(30_000),
     });
-    const { code, stdout, stderr } = await command.output();
-    const decoder = new TextDecoder();
-    return {
-      code,
-      stdout: decoder.decode(stdout),
-      stderr: decoder.decode(stderr),
-    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
