@@ -19,9 +19,24 @@ const syncBlocks = syncSpin();
 const asyncBlocks = asyncSpin();
 
 /**
- * Waits until `take()` succeeds, sleeping on `a[i]` while it holds `busy`;
- * `a[i + 1]` counts the sleepers so that releasers notify only when someone
- * sleeps.
+ * What a blocked caller waits for: `take()` to succeed. It sleeps on
+ * `a[i]` while that word holds `busy`; `a[i + 1]` counts the sleepers so
+ * that releasers notify only when someone sleeps.
+ */
+export interface Gate {
+  /** The memory. */
+  readonly a: Int32Array;
+  /** The word to sleep on; the next one counts the sleepers. */
+  readonly i: number;
+  /** The value of `a[i]` that means "not yet". */
+  readonly busy: number;
+  /** One attempt. */
+  readonly take: () => boolean;
+}
+
+/**
+ * Waits until the gate's `take()` succeeds, spinning briefly, then
+ * sleeping.
  *
  * Why this order is safe: a sleeper increments the counter *before* its
  * last try and its wait, and a releaser changes `a[i]` *before* it reads
@@ -32,14 +47,12 @@ const asyncBlocks = asyncSpin();
  * @throws {ExitSignal} When this child is terminated while it sleeps.
  */
 export function blockSync(
-  a: Int32Array,
-  i: number,
-  busy: number,
-  take: () => boolean,
+  gate: Gate,
   deadline: number,
   spin: Spin = syncBlocks,
 ): boolean {
-  if (spun(a, i, busy, take, spin)) return true;
+  const { a, i, busy, take } = gate;
+  if (spun(gate, spin)) return true;
   Atomics.add(a, i + 1, 1);
   try {
     while (!take()) {
@@ -55,37 +68,25 @@ export function blockSync(
 
 /** The async twin of {@linkcode blockSync}: never blocks the thread. */
 export function blockAsync(
-  a: Int32Array,
-  i: number,
-  busy: number,
-  take: () => boolean,
+  gate: Gate,
   deadline: number,
   spin: Spin = asyncBlocks,
 ): Promise<boolean> {
-  if (spun(a, i, busy, take, spin)) return Promise.resolve(true);
-  Atomics.add(a, i + 1, 1);
-  return sleepAsync(a, i, busy, take, deadline)
-    .finally(() => Atomics.sub(a, i + 1, 1));
+  if (spun(gate, spin)) return Promise.resolve(true);
+  Atomics.add(gate.a, gate.i + 1, 1);
+  return sleepAsync(gate, deadline)
+    .finally(() => Atomics.sub(gate.a, gate.i + 1, 1));
 }
 
 // The spin phase of both: a brief busy wait beats a sleep and its wake-up
 // when the holder is about to release.
-function spun(
-  a: Int32Array,
-  i: number,
-  busy: number,
-  take: () => boolean,
-  spin: Spin,
-): boolean {
+function spun({ a, i, busy, take }: Gate, spin: Spin): boolean {
   return spin.until(() => Atomics.load(a, i) !== busy && take());
 }
 
 // The sleep phase of blockAsync; the caller counts this sleeper.
 async function sleepAsync(
-  a: Int32Array,
-  i: number,
-  busy: number,
-  take: () => boolean,
+  { a, i, busy, take }: Gate,
   deadline: number,
 ): Promise<boolean> {
   while (!take()) {
@@ -119,7 +120,7 @@ export function lockSync(
   spin: Spin = syncBlocks,
 ): boolean {
   return tryLock(a, i) ||
-    blockSync(a, i, 1, () => tryLock(a, i), deadline, spin);
+    blockSync({ a, i, busy: 1, take: () => tryLock(a, i) }, deadline, spin);
 }
 
 /** The async twin of {@linkcode lockSync}. */
@@ -130,7 +131,11 @@ export function lockAsync(
   spin: Spin = asyncBlocks,
 ): Promise<boolean> {
   if (tryLock(a, i)) return Promise.resolve(true);
-  return blockAsync(a, i, 1, () => tryLock(a, i), deadline, spin);
+  return blockAsync(
+    { a, i, busy: 1, take: () => tryLock(a, i) },
+    deadline,
+    spin,
+  );
 }
 
 /**

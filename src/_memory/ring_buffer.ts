@@ -22,11 +22,10 @@
 // happens under the lock, doubling up to kMaxCapacity; the buffer reserves
 // address space for kMaxCapacity up front and commits pages as it grows.
 
-import { waitAsync, waitSync } from "./atomics.ts";
-import { asyncSpin, kNoSpin, type Spin, syncSpin } from "./spin.ts";
+import { asyncSpin, type Spin, syncSpin } from "./spin.ts";
 import { ExitSignal, stopRequested } from "../_core/state.ts";
 import { lockSync, unlock } from "./mutex.ts";
-import { Waiter } from "./waiter.ts";
+import { Waiter, type WaitWord } from "./waiter.ts";
 import {
   kRecordHeader,
   kRingCapacity as kCapacity,
@@ -42,6 +41,16 @@ import {
   kRingTail as kTail,
   kRingUnfinished as kUnfinished,
 } from "../_wire/layouts.ts";
+
+/** Where a putter waits for room: a get moves kGetSeq. */
+export const kPutterWait: WaitWord = { index: kGetSeq, sleepers: kPutters };
+/** Where a getter waits for a record: a put moves kPutSeq. */
+export const kGetterWait: WaitWord = { index: kPutSeq, sleepers: kGetters };
+/** Where JoinableQueue.join() waits: each taskDone() lowers kUnfinished. */
+export const kJoinerWait: WaitWord = {
+  index: kUnfinished,
+  sleepers: kJoiners,
+};
 
 /** The data area never grows past this (1 GiB). */
 export const kMaxCapacity = 2 ** 30;
@@ -316,51 +325,25 @@ export class Ring {
    */
   untilSync<T>(
     attempt: () => T | undefined,
-    index: number,
-    sleepers: number,
+    on: WaitWord,
     deadline: number,
     slice = Infinity,
   ): T | undefined {
-    const w = new Waiter(this.control, attempt, index, sleepers, deadline);
-    while (w.sleeps(this.#syncSpin)) {
-      try {
-        w.result = waitSync(
-          this.control,
-          index,
-          w.seen,
-          w.until(slice),
-          kNoSpin,
-        );
-      } finally {
-        w.woke();
-      }
-    }
+    const w = new Waiter(this.control, attempt, on, deadline);
+    while (w.sleeps(this.#syncSpin)) w.sleepSync(slice);
     return w.got;
   }
 
   /** The async twin of {@linkcode Ring.untilSync}, for the main thread. */
   async until<T>(
     attempt: () => T | undefined,
-    index: number,
-    sleepers: number,
+    on: WaitWord,
     deadline: number,
-    slice = Infinity,
-    spin: Spin = this.#asyncSpin,
+    options: { slice?: number; spin?: Spin } = {},
   ): Promise<T | undefined> {
-    const w = new Waiter(this.control, attempt, index, sleepers, deadline);
-    while (w.sleeps(spin)) {
-      try {
-        w.result = await waitAsync(
-          this.control,
-          index,
-          w.seen,
-          w.until(slice),
-          kNoSpin,
-        );
-      } finally {
-        w.woke();
-      }
-    }
+    const { slice = Infinity, spin = this.#asyncSpin } = options;
+    const w = new Waiter(this.control, attempt, on, deadline);
+    while (w.sleeps(spin)) await w.sleepAsync(slice);
     return w.got;
   }
 }

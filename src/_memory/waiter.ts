@@ -1,9 +1,20 @@
 // What Ring.until() and Ring.untilSync() share: everything but the wait
 // itself (Atomics.wait in one, Atomics.waitAsync in the other).
 
-import type { WaitResult } from "./atomics.ts";
-import type { Spin } from "./spin.ts";
+import { waitAsync, type WaitResult, waitSync } from "./atomics.ts";
+import { kNoSpin, type Spin } from "./spin.ts";
 import { checkStop } from "./ring_buffer.ts";
+
+/**
+ * A word of a ring's control block that waiters sleep on, and the word
+ * that counts them (so that whoever changes the first knows to notify).
+ */
+export interface WaitWord {
+  /** The word that changes when the wait may be over. */
+  readonly index: number;
+  /** The count of sleepers on it. */
+  readonly sleepers: number;
+}
 
 /** One caller's wait on a word of a ring's control block. */
 export class Waiter<T> {
@@ -22,14 +33,13 @@ export class Waiter<T> {
   constructor(
     c: Int32Array,
     attempt: () => T | undefined,
-    index: number,
-    sleepers: number,
+    on: WaitWord,
     deadline: number,
   ) {
     this.#c = c;
     this.#attempt = attempt;
-    this.#index = index;
-    this.#sleepers = sleepers;
+    this.#index = on.index;
+    this.#sleepers = on.sleepers;
     this.#deadline = deadline;
   }
 
@@ -57,11 +67,29 @@ export class Waiter<T> {
     return true;
   }
 
-  until(slice: number): number {
-    return Math.min(this.#deadline, performance.now() + slice);
+  // The arguments of one sleep: at most `slice` ms, while the word is as seen.
+  #sleep(slice: number): [Int32Array, number, number, number, Spin] {
+    const until = Math.min(this.#deadline, performance.now() + slice);
+    return [this.#c, this.#index, this.seen, until, kNoSpin];
   }
 
-  woke(): void {
+  /** Sleeps (once) with Atomics.wait, after sleeps() said to. */
+  sleepSync(slice: number): void {
+    try {
+      this.result = waitSync(...this.#sleep(slice));
+    } finally {
+      this.#woke();
+    }
+  }
+
+  /** Sleeps (once) with Atomics.waitAsync, after sleeps() said to. */
+  sleepAsync(slice: number): Promise<void> {
+    return waitAsync(...this.#sleep(slice))
+      .then((result) => void (this.result = result))
+      .finally(() => this.#woke());
+  }
+
+  #woke(): void {
     Atomics.sub(this.#c, this.#sleepers, 1);
     // A terminated worker runs on until it yields: once woken it must not
     // take or put anything more.

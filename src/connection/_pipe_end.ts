@@ -3,13 +3,14 @@
 // a PipeEnd; Pipe() and the reviver build them.
 
 import { ProcessError } from "../errors.ts";
-import { checkStop, type Record_, type Ring } from "../_memory/ring_buffer.ts";
 import {
-  kRingGetSeq as kGetSeq,
-  kRingGetters as kGetters,
-  kRingPutSeq as kPutSeq,
-  kRingPutters as kPutters,
-} from "../_wire/layouts.ts";
+  checkStop,
+  kGetterWait,
+  kPutterWait,
+  type Record_,
+  type Ring,
+} from "../_memory/ring_buffer.ts";
+import {} from "../_wire/layouts.ts";
 import type { Encoded } from "../_memory/record_codec.ts";
 import { lockSync, unlock } from "../_memory/mutex.ts";
 import { asyncSpin } from "../_memory/spin.ts";
@@ -233,7 +234,7 @@ export class PipeEnd {
       if (ring.push(tag, copy, 0) === "ok") return true;
       if (this.#peerGone()) throw new BrokenPipeError();
     };
-    ring.untilSync(retry, kGetSeq, kPutters, Infinity, kReclaimSliceMs);
+    ring.untilSync(retry, kPutterWait, Infinity, kReclaimSliceMs);
   }
 
   // One receive attempt: a record, or undefined (nothing yet).
@@ -250,7 +251,7 @@ export class PipeEnd {
   receiveSync(what: string, fresh: Fresh, maxLength?: Limit): Record_ {
     const ring = this.#inRing(what);
     const take = () => this.#take(ring, fresh, maxLength);
-    return ring.untilSync(take, kPutSeq, kGetters, Infinity, kReclaimSliceMs)!;
+    return ring.untilSync(take, kGetterWait, Infinity, kReclaimSliceMs)!;
   }
 
   /** Receives one record without blocking the thread. */
@@ -264,15 +265,10 @@ export class PipeEnd {
       this.checkOpen(what);
       return this.#take(ring, fresh, maxLength);
     };
-    const slice = kReclaimSliceMs;
-    return (await ring.until(
-      take,
-      kPutSeq,
-      kGetters,
-      Infinity,
-      slice,
-      this.#recvSpin,
-    ))!;
+    return (await ring.until(take, kGetterWait, Infinity, {
+      slice: kReclaimSliceMs,
+      spin: this.#recvSpin,
+    }))!;
   }
 
   // Whether a receive would not wait now: a message is there, or the other
@@ -293,7 +289,7 @@ export class PipeEnd {
     const ring = this.#inRing("poll");
     const [ready, slice] = [this.#ready, kReclaimSliceMs];
     return this.#pollNow(deadline) ??
-      ring.untilSync(ready, kPutSeq, kGetters, deadline, slice) ?? false;
+      ring.untilSync(ready, kGetterWait, deadline, slice) ?? false;
   }
 
   /** Connection.poll() with a checked deadline. */
@@ -301,7 +297,7 @@ export class PipeEnd {
     const ring = this.#inRing("poll");
     const [ready, slice] = [this.#ready, kReclaimSliceMs];
     return this.#pollNow(deadline) ??
-      await ring.until(ready, kPutSeq, kGetters, deadline, slice) ?? false;
+      await ring.until(ready, kGetterWait, deadline, { slice }) ?? false;
   }
 
   /** Closes this handle and wakes every sleeper of the pipe. */

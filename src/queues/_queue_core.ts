@@ -3,14 +3,13 @@
 // from their ring. The classes are facades over a QueueCore.
 
 import { ProcessError, QueueEmptyError, QueueFullError } from "../errors.ts";
-import { checkStop, Ring } from "../_memory/ring_buffer.ts";
 import {
-  kRingGetSeq as kGetSeq,
-  kRingGetters as kGetters,
-  kRingPutSeq as kPutSeq,
-  kRingPutters as kPutters,
-  kRingUnfinished as kUnfinished,
-} from "../_wire/layouts.ts";
+  checkStop,
+  kGetterWait,
+  kPutterWait,
+  Ring,
+} from "../_memory/ring_buffer.ts";
+import { kRingUnfinished as kUnfinished } from "../_wire/layouts.ts";
 import {
   decodeRecord,
   decodeValue,
@@ -158,7 +157,7 @@ export class QueueCore {
     const put = this.#beginPut(item, options);
     if (put === undefined) return;
     const ring = this.ring;
-    if (!ring.untilSync(put.retry, kGetSeq, kPutters, put.deadline)) {
+    if (!ring.untilSync(put.retry, kPutterWait, put.deadline)) {
       throw new QueueFullError();
     }
   }
@@ -167,7 +166,7 @@ export class QueueCore {
     const put = this.#beginPut(item, options);
     if (put === undefined) return;
     const ring = this.ring;
-    if (!await ring.until(put.retry, kGetSeq, kPutters, put.deadline)) {
+    if (!await ring.until(put.retry, kPutterWait, put.deadline)) {
       throw new QueueFullError();
     }
   }
@@ -183,7 +182,7 @@ export class QueueCore {
     const deadline = this.#beginGet(options);
     const got = deadline === undefined
       ? this.#tryGet()
-      : this.ring.untilSync(this.#tryGet, kPutSeq, kGetters, deadline);
+      : this.ring.untilSync(this.#tryGet, kGetterWait, deadline);
     if (got === undefined) throw new QueueEmptyError();
     return got.value;
   }
@@ -192,7 +191,7 @@ export class QueueCore {
     const deadline = this.#beginGet(options);
     const got = deadline === undefined
       ? this.#tryGetRecord()
-      : await this.ring.until(this.#tryGetRecord, kPutSeq, kGetters, deadline);
+      : await this.ring.until(this.#tryGetRecord, kGetterWait, deadline);
     if (got === undefined) throw new QueueEmptyError();
     return received(got.value);
   }

@@ -7,10 +7,7 @@
 
 import { ProcessError } from "../errors.ts";
 import { registerReviver } from "../reduction.ts";
-import {
-  kRingJoiners as kJoiners,
-  kRingUnfinished as kUnfinished,
-} from "../_wire/layouts.ts";
+import { kJoinerWait } from "../_memory/ring_buffer.ts";
 import { QueueMemory } from "./_queue_core.ts";
 import { Queue, queueCoreOf } from "./queue.ts";
 
@@ -85,7 +82,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    */
   async join(): Promise<void> {
     const { ring, allDone } = queueCoreOf(this);
-    await ring.until(allDone, kUnfinished, kJoiners, Infinity);
+    await ring.until(allDone, kJoinerWait, Infinity);
   }
 
   /**
@@ -100,7 +97,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    */
   joinSync(): void {
     const { ring, allDone } = queueCoreOf(this);
-    ring.untilSync(allDone, kUnfinished, kJoiners, Infinity);
+    ring.untilSync(allDone, kJoinerWait, Infinity);
   }
 }
 

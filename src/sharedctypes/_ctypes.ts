@@ -6,7 +6,8 @@ import type { SharedDescriptor } from "../reduction.ts";
 import { Adopted } from "../_memory/adopt.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import { RLock } from "../synchronize/rlock.ts";
-import { kAcquireBrief } from "../synchronize/_sync.ts";
+import { kSemCore } from "../synchronize/_sync.ts";
+import { hasLockCore } from "../synchronize/_lock_core.ts";
 import { checkKnownKeys } from "../_core/known_keys.ts";
 
 /** The type codes of `array`/`ctypes`, as CPython's sharedctypes accepts them. */
@@ -204,13 +205,7 @@ export function lockOption(
   const lock = options.lock ?? true;
   if (lock === true) return new RLock();
   if (lock === false) return null;
-  if (
-    typeof lock === "object" &&
-    typeof (lock as unknown as Record<symbol, unknown>)[kAcquireBrief] ===
-      "function"
-  ) {
-    return lock;
-  }
+  if (hasLockCore(lock)) return lock as Lock | RLock;
   throw new TypeError(
     `Cannot ${what} as 'lock' must be a boolean, a Lock or an RLock: current value is ${
       Deno.inspect(lock)
@@ -241,7 +236,7 @@ export function guarded<T>(
   body: () => T,
 ): T {
   if (lock === null) return body();
-  lock[kAcquireBrief](what);
+  lock[kSemCore]().acquireBrief(what);
   try {
     return body();
   } finally {

@@ -8,7 +8,7 @@
 import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
-import { kAcquireBrief } from "../synchronize/_sync.ts";
+import { kSemCore } from "../synchronize/_sync.ts";
 import {
   type AnyStorage,
   checkCode,
@@ -109,7 +109,7 @@ export class Value<C extends TypeCode = TypeCode> {
         C
       >;
     }
-    lock[kAcquireBrief]("read value");
+    lock[kSemCore]().acquireBrief("read value");
     try {
       return fromStored(this.#code, load(this.#code, this.#data, 0)) as ItemOf<
         C
@@ -126,7 +126,7 @@ export class Value<C extends TypeCode = TypeCode> {
       store(this.#code, this.#data, 0, raw);
       return;
     }
-    lock[kAcquireBrief]("set value");
+    lock[kSemCore]().acquireBrief("set value");
     try {
       store(this.#code, this.#data, 0, raw);
     } finally {

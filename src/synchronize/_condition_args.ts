@@ -1,25 +1,20 @@
 // Argument checks of Condition: its lock and the predicates of waitFor().
 
-import { type ConditionLock, kIsMine } from "./_sync.ts";
+import { hasLockCore } from "./_lock_core.ts";
 
 /**
  * Checks a Condition's lock: a Lock or an RLock.
  *
  * @throws {TypeError} For anything else.
  */
-export function checkLock(lock: unknown): ConditionLock {
-  const candidate = lock as Partial<ConditionLock> | null;
-  if (
-    typeof candidate !== "object" || candidate === null ||
-    typeof candidate[kIsMine] !== "function"
-  ) {
+export function checkLock(lock: unknown): void {
+  if (!hasLockCore(lock)) {
     throw new TypeError(
       `Cannot create condition as 'lock' must be a Lock or an RLock: current value is ${
         Deno.inspect(lock)
       }`,
     );
   }
-  return candidate as ConditionLock;
 }
 
 /**

@@ -13,12 +13,7 @@
 
 import { waitAsync, waitSync } from "../_memory/atomics.ts";
 import { kWaiterWaiting as kWaiting } from "../_wire/layouts.ts";
-import {
-  type ConditionLock,
-  kAcquireRestore,
-  kAcquireRestoreSync,
-  kReleaseSave,
-} from "./_sync.ts";
+import type { ConditionLock } from "./_sync.ts";
 import { abandonSlot, enterSlot, leaveSlot } from "./_condition_slots.ts";
 
 /** A registered waiter that has released the condition's lock. */
@@ -42,7 +37,7 @@ export function enterWait(
   deadline: number,
 ): Waiting {
   const i = enterSlot(a);
-  return { a, i, lock, depth: lock[kReleaseSave](), deadline };
+  return { a, i, lock, depth: lock.releaseSave(), deadline };
 }
 
 /**
@@ -56,7 +51,7 @@ export async function notified(w: Waiting): Promise<boolean> {
   while (Atomics.load(a, i) === kWaiting) {
     if (await waitAsync(a, i, kWaiting, deadline) === "timed-out") break;
   }
-  await w.lock[kAcquireRestore](w.depth);
+  await w.lock.acquireRestore(w.depth);
   return leaveSlot(a, i);
 }
 
@@ -73,7 +68,7 @@ export function notifiedSync(w: Waiting): boolean {
     while (Atomics.load(a, i) === kWaiting) {
       if (waitSync(a, i, kWaiting, deadline) === "timed-out") break;
     }
-    w.lock[kAcquireRestoreSync](w.depth);
+    w.lock.acquireRestoreSync(w.depth);
   } catch (error) {
     abandonSlot(a, i);
     throw error;

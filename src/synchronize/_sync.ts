@@ -18,6 +18,7 @@ import { canBlock } from "../_memory/atomics.ts";
 import { ProcessError } from "../errors.ts";
 import { checkWaitOptions } from "../_core/validate.ts";
 import { deadlineOf } from "../_core/time.ts";
+import type { SharedDescriptor } from "../reduction.ts";
 
 /** Options of the acquire calls (CPython's `block` and `timeout`). */
 export interface AcquireOptions {
@@ -87,43 +88,47 @@ export function acquireStep(
 }
 
 /**
- * What a Condition needs from its lock (a Lock or an RLock): whether this
- * process owns it, and a way to release it completely and take it back,
- * as CPython's `_release_save` / `_acquire_restore`.
+ * What a Condition, a Barrier and a Value need from their lock (a Lock or
+ * an RLock), reached through `lock[kLockCore]()`: whether this process
+ * holds it, a way to release it completely and take it back (CPython's
+ * `_release_save` / `_acquire_restore`), and a brief hold for the
+ * library's own short critical sections.
  */
 export interface ConditionLock {
   /** True when the current process holds the lock. */
-  [kIsMine](): boolean;
+  isMine(): boolean;
   /** Releases the lock fully; returns what restore needs (the depth). */
-  [kReleaseSave](): number;
+  releaseSave(): number;
   /** Takes the lock back to the saved depth, blocking the thread. */
-  [kAcquireRestoreSync](depth: number): void;
+  acquireRestoreSync(depth: number): void;
   /** Takes the lock back to the saved depth, without blocking. */
-  [kAcquireRestore](depth: number): Promise<void>;
+  acquireRestore(depth: number): Promise<void>;
+  /**
+   * Takes the lock for one of the library's own short critical sections
+   * (a Value's accessors), blocking even the main thread, re-entering an
+   * RLock this process holds.
+   */
+  acquireBrief(what: string): void;
 }
 
-/** See {@linkcode ConditionLock}. */
-export const kIsMine: unique symbol = Symbol.for(
-  "@dmp/multiprocessing.isMine",
-);
-/** See {@linkcode ConditionLock}. */
-export const kReleaseSave: unique symbol = Symbol.for(
-  "@dmp/multiprocessing.releaseSave",
-);
-/** See {@linkcode ConditionLock}. */
-export const kAcquireRestoreSync: unique symbol = Symbol.for(
-  "@dmp/multiprocessing.acquireRestoreSync",
-);
-/** See {@linkcode ConditionLock}. */
-export const kAcquireRestore: unique symbol = Symbol.for(
-  "@dmp/multiprocessing.acquireRestore",
-);
+/** What SemLock's methods run: a Lock's, an RLock's or a Semaphore's rules. */
+export interface SemCore {
+  /** See SemLock.acquire(). */
+  acquire(options: AcquireOptions | undefined): Promise<boolean>;
+  /** See SemLock.acquireSync(). */
+  acquireSync(options: AcquireOptions | undefined): boolean;
+  /** See SemLock.release(). */
+  release(): void;
+  /** Describes the primitive for a child (see reduction.ts). */
+  describe(): SharedDescriptor;
+  /** How `console.log` shows a `kind` (the class's name). */
+  inspect(kind: string): string;
+}
 
 /**
- * Internal: takes the lock for one of the library's own short critical
- * sections (a Value's accessors), blocking even the main thread, re-entering
- * an RLock this process holds.
+ * The method of a SemLock that returns its {@linkcode SemCore}; a Lock's
+ * and an RLock's is also a {@linkcode ConditionLock}.
  */
-export const kAcquireBrief: unique symbol = Symbol.for(
-  "@dmp/multiprocessing.acquireBrief",
+export const kSemCore: unique symbol = Symbol.for(
+  "@dmp/multiprocessing.semCore",
 );

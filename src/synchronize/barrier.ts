@@ -13,12 +13,7 @@ import { callerUrl, loadTarget, type TargetRef } from "../_core/target.ts";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
 import { checkIntegerIn, checkTimeout } from "../_core/validate.ts";
-import {
-  assertMayBlock,
-  kAcquireBrief,
-  kAcquireRestore,
-  kAcquireRestoreSync,
-} from "./_sync.ts";
+import { assertMayBlock, kSemCore } from "./_sync.ts";
 import {
   type ActionRef,
   actionRef,
@@ -211,7 +206,7 @@ export class Barrier {
     // Import the action before taking the lock: the lock is never held
     // across an await other than the condition's own wait.
     if (this.#loading !== undefined) await this.#loading;
-    await this.#lock[kAcquireRestore](1);
+    await this.#lock[kSemCore]().acquireRestore(1);
     const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
     let outcome: Outcome = { result: true };
     try {
@@ -256,7 +251,7 @@ export class Barrier {
         "Cannot wait on barrier synchronously as its action is still being imported in this process: make the first wait 'await barrier.wait()'",
       );
     }
-    this.#lock[kAcquireRestoreSync](1);
+    this.#lock[kSemCore]().acquireRestoreSync(1);
     const steps = barrierSteps(this.#s, this.#parties, this.#cond, t);
     let outcome: Outcome = { result: true };
     let locked = true;
@@ -299,7 +294,7 @@ export class Barrier {
    * ```
    */
   reset(): void {
-    this.#lock[kAcquireBrief]("reset barrier");
+    this.#lock[kSemCore]().acquireBrief("reset barrier");
     try {
       const s = this.#s;
       if (s[kCount] > 0) {
@@ -330,7 +325,7 @@ export class Barrier {
    * ```
    */
   abort(): void {
-    this.#lock[kAcquireBrief]("abort barrier");
+    this.#lock[kSemCore]().acquireBrief("abort barrier");
     try {
       this.#break();
     } finally {

@@ -14,7 +14,7 @@ import {
   type AcquireOptions,
   assertMayBlock,
   type ConditionLock,
-  kIsMine,
+  kSemCore,
 } from "./_sync.ts";
 import type { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
@@ -87,7 +87,7 @@ export class Condition {
   }
 
   get #cl(): ConditionLock {
-    return this.#lock as unknown as ConditionLock;
+    return this.#lock[kSemCore]();
   }
 
   /**
@@ -201,7 +201,7 @@ export class Condition {
   }
 
   #assertMine(what: string): void {
-    if (!this.#cl[kIsMine]()) {
+    if (!this.#cl.isMine()) {
       throw new ProcessError(
         `Cannot ${what} as this process must hold the condition's lock: acquire() it first`,
       );

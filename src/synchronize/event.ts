@@ -146,7 +146,10 @@ export class Event {
     if (seen & 1) return true;
     // The word moved away from a down flag only through a set().
     const moved = () => Atomics.load(a, kWord) !== seen;
-    return await blockAsync(a, kWord, seen, moved, deadlineOf(timeout));
+    return await blockAsync(
+      { a, i: kWord, busy: seen, take: moved },
+      deadlineOf(timeout),
+    );
   }
 
   /**
@@ -174,7 +177,10 @@ export class Event {
     if (seen & 1) return true;
     assertMayBlock("wait on event", "event.wait()");
     const moved = () => Atomics.load(a, kWord) !== seen;
-    return blockSync(a, kWord, seen, moved, deadlineOf(timeout));
+    return blockSync(
+      { a, i: kWord, busy: seen, take: moved },
+      deadlineOf(timeout),
+    );
   }
 
   /** Describes the event for a child (see reduction.ts). */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { AcquireOptions } from "./_sync.ts";
+import { type AcquireOptions, kSemCore, type SemCore } from "./_sync.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 
 // A class, not an object literal: a literal with a computed
 // [Symbol.dispose] key is built in dictionary mode, several times slower.
@@ -48,24 +49,76 @@ class Held implements Disposable {
  * ```
  */
 export abstract class SemLock {
+  /** @ignore Internal: the state and rules behind the methods below. */
+  abstract [kSemCore](): SemCore;
+
   /**
-   * Acquires, waiting without blocking the thread.
+   * Acquires, waiting without blocking the thread. An RLock's holder takes
+   * it again at once (one level deeper); a Semaphore takes one count.
    *
    * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
    * @returns `true` once acquired; `false` when not acquired in time.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
+   *
+   * @example Try once, then wait a little
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   * import { ok as assert } from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * assert(await lock.acquire());
+   * assert(!(await lock.acquire({ block: false })));
+   * assert(!(await lock.acquire({ timeout: 0.01 })));
+   * lock.release();
+   * ```
    */
-  abstract acquire(options?: AcquireOptions): Promise<boolean>;
+  acquire(options?: AcquireOptions): Promise<boolean> {
+    return this[kSemCore]().acquire(options);
+  }
 
   /**
    * Acquires, blocking the thread while it waits (worker code).
    *
    * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
    * @returns `true` once acquired; `false` when not acquired in time.
+   * @throws {ProcessError} On the main thread when it would have to wait
+   * (use `await acquire()` there).
+   * @throws {TypeError} When an option is unknown or has the wrong type.
+   *
+   * @example An RLock's holder re-enters without waiting
+   * ```ts
+   * import { RLock } from "@dmp/multiprocessing";
+   * import { ok as assert } from "node:assert/strict";
+   *
+   * const lock = new RLock();
+   * assert(lock.acquireSync());
+   * assert(lock.acquireSync({ block: false })); // one level deeper
+   * lock.release();
+   * lock.release();
+   * ```
    */
-  abstract acquireSync(options?: AcquireOptions): boolean;
+  acquireSync(options?: AcquireOptions): boolean {
+    return this[kSemCore]().acquireSync(options);
+  }
 
-  /** Releases once. */
-  abstract release(): void;
+  /**
+   * Releases once. Any process may release a Lock or a Semaphore; only the
+   * holder may release an RLock, and its last release unlocks it.
+   *
+   * @throws {ProcessError} When a Lock is not locked, this process does not
+   * hold the RLock, or a BoundedSemaphore would rise above its initial value.
+   *
+   * @example Releasing an unlocked Lock throws
+   * ```ts
+   * import { Lock } from "@dmp/multiprocessing";
+   * import { throws } from "node:assert/strict";
+   *
+   * throws(() => new Lock().release());
+   * ```
+   */
+  release(): void {
+    this[kSemCore]().release();
+  }
 
   /**
    * Acquires and returns a Disposable that releases once, at the end of the
@@ -124,5 +177,15 @@ export abstract class SemLock {
   holdSync(): Disposable {
     this.acquireSync();
     return new Held(this);
+  }
+
+  /** Describes the primitive for a child (see reduction.ts). */
+  [kReduce](): SharedDescriptor {
+    return this[kSemCore]().describe();
+  }
+
+  /** Shows the state in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this[kSemCore]().inspect(this.constructor.name);
   }
 }

@@ -5,30 +5,13 @@
  * @module
  */
 
-import {
-  describe,
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
-import { ProcessError } from "../errors.ts";
+import { registerReviver } from "../reduction.ts";
 import { checkIntegerIn } from "../_core/validate.ts";
-import { type AcquireOptions, acquireStep } from "./_sync.ts";
+import { kSemCore } from "./_sync.ts";
 import { SemLock } from "./sem_lock.ts";
-import { blockAsync, blockSync, wakeOne } from "../_memory/mutex.ts";
-import {
-  kSemaphoreBound as kBound,
-  kSemaphoreSlots as kSlots,
-  kSemaphoreUnbounded as kUnbounded,
-  kSemaphoreValue as kValue,
-} from "../_wire/layouts.ts";
+import { SemaphoreCore } from "./_semaphore_core.ts";
+import { kSemaphoreUnbounded as kUnbounded } from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
-
-// Layout: the Semaphore block of src/_wire/layouts.ts.
-
-// Set in Semaphore's static block: lets BoundedSemaphore set its bound
-// without a public or protected member.
-let setBound: (semaphore: Semaphore, bound: number) => void;
 
 /**
  * A counter that `acquire()` decrements, waiting while it is zero, and
@@ -50,8 +33,7 @@ let setBound: (semaphore: Semaphore, bound: number) => void;
  * ```
  */
 export class Semaphore extends SemLock {
-  #a: Int32Array;
-  #take: () => boolean;
+  #core: SemaphoreCore;
 
   /**
    * Creates a semaphore.
@@ -63,112 +45,15 @@ export class Semaphore extends SemLock {
   constructor(value?: number);
   constructor(value: unknown = 1) {
     super();
-    let a: Int32Array;
     if (value instanceof Adopted) {
-      a = value.memory as Int32Array;
-    } else {
-      const what = `create ${
-        new.target.name === "BoundedSemaphore" ? "bounded " : ""
-      }semaphore`;
-      checkIntegerIn(value, "value", what, [0, kUnbounded]);
-      a = new Int32Array(new SharedArrayBuffer(kSlots * 4));
-      a[kValue] = value as number;
-      a[kBound] = kUnbounded;
+      this.#core = new SemaphoreCore(value.memory as Int32Array);
+      return;
     }
-    const words = a;
-    this.#a = words;
-    this.#take = () => {
-      const c = Atomics.load(words, kValue);
-      return c > 0 && Atomics.compareExchange(words, kValue, c, c - 1) === c;
-    };
-  }
-
-  static {
-    setBound = (semaphore, bound) => {
-      semaphore.#a[kBound] = bound;
-    };
-  }
-
-  /**
-   * Decrements the counter, waiting without blocking the thread while it
-   * is zero.
-   *
-   * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
-   * @returns `true` once decremented; `false` when not in time.
-   * @throws {TypeError} When an option has the wrong type.
-   *
-   * @example Using acquire()
-   * ```ts
-   * import { Semaphore } from "@dmp/multiprocessing";
-   * import { ok as assert } from "node:assert/strict";
-   *
-   * const sem = new Semaphore(1);
-   * assert(await sem.acquire());
-   * assert(!(await sem.acquire({ timeout: 0.01 })));
-   * ```
-   */
-  async acquire(options?: AcquireOptions): Promise<boolean> {
-    const step = acquireStep(options, "acquire semaphore", this.#take);
-    if (typeof step === "boolean") return step;
-    return await blockAsync(this.#a, kValue, 0, this.#take, step);
-  }
-
-  /**
-   * Decrements the counter, blocking the thread while it is zero (worker
-   * code).
-   *
-   * @param options `block: false` tries once; `timeout` bounds the wait (seconds).
-   * @returns `true` once decremented; `false` when not in time.
-   * @throws {ProcessError} On the main thread when the counter is zero.
-   * @throws {TypeError} When an option has the wrong type.
-   *
-   * @example Using acquireSync()
-   * ```ts
-   * import { Semaphore } from "@dmp/multiprocessing";
-   * import { ok as assert } from "node:assert/strict";
-   *
-   * const sem = new Semaphore(1);
-   * assert(sem.acquireSync());
-   * assert(!sem.acquireSync({ block: false }));
-   * ```
-   */
-  acquireSync(options?: AcquireOptions): boolean {
-    const step = acquireStep(options, "acquire semaphore", this.#take, true);
-    if (typeof step === "boolean") return step;
-    return blockSync(this.#a, kValue, 0, this.#take, step);
-  }
-
-  /**
-   * Increments the counter, waking one waiter.
-   *
-   * @throws {ProcessError} For a BoundedSemaphore, when the counter would
-   * pass its initial value; for any semaphore, past 2³¹−1.
-   *
-   * @example Using release()
-   * ```ts
-   * import { Semaphore } from "@dmp/multiprocessing";
-   * import assert from "node:assert/strict";
-   *
-   * const sem = new Semaphore(0);
-   * sem.release();
-   * assert.deepEqual(sem.getValue(), 1);
-   * ```
-   */
-  release(): void {
-    const a = this.#a;
-    const bound = a[kBound];
-    while (true) {
-      const c = Atomics.load(a, kValue);
-      if (c >= bound) {
-        throw new ProcessError(
-          bound === kUnbounded
-            ? `Cannot release semaphore as its value would pass ${kUnbounded}`
-            : `Cannot release bounded semaphore as it was released too many times: its value would pass ${bound}`,
-        );
-      }
-      if (Atomics.compareExchange(a, kValue, c, c + 1) === c) break;
-    }
-    wakeOne(a, kValue);
+    const what = `create ${
+      new.target.name === "BoundedSemaphore" ? "bounded " : ""
+    }semaphore`;
+    checkIntegerIn(value, "value", what, [0, kUnbounded]);
+    this.#core = new SemaphoreCore(null, value as number);
   }
 
   /**
@@ -185,20 +70,12 @@ export class Semaphore extends SemLock {
    * ```
    */
   getValue(): number {
-    return Atomics.load(this.#a, kValue);
+    return this.#core.value();
   }
 
-  /** Describes the semaphore for a child (see reduction.ts). */
-  [kReduce](): SharedDescriptor {
-    return describe("Semaphore", {
-      buffer: this.#a.buffer,
-      bounded: this.#a[kBound] !== kUnbounded,
-    });
-  }
-
-  /** Shows the state in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return `${this.constructor.name} { value: ${this.getValue()} }`;
+  /** @ignore Internal: the state and rules of the semaphore. */
+  [kSemCore](): SemaphoreCore {
+    return this.#core;
   }
 }
 
@@ -227,7 +104,7 @@ export class BoundedSemaphore extends Semaphore {
   constructor(value?: number);
   constructor(value: unknown = 1) {
     super(value as number);
-    if (!(value instanceof Adopted)) setBound(this, value as number);
+    if (!(value instanceof Adopted)) this[kSemCore]().bound();
   }
 }
 
