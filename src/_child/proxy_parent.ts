@@ -149,11 +149,13 @@ const hostUrl = new URL("./proxy_host.ts", import.meta.url).href;
 // The host's entry: it keeps what arrives while its module loads (Deno
 // drops messages that find no handler), and imports it dynamically, which
 // a worker with its parent's permissions may, and which `deno test` does
-// not type-check again.
+// not type-check again (a computed specifier: Deno analyses a literal one
+// as a static import).
 function hostSource(): string {
   const source = `const early = [];
 self.onmessage = (event) => early.push(event);
-(await import(${JSON.stringify(hostUrl)})).main(early);`;
+const url = ${JSON.stringify(hostUrl)};
+(await import(url)).main(early);`;
   return `data:application/javascript;base64,${
     btoa(unescape(encodeURIComponent(source)))
   }`;
