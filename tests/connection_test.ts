@@ -21,6 +21,10 @@ import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) => fixture("queue_targets", name);
 
+// Tests with children run once per start method (forEachStartMethod), but
+// those whose children report through cells(), raw SharedArrayBuffers that
+// only a Worker child shares: those run on "spawn" only.
+
 function start(target: string, args: unknown[], P = Process): Process {
   const p = new P({ target: T(target), args });
   p.start();

@@ -22,6 +22,10 @@ import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) => fixture("sync_targets", name);
 
+// Tests with children run once per start method (forEachStartMethod), but
+// those whose children report through cells(), raw SharedArrayBuffers that
+// only a Worker child shares: those run on "spawn" only.
+
 /** Polls a condition that only other processes can make true. */
 async function until(predicate: () => boolean, what: string): Promise<void> {
   const deadline = performance.now() + 30_000;
