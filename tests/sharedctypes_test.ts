@@ -1,7 +1,6 @@
 import { deepEqual, equal, ok as assert, throws } from "node:assert/strict";
 import {
   Lock,
-  Process,
   ProcessError,
   RawArray,
   RawValue,
