@@ -196,6 +196,8 @@ export function callSync(id: number, m: string, a: unknown[]): unknown {
   const state = control!;
   while (Atomics.load(state, 0) === 0) Atomics.wait(state, 0, 0);
   if (Atomics.load(state, 0) === 2) {
+    // A daemonic child ends with its parent, even blocked here.
+    wire!.ended();
     throw new ProcessError(
       "Cannot use shared object as the parent process has ended",
     );
