@@ -211,6 +211,17 @@ export function callSync(id: number, m: string, a: unknown[]): unknown {
 
 const ids = new WeakMap<object, number>();
 const kinds = new WeakMap<object, string>();
+// A proxy this child no longer holds lets the parent drop its object (as
+// CPython's proxies decref theirs): a task's shared arguments do not pile
+// up in the host of a long-lived pool worker.
+// Counted per id: the last proxy of an object drops it.
+const holders = new Map<number, number>();
+const dropped = new FinalizationRegistry<number>((id) => {
+  const left = holders.get(id)! - 1;
+  if (left > 0) return void holders.set(id, left);
+  holders.delete(id);
+  wire?.post({ t: "proxy-drop", id });
+});
 
 /** Calls `m` of the real object of proxy `self`, awaited. */
 export function call(
@@ -235,6 +246,8 @@ export class Remote {
   constructor(id: number, kind: string) {
     ids.set(this, id);
     kinds.set(this, kind);
+    holders.set(id, (holders.get(id) ?? 0) + 1);
+    dropped.register(this, id);
   }
 
   /** Refuses to travel on (its object lives in the parent of this child). */

@@ -118,17 +118,20 @@ async function serve(frame: CallFrame): Promise<void> {
   }
 }
 
-// The child has ended: its pipe ends close, as the OS closes a dead
-// process's descriptors; its locks stay as they are.
-function end(): void {
-  for (const { kind, object } of objects.values()) {
-    if (kind !== "Connection" || closed.has(object)) continue;
-    try {
-      object.close();
-    } catch {
-      // Already closed.
-    }
+// A pipe end its child no longer holds is closed, as the OS closes the
+// descriptors of a dead process (or as a collected Connection is closed).
+function closeEnd({ kind, object }: { kind: string; object: Target }): void {
+  if (kind !== "Connection" || closed.has(object)) return;
+  try {
+    object.close();
+  } catch {
+    // Already closed.
   }
+}
+
+// The child has ended: its pipe ends close; its locks stay as they are.
+function end(): void {
+  for (const entry of objects.values()) closeEnd(entry);
   (globalThis as unknown as { close(): void }).close();
 }
 
@@ -154,6 +157,12 @@ function onMessage(event: MessageEvent): void {
     case "proxy":
       serve(m);
       break;
+    case "proxy-drop": {
+      const entry = objects.get(m.id);
+      if (entry !== undefined) closeEnd(entry);
+      objects.delete(m.id);
+      break;
+    }
     case "end":
       end();
   }

@@ -232,7 +232,9 @@ export const subprocessStrategy: StartStrategy = {
         if (at !== -1) tasks.splice(at, 1);
         if (at === 0) running();
       } else if (m?.t === "exit") reported = true;
-      else if (m?.t === "proxy") return relay.call(message);
+      else if (m?.t === "proxy" || m?.t === "proxy-drop") {
+        return relay.call(message);
+      }
       options.onMessage(message);
     };
     const onText = (bytes: Uint8Array) => {
