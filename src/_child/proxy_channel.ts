@@ -16,10 +16,9 @@
 import { deserialize } from "node:v8";
 import { encodeFrame, kSyncMark } from "./frames.ts";
 import { setRef } from "./spawn.ts";
-import { ProcessError } from "../errors.ts";
+import { BufferTooShortError, ProcessError } from "../errors.ts";
 import { rebuildError, type WireError } from "../_wire/error_codec.ts";
 import { BrokenPipeError, EOFError } from "../connection/pipe_errors.ts";
-import { BufferTooShortError } from "../errors.ts";
 import { kReduce, type SharedDescriptor } from "../reduction.ts";
 
 /** What the child's message shim (./subprocess_main.ts) lends the channel. */
@@ -55,6 +54,7 @@ const kHeaderBytes = 8;
 let sync: SharedArrayBuffer | undefined;
 let control: Int32Array | undefined;
 let stdin: Worker | undefined;
+let gone = false;
 
 /** Connects the channel to the child's message shim. */
 export function connectWire(shim: Wire): void {
@@ -76,6 +76,8 @@ function reader(): void {
       mark: number;
     };
     const state = new Int32Array(buffer, 0, 2);
+    // A frame: 6 marker bytes (the last one says a blocking call's reply),
+    // a 32-bit length, the body (./frames.ts).
     let bytes = rest;
     const take = () => {
       let at = 0;
@@ -125,13 +127,25 @@ export function startReader(rest: Uint8Array): void {
     { type: "module", name: "stdin" },
   );
   worker.onmessage = (event: MessageEvent) => {
-    if (event.data === null) wire!.ended();
-    else wire!.deliver(deserialize(event.data as Uint8Array));
+    if (event.data !== null) {
+      return wire!.deliver(deserialize(event.data as Uint8Array));
+    }
+    // The parent has ended: no reply will come.
+    gone = true;
+    for (const call of pending.values()) call.reject(parentGone());
+    pending.clear();
+    wire!.ended();
   };
   worker.postMessage({ buffer: sync, rest, mark: kSyncMark });
   // The child ends when its work is done, whoever reads its stdin: only an
   // awaited call keeps it alive (see callAsync()).
   setRef(worker, false);
+}
+
+function parentGone(): ProcessError {
+  return new ProcessError(
+    "Cannot use shared object as the parent process that holds it has ended",
+  );
 }
 
 function failure(reply: Reply): Error {
@@ -171,6 +185,7 @@ export function callAsync(
   m: string,
   a: unknown[],
 ): Promise<unknown> {
+  if (gone) return Promise.reject(parentGone());
   return new Promise((resolve, reject) => {
     const c = next++;
     if (pending.size === 0) setRef(stdin!, true);
@@ -186,21 +201,25 @@ export function callAsync(
  * @throws {ProcessError} When the parent has ended.
  */
 export function callSync(id: number, m: string, a: unknown[]): unknown {
+  if (gone) throw parentGone();
   const c = next++;
   // Calls sent before this one go first, in order.
   wire!.flush();
   const frame = encodeFrame({ t: "proxy", c, id, m, a, s: true });
-  for (let at = 0; at < frame.length;) {
-    at += Deno.stderr.writeSync(frame.subarray(at));
+  try {
+    for (let at = 0; at < frame.length;) {
+      at += Deno.stderr.writeSync(frame.subarray(at));
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) throw parentGone();
+    throw error;
   }
   const state = control!;
   while (Atomics.load(state, 0) === 0) Atomics.wait(state, 0, 0);
   if (Atomics.load(state, 0) === 2) {
     // A daemonic child ends with its parent, even blocked here.
     wire!.ended();
-    throw new ProcessError(
-      "Cannot use shared object as the parent process has ended",
-    );
+    throw parentGone();
   }
   const body = new Uint8Array(sync!, kHeaderBytes, state[1]).slice();
   Atomics.store(state, 0, 0);
