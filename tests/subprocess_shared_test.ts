@@ -40,6 +40,7 @@ import {
   timeouts,
   waitForValue,
 } from "./fixtures/proxy_targets.ts";
+import { runDeno } from "./_run.ts";
 
 const ctx = getContext("subprocess");
 
@@ -57,6 +58,21 @@ Deno.test("A subprocess child SIGKILLed while holding a Lock leaves it held, and
   } finally {
     if (p.isAlive()) p.kill();
   }
+});
+
+Deno.test("A subprocess child's calls to its shared objects fail once its parent is killed", async () => {
+  const { code, stdout } = await runDeno([
+    "run",
+    "-A",
+    "tests/fixtures/subprocess_program.ts",
+    "orphan-shared",
+  ]);
+  equal(code, 137);
+  // The child outlives its parent; wait for its two lines.
+  match(
+    stdout,
+    /ProcessError: Cannot use shared object as the parent process that holds it has ended\nProcessError: Cannot use shared object as the parent/,
+  );
 });
 
 Deno.test("A subprocess child blocked in acquireSync() and then getSync() is released by the parent", async () => {
