@@ -90,6 +90,10 @@ function isPlain(value: object): value is Descriptor {
   return proto === Object.prototype || proto === null;
 }
 
+// Past this depth a cycle is possible (structured clone keeps cycles): from
+// there on, each object is walked once, as src/reduction.ts does.
+const kDeep = 100;
+
 /**
  * `message` with each shared object's descriptor (src/reduction.ts)
  * replaced by a placeholder; `adopt` is given each descriptor and returns
@@ -99,49 +103,57 @@ export function toPlaceholders(
   message: unknown,
   adopt: (descriptor: Descriptor) => number,
 ): unknown {
-  if (typeof message !== "object" || message === null) return message;
-  if (Array.isArray(message)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < message.length; i++) {
-      const item = message[i];
-      const next = toPlaceholders(item, adopt);
-      if (next !== item) (out ??= message.slice())[i] = next;
+  const seen = new Set<object>();
+  const walk = (value: unknown, depth: number): unknown => {
+    if (typeof value !== "object" || value === null) return value;
+    if (depth > kDeep) {
+      if (seen.has(value)) return value;
+      seen.add(value);
     }
-    return out ?? message;
-  }
-  if (message instanceof Map) {
-    let changed = false;
-    const out = new Map();
-    for (const [k, v] of message) {
-      const [rk, rv] = [toPlaceholders(k, adopt), toPlaceholders(v, adopt)];
-      changed ||= rk !== k || rv !== v;
-      out.set(rk, rv);
+    const next = (item: unknown) => walk(item, depth + 1);
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        const changed = next(item);
+        if (changed !== item) (out ??= value.slice())[i] = changed;
+      }
+      return out ?? value;
     }
-    return changed ? out : message;
-  }
-  if (message instanceof Set) {
-    const items = [...message];
-    const out = items.map((item) => toPlaceholders(item, adopt));
-    return out.some((item, i) => item !== items[i]) ? new Set(out) : message;
-  }
-  if (!isPlain(message)) return message;
-  const tag = message[kTag];
-  if (typeof tag === "string" && !isFormTag(tag) && isProxyable(tag)) {
-    const nested = (d: Descriptor) => toPlaceholders(d, adopt);
-    return {
-      [kTag]: kProxyTag,
-      kind: tag,
-      id: adopt(message),
-      ...kFacts[tag](message, nested),
-    };
-  }
-  let out: Descriptor | undefined;
-  for (const key of Object.keys(message)) {
-    const item = message[key];
-    const next = toPlaceholders(item, adopt);
-    if (next !== item) (out ??= { ...message })[key] = next;
-  }
-  return out ?? message;
+    if (value instanceof Map) {
+      let changed = false;
+      const out = new Map();
+      for (const [k, v] of value) {
+        const [rk, rv] = [next(k), next(v)];
+        changed ||= rk !== k || rv !== v;
+        out.set(rk, rv);
+      }
+      return changed ? out : value;
+    }
+    if (value instanceof Set) {
+      const items = [...value];
+      const out = items.map(next);
+      return out.some((item, i) => item !== items[i]) ? new Set(out) : value;
+    }
+    if (!isPlain(value)) return value;
+    const tag = value[kTag];
+    if (typeof tag === "string" && !isFormTag(tag) && isProxyable(tag)) {
+      return {
+        [kTag]: kProxyTag,
+        kind: tag,
+        id: adopt(value),
+        ...kFacts[tag](value, next as (d: Descriptor) => unknown),
+      };
+    }
+    let out: Descriptor | undefined;
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      const changed = next(item);
+      if (changed !== item) (out ??= { ...value })[key] = changed;
+    }
+    return out ?? value;
+  };
+  return walk(message, 0);
 }
 
 const hostUrl = new URL("./proxy_host.ts", import.meta.url).href;
