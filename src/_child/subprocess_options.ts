@@ -87,7 +87,7 @@ export function assertCanCross(
     if (isProxyable(tag)) return;
     if (tag === "SharedMemory") {
       throw new TypeError(
-        `Cannot ${what} as '${path}' must not be a SharedMemory: its bytes cannot be mapped into an OS process (Deno has no mmap) and every access cannot be a call to the parent (buf is a plain Uint8Array); pass a SharedArray, a Queue or a Pipe instead, which a "subprocess" child reaches through its parent`,
+        `Cannot ${what} as '${path}' must not be a SharedMemory: its bytes cannot be mapped into an OS process (Deno has no mmap), and its buf is a plain Uint8Array whose accesses no call to the parent can stand for; pass a SharedArray, a Queue or a Pipe instead, which a "subprocess" child reaches through its parent`,
       );
     }
     throw crossingError(path, what, `a ${tag}`);
