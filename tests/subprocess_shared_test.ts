@@ -1,9 +1,10 @@
 // Shared objects passed to "subprocess" children: proxies whose calls the
-// parent serves (src/_child/proxy_parent.ts). The suites of each class also
-// run their tests with children once per start method (forEachStartMethod);
-// these are what only an OS process child shows: a child killed while it
-// holds a lock, a child blocked in a …Sync call, errors raised in the
-// parent for the child, and what still cannot cross.
+// parent serves (src/_child/proxy_parent.ts). Tests of the objects' surface,
+// errors and waits run once per start method (forEachStartMethod), so a
+// proxy is checked against the object itself in a Worker child; the others
+// are what only an OS process child shows: a child killed while it holds a
+// lock or that outlives its parent, a child blocked in a …Sync call, and
+// what still cannot cross.
 import {
   deepEqual,
   equal,
@@ -19,12 +20,16 @@ import {
   EOFError,
   Event,
   getContext,
+  JoinableQueue,
   Lock,
   Pipe,
   Queue,
+  RawValue,
   RLock,
+  Semaphore,
   SharedArray,
   SharedMemory,
+  SimpleQueue,
   Value,
 } from "../mod.ts";
 import {
@@ -37,10 +42,12 @@ import {
   keepLock,
   passOn,
   sendAndLeave,
+  surface,
   timeouts,
   waitForValue,
 } from "./fixtures/proxy_targets.ts";
 import { runDeno } from "./_run.ts";
+import { forEachStartMethod } from "./_start_methods.ts";
 
 const ctx = getContext("subprocess");
 
@@ -98,87 +105,146 @@ Deno.test("A subprocess child blocked in acquireSync() and then getSync() is rel
   }
 });
 
-Deno.test("Errors raised on a subprocess child's shared objects reach it with their class", async () => {
-  const q = new Queue<number>();
-  const full = new Queue<number>(1);
-  await full.put(1);
-  const rlock = new RLock();
-  await rlock.acquire();
-  const out = new Queue<string[]>();
-  const p = new ctx.Process({
-    target: errorsOf,
-    args: [q, full, new BoundedSemaphore(1), new Barrier(2), rlock, out],
-  });
-  p.start();
-  deepEqual(await out.get({ timeout: 30 }), [
-    "QueueEmptyError",
-    "QueueEmptyError",
-    "QueueFullError",
-    "ProcessError", // released too many times
-    "BrokenBarrierError",
-    "ProcessError", // an RLock the parent owns
-    "TypeError", // a function cannot travel
-  ]);
-  equal(await p.join(30), 0);
-  rlock.release();
-});
+forEachStartMethod(
+  "Errors raised on a child's shared objects reach it with their class",
+  async (P) => {
+    const q = new Queue<number>();
+    const full = new Queue<number>(1);
+    await full.put(1);
+    const rlock = new RLock();
+    await rlock.acquire();
+    const out = new Queue<string[]>();
+    const p = new P({
+      target: errorsOf,
+      args: [q, full, new BoundedSemaphore(1), new Barrier(2), rlock, out],
+    });
+    p.start();
+    deepEqual(await out.get({ timeout: 30 }), [
+      "QueueEmptyError",
+      "QueueEmptyError",
+      "QueueFullError",
+      "ProcessError", // released too many times
+      "BrokenBarrierError",
+      "ProcessError", // an RLock the parent owns
+      "TypeError", // a function cannot travel
+    ]);
+    equal(await p.join(30), 0);
+    rlock.release();
+  },
+);
 
-Deno.test("A subprocess child's blocking waits take their timeouts", async () => {
-  const lock = new Lock();
-  await lock.acquire();
-  const out = new Queue<boolean[]>();
-  const p = new ctx.Process({
-    target: timeouts,
-    args: [lock, new Event(), out],
-  });
-  p.start();
-  deepEqual(await out.get({ timeout: 30 }), [false, false, false]);
-  equal(await p.join(30), 0);
-  lock.release();
-});
+// The same calls on both start methods: a proxy behaves as the object does.
+forEachStartMethod(
+  "A child uses the whole surface of the shared objects it receives",
+  async (P) => {
+    const jq = new JoinableQueue<number>(5);
+    await jq.put(1);
+    await jq.put(2);
+    const sq = new SimpleQueue<string>();
+    const [mine, theirs] = Pipe();
+    mine.sendBytes(new Uint8Array([7, 8, 9]));
+    const barrier = new Barrier(2);
+    const out = new Queue<unknown[]>();
+    const objects = {
+      rlock: new RLock(),
+      sem: new Semaphore(3),
+      event: new Event(),
+      barrier,
+      jq,
+      sq,
+      arr: new SharedArray("d", [1, 2, 3]),
+      raw: RawValue("q"),
+      conn: theirs,
+    };
+    const p = new P({ target: surface, args: [objects, out] });
+    p.start();
+    theirs.close();
+    deepEqual(await out.get({ timeout: 30 }), [
+      ...[true, true, true], // RLock
+      2, // Semaphore
+      ...[true, true, false, false], // Event
+      ...[2, 0, false, true], // Barrier
+      ...[5, 2, false, 1, 2, true], // JoinableQueue
+      ...["from child", true], // SimpleQueue
+      ...["d", 3, [1, 5, 6], 6], // SharedArray
+      2n ** 40n,
+      "TypeError", // RawValue
+      ...[true, true, true, true, 3, [0, 0, 7, 8, 9, 0]], // Connection
+      true,
+    ]);
+    equal(await mine.recv(), "bye");
+    equal(await p.join(30), 0);
+    ok(barrier.broken);
+    equal(objects.rlock.locked(), false);
+    equal(objects.sem.getValue(), 3);
+  },
+);
 
-Deno.test("Condition.waitFor() in a subprocess child wakes on the parent's notify()", async () => {
-  const cond = new Condition();
-  const cell = new Value("i", 0, { lock: false });
-  const ready = new Event();
-  const out = new Queue<number>();
-  const p = new ctx.Process({
-    target: waitForValue,
-    args: [cond, cell, 3, ready, out],
-  });
-  p.start();
-  ok(await ready.wait(30));
-  for (let i = 1; i <= 3; i++) {
-    using _ = await cond.hold();
-    cell.value = i;
-    cond.notifyAll();
-  }
-  equal(await out.get({ timeout: 30 }), 3);
-  equal(await p.join(30), 0);
-});
+forEachStartMethod(
+  "A child's blocking waits on shared objects take their timeouts",
+  async (P) => {
+    const lock = new Lock();
+    await lock.acquire();
+    const out = new Queue<boolean[]>();
+    const p = new P({
+      target: timeouts,
+      args: [lock, new Event(), out],
+    });
+    p.start();
+    deepEqual(await out.get({ timeout: 30 }), [false, false, false]);
+    equal(await p.join(30), 0);
+    lock.release();
+  },
+);
 
-Deno.test("Barrier.waitSync() keeps two subprocess children and the parent in step", async () => {
-  const barrier = new Barrier(3);
-  const out = new Queue<number>();
-  const ps = [0, 1].map(() =>
-    new ctx.Process({ target: barrierRounds, args: [barrier, 5, out] })
-  );
-  try {
-    for (const p of ps) p.start();
-    const mine: number[] = [];
-    for (let i = 0; i < 5; i++) mine.push(await barrier.wait(30));
-    const theirs: number[] = [];
-    for (let i = 0; i < 10; i++) theirs.push(await out.get({ timeout: 30 }));
-    for (const p of ps) equal(await p.join(30), 0);
-    // Each generation hands out 0, 1 and 2 once.
-    deepEqual(
-      [...mine, ...theirs].sort(),
-      [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2],
+forEachStartMethod(
+  "Condition.waitFor() in a child wakes on the parent's notify()",
+  async (P) => {
+    const cond = new Condition();
+    const cell = new Value("i", 0, { lock: false });
+    const ready = new Event();
+    const out = new Queue<number>();
+    const p = new P({
+      target: waitForValue,
+      args: [cond, cell, 3, ready, out],
+    });
+    p.start();
+    ok(await ready.wait(30));
+    for (let i = 1; i <= 3; i++) {
+      using _ = await cond.hold();
+      cell.value = i;
+      cond.notifyAll();
+    }
+    equal(await out.get({ timeout: 30 }), 3);
+    equal(await p.join(30), 0);
+  },
+);
+
+forEachStartMethod(
+  "Barrier.waitSync() keeps two children and the parent in step",
+  async (P) => {
+    const barrier = new Barrier(3);
+    const out = new Queue<number>();
+    const ps = [0, 1].map(() =>
+      new P({ target: barrierRounds, args: [barrier, 5, out] })
     );
-  } finally {
-    for (const p of ps) if (p.isAlive()) p.kill();
-  }
-});
+    try {
+      for (const p of ps) p.start();
+      const mine: number[] = [];
+      for (let i = 0; i < 5; i++) mine.push(await barrier.wait(30));
+      const theirs: number[] = [];
+      for (let i = 0; i < 10; i++) theirs.push(await out.get({ timeout: 30 }));
+      for (const p of ps) equal(await p.join(30), 0);
+      // Each generation hands out 0, 1 and 2 once.
+      deepEqual(
+        [...mine, ...theirs].sort(),
+        [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2],
+      );
+    } finally {
+      for (const p of ps) if (p.isAlive()) p.kill();
+    }
+  },
+);
 
 Deno.test("A subprocess Pool's initializer and tasks get shared objects", async () => {
   const lock = new Lock();
