@@ -47,6 +47,8 @@ import {
   waitForValue,
 } from "./fixtures/proxy_targets.ts";
 import { runDeno } from "./_run.ts";
+import { reduce } from "../src/reduction.ts";
+import { toPlaceholders } from "../src/_child/proxy_parent.ts";
 import { forEachStartMethod } from "./_start_methods.ts";
 
 const ctx = getContext("subprocess");
@@ -323,4 +325,49 @@ Deno.test("A SharedMemory or a SharedArrayBuffer passed to a subprocess child is
     shm.close();
     shm.unlink();
   }
+});
+
+Deno.test("toPlaceholders() gives each shared object an id and the facts its proxy needs", () => {
+  const [reader] = Pipe(false);
+  const message = {
+    t: "task",
+    args: reduce([
+      new SharedArray("h", 5),
+      new BoundedSemaphore(2),
+      reader,
+      [1, "two"],
+    ]) as unknown[],
+  };
+  const adopted: unknown[] = [];
+  const out = toPlaceholders(message, (d) => adopted.push(d)) as {
+    args: Record<string, unknown>[];
+  };
+  const tag = "__dmp_shared__";
+  // The array's lock is an object of its own, adopted after the array.
+  deepEqual(out.args[0], {
+    [tag]: "@dmp/proxy",
+    kind: "SharedArray",
+    id: 1,
+    code: "h",
+    length: 5,
+    lock: { [tag]: "@dmp/proxy", kind: "RLock", id: 2 },
+  });
+  deepEqual(out.args[1], {
+    [tag]: "@dmp/proxy",
+    kind: "Semaphore",
+    id: 3,
+    bounded: true,
+  });
+  deepEqual(out.args[2], {
+    [tag]: "@dmp/proxy",
+    kind: "Connection",
+    id: 4,
+    readable: true,
+    writable: false,
+  });
+  equal(out.args[3], message.args[3]);
+  equal(adopted.length, 4);
+  const plain = { t: "task", args: [[1, 2], { a: new Uint8Array(2) }] };
+  equal(toPlaceholders(plain, () => 0), plain);
+  reader.close();
 });
