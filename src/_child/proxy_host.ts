@@ -74,6 +74,8 @@ interface CallFrame {
 }
 
 const objects = new Map<number, { kind: string; object: Target }>();
+// Why an object could not be rebuilt here, by id.
+const failed = new Map<number, unknown>();
 
 function post(message: unknown): void {
   (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(
@@ -102,6 +104,7 @@ const closed = new WeakSet<object>();
 async function serve(frame: CallFrame): Promise<void> {
   const { c, s } = frame;
   try {
+    if (failed.has(frame.id)) throw failed.get(frame.id);
     const entry = objects.get(frame.id);
     if (entry === undefined || !kAllowed[entry.kind]?.has(frame.m)) {
       throw new TypeError(
@@ -148,10 +151,15 @@ function onMessage(event: MessageEvent): void {
     }
     case "adopt":
       for (const [id, descriptor] of m.objects) {
-        objects.set(id, {
-          kind: descriptor.__dmp_shared__,
-          object: revive(descriptor) as Target,
-        });
+        try {
+          objects.set(id, {
+            kind: descriptor.__dmp_shared__,
+            object: revive(descriptor) as Target,
+          });
+        } catch (error) {
+          // Each call of that object's proxy fails with it.
+          failed.set(id, error);
+        }
       }
       break;
     case "proxy":
@@ -161,6 +169,7 @@ function onMessage(event: MessageEvent): void {
       const entry = objects.get(m.id);
       if (entry !== undefined) closeEnd(entry);
       objects.delete(m.id);
+      failed.delete(m.id);
       break;
     }
     case "end":
