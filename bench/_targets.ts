@@ -1,5 +1,7 @@
 // Targets for the benchmarks. No top-level side effects: children import this.
 
+import type { Lock, Value } from "../mod.ts";
+
 export function noop(): void {}
 
 export async function idle(ready: Int32Array, index: number): Promise<void> {
@@ -31,4 +33,19 @@ export function holdUntil(flag: Int32Array): void {
   Atomics.store(flag, 1, 1);
   Atomics.notify(flag, 1);
   while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+}
+
+/** `n` acquire+release pairs of `lock` (bench/subprocess_bench.ts). */
+export function lockRounds(lock: Lock, n: number): void {
+  for (let i = 0; i < n; i++) {
+    lock.acquireSync();
+    lock.release();
+  }
+}
+
+/** `n` reads of `value` (bench/subprocess_bench.ts). */
+export function valueReads(value: Value<"i">, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += value.value;
+  return sum;
 }

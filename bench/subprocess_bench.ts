@@ -1,16 +1,20 @@
 // The "subprocess" start method beside "spawn", in the same run: start+join
-// of one child, a pool round trip (one small apply), and pool throughput
-// (a map of 10 000 small items).
+// of one child, a pool round trip (one small apply), pool throughput (a map
+// of 10 000 small items), and accesses to a shared Lock and Value from a
+// child (a proxied round trip to the parent each, for "subprocess").
 //
 //   npx -y deno@2.9.6 bench -A bench/subprocess_bench.ts
 //
 // A subprocess child is a whole deno process (its own runtime, V8 heap and
 // module graph): measured on 2 busy cores, start+join ~73 ms against ~65 ms
 // for a Worker, round trip ~0.3 ms against ~0.4 ms, a map of 10 000 squares
-// ~15 ms for both; an idle child holds ~46 MB resident.
+// ~15 ms for both; an idle child holds ~46 MB resident. 200 Lock
+// acquire+release pairs in a child: ~153 ms against ~0.14 ms (apply
+// included), 200 Value reads ~69 ms against ~0.19 ms: ~0.35 ms a proxied
+// access.
 
-import { getContext, type Pool } from "../mod.ts";
-import { square } from "./_targets.ts";
+import { getContext, Lock, type Pool, Value } from "../mod.ts";
+import { lockRounds, square, valueReads } from "./_targets.ts";
 
 const noop = new URL("./_targets.ts#noop", import.meta.url);
 const methods = ["spawn", "subprocess"] as const;
@@ -67,6 +71,44 @@ for (const method of methods) {
       await pool.apply(square, [1]);
       b.start();
       await pool.map(square, items);
+      b.end();
+    },
+  });
+}
+
+// A shared object in a child: a "spawn" child uses the memory itself, a
+// "subprocess" child calls its parent for every access (a round trip over
+// its pipes to the parent's proxy host). 200 accesses a bench iteration,
+// inside one task; the apply() around them is the "round trip" above.
+const kAccesses = 200;
+const lock = new Lock();
+const value = new Value("i", 1);
+
+for (const method of methods) {
+  Deno.bench({
+    name: `${kAccesses} × Lock acquireSync()+release() in a child (${method})`,
+    group: "shared lock",
+    baseline: method === "spawn",
+    async fn(b) {
+      const pool = poolOf(method);
+      await pool.apply(square, [1]);
+      b.start();
+      await pool.apply(lockRounds, [lock, kAccesses]);
+      b.end();
+    },
+  });
+}
+
+for (const method of methods) {
+  Deno.bench({
+    name: `${kAccesses} × Value.value read in a child (${method})`,
+    group: "shared value",
+    baseline: method === "spawn",
+    async fn(b) {
+      const pool = poolOf(method);
+      await pool.apply(square, [1]);
+      b.start();
+      await pool.apply(valueReads, [value, kAccesses]);
       b.end();
     },
   });

@@ -70,15 +70,17 @@ export function cells(n = 4): Int32Array {
 
 /**
  * Starts one process per args list on `tests/fixtures/sync_targets.ts#target`,
- * joins them all (at most `timeout` seconds each), and terminates leftovers.
+ * joins them all (at most `timeout` seconds each), and terminates leftovers;
+ * `P` is the Process class (a Context's, for another start method).
  */
 export async function runAll(
   target: string,
   argsList: unknown[][],
   timeout = 120,
+  P: typeof Process = Process,
 ): Promise<(number | null)[]> {
   const ps = argsList.map((args) =>
-    new Process({ target: fixture("sync_targets", target), args })
+    new P({ target: fixture("sync_targets", target), args })
   );
   try {
     for (const p of ps) p.start();

@@ -17,11 +17,16 @@ import {
 } from "../mod.ts";
 import { wait } from "../src/connection/wait.ts";
 import { cells, fixture, letDueTimersRun } from "./_run.ts";
+import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) => fixture("queue_targets", name);
 
-function start(target: string, args: unknown[]): Process {
-  const p = new Process({ target: T(target), args });
+// Tests with children run once per start method (forEachStartMethod), but
+// those whose children report through cells(), raw SharedArrayBuffers that
+// only a Worker child shares: those run on "spawn" only.
+
+function start(target: string, args: unknown[], P = Process): Process {
+  const p = new P({ target: T(target), args });
   p.start();
   return p;
 }
@@ -46,28 +51,31 @@ Deno.test("Connection.recv() returns each message whole, in order, in both direc
   assert(a.readable && a.writable && b.readable && b.writable);
 });
 
-Deno.test("Connection round-trips values and bytes through a child", async () => {
-  const [parent, child] = Pipe();
-  const p = start("echo", [child]);
-  child.close();
-  for (const m of [{ n: 1 }, "two", [undefined, NaN], new Set([3])]) {
-    parent.send(m);
-    deepEqual(await parent.recv(), m);
-  }
-  parent.close();
-  equal(await p.join(), 0);
+forEachStartMethod(
+  "Connection round-trips values and bytes through a child",
+  async (P) => {
+    const [parent, child] = Pipe();
+    const p = start("echo", [child], P);
+    child.close();
+    for (const m of [{ n: 1 }, "two", [undefined, NaN], new Set([3])]) {
+      parent.send(m);
+      deepEqual(await parent.recv(), m);
+    }
+    parent.close();
+    equal(await p.join(), 0);
 
-  const [pb, cb] = Pipe();
-  const q = start("echoBytes", [cb]);
-  cb.close();
-  for (const size of [0, 1, 5, 60_000]) {
-    const data = new Uint8Array(size).map((_, i) => i * 7);
-    pb.sendBytes(data);
-    deepEqual(await pb.recvBytes(), data);
-  }
-  pb.close();
-  equal(await q.join(), 0);
-});
+    const [pb, cb] = Pipe();
+    const q = start("echoBytes", [cb], P);
+    cb.close();
+    for (const size of [0, 1, 5, 60_000]) {
+      const data = new Uint8Array(size).map((_, i) => i * 7);
+      pb.sendBytes(data);
+      deepEqual(await pb.recvBytes(), data);
+    }
+    pb.close();
+    equal(await q.join(), 0);
+  },
+);
 
 Deno.test("Connection.recvBytes() never merges messages and counts empty ones", async () => {
   const [a, b] = Pipe(false);

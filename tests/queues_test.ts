@@ -17,11 +17,16 @@ import {
 import { waitAsync } from "../src/_memory/atomics.ts";
 import { deadlineOf } from "../src/_core/time.ts";
 import { cells, fixture, letDueTimersRun } from "./_run.ts";
+import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) => fixture("queue_targets", name);
 
-function start(target: string, args: unknown[]): Process {
-  const p = new Process({ target: T(target), args });
+// Tests with children run once per start method (forEachStartMethod), but
+// those whose children report through cells(), raw SharedArrayBuffers that
+// only a Worker child shares: those run on "spawn" only.
+
+function start(target: string, args: unknown[], P = Process): Process {
+  const p = new P({ target: T(target), args });
   p.start();
   return p;
 }
@@ -77,39 +82,45 @@ Deno.test("Queue.put() and get() reject after the timeout when nothing changes",
   equal(q.qsize(), 1);
 });
 
-Deno.test("Queue.put() waits for room that a child consumer makes", async () => {
-  const q = new Queue<number>(2);
-  const out = new Queue<number>();
-  const p = start("relay", [q, out]);
-  for (let i = 0; i < 50; i++) await q.put(i);
-  await q.put(null as unknown as number);
-  const got: (number | null)[] = [];
-  for (let i = 0; i <= 50; i++) got.push(await out.get());
-  equal(await p.join(), 0);
-  deepEqual(got, [...Array(50).keys(), null]);
-});
+forEachStartMethod(
+  "Queue.put() waits for room that a child consumer makes",
+  async (P) => {
+    const q = new Queue<number>(2);
+    const out = new Queue<number>();
+    const p = start("relay", [q, out], P);
+    for (let i = 0; i < 50; i++) await q.put(i);
+    await q.put(null as unknown as number);
+    const got: (number | null)[] = [];
+    for (let i = 0; i <= 50; i++) got.push(await out.get());
+    equal(await p.join(), 0);
+    deepEqual(got, [...Array(50).keys(), null]);
+  },
+);
 
-Deno.test("Queue carries structured-cloneable values and large messages through a child", async () => {
-  const q = new Queue<unknown>();
-  const out = new Queue<unknown>();
-  const values: unknown[] = [
-    { id: 1, name: "item", tags: ["a", "b"] },
-    new Map<unknown, unknown>([["k", new Set([1, 2])], [3, new Date(7)]]),
-    12345678901234567890n,
-    [undefined, -0, NaN],
-    new Float64Array([1.5, -2.25]),
-    "",
-    "ü".repeat(9_000_000), // 18 MB of UTF-8
-    new Uint8Array(17 * 1024 * 1024).map((_, i) => i & 0xff),
-    new Uint8Array(0),
-  ];
-  const p = start("relay", [q, out]);
-  for (const v of values) await q.put(v);
-  await q.put(null);
-  for (const v of values) deepEqual(await out.get(), v);
-  equal(await out.get(), null);
-  equal(await p.join(), 0);
-});
+forEachStartMethod(
+  "Queue carries structured-cloneable values and large messages through a child",
+  async (P) => {
+    const q = new Queue<unknown>();
+    const out = new Queue<unknown>();
+    const values: unknown[] = [
+      { id: 1, name: "item", tags: ["a", "b"] },
+      new Map<unknown, unknown>([["k", new Set([1, 2])], [3, new Date(7)]]),
+      12345678901234567890n,
+      [undefined, -0, NaN],
+      new Float64Array([1.5, -2.25]),
+      "",
+      "ü".repeat(9_000_000), // 18 MB of UTF-8
+      new Uint8Array(17 * 1024 * 1024).map((_, i) => i & 0xff),
+      new Uint8Array(0),
+    ];
+    const p = start("relay", [q, out], P);
+    for (const v of values) await q.put(v);
+    await q.put(null);
+    for (const v of values) deepEqual(await out.get(), v);
+    equal(await out.get(), null);
+    equal(await p.join(), 0);
+  },
+);
 
 Deno.test("Queue.put() throws a TypeError for a value that cannot travel and puts nothing", async () => {
   const q = new Queue();
@@ -171,10 +182,10 @@ Deno.test("JoinableQueue.taskDone() throws when called more times than items wer
   });
 });
 
-Deno.test("SimpleQueue passes items between processes", async () => {
+forEachStartMethod("SimpleQueue passes items between processes", async (P) => {
   const q = new SimpleQueue<string>();
   assert(q.empty());
-  const p = start("simplePut", [q, "from child"]);
+  const p = start("simplePut", [q, "from child"], P);
   equal(await q.get(), "from child");
   equal(await p.join(), 0);
   q.put("x");

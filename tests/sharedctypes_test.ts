@@ -1,7 +1,6 @@
 import { deepEqual, equal, ok as assert, throws } from "node:assert/strict";
 import {
   Lock,
-  Process,
   ProcessError,
   RawArray,
   RawValue,
@@ -11,6 +10,7 @@ import {
   Value,
 } from "../mod.ts";
 import { fixture, runAll } from "./_run.ts";
+import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) => fixture("sync_targets", name);
 
@@ -174,19 +174,27 @@ Deno.test("SharedArray.slice() and setSlice() copy ranges like Python slices", (
   deepEqual(Array.from(arr.array), [5, 1, 2, 30, 40]);
 });
 
-Deno.test("Value crosses into a child as the same memory", async () => {
-  const value = new Value("q", 0n);
-  deepEqual(await runAll("setValue", [[value, 2n ** 62n]]), [0]);
-  equal(value.value, 2n ** 62n);
-});
+forEachStartMethod(
+  "Value crosses into a child as the same memory",
+  async (P) => {
+    const value = new Value("q", 0n);
+    deepEqual(await runAll("setValue", [[value, 2n ** 62n]], 120, P), [0]);
+    equal(value.value, 2n ** 62n);
+  },
+);
 
-Deno.test("SharedArray crosses into a child with its lock", async () => {
-  const arr = new SharedArray("d", [0.5, 1, 2]);
-  deepEqual(await runAll("doubleItems", [[arr]]), [0]);
-  deepEqual(arr.slice(), [1, 2, 4]);
-  equal(arr.getLock().locked(), false);
-});
+forEachStartMethod(
+  "SharedArray crosses into a child with its lock",
+  async (P) => {
+    const arr = new SharedArray("d", [0.5, 1, 2]);
+    deepEqual(await runAll("doubleItems", [[arr]], 120, P), [0]);
+    deepEqual(arr.slice(), [1, 2, 4]);
+    equal(arr.getLock().locked(), false);
+  },
+);
 
+// Spawn only: 800 000 locked increments are 3 200 000 round trips to a
+// "subprocess" child's parent (the async test below runs on both).
 Deno.test("Value stays exact after 8 processes × 100 000 locked increments", async () => {
   const counter = new Value("i", 0);
   const codes = await runAll(
@@ -197,21 +205,24 @@ Deno.test("Value stays exact after 8 processes × 100 000 locked increments", as
   equal(counter.value, 800_000);
 });
 
-Deno.test("Value stays exact with async holds in children and the parent", async () => {
-  const counter = new Value("i", 0);
-  const ps = [0, 1].map(() =>
-    new Process({ target: T("incrementValueAsync"), args: [counter, 2_000] })
-  );
-  try {
-    for (const p of ps) p.start();
-    const lock = counter.getLock();
-    for (let i = 0; i < 2_000; i++) {
-      using _ = await lock.hold();
-      counter.value += 1;
+forEachStartMethod(
+  "Value stays exact with async holds in children and the parent",
+  async (P) => {
+    const counter = new Value("i", 0);
+    const ps = [0, 1].map(() =>
+      new P({ target: T("incrementValueAsync"), args: [counter, 2_000] })
+    );
+    try {
+      for (const p of ps) p.start();
+      const lock = counter.getLock();
+      for (let i = 0; i < 2_000; i++) {
+        using _ = await lock.hold();
+        counter.value += 1;
+      }
+      for (const p of ps) equal(await p.join(60), 0);
+      equal(counter.value, 6_000);
+    } finally {
+      for (const p of ps) if (p.isAlive()) p.terminate();
     }
-    for (const p of ps) equal(await p.join(60), 0);
-    equal(counter.value, 6_000);
-  } finally {
-    for (const p of ps) if (p.isAlive()) p.terminate();
-  }
-});
+  },
+);

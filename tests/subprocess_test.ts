@@ -13,7 +13,6 @@ import {
 import {
   BrokenProcessPoolError,
   getContext,
-  Lock,
   Process,
   ProcessError,
 } from "../mod.ts";
@@ -201,19 +200,21 @@ Deno.test("A daemonic subprocess child busy in synchronous code ends when its pa
   ok(await gone(child), "the daemonic child outlived its parent");
 });
 
-Deno.test("A shared object passed to a subprocess child is a TypeError naming its path", async () => {
-  const lock = new Lock();
+Deno.test("A SharedArrayBuffer passed to a subprocess child is a TypeError naming its path", async () => {
+  // Shared objects (a Lock, a Queue, …) reach the child as proxies
+  // (tests/subprocess_shared_test.ts); bare shared memory cannot.
+  const buffer = new SharedArrayBuffer(4);
   throws(
     () =>
-      new ctx.Process({ target: square, args: [{ locks: [lock] }] as never })
+      new ctx.Process({ target: square, args: [{ cells: [buffer] }] as never })
         .start(),
-    /Cannot start process as 'args\[0\].locks\[0\]' must not be shared memory: it is a Lock, which cannot cross to an OS process/,
+    /Cannot start process as 'args\[0\].cells\[0\]' must not be shared memory: it is a SharedArrayBuffer, which cannot cross to an OS process/,
   );
   const pool = new ctx.Pool(1);
   try {
     await rejects(
-      pool.apply(square, [lock as never]),
-      /'args\[0\]' must not be shared memory: it is a Lock/,
+      pool.apply(square, [new Int32Array(buffer) as never]),
+      /'args\[0\]' must not be shared memory: it is a view of a SharedArrayBuffer/,
     );
   } finally {
     pool.terminate();

@@ -18,8 +18,13 @@ import {
   Semaphore,
 } from "../mod.ts";
 import { cells, fixture, letDueTimersRun, runAll } from "./_run.ts";
+import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) => fixture("sync_targets", name);
+
+// Tests with children run once per start method (forEachStartMethod), but
+// those whose children report through cells(), raw SharedArrayBuffers that
+// only a Worker child shares: those run on "spawn" only.
 
 /** Polls a condition that only other processes can make true. */
 async function until(predicate: () => boolean, what: string): Promise<void> {
@@ -102,27 +107,30 @@ Deno.test("Lock.hold() returns a Disposable that releases the lock once", async 
   lock.release();
 });
 
-Deno.test("Lock.acquire() waits until a child releases the lock", async () => {
-  const lock = new Lock();
-  const held = new Event();
-  const release = new Event();
-  const p = new Process({
-    target: T("holdUntil"),
-    args: [lock, held, release],
-  });
-  p.start();
-  try {
-    assert(await held.wait(30));
-    equal(await lock.acquire({ timeout: 0.01 }), false);
-    const waiting = lock.acquire({ timeout: 30 });
-    release.set();
-    equal(await waiting, true);
-    lock.release();
-    equal(await p.join(30), 0);
-  } finally {
-    if (p.isAlive()) p.terminate();
-  }
-});
+forEachStartMethod(
+  "Lock.acquire() waits until a child releases the lock",
+  async (P) => {
+    const lock = new Lock();
+    const held = new Event();
+    const release = new Event();
+    const p = new P({
+      target: T("holdUntil"),
+      args: [lock, held, release],
+    });
+    p.start();
+    try {
+      assert(await held.wait(30));
+      equal(await lock.acquire({ timeout: 0.01 }), false);
+      const waiting = lock.acquire({ timeout: 30 });
+      release.set();
+      equal(await waiting, true);
+      lock.release();
+      equal(await p.join(30), 0);
+    } finally {
+      if (p.isAlive()) p.terminate();
+    }
+  },
+);
 
 Deno.test("Lock.acquireSync() in a child returns false for block false and on timeout", async () => {
   for (const lock of [new Lock(), new RLock()]) {
@@ -134,12 +142,15 @@ Deno.test("Lock.acquireSync() in a child returns false for block false and on ti
   }
 });
 
-Deno.test("Lock.release() from another process unlocks it", async () => {
-  const lock = new Lock();
-  await lock.acquire();
-  deepEqual(await runAll("releaseLock", [[lock]]), [0]);
-  equal(lock.locked(), false);
-});
+forEachStartMethod(
+  "Lock.release() from another process unlocks it",
+  async (P) => {
+    const lock = new Lock();
+    await lock.acquire();
+    deepEqual(await runAll("releaseLock", [[lock]], 120, P), [0]);
+    equal(lock.locked(), false);
+  },
+);
 
 Deno.test("Lock keeps non-atomic increments exact across 8 processes", async () => {
   const lock = new Lock();
@@ -153,21 +164,24 @@ Deno.test("Lock keeps non-atomic increments exact across 8 processes", async () 
   equal(lock.locked(), false);
 });
 
-Deno.test("Lock.acquireSync() in a child ends when the child is terminated", async () => {
-  const lock = new Lock();
-  const started = new Event();
-  await lock.acquire();
-  const p = new Process({ target: T("blockOnLock"), args: [lock, started] });
-  p.start();
-  try {
-    assert(await started.wait(30));
-    p.terminate();
-    equal(await p.join(30), -15);
-  } finally {
-    if (p.isAlive()) p.terminate();
-    lock.release();
-  }
-});
+forEachStartMethod(
+  "Lock.acquireSync() in a child ends when the child is terminated",
+  async (P) => {
+    const lock = new Lock();
+    const started = new Event();
+    await lock.acquire();
+    const p = new P({ target: T("blockOnLock"), args: [lock, started] });
+    p.start();
+    try {
+      assert(await started.wait(30));
+      p.terminate();
+      equal(await p.join(30), -15);
+    } finally {
+      if (p.isAlive()) p.terminate();
+      lock.release();
+    }
+  },
+);
 
 // --------------------------------------------------------------- RLock
 
@@ -256,13 +270,16 @@ Deno.test("Semaphore admits at most its value of holders across 4 processes", as
   equal(sem.getValue(), 2);
 });
 
-Deno.test("Semaphore.acquire() on the main thread wakes when a child releases", async () => {
-  const sem = new Semaphore(0);
-  const waiting = sem.acquire({ timeout: 30 });
-  deepEqual(await runAll("releaseLock", [[sem]]), [0]);
-  equal(await waiting, true);
-  equal(sem.getValue(), 0);
-});
+forEachStartMethod(
+  "Semaphore.acquire() on the main thread wakes when a child releases",
+  async (P) => {
+    const sem = new Semaphore(0);
+    const waiting = sem.acquire({ timeout: 30 });
+    deepEqual(await runAll("releaseLock", [[sem]], 120, P), [0]);
+    equal(await waiting, true);
+    equal(sem.getValue(), 0);
+  },
+);
 
 // ----------------------------------------------------------- Condition
 
@@ -471,12 +488,15 @@ Deno.test("Event.wait() returns true when set() and clear() both happen while it
   equal(event.isSet(), false);
 });
 
-Deno.test("Event.set() in a child wakes a waiting parent", async () => {
-  const event = new Event();
-  const waiting = event.wait(30);
-  deepEqual(await runAll("setEvent", [[event]]), [0]);
-  equal(await waiting, true);
-});
+forEachStartMethod(
+  "Event.set() in a child wakes a waiting parent",
+  async (P) => {
+    const event = new Event();
+    const waiting = event.wait(30);
+    deepEqual(await runAll("setEvent", [[event]], 120, P), [0]);
+    equal(await waiting, true);
+  },
+);
 
 Deno.test("Event.set() wakes every waiter of 8 processes and the parent", async () => {
   const event = new Event();

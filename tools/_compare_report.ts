@@ -142,6 +142,19 @@ export const kWorkloads: readonly WorkloadSpec[] = [
     unit: "ms",
     better: "lower",
   },
+  {
+    id: "start_join_subprocess",
+    title: (c) => `subprocess: start+join of ${c.cpus} deno OS processes`,
+    unit: "ms",
+    better: "lower",
+  },
+  {
+    id: "apply_sequential_subprocess",
+    title: (c) =>
+      `subprocess: ${int(c.applyTrips)} sequential apply round trips (no-op)`,
+    unit: "ms",
+    better: "lower",
+  },
 ];
 
 /** The systems, ours first (ratios are ours against each of the others). */

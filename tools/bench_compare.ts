@@ -4,7 +4,7 @@
 //
 //   config (sizes, runs) ──JSON──> one program per system, one at a time,
 //   once per --load level, with that many busy-loop processes beside it:
-//     deno run --allow-read bench/compare/deno_workloads.ts
+//     deno run --allow-read --allow-run bench/compare/deno_workloads.ts
 //     deno run --allow-read bench/compare/bare_workloads.ts
 //     python3 bench/compare/python_workloads.py spawn | fork
 //     node bench/compare/piscina_workloads.mjs   (piscina installed by npm
@@ -277,6 +277,8 @@ async function runSystem(
       return await runProgram(system, Deno.execPath(), [
         "run",
         "--allow-read",
+        // The "subprocess" workloads start deno OS processes.
+        "--allow-run",
         `${compareDir}deno_workloads.ts`,
         json,
       ]);

@@ -3,7 +3,7 @@
 // same workloads on CPython's multiprocessing and on piscina; read them
 // side by side.
 //
-//   deno run --allow-read bench/compare/deno_workloads.ts '<config JSON>'
+//   deno run --allow-read --allow-run bench/compare/deno_workloads.ts '<config JSON>'
 //
 // The config (tools/_compare_report.ts: CompareConfig) says the sizes and
 // the number of runs. Progress goes to stderr; the last stdout line is the
@@ -476,6 +476,39 @@ async function poolReadyForkserver(c: Config): Promise<Outcome> {
   return { samples, note: warmNote(before) };
 }
 
+// The "subprocess" start method: each child is a deno OS process (the
+// program runs with --allow-run for these two).
+const kSubprocessNote =
+  'getContext("subprocess"): each child a deno OS process';
+
+async function startJoinSubprocess(c: Config): Promise<Outcome> {
+  const ctx = getContext("subprocess");
+  const samples = await runs(c.repeat, async () => {
+    const start = now();
+    const ps = Array.from(
+      { length: c.cpus },
+      () => new ctx.Process({ target: noop }),
+    );
+    for (const p of ps) p.start();
+    const codes = await Promise.all(ps.map((p) => p.join()));
+    const ms = now() - start;
+    check(codes.every((code) => code === 0), "exit codes");
+    return ms;
+  });
+  return { samples, note: kSubprocessNote };
+}
+
+async function applySequentialSubprocess(c: Config): Promise<Outcome> {
+  const pool = new (getContext("subprocess").Pool)(c.cpus);
+  try {
+    await pool.map(square, [1, 2, 3, 4]);
+    return { ...await applySequential(c, pool), note: kSubprocessNote };
+  } finally {
+    pool.terminate();
+    await pool.join();
+  }
+}
+
 if (import.meta.main) {
   const config: Config = JSON.parse(Deno.args[0] ?? "{}");
   if (!Array.isArray(config.workloads)) {
@@ -508,6 +541,8 @@ if (import.meta.main) {
     pipe_pingpong: () => pipePingPong(config),
     start_join_forkserver: () => startJoinForkserver(config),
     pool_ready_forkserver: () => poolReadyForkserver(config),
+    start_join_subprocess: () => startJoinSubprocess(config),
+    apply_sequential_subprocess: () => applySequentialSubprocess(config),
   };
   for (const id of config.workloads) {
     const run = workloads[id];

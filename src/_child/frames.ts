@@ -17,6 +17,12 @@ import { deserialize, serialize } from "node:v8";
 /** Starts every frame: bytes that printed text does not contain. */
 const kMarker = new Uint8Array([0, 0x1b, 0x64, 0x6d, 0x70, 0x1e]);
 const kHeader = kMarker.length + 4;
+/**
+ * The last marker byte of a reply to a child's synchronous call to a shared
+ * object (./proxy_channel.ts): the child's stdin reader hands those to its
+ * blocked main thread through shared memory, not as messages.
+ */
+export const kSyncMark = 0x1f;
 
 /**
  * One message as a frame.
@@ -24,7 +30,7 @@ const kHeader = kMarker.length + 4;
  * @throws {DOMException} (DataCloneError) When `message` holds what
  * structured clone refuses, or a SharedArrayBuffer.
  */
-export function encodeFrame(message: unknown): Uint8Array {
+export function encodeFrame(message: unknown, sync = false): Uint8Array {
   let body: Uint8Array;
   try {
     body = serialize(message);
@@ -33,6 +39,7 @@ export function encodeFrame(message: unknown): Uint8Array {
   }
   const frame = new Uint8Array(kHeader + body.length);
   frame.set(kMarker);
+  if (sync) frame[kMarker.length - 1] = kSyncMark;
   new DataView(frame.buffer).setUint32(kMarker.length, body.length, true);
   frame.set(body, kHeader);
   return frame;

@@ -17,6 +17,7 @@ import { childFlags } from "./subprocess_flags.ts";
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import type { ExitMessage } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
+import { ProxyRelay } from "./proxy_parent.ts";
 
 const shim = new URL("./subprocess_main.ts", import.meta.url).href;
 
@@ -204,6 +205,16 @@ export const subprocessStrategy: StartStrategy = {
         // The child has ended: its exit is reported by its status.
       });
     };
+    const send = (frame: Uint8Array) => {
+      // Frames posted in one turn (a dispatch's tasks) go in one write.
+      if (queued.push(frame) === 1) queueMicrotask(flush);
+    };
+    // The child's shared objects, served from here (./proxy_parent.ts).
+    const relay = new ProxyRelay(
+      options.name,
+      options.what,
+      (reply, sync) => send(encodeFrame(reply, sync)),
+    );
     let reported = false;
     let outOfMemory = false;
     const reader = new FrameReader();
@@ -221,6 +232,9 @@ export const subprocessStrategy: StartStrategy = {
         if (at !== -1) tasks.splice(at, 1);
         if (at === 0) running();
       } else if (m?.t === "exit") reported = true;
+      else if (m?.t === "proxy" || m?.t === "proxy-drop") {
+        return relay.call(message);
+      }
       options.onMessage(message);
     };
     const onText = (bytes: Uint8Array) => {
@@ -240,6 +254,7 @@ export const subprocessStrategy: StartStrategy = {
     })();
     const ended = Promise.all([child.status, pump]).then(async ([status]) => {
       unreferenced.delete(child);
+      relay.end();
       if (!reported) onMessage(unreported(options.name, status, outOfMemory));
       await writing;
       await writer.close().catch(() => {});
@@ -248,11 +263,12 @@ export const subprocessStrategy: StartStrategy = {
       pid: child.pid,
       ended,
       postMessage(message) {
-        const frame = encodeFrame(localOnly(message));
+        const shared = relay.translate(localOnly(message));
+        if (shared.first) send(encodeFrame({ t: "proxy-start" }));
+        const frame = encodeFrame(shared.message);
         const m = message as { t?: unknown; id?: unknown } | null;
         if (m?.t === "task" && tasks.push(m.id as number) === 1) running();
-        // Frames posted in one turn (a dispatch's tasks) go in one write.
-        if (queued.push(frame) === 1) queueMicrotask(flush);
+        send(frame);
       },
       ref: (on) => setRef(child, on),
       terminate(signal = "SIGTERM") {

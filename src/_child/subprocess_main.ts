@@ -15,6 +15,14 @@
 
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import { kChildControlSlots, kChildEnded } from "../_wire/layouts.ts";
+import {
+  connectWire,
+  onReply,
+  type Reply,
+  startReader,
+} from "./proxy_channel.ts";
+// Registers the reviver of the placeholders of shared objects.
+import "./proxies.ts";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -91,25 +99,42 @@ function localInit(message: Record<string, unknown>): void {
   daemon = message.daemon === true;
 }
 
+// The parent has ended (or was killed): a daemonic child ends with it, as
+// in CPython; another one runs on, and parentProcess() says it has ended.
+function parentEnded(): void {
+  if (daemon) exit(1);
+  Atomics.store(parentControl, kChildEnded, 1);
+  Atomics.notify(parentControl, kChildEnded);
+}
+
+function deliver(data: unknown): void {
+  const m = data as { t?: unknown } | null;
+  if (m?.t === "proxy-reply") return onReply(data as Reply);
+  if (data !== null && typeof data === "object") {
+    localInit(data as Record<string, unknown>);
+  }
+  dispatchEvent(new MessageEvent("message", { data }));
+}
+
+connectWire({ post: scope.postMessage, flush, deliver, ended: parentEnded });
+
 async function receive(): Promise<void> {
   const reader = new FrameReader();
   const buffer = new Uint8Array(1 << 16);
-  const deliver = (data: unknown) => {
-    if (data !== null && typeof data === "object") {
-      localInit(data as Record<string, unknown>);
-    }
-    dispatchEvent(new MessageEvent("message", { data }));
+  // The parent's first frame for shared objects: from then on stdin is read
+  // by the reader of ./proxy_channel.ts, which blocking calls wait on.
+  let handOff = false;
+  const take = (data: unknown) => {
+    if ((data as { t?: unknown } | null)?.t === "proxy-start") handOff = true;
+    else deliver(data);
   };
   for (;;) {
     const n = await Deno.stdin.read(buffer);
     if (n === null) break;
-    reader.push(buffer.subarray(0, n), deliver, () => {});
+    reader.push(buffer.subarray(0, n), take, () => {});
+    if (handOff) return startReader(reader.rest());
   }
-  // The parent has ended (or was killed): a daemonic child ends with it, as
-  // in CPython; another one runs on, and parentProcess() says it has ended.
-  if (daemon) exit(1);
-  Atomics.store(parentControl, kChildEnded, 1);
-  Atomics.notify(parentControl, kChildEnded);
+  parentEnded();
 }
 
 receive();

@@ -1,5 +1,6 @@
 // What only "subprocess" children have: resource limits, and the check
-// that what they receive holds no shared memory.
+// that what they receive holds no shared memory but the shared objects
+// their parent serves them (./proxy_parent.ts).
 //
 // Tier 4 (child start-up).
 
@@ -7,6 +8,7 @@ import { checkKnownKeys } from "../_core/known_keys.ts";
 import { isFormTag, kTag } from "../_core/forms.ts";
 import type { StartMethod } from "./start_method.ts";
 import type { ResourceLimits } from "./subprocess_flags.ts";
+import { isProxyable } from "./proxy_parent.ts";
 
 /**
  * Checks `resourceLimits` for a child started with `method` (the program's
@@ -57,8 +59,9 @@ function crossingError(path: string, what: string, kind: string): TypeError {
 }
 
 /**
- * Checks that a reduced value (src/reduction.ts) holds no shared object
- * and no SharedArrayBuffer: what a "subprocess" child cannot receive.
+ * Checks that a reduced value (src/reduction.ts) holds no SharedArrayBuffer
+ * and no shared object but those a "subprocess" child reaches through its
+ * parent (Queue, Lock, Value, …): what such a child cannot receive.
  *
  * @throws {TypeError} Naming the path of the first one found.
  */
@@ -81,6 +84,12 @@ export function assertCanCross(
   }
   const tag = (value as Record<string, unknown>)[kTag];
   if (typeof tag === "string" && !isFormTag(tag)) {
+    if (isProxyable(tag)) return;
+    if (tag === "SharedMemory") {
+      throw new TypeError(
+        `Cannot ${what} as '${path}' must not be a SharedMemory: its bytes cannot be mapped into an OS process (Deno has no mmap), and its buf is a plain Uint8Array whose accesses no call to the parent can stand for; pass a SharedArray, a Queue or a Pipe instead, which a "subprocess" child reaches through its parent`,
+      );
+    }
     throw crossingError(path, what, `a ${tag}`);
   }
   if (value instanceof Map) {
