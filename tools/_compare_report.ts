@@ -37,11 +37,14 @@ export interface CompareConfig {
   readonly workloads: readonly string[];
 }
 
+/** What a workload's figures are: milliseconds, a percentage, megabytes. */
+export type Unit = "ms" | "%" | "MB";
+
 /** One workload: what it measures and which way is better. */
 export interface WorkloadSpec {
   readonly id: string;
   readonly title: (config: CompareConfig) => string;
-  readonly unit: "ms" | "%";
+  readonly unit: Unit;
   readonly better: "lower" | "higher";
 }
 
@@ -143,8 +146,22 @@ export const kWorkloads: readonly WorkloadSpec[] = [
     better: "lower",
   },
   {
+    id: "memory_per_worker",
+    title: (c) =>
+      `memory per pool worker (pool of ${c.cpus}, after a task in each)`,
+    unit: "MB",
+    better: "lower",
+  },
+  {
     id: "start_join_subprocess",
-    title: (c) => `subprocess: start+join of ${c.cpus} deno OS processes`,
+    title: (c) =>
+      `subprocess: start+join of ${c.cpus} processes (CPython: its own start method)`,
+    unit: "ms",
+    better: "lower",
+  },
+  {
+    id: "pool_ready_subprocess",
+    title: (c) => `subprocess: pool of ${c.cpus} ready, created → first result`,
     unit: "ms",
     better: "lower",
   },
@@ -153,6 +170,18 @@ export const kWorkloads: readonly WorkloadSpec[] = [
     title: (c) =>
       `subprocess: ${int(c.applyTrips)} sequential apply round trips (no-op)`,
     unit: "ms",
+    better: "lower",
+  },
+  {
+    id: "map_tiny_subprocess",
+    title: (c) => `subprocess: map of ${int(c.mapItems)} tiny items (x * x)`,
+    unit: "ms",
+    better: "lower",
+  },
+  {
+    id: "memory_per_worker_subprocess",
+    title: () => "subprocess: memory per pool worker",
+    unit: "MB",
     better: "lower",
   },
 ];
@@ -297,8 +326,16 @@ export function ratioOf(
   return better === "lower" ? peer / ours : ours / peer;
 }
 
-function formatFigure(value: number, unit: "ms" | "%"): string {
-  return unit === "%" ? `${Math.round(value)} %` : formatMs(value);
+// How a ratio reads: "2× faster" for times, "2× smaller" for memory.
+function ratioWords(spec: WorkloadSpec): [string, string] {
+  if (spec.unit === "MB") return ["smaller", "larger"];
+  return spec.better === "lower" ? ["faster", "slower"] : ["higher", "lower"];
+}
+
+function formatFigure(value: number, unit: Unit): string {
+  if (unit === "%") return `${Math.round(value)} %`;
+  if (unit === "MB") return `${value.toFixed(1)} MB`;
+  return formatMs(value);
 }
 
 function labelOf(system: SystemId): string {
@@ -350,10 +387,8 @@ export function compareTable(
       const a = medianOf(ours, spec.id);
       const b = medianOf(byId.get(peer.id), spec.id);
       if (a === null || b === null || a <= 0 || b <= 0) return "n/a";
-      const words = spec.better === "lower"
-        ? ["faster", "slower"]
-        : ["higher", "lower"];
-      return formatRatio(ratioOf(a, b, spec.better), words[0], words[1]);
+      const [better, worse] = ratioWords(spec);
+      return formatRatio(ratioOf(a, b, spec.better), better, worse);
     });
     return [
       spec.better === "higher"
@@ -413,9 +448,7 @@ export function loadTable(report: CompareReport): Table | null {
       ...pairs.flatMap(({ ours, bare }) => {
         const a = medianOf(ours, spec.id);
         const b = medianOf(bare, spec.id);
-        const words = spec.better === "lower"
-          ? ["faster", "slower"]
-          : ["higher", "lower"];
+        const words = ratioWords(spec);
         return [
           cell(ours, spec),
           cell(bare, spec),
@@ -503,7 +536,10 @@ function sections(
 const kReading = [
   'Times: lower is better. Ratios read "ours vs peer": "2.0× faster" means',
   "@dmp/multiprocessing took half the peer's time; for the efficiency row,",
-  '"higher"/"lower" compare the percentages.',
+  '"higher"/"lower" compare the percentages; for memory rows, "smaller"/"larger"',
+  "compare megabytes per worker (Pss of OS processes, so shared pages count",
+  'once). "subprocess:" rows use getContext("subprocess") (deno OS processes)',
+  "and CPython's own start method, whose children are OS processes too.",
   '"*" marks a figure taken with an equivalent rather than the same API (piscina',
   "has no Process, Queue or Lock): the notes say what ran. Bare Web Workers are",
   "what a program does without a library: plain `new Worker` and postMessage",
@@ -600,9 +636,11 @@ export function compareChart(report: CompareReport): BarChart {
     groups: kWorkloads.filter((w) => report.config.workloads.includes(w.id))
       .map((spec) => ({
         label: spec.title(report.config),
-        note: spec.unit === "%"
-          ? "% efficiency, higher is better"
-          : "time, lower is better",
+        note: {
+          "%": "% efficiency, higher is better",
+          "MB": "memory, lower is better",
+          "ms": "time, lower is better",
+        }[spec.unit],
         bars: series.map(({ label, run }) => {
           const value = medianOf(run, spec.id);
           return {

@@ -4,7 +4,7 @@
 //
 //   config (sizes, runs) ──JSON──> one program per system, one at a time,
 //   once per --load level, with that many busy-loop processes beside it:
-//     deno run --allow-read --allow-run bench/compare/deno_workloads.ts
+//     deno run --allow-all bench/compare/deno_workloads.ts   (/proc, run)
 //     deno run --allow-read bench/compare/bare_workloads.ts
 //     python3 bench/compare/python_workloads.py spawn | fork
 //     node bench/compare/piscina_workloads.mjs   (piscina installed by npm
@@ -274,11 +274,12 @@ async function runSystem(
         json,
       ]);
     case "deno":
+      // --allow-all: the "subprocess" start method's children need
+      // --allow-run, and Deno lets only --allow-all read /proc/<pid>/ (the
+      // memory of those children).
       return await runProgram(system, Deno.execPath(), [
         "run",
-        "--allow-read",
-        // The "subprocess" workloads start deno OS processes.
-        "--allow-run",
+        "--allow-all",
         `${compareDir}deno_workloads.ts`,
         json,
       ]);

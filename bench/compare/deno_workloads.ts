@@ -25,6 +25,7 @@ import {
   Value,
 } from "../../mod.ts";
 import { forkserverCounters, warmReady } from "../../src/_child/forkserver.ts";
+import { fileURLToPath as fromFileUrl } from "node:url";
 
 // ------------------------------------------------------------- targets
 
@@ -167,12 +168,16 @@ function shared<T>(make: (sab: SharedArrayBuffer) => T, bytes: number): T {
   return make(new SharedArrayBuffer(bytes));
 }
 
-async function startJoin(c: Config): Promise<Outcome> {
+// The classes of the default ("spawn") or another start method's context.
+type Starters = Pick<ReturnType<typeof getContext>, "Process" | "Pool">;
+const spawn: Starters = { Process, Pool };
+
+async function startJoin(c: Config, ctx = spawn): Promise<Outcome> {
   const samples = await runs(c.repeat, async () => {
     const start = now();
     const ps = Array.from(
       { length: c.cpus },
-      () => new Process({ target: noop }),
+      () => new ctx.Process({ target: noop }),
     );
     for (const p of ps) p.start();
     const codes = await Promise.all(ps.map((p) => p.join()));
@@ -183,10 +188,10 @@ async function startJoin(c: Config): Promise<Outcome> {
   return { samples };
 }
 
-async function poolReady(c: Config): Promise<Outcome> {
+async function poolReady(c: Config, ctx = spawn): Promise<Outcome> {
   const samples = await runs(c.repeat, async () => {
     const start = now();
-    const pool = new Pool(c.cpus);
+    const pool = new ctx.Pool(c.cpus);
     await pool.apply(noop);
     const ms = now() - start;
     pool.terminate();
@@ -421,6 +426,104 @@ async function pipePingPong(c: Config): Promise<Outcome> {
   }
 }
 
+// ------------------------------------------- the "subprocess" start method
+
+const kSubprocessNote =
+  'getContext("subprocess"): each child is a deno OS process';
+
+/**
+ * A pool's worker reports its OS pid (a Worker reports the program's),
+ * after a short sleep, so that the tasks spread over every worker.
+ */
+export async function pidOf(_: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return Deno.pid;
+}
+
+// Resident memory of an OS process, in bytes: its proportional share
+// (Pss, so pages shared with others count once in all), else its RSS.
+function residentBytes(pid: number): number {
+  let why: unknown;
+  for (const [file, key] of [["smaps_rollup", "Pss:"], ["status", "VmRSS:"]]) {
+    try {
+      const text = Deno.readTextFileSync(`/proc/${pid}/${file}`);
+      const line = text.split("\n").find((l) => l.startsWith(key));
+      if (line !== undefined) return parseInt(line.slice(key.length)) * 1024;
+    } catch (error) {
+      why = error; // not Linux, or not readable: try the next source
+    }
+  }
+  throw new Error(`cannot read the memory of process ${pid}`, { cause: why });
+}
+
+/**
+ * Memory per pool worker, in MB, once: the program's growth while a pool of
+ * `cpus` starts and runs a task in every worker, plus, for workers that are
+ * OS processes, their own resident memory.
+ */
+async function memoryOnce(c: Config, ctx: Starters): Promise<number> {
+  const before = Deno.memoryUsage().rss;
+  const pool = new ctx.Pool(c.cpus);
+  try {
+    const items = Array.from({ length: c.cpus * 4 }, (_, i) => i);
+    const pids = new Set(await pool.map(pidOf, items, 1));
+    check(ctx === spawn || pids.size === c.cpus, "a task in every worker");
+    let bytes = Deno.memoryUsage().rss - before;
+    for (const pid of pids) if (pid !== Deno.pid) bytes += residentBytes(pid);
+    return bytes / c.cpus / 1e6;
+  } finally {
+    pool.terminate();
+    await pool.join();
+  }
+}
+
+/**
+ * memoryOnce() in a fresh program per sample: in this one, memory freed by
+ * the workloads before would be reused and hide a worker's cost.
+ */
+async function memoryPerWorker(c: Config, method: string): Promise<Outcome> {
+  const samples: number[] = [];
+  for (let run = 0; run <= c.repeat; run++) {
+    const config = { ...c, workloads: [`memory_once_${method}`] };
+    const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", fromFileUrl(import.meta.url), JSON.stringify(config)],
+      stderr: "inherit",
+    }).output();
+    check(success, "the measuring program's exit code");
+    const lines = new TextDecoder().decode(stdout).trim().split("\n");
+    const report = JSON.parse(lines[lines.length - 1]);
+    const outcome = report.results[`memory_once_${method}`] as Outcome;
+    check(outcome !== undefined, `memory_once_${method} measured`);
+    if (run > 0) samples.push(outcome.samples[0]);
+  }
+  return {
+    samples,
+    note: "a fresh program's growth + each OS child's Pss (or RSS), per worker",
+  };
+}
+
+/** The same workload on a started pool of the "subprocess" start method. */
+async function onSubprocessPool(
+  c: Config,
+  run: (c: Config, pool: Pool) => Promise<Outcome>,
+): Promise<Outcome> {
+  const pool = new (getContext("subprocess").Pool)(c.cpus);
+  try {
+    await pool.map(square, [1, 2, 3, 4]);
+    return { ...await run(c, pool), note: kSubprocessNote };
+  } finally {
+    pool.terminate();
+    await pool.join();
+  }
+}
+
+async function subprocessOnly(
+  run: (c: Config, ctx: Starters) => Promise<Outcome>,
+  c: Config,
+): Promise<Outcome> {
+  return { ...await run(c, getContext("subprocess")), note: kSubprocessNote };
+}
+
 // Warm workers refill once no child has started for a while, one per
 // event-loop turn: wait for the first by event, then give the rest the
 // same time again (the note says how many starts were warm).
@@ -476,39 +579,6 @@ async function poolReadyForkserver(c: Config): Promise<Outcome> {
   return { samples, note: warmNote(before) };
 }
 
-// The "subprocess" start method: each child is a deno OS process (the
-// program runs with --allow-run for these two).
-const kSubprocessNote =
-  'getContext("subprocess"): each child a deno OS process';
-
-async function startJoinSubprocess(c: Config): Promise<Outcome> {
-  const ctx = getContext("subprocess");
-  const samples = await runs(c.repeat, async () => {
-    const start = now();
-    const ps = Array.from(
-      { length: c.cpus },
-      () => new ctx.Process({ target: noop }),
-    );
-    for (const p of ps) p.start();
-    const codes = await Promise.all(ps.map((p) => p.join()));
-    const ms = now() - start;
-    check(codes.every((code) => code === 0), "exit codes");
-    return ms;
-  });
-  return { samples, note: kSubprocessNote };
-}
-
-async function applySequentialSubprocess(c: Config): Promise<Outcome> {
-  const pool = new (getContext("subprocess").Pool)(c.cpus);
-  try {
-    await pool.map(square, [1, 2, 3, 4]);
-    return { ...await applySequential(c, pool), note: kSubprocessNote };
-  } finally {
-    pool.terminate();
-    await pool.join();
-  }
-}
-
 if (import.meta.main) {
   const config: Config = JSON.parse(Deno.args[0] ?? "{}");
   if (!Array.isArray(config.workloads)) {
@@ -541,8 +611,23 @@ if (import.meta.main) {
     pipe_pingpong: () => pipePingPong(config),
     start_join_forkserver: () => startJoinForkserver(config),
     pool_ready_forkserver: () => poolReadyForkserver(config),
-    start_join_subprocess: () => startJoinSubprocess(config),
-    apply_sequential_subprocess: () => applySequentialSubprocess(config),
+    memory_per_worker: () => memoryPerWorker(config, "spawn"),
+    start_join_subprocess: () => subprocessOnly(startJoin, config),
+    pool_ready_subprocess: () => subprocessOnly(poolReady, config),
+    apply_sequential_subprocess: () =>
+      onSubprocessPool(config, applySequential),
+    map_tiny_subprocess: () => onSubprocessPool(config, mapTiny),
+    memory_per_worker_subprocess: async () => ({
+      ...await memoryPerWorker(config, "subprocess"),
+      note: kSubprocessNote,
+    }),
+    // One sample each, in a program of its own (see memoryPerWorker()).
+    memory_once_spawn: async () => ({
+      samples: [await memoryOnce(config, spawn)],
+    }),
+    memory_once_subprocess: async () => ({
+      samples: [await memoryOnce(config, getContext("subprocess"))],
+    }),
   };
   for (const id of config.workloads) {
     const run = workloads[id];

@@ -13,6 +13,7 @@ errors: { id: message } }. Only the standard library is used.
 
 import json
 import multiprocessing as mp
+import os
 import platform
 import sys
 import time
@@ -97,6 +98,38 @@ def echo(conn):
 
 
 # ------------------------------------------------------------ the parent
+
+
+def pid_of(_):
+    time.sleep(0.05)  # so that the tasks spread over every worker
+    return os.getpid()
+
+
+def resident_bytes(pid):
+    """Pss of an OS process (pages shared with others count once in all), else RSS."""
+    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            with open(f"/proc/{pid}/{name}") as f:
+                for line in f:
+                    if line.startswith(key):
+                        return int(line[len(key):].split()[0]) * 1024
+        except OSError:
+            pass
+    raise RuntimeError(f"cannot read the memory of process {pid}")
+
+
+def memory_per_worker(ctx, c):
+    """As deno_workloads.ts: each OS child's Pss (the parent does not grow), per worker."""
+    samples = []
+    for run in range(c["repeat"] + 1):
+        with ctx.Pool(c["cpus"]) as pool:
+            pids = set(pool.map(pid_of, range(c["cpus"] * 4), 1))
+            check(len(pids) == c["cpus"], "a task in every worker")
+            size = sum(resident_bytes(pid) for pid in pids)
+            pool.terminate()
+        if run > 0:
+            samples.append(size / c["cpus"] / 1e6)
+    return {"samples": samples, "note": "each OS child's Pss (or RSS), divided by workers"}
 
 
 def check(ok, what):
@@ -396,6 +429,14 @@ def main():
         "pipe_pingpong": lambda: pipe_pingpong(ctx, c),
         "start_join_forkserver": lambda: forkserver(start_join, c),
         "pool_ready_forkserver": lambda: forkserver(pool_ready, c),
+        "memory_per_worker": lambda: memory_per_worker(ctx, c),
+        # CPython's children are OS processes with every start method: the
+        # "subprocess" rows compare with its own.
+        "start_join_subprocess": lambda: start_join(ctx, c),
+        "pool_ready_subprocess": lambda: pool_ready(ctx, c),
+        "apply_sequential_subprocess": lambda: apply_sequential(ctx, c, warm_pool()),
+        "map_tiny_subprocess": lambda: map_tiny(ctx, c, warm_pool()),
+        "memory_per_worker_subprocess": lambda: memory_per_worker(ctx, c),
     }
     for wid in c["workloads"]:
         run = workloads.get(wid)
