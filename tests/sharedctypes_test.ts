@@ -226,3 +226,27 @@ forEachStartMethod(
     }
   },
 );
+
+Deno.test("each shared class's reviver is recorded under the module that defines it", async () => {
+  // A child imports reviverModule(tag) before it rebuilds an object of that
+  // tag: a module that does not register it would leave the tag unknown.
+  await import("../mod.ts");
+  const { reviverModule } = await import("../src/reduction.ts");
+  const expected: Record<string, string> = {
+    Lock: "synchronize/lock.ts",
+    RLock: "synchronize/rlock.ts",
+    Semaphore: "synchronize/semaphore.ts",
+    Event: "synchronize/event.ts",
+    Condition: "synchronize/condition.ts",
+    Barrier: "synchronize/barrier.ts",
+    Queue: "queues/queue.ts",
+    Value: "sharedctypes/value.ts",
+    SharedArray: "sharedctypes/shared_array.ts",
+    SharedMemory: "shared_memory/shared_memory.ts",
+    Connection: "connection/pipe.ts",
+  };
+  for (const [tag, file] of Object.entries(expected)) {
+    const module = reviverModule(tag);
+    assert(module?.endsWith(`/src/${file}`), `${tag}: ${module}`);
+  }
+});

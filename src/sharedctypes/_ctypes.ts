@@ -1,7 +1,7 @@
 // What Value and SharedArray share: the type codes, how items are stored
 // (C's wrap-around), the lock option, and the descriptor they travel as.
 
-import { describe, kReduce, registerReviver, revive } from "../reduction.ts";
+import { describe, kReduce, revive } from "../reduction.ts";
 import type { SharedDescriptor } from "../reduction.ts";
 import { Adopted } from "../_memory/adopt.ts";
 import type { Lock } from "../synchronize/lock.ts";
@@ -280,17 +280,17 @@ export function describeCType(
 }
 
 /**
- * Registers the reviver of a Value or SharedArray: `build` calls the
- * constructor with the type code and the Adopted memory.
+ * The reviver of a Value or SharedArray: `build` calls the constructor with
+ * the type code and the Adopted memory. The class's own module registers
+ * it, so that reviverModule() names that module.
  */
-export function registerCType(
-  tag: string,
+export function ctypeReviver(
   build: (code: TypeCode, memory: Adopted<CTypeMemory>) => unknown,
-): void {
-  registerReviver(tag, (d) => {
+): (d: SharedDescriptor) => unknown {
+  return (d) => {
     const code = d.code as TypeCode;
     const data = new kinds[code].make(d.buffer as SharedArrayBuffer);
     const lock = d.lock === null ? null : revive(d.lock) as Lock | RLock;
     return build(code, new Adopted({ data, lock }));
-  });
+  };
 }

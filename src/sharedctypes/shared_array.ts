@@ -5,13 +5,18 @@
  * @module
  */
 
-import { kReduce, type SharedDescriptor } from "../reduction.ts";
+import {
+  kReduce,
+  registerReviver,
+  type SharedDescriptor,
+} from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import {
   type AnyStorage,
   checkCode,
   ctypeMemory,
+  ctypeReviver,
   describeCType,
   fromStored,
   guarded,
@@ -20,7 +25,6 @@ import {
   type Kind,
   load,
   lockOf,
-  registerCType,
   type SharedCTypeOptions,
   type StorageOf,
   store,
@@ -381,7 +385,9 @@ export function RawArray<C extends TypeCode>(
   return new SharedArray(typecode, sizeOrInit, { lock: false });
 }
 
-registerCType(
+registerReviver(
   "SharedArray",
-  (code, memory) => construct(SharedArray, code, 0, undefined, memory),
+  ctypeReviver((code, memory) =>
+    construct(SharedArray, code, 0, undefined, memory)
+  ),
 );

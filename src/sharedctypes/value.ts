@@ -5,7 +5,11 @@
  * @module
  */
 
-import { kReduce, type SharedDescriptor } from "../reduction.ts";
+import {
+  kReduce,
+  registerReviver,
+  type SharedDescriptor,
+} from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import { kSemCore } from "../synchronize/_sync.ts";
@@ -13,13 +17,13 @@ import {
   type AnyStorage,
   checkCode,
   ctypeMemory,
+  ctypeReviver,
   describeCType,
   fromStored,
   type InputOf,
   type ItemOf,
   load,
   lockOf,
-  registerCType,
   type SharedCTypeOptions,
   store,
   toStored,
@@ -200,7 +204,9 @@ export function RawValue<C extends TypeCode>(
   return new Value(typecode, initial, { lock: false });
 }
 
-registerCType(
+registerReviver(
   "Value",
-  (code, memory) => construct(Value, code, undefined, undefined, memory),
+  ctypeReviver((code, memory) =>
+    construct(Value, code, undefined, undefined, memory)
+  ),
 );
