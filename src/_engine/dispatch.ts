@@ -26,6 +26,7 @@
 import { kChildClaim } from "../_wire/layouts.ts";
 import type { PoolWorker } from "./pool_worker.ts";
 import type { Task, TaskQueue } from "./task.ts";
+import type { EngineOptions } from "./options.ts";
 
 /** Most tasks one worker holds at once (running + waiting in its ring). */
 const kMaxInFlight = 4096;
@@ -49,10 +50,14 @@ export class Dispatcher {
   readonly #costs = new Map<string, number>();
   readonly #processes: number;
   readonly #maxTasks: number | undefined;
+  // A "subprocess" worker's claim word lives in its own OS process: the
+  // pool's copy never moves, so taking tasks back could take one that runs.
+  readonly #steals: boolean;
 
-  constructor(processes: number, maxTasksPerChild: number | undefined) {
-    this.#processes = processes;
-    this.#maxTasks = maxTasksPerChild;
+  constructor(options: EngineOptions) {
+    this.#processes = options.processes;
+    this.#maxTasks = options.maxTasksPerChild;
+    this.#steals = options.method !== "subprocess";
   }
 
   /**
@@ -146,7 +151,7 @@ export class Dispatcher {
       (maxTasks === undefined || w.assigned < maxTasks)
     );
     const tasks: Task[] = [];
-    if (idle.length === 0) return idle;
+    if (idle.length === 0 || !this.#steals) return idle;
     for (const victim of workers) {
       // One task in flight is running, or about to: nothing to take.
       if (victim.inFlight.size < 2) continue;

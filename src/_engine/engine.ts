@@ -63,10 +63,7 @@ export class PoolEngine {
   /** @param owner The Pool or executor, whose transportCounters() these are. */
   constructor(options: EngineOptions, owner: object) {
     this.#options = options;
-    this.#dispatch = new Dispatcher(
-      options.processes,
-      options.maxTasksPerChild,
-    );
+    this.#dispatch = new Dispatcher(options);
     this.#transport = new Transport(options.rings, owner);
     this.#workers = new WorkerSet(options, {
       message: (worker, message) => this.#onMessage(worker, message),
