@@ -18,24 +18,9 @@
 import { registerReviver, type SharedDescriptor } from "../reduction.ts";
 import { kProxyTag } from "./proxy_parent.ts";
 import { call, callNow, Remote } from "./proxy_channel.ts";
-import { checkTimeout } from "../_core/validate.ts";
-import { deadlineOf } from "../_core/time.ts";
-import { checkPredicate } from "../synchronize/_condition_args.ts";
-import { secondsLeft } from "../synchronize/_condition_slots.ts";
+import { SemLock } from "../synchronize/sem_lock.ts";
+import { Condition } from "../synchronize/condition.ts";
 import { dataProxies } from "./proxies_data.ts";
-
-// CPython's `with lock:` reads `using _ = await lock.hold();`.
-class Held implements Disposable {
-  #owner: { release(): void } | null;
-  constructor(owner: { release(): void }) {
-    this.#owner = owner;
-  }
-  [Symbol.dispose](): void {
-    const owner = this.#owner;
-    this.#owner = null;
-    owner?.release();
-  }
-}
 
 /** Lock, RLock, Semaphore and BoundedSemaphore: acquired and released. */
 class SemLockProxy extends Remote {
@@ -48,14 +33,9 @@ class SemLockProxy extends Remote {
   release(): void {
     callNow(this, "release");
   }
-  async hold(): Promise<Disposable> {
-    await this.acquire();
-    return new Held(this);
-  }
-  holdSync(): Disposable {
-    this.acquireSync();
-    return new Held(this);
-  }
+  // SemLock's own, over this proxy's acquire() and release().
+  readonly hold = SemLock.prototype.hold;
+  readonly holdSync = SemLock.prototype.holdSync;
 }
 
 /** A Lock or RLock in a subprocess child. */
@@ -80,31 +60,10 @@ class ConditionProxy extends SemLockProxy {
   waitSync(timeout?: number): boolean {
     return callNow(this, "wait", timeout) as boolean;
   }
-  async waitFor<T>(
-    predicate: () => T | Promise<T>,
-    timeout?: number,
-  ): Promise<T> {
-    checkPredicate(predicate, "wait on condition");
-    checkTimeout(timeout, "wait on condition");
-    let result = await predicate();
-    const deadline = deadlineOf(timeout);
-    for (let left; !result && (left = secondsLeft(deadline)) !== null;) {
-      await this.wait(left);
-      result = await predicate();
-    }
-    return result;
-  }
-  waitForSync<T>(predicate: () => T, timeout?: number): T {
-    checkPredicate(predicate, "wait on condition");
-    checkTimeout(timeout, "wait on condition");
-    let result = predicate();
-    const deadline = deadlineOf(timeout);
-    for (let left; !result && (left = secondsLeft(deadline)) !== null;) {
-      this.waitSync(left);
-      result = predicate();
-    }
-    return result;
-  }
+  // Condition's own predicate loops, over this proxy's wait() and
+  // waitSync(): the predicate runs here, in the child.
+  readonly waitFor = Condition.prototype.waitFor;
+  readonly waitForSync = Condition.prototype.waitForSync;
   notify(n = 1): void {
     callNow(this, "notify", n);
   }
