@@ -1,7 +1,8 @@
 // The cluster (@dmp/multiprocessing/cluster) against the floor of the engine
-// it runs on: raw JetStream publish → pull → reply → ack, measured in the
-// same run against the same nats-server. Starts its own `nats-server -js`
-// on a free loopback port and 3 agents × 4 processes as OS processes.
+// it runs on: raw JetStream publish → consume → result → client ack, with
+// the same delivery guarantee, measured in the same run against the same
+// nats-server. Starts its own `nats-server -js` on a free loopback port,
+// 3 agents × 4 processes and the floor's raw worker as OS processes.
 //
 //   npx -y deno@2.9.6 bench -A bench/cluster_bench.ts
 //
@@ -19,6 +20,7 @@ import {
 } from "@nats-io/jetstream";
 import { deserialize, serialize } from "node:v8";
 import { ClusterPool } from "../src/cluster/mod.ts";
+import { kFloor } from "./_cluster_floor.ts";
 import {
   AgentProcess,
   NatsServer,
@@ -38,6 +40,8 @@ const root = new URL(".", import.meta.url).pathname;
 const square = new URL("./_cluster_targets.ts#square", import.meta.url);
 const noop = new URL("./_cluster_targets.ts#noop", import.meta.url);
 const nap = new URL("./_cluster_targets.ts#nap", import.meta.url);
+const floorMain = new URL("./_cluster_floor.ts", import.meta.url).pathname;
+const kAck = new TextEncoder().encode("+ACK");
 const tiny = Array.from({ length: 2_000 }, (_, i) => i);
 const chunk = Math.ceil(tiny.length / (4 * kAgents * kProcesses));
 
@@ -77,9 +81,14 @@ function started(): Promise<Setup> {
 }
 
 /**
- * The engine's floor: tasks published into a work-queue stream, pulled by
- * a consumer in this process, answered with a core-NATS reply and acked.
- * Same message count and payloads as the library's, without the library.
+ * The engine's floor, with the cluster's delivery guarantee and nothing of
+ * the library: each task is a JetStream work-queue publish (stored,
+ * acknowledged by the server, deduplicated by message id, as a client's),
+ * consumed by a raw worker in its own OS process (nats.js `consume()`),
+ * whose result goes back by core NATS with the task's ack subject; the
+ * client acks the task once it holds the result. Same payload codec (V8's
+ * serializer) and message count as the library's; no function lookup, no
+ * local pool, no bookkeeping.
  */
 class RawFloor {
   readonly #nc: NatsConnection;
@@ -94,29 +103,33 @@ class RawFloor {
     const nc = await connect({ servers });
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({
-      name: "RAW",
-      subjects: ["raw.tasks"],
+      name: kFloor.stream,
+      subjects: [kFloor.tasks],
       retention: RetentionPolicy.Workqueue,
     });
-    await jsm.consumers.add("RAW", {
-      durable_name: "raw",
+    await jsm.consumers.add(kFloor.stream, {
+      durable_name: kFloor.consumer,
       ack_policy: AckPolicy.Explicit,
     });
+    // Ends when this program does: its stdin pipe closes.
+    const worker = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", floorMain, servers],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const lines = worker.stdout.pipeThrough(new TextDecoderStream());
+    for await (const text of lines) if (text.includes("floor ready")) break;
     const floor = new RawFloor(nc);
-    nc.subscribe("raw.results", {
+    nc.subscribe(kFloor.results, {
       callback: (_error, msg) => {
-        const [id, value] = deserialize(msg.data) as [number, unknown];
+        const [id, value, ack] = deserialize(msg.data) as [
+          number,
+          unknown,
+          string,
+        ];
         floor.#waiting.get(id)?.(value);
         floor.#waiting.delete(id);
-      },
-    });
-    const consumer = await jetstream(nc).consumers.get("RAW", "raw");
-    await consumer.consume({
-      max_messages: 64,
-      callback: (msg) => {
-        const [id, items] = deserialize(msg.data) as [number, number[]];
-        nc.publish("raw.results", serialize([id, items.map((x) => x * x)]));
-        msg.ack();
+        nc.publish(ack, kAck);
       },
     });
     return floor;
@@ -129,9 +142,9 @@ class RawFloor {
       const id = this.#next++;
       const { promise, resolve } = Promise.withResolvers<unknown>();
       this.#waiting.set(id, resolve);
-      return js.publish("raw.tasks", serialize([id, items])).then(() =>
-        promise
-      );
+      return js.publish(kFloor.tasks, serialize([id, items]), {
+        msgID: `raw.${id}`,
+      }).then(() => promise);
     }));
   }
 }
@@ -140,7 +153,7 @@ const common = { ignore: !installed };
 
 Deno.bench({
   ...common,
-  name: "raw JetStream: publish → pull → reply → ack, one at a time",
+  name: "raw JetStream: publish → consume → result → ack, one at a time",
   group: "cluster round trip",
   baseline: true,
   n: 200,

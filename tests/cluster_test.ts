@@ -185,8 +185,9 @@ Deno.test({
             const got = Promise.withResolvers<void>();
             nc.subscribe("dmp.default.results.evil", {
               callback: (_error, msg) => {
-                msg.respond();
-                replies.push(deserialize(msg.data));
+                const reply = deserialize(msg.data) as ResultMessage;
+                nc.publish(reply.ack, "+ACK"); // as a client acks its tasks
+                replies.push(reply);
                 if (replies.length === 2) got.resolve();
               },
             });

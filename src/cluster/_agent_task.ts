@@ -1,17 +1,17 @@
-// One task on an agent, from the pulled message to the ack: check the
-// module, run the function on the local pool (the agent renews the claim
-// of every message it holds), hand the result to the client, then ack. A
-// crash anywhere before the ack leaves the message unacked, and JetStream
-// gives it to another agent.
+// One task on an agent, from the claimed message to the result on its way:
+// check the module, run the function on the local pool (the agent renews
+// the claim of every message it holds), and send the result to the client,
+// who acks the task once it holds the result. A crash anywhere before that
+// ack leaves the message unacked, and JetStream gives it to another agent.
 //
 // Tier 8: the cluster export only.
 
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { JsMsg } from "@nats-io/jetstream";
 import { ProcessError, RemoteError } from "../errors.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import type { Pool } from "../pool.ts";
 import type { Served } from "./_modules.ts";
+import type { Claim, Claimer } from "./_claims.ts";
 import {
   decode,
   encode,
@@ -29,35 +29,31 @@ export interface AgentContext {
   names: Names;
   pool: Pool;
   served: Map<string, Served>;
+  claimer: Claimer;
   /** Clients whose last result found nobody listening. */
   suspects: Set<string>;
-  /** Messages claimed and not yet acked: the agent renews their claim. */
-  held: Set<JsMsg>;
+  /** Messages claimed and not yet answered: the agent renews their claim. */
+  held: Set<Claim>;
   log(line: string): void;
   counts: { running: number; done: number; redelivered: number };
 }
 
 /**
- * Runs the task of `msg`. Resolves once it ran, with its delivery: the
- * hand-over of the result to the client, then the ack. The agent's slot
- * is free again while the result travels.
+ * Runs the task of `claim` and sends its result. Resolves once the result
+ * is on its way: the agent's slot is free again.
  */
-export async function runTask(
-  ctx: AgentContext,
-  msg: JsMsg,
-): Promise<{ delivered: Promise<void> }> {
+export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   const drop = () => {
-    msg.term();
-    ctx.held.delete(msg);
-    return { delivered: Promise.resolve() };
+    claim.term();
+    ctx.held.delete(claim);
   };
   let task: TaskMessage;
   try {
-    task = decode<TaskMessage>(msg.data);
+    task = decode<TaskMessage>(claim.data);
   } catch {
     return drop(); // not ours: nothing could ever run it
   }
-  const deliveries = msg.info.deliveryCount;
+  const deliveries = claim.deliveryCount;
   if (deliveries > 1) {
     ctx.counts.redelivered++;
     ctx.log(
@@ -71,7 +67,12 @@ export async function runTask(
     ctx.suspects.delete(task.client);
   }
   let result: ResultMessage;
-  const base = { id: task.id, agent: ctx.id, deliveries };
+  const base = {
+    id: task.id,
+    agent: ctx.id,
+    deliveries,
+    ack: claim.ackSubject,
+  };
   if (deliveries > kMaxDeliveries) {
     const error = new ProcessError(
       `Cannot complete task as it was delivered ${deliveries} times without finishing: the agents that took it died or lost the server`,
@@ -101,32 +102,18 @@ export async function runTask(
     );
     data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
   }
-  // Wrapped: an async function would wait for a promise it returns.
-  return { delivered: deliver(ctx, msg, task.client, data) };
-}
-
-/** Hands a result to its client, then acks (or drops) the task. */
-async function deliver(
-  ctx: AgentContext,
-  msg: JsMsg,
-  client: string,
-  data: Uint8Array,
-): Promise<void> {
+  // The client acks the task once it holds the result: no receipt to wait
+  // for. The reply subject only hears the server's "no responders" (the
+  // client is gone), and then the task is dropped (see Claimer).
   try {
-    await ctx.nc.request(ctx.names.resultsOf(client), data, {
-      timeout: kReceiptTimeoutMs,
+    ctx.nc.publish(ctx.names.resultsOf(task.client), data, {
+      reply: ctx.claimer.replyFor(claim, task.client),
     });
-    msg.ack();
-  } catch (error) {
-    if ((error as { isNoResponders?: () => boolean }).isNoResponders?.()) {
-      ctx.suspects.add(client);
-      msg.term();
-    }
-    // Otherwise the server or client is unreachable: leave the task
-    // unacked, so it comes back (to us or another agent) after ack_wait.
-  } finally {
-    ctx.held.delete(msg);
+  } catch {
+    // Disconnected: the task stays unacked, so it comes back (to us or
+    // another agent) after the ack wait.
   }
+  ctx.held.delete(claim);
 }
 
 /** Asks whether a client still listens for its results. */

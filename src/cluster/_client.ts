@@ -1,6 +1,7 @@
 // The client's side of the cluster: publishes tasks into the work queue
-// (at most `maxPending` of them at a time), takes results by request/reply,
-// yields each exactly once (by task id), and keeps track of live agents.
+// (at most `maxPending` of them at a time), takes the results and acks
+// their tasks, yields each exactly once (by task id), and keeps track of
+// live agents.
 //
 // Tier 8: the cluster export only.
 
@@ -22,6 +23,8 @@ import {
   type TaskKind,
   type TaskMessage,
 } from "./_protocol.ts";
+
+const kAck = new TextEncoder().encode("+ACK");
 
 /** A function call as the client sends it. */
 export interface Call {
@@ -94,11 +97,23 @@ export class ClusterClient {
     this.#maxPending = maxPending;
     nc.subscribe(names.resultsOf(this.id), {
       callback: (_error, msg) => {
-        msg.respond(); // the receipt: the agent may ack the task now
-        if (msg.data.length === 0) return; // an agent asking if we listen
+        // An agent asking whether we listen.
+        if (msg.data.length === 0) return void msg.respond();
+        let result: ResultMessage;
         try {
-          this.#receive(decode<ResultMessage>(msg.data));
-        } catch { /* not a result of ours */ }
+          result = decode<ResultMessage>(msg.data);
+        } catch {
+          return; // not a result of ours
+        }
+        this.#receive(result);
+        // Ours now, so JetStream may forget the task (a duplicate too).
+        if (
+          typeof result.ack === "string" && result.ack.startsWith("$JS.ACK.")
+        ) {
+          try {
+            nc.publish(result.ack, kAck);
+          } catch { /* disconnected: it runs again, and is deduplicated */ }
+        }
       },
     });
     nc.subscribe(names.agents, {
