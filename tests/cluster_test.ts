@@ -20,7 +20,13 @@ import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { deserialize, serialize } from "node:v8";
 import type { ResultMessage } from "../src/cluster/_protocol.ts";
-import { square } from "./cluster/tasks.ts";
+import {
+  moved,
+  NegativeError,
+  Point,
+  positive,
+  square,
+} from "./cluster/tasks.ts";
 
 const installed = natsServerInstalled();
 // Once, from the test runner (a local Pool's workers import this module too).
@@ -129,6 +135,43 @@ Deno.test({
             /does not serve calls\.ts/,
           );
           assert.deepEqual(await byValue.map(square, [1, 2, 3]), [1, 4, 9]);
+        },
+      );
+
+      await t.step(
+        "an exported class instance travels as itself, as argument and result, and a thrown error subclass keeps its class with a RemoteError cause naming the host",
+        async () => {
+          await using byValue = await ClusterPool.connect({
+            servers: server.url,
+            root: new URL("./cluster/", import.meta.url).pathname,
+          });
+          const point = await byValue.apply(moved, [new Point(1, 2)]);
+          assert.ok(point instanceof Point);
+          assert.equal(point.sum(), 5);
+          const points = [new Point(0, 0), new Point(5, 5)];
+          for (
+            const all of [
+              await byValue.map(moved, points),
+              await Array.fromAsync(byValue.imap(moved, points)),
+            ]
+          ) {
+            assert.ok(all.every((p) => p instanceof Point));
+            assert.deepEqual(all.map((p) => p.sum()), [2, 12]);
+          }
+          const error = await byValue.apply(positive, [-4]).then(
+            () => assert.fail("no error"),
+            (e: Error) => e,
+          );
+          assert.ok(error instanceof NegativeError);
+          assert.equal(error.value, -4);
+          assert.equal(error.message, "negative: -4");
+          assert.ok(error.cause instanceof RemoteError);
+          assert.match(
+            (error.cause as RemoteError & { host: string }).host,
+            /^\S+:\d+$/,
+          );
+          assert.match(error.cause.remoteStack, /at positive/);
+          assert.match(error.cause.remoteStack, /on agent \S+:\d+/);
         },
       );
 

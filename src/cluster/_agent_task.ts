@@ -7,11 +7,12 @@
 // Tier 8: the cluster export only.
 
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ProcessError, RemoteError } from "../errors.ts";
+import { ProcessError } from "../errors.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import type { Pool } from "../pool.ts";
 import type { Served } from "./_modules.ts";
 import type { Claim, Claimer } from "./_claims.ts";
+import { agentArgs, sendError, sendResult } from "./_values.ts";
 import {
   decode,
   encode,
@@ -81,9 +82,14 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   } else {
     ctx.counts.running++;
     try {
-      result = { ...base, ok: true, value: await run(ctx, task) };
+      const value = sendResult(await run(ctx, task), ctx.served);
+      result = { ...base, ok: true, value };
     } catch (error) {
-      result = { ...base, ok: false, error: wireError(error, ctx.id) };
+      result = {
+        ...base,
+        ok: false,
+        error: sendError(error, ctx.served, ctx.id),
+      };
     } finally {
       ctx.counts.running--;
       ctx.counts.done++;
@@ -93,14 +99,22 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   try {
     data = encode(result);
   } catch (error) {
-    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
+    data = encode({
+      ...base,
+      ok: false,
+      error: sendError(error, ctx.served, ctx.id),
+    });
   }
   const limit = ctx.nc.info?.max_payload;
   if (limit !== undefined && data.length > limit) {
     const error = new RangeError(
       `Cannot return the result as its message must fit the server's max_payload of ${limit} bytes: current value is ${data.length} bytes`,
     );
-    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
+    data = encode({
+      ...base,
+      ok: false,
+      error: sendError(error, ctx.served, ctx.id),
+    });
   }
   // The client acks the task once it holds the result: no receipt to wait
   // for. The reply subject only hears the server's "no responders" (the
@@ -146,16 +160,8 @@ function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
     );
   }
   const target = new URL(`#${task.name}`, served.url);
+  const args = agentArgs(task.args, ctx.served, `run '${fn}'`);
   return task.kind === "apply"
-    ? ctx.pool.apply(target, task.args)
-    : ctx.pool.starmap(target, task.args as unknown[][], task.args.length || 1);
-}
-
-/** The wire form of an error, with the worker's own stack and the host. */
-function wireError(error: unknown, host: string) {
-  const wire = toWireError(error);
-  const cause = (error as Error | undefined)?.cause;
-  if (cause instanceof RemoteError) wire.stack = cause.remoteStack;
-  wire.stack = `${wire.stack}\n    (on agent ${host})`;
-  return wire;
+    ? ctx.pool.apply(target, args)
+    : ctx.pool.starmap(target, args as unknown[][], args.length || 1);
 }

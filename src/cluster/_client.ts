@@ -12,7 +12,6 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { ProcessError, TimeoutError } from "../errors.ts";
-import { rebuildError } from "../_wire/error_codec.ts";
 import {
   type AgentBeat,
   decode,
@@ -158,8 +157,8 @@ export class ClusterClient {
     await this.#nc.flush().catch(() => {});
   }
 
-  /** Runs a call on the cluster; resolves with its result. */
-  async submit(call: Call, limits: Limits = {}): Promise<unknown> {
+  /** Runs a call on the cluster; resolves with its result message. */
+  async submit(call: Call, limits: Limits = {}): Promise<ResultMessage> {
     await this.#slot();
     const id = String(this.#seq++);
     const task: TaskMessage = { id, client: this.id, ...call };
@@ -182,7 +181,7 @@ export class ClusterClient {
     cleanup = this.#limit(pending, limits);
     if (this.#broken) pending.settle(undefined, this.#broken);
     else void this.#publish(pending);
-    return await promise;
+    return await promise as ResultMessage;
   }
 
   /** Rejects every pending task and refuses new ones. */
@@ -246,13 +245,8 @@ export class ClusterClient {
     const pending = this.#pending.get(result.id);
     if (pending === undefined) return; // a duplicate, or given up on
     this.#done++;
-    if (result.ok) pending.settle(result.value);
-    else {
-      const error = rebuildError(result.error);
-      // The RemoteError cause says where it ran, as well as its stack.
-      Object.assign(error.cause as object, { host: result.agent });
-      pending.settle(undefined, error);
-    }
+    // Revived by the caller (ClusterCalls), which knows the root.
+    pending.settle(result);
   }
 
   async #slot(): Promise<void> {

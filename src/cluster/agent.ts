@@ -134,6 +134,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
   const pool = new context.Pool(processes, {
     permissions: options.permissions ?? "inherit",
+    initializer: new URL("./_worker_init.ts#registerServed", import.meta.url),
+    initargs: [[...served.values()].map((module) => module.url)],
   });
   return new RunningAgent({
     id,
@@ -220,9 +222,8 @@ class RunningAgent implements Agent {
   }
 
   // Starts what the free processes can take, then asks for one task per
-  // free process plus one per busy process (its next, claimed while the
-  // current one runs, so a free process never waits for a pull round
-  // trip); claiming no more keeps the rest of the queue for other agents.
+  // free process plus one per busy one (its next, so that it never waits
+  // for a pull); claiming no more leaves the rest to the other agents.
   #dispatch(): void {
     const { held, claimer } = this.#ctx;
     while (!this.#halted && this.#busy < this.processes && this.#queue.length) {
