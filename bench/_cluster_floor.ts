@@ -20,7 +20,7 @@ export const kFloor = {
 } as const;
 
 if (import.meta.main) {
-  const nc = await connect({ servers: Deno.args[0] });
+  const nc = await connect({ servers: Deno.args[0], noAsyncTraces: true });
   const consumer = await jetstream(nc).consumers.get(
     kFloor.stream,
     kFloor.consumer,

@@ -100,7 +100,7 @@ class RawFloor {
   }
 
   static async start(servers: string): Promise<RawFloor> {
-    const nc = await connect({ servers });
+    const nc = await connect({ servers, noAsyncTraces: true });
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({
       name: kFloor.stream,

@@ -90,6 +90,9 @@ export class ClusterCalls {
   // Hashed once per module per pool: a module edited while a pool runs
   // keeps its first hash (and agents then refuse it as different).
   readonly #hashes = new Map<string, Promise<string>>();
+  // Functions and URLs resolved before: the same wherever they are called
+  // from, so the caller's stack (the costliest part) is read once.
+  readonly #refs = new Map<unknown, FunctionRef>();
 
   constructor(client: ClusterClient, root: string) {
     this.client = client;
@@ -103,6 +106,18 @@ export class ClusterCalls {
    * @throws {TypeError} A function no module exports, or outside the root.
    */
   ref(fn: unknown, what: string): FunctionRef {
+    // A string is relative to its caller: looked up every time.
+    if (typeof fn === "string") return this.#resolve(fn, what);
+    const key = fn instanceof URL ? `url:${fn.href}` : fn;
+    let resolved = this.#refs.get(key);
+    if (resolved === undefined) {
+      resolved = this.#resolve(fn, what);
+      this.#refs.set(key, resolved);
+    }
+    return resolved;
+  }
+
+  #resolve(fn: unknown, what: string): FunctionRef {
     const caller = callerUrl();
     const ref = targetRef(fn, caller, what);
     const resolved = (async () => {

@@ -159,8 +159,7 @@ class RunningAgent implements Agent {
   #halted = false;
   readonly #beat: ReturnType<typeof setInterval>;
   readonly #renew: ReturnType<typeof setInterval>;
-  // Claimed tasks waiting for a free local process.
-  readonly #queue: Claim[] = [];
+  readonly #queue: Claim[] = []; // claimed, waiting for a free process
   #busy = 0;
   #idle: (() => void) | undefined;
 
@@ -235,7 +234,8 @@ class RunningAgent implements Agent {
         this.#dispatch();
       });
     }
-    claimer.fill(Math.max(0, this.processes + this.#busy - held.size));
+    const idle = this.processes - this.#busy - this.#queue.length;
+    claimer.fill(this.processes + this.#busy - held.size, idle);
   }
 
   #announce(up: boolean): void {
