@@ -16,8 +16,8 @@ import { agentArgs, sendError, sendResult } from "./_values.ts";
 import {
   decode,
   encode,
+  kListeningTimeoutMs,
   kMaxDeliveries,
-  kReceiptTimeoutMs,
   type Names,
   type ResultMessage,
   type TaskMessage,
@@ -135,7 +135,7 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
 async function listening(ctx: AgentContext, client: string): Promise<boolean> {
   try {
     await ctx.nc.request(ctx.names.resultsOf(client), new Uint8Array(0), {
-      timeout: kReceiptTimeoutMs,
+      timeout: kListeningTimeoutMs,
     });
     return true;
   } catch (error) {

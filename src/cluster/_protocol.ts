@@ -33,8 +33,8 @@ export const kHeartbeatMs = 1_000;
 export const kAgentExpiryMs = 5_000;
 /** Queued tasks of a client that never comes back expire after this. */
 export const kTaskMaxAgeMs = 60 * 60 * 1_000;
-/** How long an agent waits for a client's receipt of a result. */
-export const kReceiptTimeoutMs = 10_000;
+/** How long an agent waits for a client to say it still listens. */
+export const kListeningTimeoutMs = 10_000;
 
 /** The subjects and JetStream names of one cluster. */
 export interface Names {
@@ -116,7 +116,8 @@ export interface AgentBeat {
 
 /**
  * Encodes a message with V8's serializer: the values of structured clone
- * (Map, Set, Date, bigint, typed arrays, cycles) survive, as in a local pool.
+ * (Map, Set, Date, bigint, typed arrays, cycles) survive; class instances
+ * and errors are in the library's forms by then (src/cluster/_values.ts).
  */
 export function encode(message: unknown): Uint8Array {
   return serialize(message);
