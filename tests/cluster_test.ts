@@ -3,7 +3,13 @@
 // own copy of tests/cluster/tasks.ts from its own root.
 
 import assert from "node:assert/strict";
-import { Pool, ProcessError, RemoteError, TimeoutError } from "../mod.ts";
+import {
+  Pool,
+  ProcessError,
+  RemoteError,
+  TimeoutError,
+  Value,
+} from "../mod.ts";
 import { ClusterPool } from "../src/cluster/mod.ts";
 import {
   AgentProcess,
@@ -15,7 +21,7 @@ import {
   natsServerInstalled,
   startClient,
 } from "./cluster/harness.ts";
-import { squaresAndCubes } from "./cluster/calls.ts";
+import { Elsewhere, squaresAndCubes } from "./cluster/calls.ts";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { deserialize, serialize } from "node:v8";
@@ -158,6 +164,11 @@ Deno.test({
             assert.ok(all.every((p) => p instanceof Point));
             assert.deepEqual(all.map((p) => p.sum()), [2, 12]);
           }
+          // No value makes an agent import a module it does not serve.
+          await assert.rejects(
+            byValue.apply(moved, [new Elsewhere()]),
+            /class 'Elsewhere' must come from a module the agent serves/,
+          );
           const error = await byValue.apply(positive, [-4]).then(
             () => assert.fail("no error"),
             (e: Error) => e,
@@ -265,9 +276,14 @@ Deno.test({
       );
 
       await t.step(
-        "arguments that cannot travel, or exceed the server's max_payload, fail the call",
+        "arguments that cannot travel (a function, shared memory), or exceed the server's max_payload, fail the call",
         async () => {
           await assert.rejects(pool!.apply(fn("square"), [() => 1]), TypeError);
+          // Shared memory stays on its host.
+          await assert.rejects(
+            pool!.apply(fn("square"), [new Value("i", 1)]),
+            /shared object/,
+          );
           await assert.rejects(
             pool!.apply(fn("square"), [new Uint8Array(2 * 1024 * 1024)]),
             /max_payload/,
