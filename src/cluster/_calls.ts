@@ -54,22 +54,27 @@ async function definingModule(
 
 const kWhat = "run task on the cluster";
 
+// The main module is still running its top-level code until "load": an
+// import of it then would wait for an imap that waits for the import.
+let mainLoaded = false;
+globalThis.addEventListener?.("load", () => mainLoaded = true);
+
 /**
  * Registers the namespaces of `caller` and of the modules it imports, so
  * that their classes are found by identity. They are loaded already:
- * importing them again runs nothing.
+ * importing them again runs nothing (the main module only once loaded).
  */
 function knownClasses(caller: string): Promise<void> {
   let known = knownCallers.get(caller);
   if (known === undefined) {
     known = (async () => {
-      const urls = [caller];
+      const urls = caller === Deno.mainModule && !mainLoaded ? [] : [caller];
       if (caller.startsWith("file:")) {
         const source = await Deno.readTextFile(new URL(caller));
         for (const match of source.matchAll(kImport)) {
-          if (/^(\.{1,2}\/|file:)/.test(match[1])) {
-            urls.push(new URL(match[1], caller).href);
-          }
+          if (!/^(\.{1,2}\/|file:)/.test(match[1])) continue;
+          const url = new URL(match[1], caller).href;
+          if (url !== Deno.mainModule) urls.push(url);
         }
       }
       for (const url of urls) {
