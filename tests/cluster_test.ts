@@ -3,7 +3,13 @@
 // own copy of tests/cluster/tasks.ts from its own root.
 
 import assert from "node:assert/strict";
-import { Pool, ProcessError, RemoteError, TimeoutError } from "../mod.ts";
+import {
+  Pool,
+  ProcessError,
+  RemoteError,
+  TimeoutError,
+  Value,
+} from "../mod.ts";
 import { ClusterPool } from "../src/cluster/mod.ts";
 import {
   AgentProcess,
@@ -15,12 +21,18 @@ import {
   natsServerInstalled,
   startClient,
 } from "./cluster/harness.ts";
-import { squaresAndCubes } from "./cluster/calls.ts";
+import { Elsewhere, squaresAndCubes } from "./cluster/calls.ts";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { deserialize, serialize } from "node:v8";
 import type { ResultMessage } from "../src/cluster/_protocol.ts";
-import { square } from "./cluster/tasks.ts";
+import {
+  moved,
+  NegativeError,
+  Point,
+  positive,
+  square,
+} from "./cluster/tasks.ts";
 
 const installed = natsServerInstalled();
 // Once, from the test runner (a local Pool's workers import this module too).
@@ -132,6 +144,48 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "an exported class instance travels as itself, as argument and result, and a thrown error subclass keeps its class with a RemoteError cause naming the host",
+        async () => {
+          await using byValue = await ClusterPool.connect({
+            servers: server.url,
+            root: new URL("./cluster/", import.meta.url).pathname,
+          });
+          const point = await byValue.apply(moved, [new Point(1, 2)]);
+          assert.ok(point instanceof Point);
+          assert.equal(point.sum(), 5);
+          const points = [new Point(0, 0), new Point(5, 5)];
+          for (
+            const all of [
+              await byValue.map(moved, points),
+              await Array.fromAsync(byValue.imap(moved, points)),
+            ]
+          ) {
+            assert.ok(all.every((p) => p instanceof Point));
+            assert.deepEqual(all.map((p) => p.sum()), [2, 12]);
+          }
+          // No value makes an agent import a module it does not serve.
+          await assert.rejects(
+            byValue.apply(moved, [new Elsewhere()]),
+            /class 'Elsewhere' must come from a module the agent serves/,
+          );
+          const error = await byValue.apply(positive, [-4]).then(
+            () => assert.fail("no error"),
+            (e: Error) => e,
+          );
+          assert.ok(error instanceof NegativeError);
+          assert.equal(error.value, -4);
+          assert.equal(error.message, "negative: -4");
+          assert.ok(error.cause instanceof RemoteError);
+          assert.match(
+            (error.cause as RemoteError & { host: string }).host,
+            /^\S+:\d+$/,
+          );
+          assert.match(error.cause.remoteStack, /at positive/);
+          assert.match(error.cause.remoteStack, /on agent \S+:\d+/);
+        },
+      );
+
       await t.step("processes and stats() count the live agents", () => {
         const stats = pool!.stats();
         assert.equal(stats.agents, 3);
@@ -185,8 +239,9 @@ Deno.test({
             const got = Promise.withResolvers<void>();
             nc.subscribe("dmp.default.results.evil", {
               callback: (_error, msg) => {
-                msg.respond();
-                replies.push(deserialize(msg.data));
+                const reply = deserialize(msg.data) as ResultMessage;
+                nc.publish(reply.ack, "+ACK"); // as a client acks its tasks
+                replies.push(reply);
                 if (replies.length === 2) got.resolve();
               },
             });
@@ -221,9 +276,14 @@ Deno.test({
       );
 
       await t.step(
-        "arguments that cannot travel, or exceed the server's max_payload, fail the call",
+        "arguments that cannot travel (a function, shared memory), or exceed the server's max_payload, fail the call",
         async () => {
           await assert.rejects(pool!.apply(fn("square"), [() => 1]), TypeError);
+          // Shared memory stays on its host.
+          await assert.rejects(
+            pool!.apply(fn("square"), [new Value("i", 1)]),
+            /shared object/,
+          );
           await assert.rejects(
             pool!.apply(fn("square"), [new Uint8Array(2 * 1024 * 1024)]),
             /max_payload/,

@@ -1,22 +1,23 @@
-// One task on an agent, from the pulled message to the ack: check the
-// module, run the function on the local pool (the agent renews the claim
-// of every message it holds), hand the result to the client, then ack. A
-// crash anywhere before the ack leaves the message unacked, and JetStream
-// gives it to another agent.
+// One task on an agent, from the claimed message to the result on its way:
+// check the module, run the function on the local pool (the agent renews
+// the claim of every message it holds), and send the result to the client,
+// who acks the task once it holds the result. A crash anywhere before that
+// ack leaves the message unacked, and JetStream gives it to another agent.
 //
 // Tier 8: the cluster export only.
 
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { JsMsg } from "@nats-io/jetstream";
-import { ProcessError, RemoteError } from "../errors.ts";
+import { ProcessError } from "../errors.ts";
 import { toWireError } from "../_wire/error_codec.ts";
 import type { Pool } from "../pool.ts";
 import type { Served } from "./_modules.ts";
+import type { Claim, Claimer } from "./_claims.ts";
+import { agentArgs, sendError, sendResult } from "./_values.ts";
 import {
   decode,
   encode,
+  kListeningTimeoutMs,
   kMaxDeliveries,
-  kReceiptTimeoutMs,
   type Names,
   type ResultMessage,
   type TaskMessage,
@@ -29,35 +30,31 @@ export interface AgentContext {
   names: Names;
   pool: Pool;
   served: Map<string, Served>;
+  claimer: Claimer;
   /** Clients whose last result found nobody listening. */
   suspects: Set<string>;
-  /** Messages claimed and not yet acked: the agent renews their claim. */
-  held: Set<JsMsg>;
+  /** Messages claimed and not yet answered: the agent renews their claim. */
+  held: Set<Claim>;
   log(line: string): void;
   counts: { running: number; done: number; redelivered: number };
 }
 
 /**
- * Runs the task of `msg`. Resolves once it ran, with its delivery: the
- * hand-over of the result to the client, then the ack. The agent's slot
- * is free again while the result travels.
+ * Runs the task of `claim` and sends its result. Resolves once the result
+ * is on its way: the agent's slot is free again.
  */
-export async function runTask(
-  ctx: AgentContext,
-  msg: JsMsg,
-): Promise<{ delivered: Promise<void> }> {
+export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   const drop = () => {
-    msg.term();
-    ctx.held.delete(msg);
-    return { delivered: Promise.resolve() };
+    claim.term();
+    ctx.held.delete(claim);
   };
   let task: TaskMessage;
   try {
-    task = decode<TaskMessage>(msg.data);
+    task = decode<TaskMessage>(claim.data);
   } catch {
     return drop(); // not ours: nothing could ever run it
   }
-  const deliveries = msg.info.deliveryCount;
+  const deliveries = claim.deliveryCount;
   if (deliveries > 1) {
     ctx.counts.redelivered++;
     ctx.log(
@@ -71,7 +68,12 @@ export async function runTask(
     ctx.suspects.delete(task.client);
   }
   let result: ResultMessage;
-  const base = { id: task.id, agent: ctx.id, deliveries };
+  const base = {
+    id: task.id,
+    agent: ctx.id,
+    deliveries,
+    ack: claim.ackSubject,
+  };
   if (deliveries > kMaxDeliveries) {
     const error = new ProcessError(
       `Cannot complete task as it was delivered ${deliveries} times without finishing: the agents that took it died or lost the server`,
@@ -80,9 +82,14 @@ export async function runTask(
   } else {
     ctx.counts.running++;
     try {
-      result = { ...base, ok: true, value: await run(ctx, task) };
+      const value = sendResult(await run(ctx, task), ctx.served);
+      result = { ...base, ok: true, value };
     } catch (error) {
-      result = { ...base, ok: false, error: wireError(error, ctx.id) };
+      result = {
+        ...base,
+        ok: false,
+        error: sendError(error, ctx.served, ctx.id),
+      };
     } finally {
       ctx.counts.running--;
       ctx.counts.done++;
@@ -92,48 +99,43 @@ export async function runTask(
   try {
     data = encode(result);
   } catch (error) {
-    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
+    data = encode({
+      ...base,
+      ok: false,
+      error: sendError(error, ctx.served, ctx.id),
+    });
   }
   const limit = ctx.nc.info?.max_payload;
   if (limit !== undefined && data.length > limit) {
     const error = new RangeError(
       `Cannot return the result as its message must fit the server's max_payload of ${limit} bytes: current value is ${data.length} bytes`,
     );
-    data = encode({ ...base, ok: false, error: wireError(error, ctx.id) });
-  }
-  // Wrapped: an async function would wait for a promise it returns.
-  return { delivered: deliver(ctx, msg, task.client, data) };
-}
-
-/** Hands a result to its client, then acks (or drops) the task. */
-async function deliver(
-  ctx: AgentContext,
-  msg: JsMsg,
-  client: string,
-  data: Uint8Array,
-): Promise<void> {
-  try {
-    await ctx.nc.request(ctx.names.resultsOf(client), data, {
-      timeout: kReceiptTimeoutMs,
+    data = encode({
+      ...base,
+      ok: false,
+      error: sendError(error, ctx.served, ctx.id),
     });
-    msg.ack();
-  } catch (error) {
-    if ((error as { isNoResponders?: () => boolean }).isNoResponders?.()) {
-      ctx.suspects.add(client);
-      msg.term();
-    }
-    // Otherwise the server or client is unreachable: leave the task
-    // unacked, so it comes back (to us or another agent) after ack_wait.
-  } finally {
-    ctx.held.delete(msg);
   }
+  // The client acks the task once it holds the result: no receipt to wait
+  // for. The reply subject only hears the server's "no responders" (the
+  // client is gone), and then the task is dropped (see Claimer).
+  ctx.claimer.flush(); // a put-off pull goes in the same write
+  try {
+    ctx.nc.publish(ctx.names.resultsOf(task.client), data, {
+      reply: ctx.claimer.replyFor(claim, task.client),
+    });
+  } catch {
+    // Disconnected: the task stays unacked, so it comes back (to us or
+    // another agent) after the ack wait.
+  }
+  ctx.held.delete(claim);
 }
 
 /** Asks whether a client still listens for its results. */
 async function listening(ctx: AgentContext, client: string): Promise<boolean> {
   try {
     await ctx.nc.request(ctx.names.resultsOf(client), new Uint8Array(0), {
-      timeout: kReceiptTimeoutMs,
+      timeout: kListeningTimeoutMs,
     });
     return true;
   } catch (error) {
@@ -159,16 +161,8 @@ function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
     );
   }
   const target = new URL(`#${task.name}`, served.url);
+  const args = agentArgs(task.args, ctx.served, `run '${fn}'`);
   return task.kind === "apply"
-    ? ctx.pool.apply(target, task.args)
-    : ctx.pool.starmap(target, task.args as unknown[][], task.args.length || 1);
-}
-
-/** The wire form of an error, with the worker's own stack and the host. */
-function wireError(error: unknown, host: string) {
-  const wire = toWireError(error);
-  const cause = (error as Error | undefined)?.cause;
-  if (cause instanceof RemoteError) wire.stack = cause.remoteStack;
-  wire.stack = `${wire.stack}\n    (on agent ${host})`;
-  return wire;
+    ? ctx.pool.apply(target, args)
+    : ctx.pool.starmap(target, args as unknown[][], args.length || 1);
 }

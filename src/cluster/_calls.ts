@@ -6,11 +6,14 @@
 
 import type { TaskOptions } from "../pool_options.ts";
 import { callerUrl, targetRef } from "../_core/target.ts";
+import { registerNamespaces } from "../_core/classes.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import { hashModule, moduleName } from "./_modules.ts";
 import type { Call, ClusterClient } from "./_client.ts";
 import type { TaskKind } from "./_protocol.ts";
 import { lazyMap } from "./_lazy.ts";
+import { receiveError, receiveResult, sendArgs } from "./_values.ts";
+import { RemoteError } from "../errors.ts";
 
 /** A function reference, ready to travel (once its promise settles). */
 export type FunctionRef = Promise<
@@ -49,6 +52,42 @@ async function definingModule(
   return undefined;
 }
 
+const kWhat = "run task on the cluster";
+
+// The main module is still running its top-level code until "load": an
+// import of it then would wait for an imap that waits for the import.
+let mainLoaded = false;
+globalThis.addEventListener?.("load", () => mainLoaded = true);
+
+/**
+ * Registers the namespaces of `caller` and of the modules it imports, so
+ * that their classes are found by identity. They are loaded already:
+ * importing them again runs nothing (the main module only once loaded).
+ */
+function knownClasses(caller: string): Promise<void> {
+  let known = knownCallers.get(caller);
+  if (known === undefined) {
+    known = (async () => {
+      const urls = caller === Deno.mainModule && !mainLoaded ? [] : [caller];
+      if (caller.startsWith("file:")) {
+        const source = await Deno.readTextFile(new URL(caller));
+        for (const match of source.matchAll(kImport)) {
+          if (!/^(\.{1,2}\/|file:)/.test(match[1])) continue;
+          const url = new URL(match[1], caller).href;
+          if (url !== Deno.mainModule) urls.push(url);
+        }
+      }
+      for (const url of urls) {
+        const namespace = await import(url).catch(() => undefined);
+        if (namespace !== undefined) registerNamespaces({ [url]: namespace });
+      }
+    })().catch(() => {});
+    knownCallers.set(caller, known);
+  }
+  return known;
+}
+const knownCallers = new Map<string, Promise<void>>();
+
 /** The calls of one ClusterPool. */
 export class ClusterCalls {
   readonly client: ClusterClient;
@@ -56,6 +95,9 @@ export class ClusterCalls {
   // Hashed once per module per pool: a module edited while a pool runs
   // keeps its first hash (and agents then refuse it as different).
   readonly #hashes = new Map<string, Promise<string>>();
+  // Functions and URLs resolved before: the same wherever they are called
+  // from, so the caller's stack (the costliest part) is read once.
+  readonly #refs = new Map<unknown, FunctionRef>();
 
   constructor(client: ClusterClient, root: string) {
     this.client = client;
@@ -69,6 +111,18 @@ export class ClusterCalls {
    * @throws {TypeError} A function no module exports, or outside the root.
    */
   ref(fn: unknown, what: string): FunctionRef {
+    // A string is relative to its caller: looked up every time.
+    if (typeof fn === "string") return this.#resolve(fn, what);
+    const key = fn instanceof URL ? `url:${fn.href}` : fn;
+    let resolved = this.#refs.get(key);
+    if (resolved === undefined) {
+      resolved = this.#resolve(fn, what);
+      this.#refs.set(key, resolved);
+    }
+    return resolved;
+  }
+
+  #resolve(fn: unknown, what: string): FunctionRef {
     const caller = callerUrl();
     const ref = targetRef(fn, caller, what);
     const resolved = (async () => {
@@ -95,15 +149,41 @@ export class ClusterCalls {
     return resolved;
   }
 
-  /** Submits one call: `fn(...args)`, or a chunk of argument lists. */
-  async call(
+  /**
+   * Submits one call: `fn(...args)`, or a chunk of argument lists. The
+   * arguments are reduced at once, while the caller is on the stack (a
+   * class is looked for in the calling module).
+   */
+  call(
+    ref: FunctionRef,
+    kind: TaskKind,
+    args: unknown[],
+    limits: TaskOptions = {},
+  ): Promise<unknown> {
+    let sent: unknown[];
+    try {
+      sent = sendArgs(args, this.#root, kWhat);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#send(ref, kind, sent, limits);
+  }
+
+  async #send(
     ref: FunctionRef,
     kind: TaskKind,
     args: unknown[],
     limits: TaskOptions = {},
   ): Promise<unknown> {
     const call: Call = { ...await ref, kind, args };
-    return await this.client.submit(call, limits);
+    const result = await this.client.submit(call, limits);
+    if (result.ok) return await receiveResult(result.value, this.#root);
+    const error = await receiveError(result.error, this.#root);
+    // The RemoteError cause says where it ran, as well as its stack.
+    if (error.cause instanceof RemoteError) {
+      Object.assign(error.cause, { host: result.agent });
+    }
+    throw error;
   }
 
   /** map and starmap: every chunk at once (within maxPending), in order. */
@@ -113,13 +193,14 @@ export class ClusterCalls {
     chunksize?: number,
   ): Promise<R[]> {
     checkPositiveInteger(chunksize, "chunksize", "map on the cluster");
+    const sent = sendArgs(lists, this.#root, kWhat) as unknown[][];
     await ref; // a bad function fails even an empty map
     const processes = Math.max(1, this.client.processes);
     const size = chunksize ??
       Math.max(1, Math.ceil(lists.length / (4 * processes)));
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < lists.length; i += size) {
-      calls.push(this.call(ref, "chunk", lists.slice(i, i + size)));
+      calls.push(this.#send(ref, "chunk", sent.slice(i, i + size)));
     }
     // The first failure rejects; later ones are expected and read here.
     for (const call of calls) call.catch(() => {});
@@ -135,9 +216,17 @@ export class ClusterCalls {
   ): AsyncIterableIterator<R> {
     checkPositiveInteger(chunksize, "chunksize", "imap on the cluster");
     const ahead = Math.max(8, 2 * this.client.processes);
+    // Items come later, without the caller on the stack: its module's
+    // classes (and those it imports) are found by identity instead.
+    const caller = callerUrl();
+    const known = caller === undefined ? undefined : knownClasses(caller);
     return lazyMap<R>(
       iterable,
-      (chunk) => this.call(ref, "chunk", chunk.map((x) => [x])),
+      async (chunk) => {
+        await known;
+        const sent = sendArgs(chunk.map((x) => [x]), this.#root, kWhat);
+        return await this.#send(ref, "chunk", sent);
+      },
       { size: chunksize ?? 1, ahead, ordered },
     );
   }

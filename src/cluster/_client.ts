@@ -1,6 +1,7 @@
 // The client's side of the cluster: publishes tasks into the work queue
-// (at most `maxPending` of them at a time), takes results by request/reply,
-// yields each exactly once (by task id), and keeps track of live agents.
+// (at most `maxPending` of them at a time), takes the results and acks
+// their tasks, yields each exactly once (by task id), and keeps track of
+// live agents.
 //
 // Tier 8: the cluster export only.
 
@@ -11,7 +12,6 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { ProcessError, TimeoutError } from "../errors.ts";
-import { rebuildError } from "../_wire/error_codec.ts";
 import {
   type AgentBeat,
   decode,
@@ -22,6 +22,8 @@ import {
   type TaskKind,
   type TaskMessage,
 } from "./_protocol.ts";
+
+const kAck = new TextEncoder().encode("+ACK");
 
 /** A function call as the client sends it. */
 export interface Call {
@@ -94,11 +96,23 @@ export class ClusterClient {
     this.#maxPending = maxPending;
     nc.subscribe(names.resultsOf(this.id), {
       callback: (_error, msg) => {
-        msg.respond(); // the receipt: the agent may ack the task now
-        if (msg.data.length === 0) return; // an agent asking if we listen
+        // An agent asking whether we listen.
+        if (msg.data.length === 0) return void msg.respond();
+        let result: ResultMessage;
         try {
-          this.#receive(decode<ResultMessage>(msg.data));
-        } catch { /* not a result of ours */ }
+          result = decode<ResultMessage>(msg.data);
+        } catch {
+          return; // not a result of ours
+        }
+        this.#receive(result);
+        // Ours now, so JetStream may forget the task (a duplicate too).
+        if (
+          typeof result.ack === "string" && result.ack.startsWith("$JS.ACK.")
+        ) {
+          try {
+            nc.publish(result.ack, kAck);
+          } catch { /* disconnected: it runs again, and is deduplicated */ }
+        }
       },
     });
     nc.subscribe(names.agents, {
@@ -143,8 +157,8 @@ export class ClusterClient {
     await this.#nc.flush().catch(() => {});
   }
 
-  /** Runs a call on the cluster; resolves with its result. */
-  async submit(call: Call, limits: Limits = {}): Promise<unknown> {
+  /** Runs a call on the cluster; resolves with its result message. */
+  async submit(call: Call, limits: Limits = {}): Promise<ResultMessage> {
     await this.#slot();
     const id = String(this.#seq++);
     const task: TaskMessage = { id, client: this.id, ...call };
@@ -167,7 +181,7 @@ export class ClusterClient {
     cleanup = this.#limit(pending, limits);
     if (this.#broken) pending.settle(undefined, this.#broken);
     else void this.#publish(pending);
-    return await promise;
+    return await promise as ResultMessage;
   }
 
   /** Rejects every pending task and refuses new ones. */
@@ -231,13 +245,8 @@ export class ClusterClient {
     const pending = this.#pending.get(result.id);
     if (pending === undefined) return; // a duplicate, or given up on
     this.#done++;
-    if (result.ok) pending.settle(result.value);
-    else {
-      const error = rebuildError(result.error);
-      // The RemoteError cause says where it ran, as well as its stack.
-      Object.assign(error.cause as object, { host: result.agent });
-      pending.settle(undefined, error);
-    }
+    // Revived by the caller (ClusterCalls), which knows the root.
+    pending.settle(result);
   }
 
   async #slot(): Promise<void> {

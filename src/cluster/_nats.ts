@@ -131,6 +131,9 @@ export async function open(
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: false,
+    // Else every request (each task's publish) builds two errors up front
+    // for their stack traces, in case it fails.
+    noAsyncTraces: true,
   };
   if (options.token !== undefined) config.token = options.token;
   if (options.user !== undefined) config.user = options.user;

@@ -4,13 +4,17 @@
 //   client ──publish──▶ stream DMP_<cluster>, subject dmp.<c>.tasks.<client>
 //                          │ (work queue: a message lives until acked)
 //   agent  ◀──pull────── durable consumer "agents" (shared by every agent)
-//   agent  ──request──▶ dmp.<c>.results.<client> ──reply──▶ agent acks
+//   agent  ──publish──▶ dmp.<c>.results.<client>, with the task's ack subject
+//   client ──ack──────▶ the task, once it holds the result
 //   agent  ──publish──▶ dmp.<c>.agents (heartbeats: who serves, how many)
 //
-// A result travels by request/reply rather than through JetStream: the
-// reply is the client's receipt, so the agent acks the task only once the
-// client holds the result; "no responders" tells it at once that the client
-// is gone, so its queued work can be withdrawn instead of run.
+// A result travels by core NATS rather than through JetStream, and the
+// client acks the task itself: JetStream forgets a task only once its
+// client holds the result, for one message more than the result (an agent
+// that waited for a receipt and then acked took three). The result carries
+// a reply subject only so that the server's "no responders" tells the
+// agent at once that the client is gone, so its queued work can be
+// withdrawn instead of run.
 //
 // Tier 8: the cluster export only.
 
@@ -29,8 +33,8 @@ export const kHeartbeatMs = 1_000;
 export const kAgentExpiryMs = 5_000;
 /** Queued tasks of a client that never comes back expire after this. */
 export const kTaskMaxAgeMs = 60 * 60 * 1_000;
-/** How long an agent waits for a client's receipt of a result. */
-export const kReceiptTimeoutMs = 10_000;
+/** How long an agent waits for a client to say it still listens. */
+export const kListeningTimeoutMs = 10_000;
 
 /** The subjects and JetStream names of one cluster. */
 export interface Names {
@@ -90,7 +94,13 @@ export interface TaskMessage {
 
 /** A result as it travels from an agent to a client. */
 export type ResultMessage =
-  & { id: string; agent: string; deliveries: number }
+  & {
+    id: string;
+    agent: string;
+    deliveries: number;
+    /** The task's JetStream ack subject: the client acks it. */
+    ack: string;
+  }
   & ({ ok: true; value: unknown } | { ok: false; error: WireError });
 
 /** What an agent says about itself on the `agents` subject. */
@@ -106,7 +116,8 @@ export interface AgentBeat {
 
 /**
  * Encodes a message with V8's serializer: the values of structured clone
- * (Map, Set, Date, bigint, typed arrays, cycles) survive, as in a local pool.
+ * (Map, Set, Date, bigint, typed arrays, cycles) survive; class instances
+ * and errors are in the library's forms by then (src/cluster/_values.ts).
  */
 export function encode(message: unknown): Uint8Array {
   return serialize(message);

@@ -12,7 +12,6 @@
 
 import { parseArgs } from "node:util";
 import { hostname } from "node:os";
-import { type Consumer, jetstream, type JsMsg } from "@nats-io/jetstream";
 import { cpuCount } from "../process.ts";
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { getContext } from "../context.ts";
@@ -26,6 +25,7 @@ import {
 } from "./_nats.ts";
 import { defaultRoot, servedModules } from "./_modules.ts";
 import { type AgentContext, runTask } from "./_agent_task.ts";
+import { type Claim, Claimer } from "./_claims.ts";
 import {
   type AgentBeat,
   encode,
@@ -134,8 +134,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
   const pool = new context.Pool(processes, {
     permissions: options.permissions ?? "inherit",
+    initializer: new URL("./_worker_init.ts#registerServed", import.meta.url),
+    initargs: [[...served.values()].map((module) => module.url)],
   });
-  const ctx: AgentContext = {
+  return new RunningAgent({
     id,
     nc,
     names,
@@ -145,8 +147,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     held: new Set(),
     log: (line) => console.error(line),
     counts: { running: 0, done: 0, redelivered: 0 },
-  };
-  return new RunningAgent(ctx, processes);
+  }, processes);
 }
 
 class RunningAgent implements Agent {
@@ -155,28 +156,51 @@ class RunningAgent implements Agent {
   readonly closed: Promise<void>;
   readonly #ctx: AgentContext;
   #stopping: Promise<void> | undefined;
-  readonly #loops: Promise<void>[] = [];
+  #halted = false;
   readonly #beat: ReturnType<typeof setInterval>;
   readonly #renew: ReturnType<typeof setInterval>;
-  readonly #deliveries = new Set<Promise<void>>();
-  // Settles when stop() begins: a pull loop waits on it beside its claim.
-  readonly #halt = Promise.withResolvers<"halt">();
+  readonly #queue: Claim[] = []; // claimed, waiting for a free process
+  #busy = 0;
+  #idle: (() => void) | undefined;
 
-  constructor(ctx: AgentContext, processes: number) {
+  constructor(base: Omit<AgentContext, "claimer">, processes: number) {
+    const { nc, names } = base;
+    const ctx: AgentContext = {
+      ...base,
+      claimer: new Claimer(
+        nc,
+        `$JS.API.CONSUMER.MSG.NEXT.${names.stream}.${names.consumer}`,
+        (claim) => this.#claimed(claim),
+        (claim, client) => {
+          base.suspects.add(client);
+          claim.term();
+        },
+      ),
+    };
     this.#ctx = ctx;
     this.id = ctx.id;
     this.processes = processes;
     const pingSub = ctx.nc.subscribe(ctx.names.ping, {
       callback: () => this.#announce(true),
     });
-    this.#beat = setInterval(() => this.#announce(true), kHeartbeatMs);
+    this.#beat = setInterval(() => {
+      this.#announce(true);
+      ctx.claimer.forget(false);
+      this.#dispatch();
+    }, kHeartbeatMs);
     // In-progress acks keep every claimed task ours while it waits or runs.
     this.#renew = setInterval(() => {
-      for (const msg of ctx.held) msg.working();
+      for (const claim of ctx.held) claim.working();
     }, kWorkingEveryMs);
-    // One pull loop per local process: the agent claims only what its pool
-    // can start now, so the rest of the queue stays for other agents.
-    for (let i = 0; i < processes; i++) this.#loops.push(this.#pull());
+    // A restarted server has none of our pull requests: ask again.
+    void (async () => {
+      for await (const status of ctx.nc.status()) {
+        if (status.type !== "reconnect") continue;
+        ctx.claimer.forget(true);
+        this.#dispatch();
+      }
+    })();
+    this.#dispatch();
     this.#announce(true);
     ctx.log(
       `agent ${ctx.id} started: ${processes} processes serving ${
@@ -189,61 +213,29 @@ class RunningAgent implements Agent {
     });
   }
 
-  // One loop per local process. Each claims its next task while the
-  // current one runs (a prefetch of one, renewed like a running task), so a
-  // free process never waits for a pull round trip; claiming no more keeps
-  // the rest of the queue for the other agents.
-  async #pull(): Promise<void> {
-    const { nc, names, held } = this.#ctx;
-    let consumer: Consumer | undefined;
-    const take = async (): Promise<JsMsg | null> => {
-      consumer ??= await jetstream(nc).consumers.get(
-        names.stream,
-        names.consumer,
-      );
-      const msg = await consumer.next({ expires: 2_000 });
-      if (msg !== null) held.add(msg);
-      return msg;
-    };
-    let next: Promise<JsMsg | null> | undefined;
-    while (this.#stopping === undefined && !nc.isClosed()) {
-      try {
-        // nats.js ends a pull only by a message, the server's expiry or a
-        // missed heartbeat, and stops counting heartbeats while the server
-        // is away: without the halt, a stop then waits for the server.
-        const claim = next ?? take();
-        const msg = await Promise.race([claim, this.#halt.promise]);
-        if (msg === "halt") {
-          next = claim; // given back below, whenever it comes
-          break;
-        }
-        next = undefined;
-        if (msg === null) continue;
-        if (this.#stopping !== undefined) {
-          next = Promise.resolve(msg); // given back below
-          break;
-        }
-        next = take();
-        next.catch(() => {}); // read in the next turn
-        const { delivered: delivery } = await runTask(this.#ctx, msg);
-        this.#deliveries.add(delivery);
-        delivery.finally(() => this.#deliveries.delete(delivery));
-      } catch {
-        // The server is away: nats.js reconnects by itself; retry soon.
-        next = undefined;
-        if (this.#stopping !== undefined || nc.isClosed()) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+  // A claimed task: it runs as soon as a local process is free.
+  #claimed(claim: Claim): void {
+    this.#ctx.held.add(claim);
+    this.#queue.push(claim);
+    this.#dispatch();
+  }
+
+  // Starts what the free processes can take, then asks for one task per
+  // free process plus one per busy one (its next, so that it never waits
+  // for a pull); claiming no more leaves the rest to the other agents.
+  #dispatch(): void {
+    const { held, claimer } = this.#ctx;
+    while (!this.#halted && this.#busy < this.processes && this.#queue.length) {
+      const claim = this.#queue.shift()!;
+      this.#busy++;
+      runTask(this.#ctx, claim).catch(() => {}).finally(() => {
+        this.#busy--;
+        if (this.#busy === 0) this.#idle?.();
+        this.#dispatch();
+      });
     }
-    // A claimed task that will not run here goes back at once, or when a
-    // claim under way comes (unwaited; once closed, after ack_wait).
-    next?.then((unused) => {
-      if (unused === null) return;
-      held.delete(unused);
-      try {
-        unused.nak();
-      } catch { /* closed: JetStream redelivers it */ }
-    }, () => {});
+    const idle = this.processes - this.#busy - this.#queue.length;
+    claimer.fill(this.processes + this.#busy - held.size, idle);
   }
 
   #announce(up: boolean): void {
@@ -262,10 +254,18 @@ class RunningAgent implements Agent {
 
   stop(): Promise<void> {
     return this.#stopping ??= (async () => {
-      this.#halt.resolve("halt");
+      this.#halted = true;
+      const { claimer, held } = this.#ctx;
+      claimer.stop();
       clearInterval(this.#beat);
-      await Promise.allSettled(this.#loops);
-      await Promise.allSettled(this.#deliveries);
+      // Claimed but not started: back to the queue at once, for others.
+      for (const claim of this.#queue.splice(0)) {
+        held.delete(claim);
+        claim.nak();
+      }
+      if (this.#busy > 0) {
+        await new Promise<void>((resolve) => this.#idle = resolve);
+      }
       clearInterval(this.#renew);
       this.#announce(false);
       // No task is left (the loops waited for theirs): terminate() ends no

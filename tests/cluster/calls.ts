@@ -17,3 +17,8 @@ export async function squaresAndCubes(
 ): Promise<[number[], number[]]> {
   return [await pool.map(square, xs), await pool.map(cube, xs)];
 }
+
+/** A class of a module no agent serves: its instances cannot run there. */
+export class Elsewhere {
+  constructor(readonly x = 1) {}
+}

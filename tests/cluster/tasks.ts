@@ -38,3 +38,33 @@ export function die(): never {
   Deno.kill(Deno.pid, "SIGKILL");
   throw new Error("unreachable");
 }
+
+/** A point: instances travel to agents and back as themselves. */
+export class Point {
+  constructor(readonly x: number, readonly y: number) {}
+
+  /** A method: only a revived instance has it. */
+  sum(): number {
+    return this.x + this.y;
+  }
+}
+
+/** An error subclass with a field of its own. */
+export class NegativeError extends RangeError {
+  constructor(readonly value: number) {
+    super(`negative: ${value}`);
+    this.name = "NegativeError";
+  }
+}
+
+/** The point moved by one; refuses anything but a Point. */
+export function moved(p: Point): Point {
+  if (!(p instanceof Point)) throw new TypeError("not a Point");
+  return new Point(p.x + 1, p.y + 1);
+}
+
+/** Throws a NegativeError for negative numbers. */
+export function positive(x: number): number {
+  if (x < 0) throw new NegativeError(x);
+  return x;
+}
