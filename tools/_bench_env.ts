@@ -80,3 +80,24 @@ export function describeEnvironment(env: Environment): string {
     load(env.loadBefore)
   } before → ${load(env.loadAfter)} after`;
 }
+
+/** The first line a command prints for `args`, or null when it is absent. */
+export async function probe(
+  command: string,
+  args: string[],
+): Promise<string | null> {
+  try {
+    const { success, stdout, stderr } = await new Deno.Command(command, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!success) return null;
+    const text = new TextDecoder().decode(stdout).trim() ||
+      new TextDecoder().decode(stderr).trim();
+    return text.split("\n")[0];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
