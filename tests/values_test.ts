@@ -345,3 +345,21 @@ for (const atomics of ["enabled", "disabled"] as const) {
     }
   });
 }
+
+Deno.test("an error class of a module only a URL target names keeps its class (Pool and executor)", async () => {
+  const target = new URL(
+    "./fixtures/url_only_errors.ts#throwUrlOnly",
+    import.meta.url,
+  );
+  await using pool = new Pool(1);
+  const fromPool = await pool.apply(target, [3]).catch((e: Error) => e);
+  await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const fromExecutor = await executor.submit(target, 4).result()
+    .catch((e: Error) => e);
+  // Imported only now: the worker found the class without the creator's help.
+  const { UrlOnlyError } = await import("./fixtures/url_only_errors.ts");
+  assert(fromPool instanceof UrlOnlyError, String(fromPool));
+  equal((fromPool as InstanceType<typeof UrlOnlyError>).code, 3);
+  assert(fromExecutor instanceof UrlOnlyError, String(fromExecutor));
+  equal((fromExecutor as InstanceType<typeof UrlOnlyError>).code, 4);
+});

@@ -138,6 +138,10 @@ async function lookup(key: string, ref: TargetRef | undefined): Promise<Fn> {
     throw new Error(`Cannot run task as function ${key} was never sent`);
   }
   const fn = await loadTarget(ref, modules);
+  // The target's module may be one the pool's creator never imported (a
+  // URL target): its exported classes must still be found by identity, so
+  // that an error or a result of such a class keeps it on the way back.
+  registerNamespaces(modules);
   functions.set(key, fn);
   return fn;
 }
