@@ -105,8 +105,20 @@ export function registerReviver(
   tag: string,
   revive: (descriptor: SharedDescriptor) => unknown,
 ): void {
+  registerReviverOf(tag, revive, registeringModule());
+}
+
+/**
+ * registerReviver() for a class whose module registers it through a helper
+ * of another module: `module` (its `import.meta.url`) is the one a child
+ * must import. Internal: not exported from mod.ts.
+ */
+export function registerReviverOf(
+  tag: string,
+  revive: (descriptor: SharedDescriptor) => unknown,
+  module: string | undefined,
+): void {
   revivers.set(tag, revive);
-  const module = registeringModule();
   if (module !== undefined) modulesByTag.set(tag, module);
 }
 

@@ -1,7 +1,7 @@
 // What Value and SharedArray share: the type codes, how items are stored
 // (C's wrap-around), the lock option, and the descriptor they travel as.
 
-import { describe, kReduce, revive } from "../reduction.ts";
+import { describe, kReduce, registerReviverOf, revive } from "../reduction.ts";
 import type { SharedDescriptor } from "../reduction.ts";
 import { Adopted } from "../_memory/adopt.ts";
 import type { Lock } from "../synchronize/lock.ts";
@@ -280,17 +280,19 @@ export function describeCType(
 }
 
 /**
- * The reviver of a Value or SharedArray: `build` calls the constructor with
- * the type code and the Adopted memory. The class's own module registers
- * it, so that reviverModule() names that module.
+ * Registers the reviver of a Value or SharedArray: `build` calls the
+ * constructor with the type code and the Adopted memory; `module` is the
+ * class's own module (its import.meta.url), the one a child imports.
  */
-export function ctypeReviver(
+export function registerCType(
+  tag: string,
   build: (code: TypeCode, memory: Adopted<CTypeMemory>) => unknown,
-): (d: SharedDescriptor) => unknown {
-  return (d) => {
+  module: string,
+): void {
+  registerReviverOf(tag, (d) => {
     const code = d.code as TypeCode;
     const data = new kinds[code].make(d.buffer as SharedArrayBuffer);
     const lock = d.lock === null ? null : revive(d.lock) as Lock | RLock;
     return build(code, new Adopted({ data, lock }));
-  };
+  }, module);
 }

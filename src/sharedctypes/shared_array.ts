@@ -5,18 +5,13 @@
  * @module
  */
 
-import {
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import {
   type AnyStorage,
   checkCode,
   ctypeMemory,
-  ctypeReviver,
   describeCType,
   fromStored,
   guarded,
@@ -25,6 +20,7 @@ import {
   type Kind,
   load,
   lockOf,
+  registerCType,
   type SharedCTypeOptions,
   type StorageOf,
   store,
@@ -385,9 +381,8 @@ export function RawArray<C extends TypeCode>(
   return new SharedArray(typecode, sizeOrInit, { lock: false });
 }
 
-registerReviver(
+registerCType(
   "SharedArray",
-  ctypeReviver((code, memory) =>
-    construct(SharedArray, code, 0, undefined, memory)
-  ),
+  (code, memory) => construct(SharedArray, code, 0, undefined, memory),
+  import.meta.url,
 );

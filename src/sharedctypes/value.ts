@@ -5,11 +5,7 @@
  * @module
  */
 
-import {
-  kReduce,
-  registerReviver,
-  type SharedDescriptor,
-} from "../reduction.ts";
+import { kReduce, type SharedDescriptor } from "../reduction.ts";
 import type { Lock } from "../synchronize/lock.ts";
 import type { RLock } from "../synchronize/rlock.ts";
 import { kSemCore } from "../synchronize/_sync.ts";
@@ -17,13 +13,13 @@ import {
   type AnyStorage,
   checkCode,
   ctypeMemory,
-  ctypeReviver,
   describeCType,
   fromStored,
   type InputOf,
   type ItemOf,
   load,
   lockOf,
+  registerCType,
   type SharedCTypeOptions,
   store,
   toStored,
@@ -204,9 +200,8 @@ export function RawValue<C extends TypeCode>(
   return new Value(typecode, initial, { lock: false });
 }
 
-registerReviver(
+registerCType(
   "Value",
-  ctypeReviver((code, memory) =>
-    construct(Value, code, undefined, undefined, memory)
-  ),
+  (code, memory) => construct(Value, code, undefined, undefined, memory),
+  import.meta.url,
 );
