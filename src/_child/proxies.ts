@@ -17,109 +17,62 @@
 
 import { registerReviver, type SharedDescriptor } from "../reduction.ts";
 import { kProxyTag } from "./proxy_parent.ts";
-import { call, callNow, Remote } from "./proxy_channel.ts";
+import { forward, Remote } from "./proxy_channel.ts";
 import { SemLock } from "../synchronize/sem_lock.ts";
 import { Condition } from "../synchronize/condition.ts";
 import { dataProxies } from "./proxies_data.ts";
 
 /** Lock, RLock, Semaphore and BoundedSemaphore: acquired and released. */
-class SemLockProxy extends Remote {
-  acquire(options?: unknown): Promise<boolean> {
-    return call(this, "acquire", options) as Promise<boolean>;
-  }
-  acquireSync(options?: unknown): boolean {
-    return callNow(this, "acquire", options) as boolean;
-  }
-  release(): void {
-    callNow(this, "release");
-  }
-  // SemLock's own, over this proxy's acquire() and release().
-  readonly hold = SemLock.prototype.hold;
-  readonly holdSync = SemLock.prototype.holdSync;
-}
+class SemLockProxy extends Remote {}
+forward(SemLockProxy, {
+  acquire: "later",
+  acquireSync: ["now", "acquire"],
+  release: "now",
+  hold: SemLock.prototype.hold,
+  holdSync: SemLock.prototype.holdSync,
+});
 
 /** A Lock or RLock in a subprocess child. */
-export class LockProxy extends SemLockProxy {
-  locked(): boolean {
-    return callNow(this, "locked") as boolean;
-  }
-}
+export class LockProxy extends SemLockProxy {}
+forward(LockProxy, { locked: "now" });
 
 /** A Semaphore or BoundedSemaphore in a subprocess child. */
-class SemaphoreProxy extends SemLockProxy {
-  getValue(): number {
-    return callNow(this, "getValue") as number;
-  }
-}
+class SemaphoreProxy extends SemLockProxy {}
+forward(SemaphoreProxy, { getValue: "now" });
 
 /** A Condition in a subprocess child. */
-class ConditionProxy extends SemLockProxy {
-  wait(timeout?: number): Promise<boolean> {
-    return call(this, "wait", timeout) as Promise<boolean>;
-  }
-  waitSync(timeout?: number): boolean {
-    return callNow(this, "wait", timeout) as boolean;
-  }
-  // Condition's own predicate loops, over this proxy's wait() and
-  // waitSync(): the predicate runs here, in the child.
-  readonly waitFor = Condition.prototype.waitFor;
-  readonly waitForSync = Condition.prototype.waitForSync;
-  notify(n = 1): void {
-    callNow(this, "notify", n);
-  }
-  notifyAll(): void {
-    callNow(this, "notifyAll");
-  }
-}
+class ConditionProxy extends SemLockProxy {}
+forward(ConditionProxy, {
+  wait: "later",
+  waitSync: ["now", "wait"],
+  notify: "now",
+  notifyAll: "now",
+  // The predicate loops run here, in the child, over wait()/waitSync().
+  waitFor: Condition.prototype.waitFor,
+  waitForSync: Condition.prototype.waitForSync,
+});
 
 /** An Event in a subprocess child. */
-class EventProxy extends Remote {
-  isSet(): boolean {
-    return callNow(this, "isSet") as boolean;
-  }
-  set(): void {
-    callNow(this, "set");
-  }
-  clear(): void {
-    callNow(this, "clear");
-  }
-  wait(timeout?: number): Promise<boolean> {
-    return call(this, "wait", timeout) as Promise<boolean>;
-  }
-  waitSync(timeout?: number): boolean {
-    return callNow(this, "wait", timeout) as boolean;
-  }
-}
+class EventProxy extends Remote {}
+forward(EventProxy, {
+  isSet: "now",
+  set: "now",
+  clear: "now",
+  wait: "later",
+  waitSync: ["now", "wait"],
+});
 
 /** A Barrier in a subprocess child. */
-class BarrierProxy extends Remote {
-  readonly #parties: number;
-  constructor(id: number, parties: number) {
-    super(id, "Barrier");
-    this.#parties = parties;
-  }
-  get parties(): number {
-    return this.#parties;
-  }
-  get nWaiting(): number {
-    return callNow(this, "get:nWaiting") as number;
-  }
-  get broken(): boolean {
-    return callNow(this, "get:broken") as boolean;
-  }
-  wait(timeout?: number): Promise<number> {
-    return call(this, "wait", timeout) as Promise<number>;
-  }
-  waitSync(timeout?: number): number {
-    return callNow(this, "wait", timeout) as number;
-  }
-  reset(): void {
-    callNow(this, "reset");
-  }
-  abort(): void {
-    callNow(this, "abort");
-  }
-}
+class BarrierProxy extends Remote {}
+forward(BarrierProxy, {
+  parties: "fact",
+  nWaiting: "get",
+  broken: "get",
+  wait: "later",
+  waitSync: ["now", "wait"],
+  reset: "now",
+  abort: "now",
+});
 
 type Placeholder = SharedDescriptor & { kind: string; id: number };
 
@@ -130,7 +83,7 @@ const build: Record<string, (d: Placeholder) => unknown> = {
     new SemaphoreProxy(d.id, d.bounded ? "BoundedSemaphore" : "Semaphore"),
   Condition: (d) => new ConditionProxy(d.id, "Condition"),
   Event: (d) => new EventProxy(d.id, "Event"),
-  Barrier: (d) => new BarrierProxy(d.id, d.parties as number),
+  Barrier: (d) => new BarrierProxy(d.id, "Barrier", { parties: d.parties }),
   ...dataProxies,
 };
 

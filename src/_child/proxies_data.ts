@@ -13,21 +13,13 @@ import { withClasses, withLoadedClasses } from "../_core/classes.ts";
 import { byteView } from "../connection/_bytes.ts";
 import { lockOf } from "../sharedctypes/_ctypes.ts";
 import type { Lock } from "../synchronize/lock.ts";
-import { call, callNow, Remote } from "./proxy_channel.ts";
+import { call, callNow, fact, forward, Remote } from "./proxy_channel.ts";
 
 const revived = (value: unknown) => withClasses(() => revive(value));
 const revivedNow = (value: unknown) => withLoadedClasses(() => revive(value));
 
 /** A Queue or JoinableQueue in a subprocess child. */
 class QueueProxy extends Remote {
-  readonly #maxsize: number;
-  constructor(id: number, kind: string, maxsize: number) {
-    super(id, kind);
-    this.#maxsize = maxsize;
-  }
-  get maxsize(): number {
-    return this.#maxsize;
-  }
   put(item: unknown, options?: unknown): Promise<void> {
     let reduced: unknown;
     try {
@@ -52,32 +44,22 @@ class QueueProxy extends Remote {
   getNowait(): unknown {
     return revivedNow(callNow(this, "getNowait"));
   }
-  qsize(): number {
-    return callNow(this, "qsize") as number;
-  }
-  empty(): boolean {
-    return callNow(this, "empty") as boolean;
-  }
-  full(): boolean {
-    return callNow(this, "full") as boolean;
-  }
-  close(): void {
-    callNow(this, "close");
-  }
 }
+forward(QueueProxy, {
+  maxsize: "fact",
+  qsize: "now",
+  empty: "now",
+  full: "now",
+  close: "now",
+});
 
 /** A JoinableQueue in a subprocess child. */
-class JoinableQueueProxy extends QueueProxy {
-  taskDone(): void {
-    callNow(this, "taskDone");
-  }
-  async join(): Promise<void> {
-    await call(this, "join");
-  }
-  joinSync(): void {
-    callNow(this, "join");
-  }
-}
+class JoinableQueueProxy extends QueueProxy {}
+forward(JoinableQueueProxy, {
+  taskDone: "now",
+  join: "later",
+  joinSync: ["now", "join"],
+});
 
 /** A SimpleQueue in a subprocess child. */
 class SimpleQueueProxy extends Remote {
@@ -90,32 +72,14 @@ class SimpleQueueProxy extends Remote {
   getSync(): unknown {
     return revivedNow(callNow(this, "get"));
   }
-  empty(): boolean {
-    return callNow(this, "empty") as boolean;
-  }
-  close(): void {
-    callNow(this, "close");
-  }
 }
+forward(SimpleQueueProxy, { empty: "now", close: "now" });
 
 /** A Connection (one end of a Pipe) in a subprocess child. */
 class ConnectionProxy extends Remote {
-  readonly #readable: boolean;
-  readonly #writable: boolean;
   #closed = false;
-  constructor(id: number, readable: boolean, writable: boolean) {
-    super(id, "Connection");
-    this.#readable = readable;
-    this.#writable = writable;
-  }
   get closed(): boolean {
     return this.#closed;
-  }
-  get readable(): boolean {
-    return this.#readable;
-  }
-  get writable(): boolean {
-    return this.#writable;
   }
   send(obj: unknown): void {
     callNow(this, "send", reduce(obj, "obj", "send value"));
@@ -132,12 +96,6 @@ class ConnectionProxy extends Remote {
   }
   recvSync(): unknown {
     return revivedNow(callNow(this, "recv"));
-  }
-  async recvBytes(maxlength?: number): Promise<Uint8Array> {
-    return await call(this, "recvBytes", maxlength) as Uint8Array;
-  }
-  recvBytesSync(maxlength?: number): Uint8Array {
-    return callNow(this, "recvBytes", maxlength) as Uint8Array;
   }
   async recvBytesInto(
     buf: ArrayBufferLike | ArrayBufferView,
@@ -157,12 +115,6 @@ class ConnectionProxy extends Remote {
     target.set(bytes);
     return bytes.length;
   }
-  poll(timeout: number | null = 0): Promise<boolean> {
-    return call(this, "poll", timeout) as Promise<boolean>;
-  }
-  pollSync(timeout: number | null = 0): boolean {
-    return callNow(this, "poll", timeout) as boolean;
-  }
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -172,19 +124,17 @@ class ConnectionProxy extends Remote {
     this.close();
   }
 }
+forward(ConnectionProxy, {
+  readable: "fact",
+  writable: "fact",
+  recvBytes: "later",
+  recvBytesSync: ["now", "recvBytes"],
+  poll: "later",
+  pollSync: ["now", "poll"],
+});
 
 /** A Value (or RawValue) in a subprocess child. */
 class ValueProxy extends Remote {
-  readonly #code: string;
-  readonly #lock: unknown;
-  constructor(id: number, code: string, lock: unknown) {
-    super(id, "Value");
-    this.#code = code;
-    this.#lock = lock;
-  }
-  get typecode(): string {
-    return this.#code;
-  }
   get value(): unknown {
     return callNow(this, "get:value");
   }
@@ -192,51 +142,35 @@ class ValueProxy extends Remote {
     callNow(this, "set:value", input);
   }
   getLock(): unknown {
-    return lockOf(this.#lock as Lock | null, "value");
+    return lockOf(fact(this, "lock") as Lock | null, "value");
   }
 }
+forward(ValueProxy, { typecode: "fact" });
 
 /** A SharedArray (or RawArray) in a subprocess child. */
 class SharedArrayProxy extends Remote {
-  readonly #code: string;
-  readonly #length: number;
-  readonly #lock: unknown;
-  constructor(id: number, code: string, length: number, lock: unknown) {
-    super(id, "SharedArray");
-    this.#code = code;
-    this.#length = length;
-    this.#lock = lock;
-  }
-  get typecode(): string {
-    return this.#code;
-  }
-  get length(): number {
-    return this.#length;
-  }
   get array(): never {
     throw new TypeError(
       `Cannot get array as the shared memory must be mapped in this process: current process is a "subprocess" child, which reaches the array through its parent (use get(), set(), slice() and setSlice())`,
     );
   }
-  get(index: number): unknown {
-    return callNow(this, "get", index);
-  }
-  set(index: number, value: unknown): void {
-    callNow(this, "set", index, value);
-  }
-  slice(start?: number, end?: number): unknown[] {
-    return callNow(this, "slice", start, end) as unknown[];
-  }
   setSlice(start: number, values: ArrayLike<unknown>): void {
     callNow(this, "setSlice", start, Array.from(values));
   }
   *[Symbol.iterator](): IterableIterator<unknown> {
-    yield* this.slice();
+    yield* callNow(this, "slice") as unknown[];
   }
   getLock(): unknown {
-    return lockOf(this.#lock as Lock | null, "array");
+    return lockOf(fact(this, "lock") as Lock | null, "array");
   }
 }
+forward(SharedArrayProxy, {
+  typecode: "fact",
+  length: "fact",
+  get: "now",
+  set: "now",
+  slice: "now",
+});
 
 type Placeholder = SharedDescriptor & { kind: string; id: number };
 
@@ -244,18 +178,21 @@ const lockIn = (d: Placeholder) => d.lock === null ? null : revive(d.lock);
 
 /** How to build the proxy of each kind above, from its placeholder. */
 export const dataProxies: Record<string, (d: Placeholder) => unknown> = {
-  Queue: (d) => new QueueProxy(d.id, "Queue", d.maxsize as number),
+  Queue: (d) => new QueueProxy(d.id, "Queue", { maxsize: d.maxsize }),
   JoinableQueue: (d) =>
-    new JoinableQueueProxy(d.id, "JoinableQueue", d.maxsize as number),
+    new JoinableQueueProxy(d.id, "JoinableQueue", { maxsize: d.maxsize }),
   SimpleQueue: (d) => new SimpleQueueProxy(d.id, "SimpleQueue"),
   Connection: (d) =>
-    new ConnectionProxy(d.id, d.readable as boolean, d.writable as boolean),
-  Value: (d) => new ValueProxy(d.id, d.code as string, lockIn(d)),
+    new ConnectionProxy(d.id, "Connection", {
+      readable: d.readable,
+      writable: d.writable,
+    }),
+  Value: (d) =>
+    new ValueProxy(d.id, "Value", { typecode: d.code, lock: lockIn(d) }),
   SharedArray: (d) =>
-    new SharedArrayProxy(
-      d.id,
-      d.code as string,
-      d.length as number,
-      lockIn(d),
-    ),
+    new SharedArrayProxy(d.id, "SharedArray", {
+      typecode: d.code,
+      length: d.length,
+      lock: lockIn(d),
+    }),
 };

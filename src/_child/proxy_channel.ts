@@ -256,14 +256,96 @@ export function callNow(self: object, m: string, ...a: unknown[]): unknown {
   return callSync(ids.get(self)!, m, a);
 }
 
+/** How a forwarded member reaches the real object (see forward()). */
+export type Forward =
+  /** A method that waits for its reply on this thread. */
+  | "now"
+  /** A method that returns a promise of its reply. */
+  | "later"
+  /** A getter, read on the real object. */
+  | "get"
+  /** A getter of a fact the proxy was built with (it never changes). */
+  | "fact";
+
+type Member =
+  | Forward
+  | readonly [Forward, string]
+  // A method of the real class that needs nothing but other members
+  // (SemLock.hold() over acquire()): the same function serves the proxy.
+  | ((...args: never[]) => unknown);
+
+function member(how: Forward, name: string): PropertyDescriptor {
+  switch (how) {
+    case "fact":
+      return {
+        get: function (this: object) {
+          return fact(this, name);
+        },
+      };
+    case "get":
+      return {
+        get: function (this: object) {
+          return callNow(this, `get:${name}`);
+        },
+      };
+    case "now":
+      return {
+        value: function (this: object, ...a: unknown[]) {
+          return callNow(this, name, ...a);
+        },
+      };
+    case "later":
+      return {
+        value: function (this: object, ...a: unknown[]) {
+          return call(this, name, ...a);
+        },
+      };
+  }
+}
+
+/**
+ * Gives the proxy class `cls` the members that only forward to the real
+ * object, by name: how each reaches it, with the real object's member's
+ * name when it differs (`acquireSync: ["now", "acquire"]` blocks on the
+ * real object's awaited acquire(): the host always awaits), or a method of
+ * the real class to reuse as it is.
+ */
+export function forward(
+  cls: { prototype: object },
+  members: Record<string, Member>,
+): void {
+  for (const [name, spec] of Object.entries(members)) {
+    const descriptor = typeof spec === "function"
+      ? { value: spec }
+      : typeof spec === "string"
+      ? member(spec, name)
+      : member(spec[0], spec[1]);
+    Object.defineProperty(cls.prototype, name, {
+      ...descriptor,
+      configurable: true,
+      ...("value" in descriptor ? { writable: true } : {}),
+    });
+  }
+}
+
+const facts = new WeakMap<object, Record<string, unknown>>();
+
+/** A fact proxy `self` was built with (a queue's maxsize, a Value's lock). */
+export function fact(self: object, name: string): unknown {
+  return facts.get(self)?.[name];
+}
+
 /** The base of every proxy: its id, its kind, and no way on. */
 export class Remote {
   /**
    * @param id The real object's id in the parent.
    * @param kind The class it stands for.
+   * @param known What never changes about it (a queue's maxsize), read
+   * through fact().
    */
-  constructor(id: number, kind: string) {
+  constructor(id: number, kind: string, known: Record<string, unknown> = {}) {
     ids.set(this, id);
+    facts.set(this, known);
     kinds.set(this, kind);
     holders.set(id, (holders.get(id) ?? 0) + 1);
     dropped.register(this, id);
