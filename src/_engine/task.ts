@@ -116,7 +116,7 @@ export const enum Delivery {
 export class TaskQueue {
   // Handed-out slots are cleared: a settled task holds its worker (and so
   // that worker's Worker and rings), and a prefix kept until compact() kept
-  // up to 1 024 retired workers alive (~15 KB each, maxTasksPerChild: 1).
+  // up to 1 024 retired workers alive (~10 KB each, maxTasksPerChild: 1).
   #queue: (Task | undefined)[] = [];
   #head = 0;
   #nextId = 1;
