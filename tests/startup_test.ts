@@ -8,14 +8,39 @@
 import { deepEqual } from "node:assert/strict";
 import { runDeno } from "./_run.ts";
 
-/** The modules of `entry`'s static graph that are not files. */
+interface GraphModule {
+  specifier: string;
+  dependencies?: {
+    code?: { specifier: string };
+    type?: { specifier: string };
+    isDynamic?: boolean;
+  }[];
+}
+
+/**
+ * The modules of `entry`'s static graph (what a worker loads before the
+ * entry runs; a dynamic import loads only when it runs) that are not files.
+ */
 async function nonFileModules(entry: string): Promise<string[]> {
   const { code, stdout, stderr } = await runDeno(["info", "--json", entry]);
   deepEqual(code, 0, stderr);
-  const graph = JSON.parse(stdout) as { modules: { specifier: string }[] };
-  return graph.modules.map((m) => m.specifier).filter((s) =>
-    !s.startsWith("file:")
-  );
+  const graph = JSON.parse(stdout) as {
+    roots: string[];
+    modules: GraphModule[];
+  };
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const walk = (specifier: string) => {
+    if (seen.has(specifier)) return;
+    seen.add(specifier);
+    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (!dependency.isDynamic && dependency.code !== undefined) {
+        walk(dependency.code.specifier);
+      }
+    }
+  };
+  for (const root of graph.roots) walk(root);
+  return [...seen].filter((s) => !s.startsWith("file:"));
 }
 
 for (

@@ -1,12 +1,12 @@
 // node:v8's serializer, loaded on first use rather than imported.
 //
 // A static import of node:v8 loads Deno's Node compatibility layer (buffer,
-// util, inspect, errors…) into every worker as it starts: ~5 ms of each
+// util, inspect, errors…) into every worker as it starts: ~5–10 ms of each
 // spawn child's start-up on Deno 2.9.6, paid even by a child that never
-// sends a value JSON cannot carry. Loaded here on first use instead (once
-// per thread, ~10–20 ms then: the compatibility layer's `process` comes with
-// it), through Node's synchronous process.getBuiltinModule(), which Deno has
-// since 2.1.
+// sends a value JSON cannot carry. In a Web Worker it is loaded on first use
+// instead (once per thread, ~10–20 ms then: the compatibility layer's
+// `process` comes with it), through Node's synchronous
+// process.getBuiltinModule(), which Deno has since 2.1.
 //
 // Tier 1.
 
@@ -17,6 +17,14 @@ export interface NodeV8 {
 }
 
 let loaded: NodeV8 | undefined;
+
+// A program's main thread (the parent, or a "subprocess" child, which
+// frames its first message at once) loads it now, in the background, as the
+// static import did: getBuiltinModule() would bring Node's `process` too
+// (~10 ms more). Only Web Workers, whose start-up it slowed, wait for a use.
+if (!("WorkerGlobalScope" in globalThis)) {
+  import("node:v8").then((module) => loaded ??= module, () => {});
+}
 
 /**
  * node:v8, loaded now if it is not yet.
