@@ -2,69 +2,170 @@
 // collected, every N cycles of worker starts. Flat figures mean nothing is
 // kept per worker; growth that goes on with the cycles is a leak.
 //
-//   npx -y deno@2.9.6 run -A --v8-flags=--expose-gc bench/leak_check.ts [case] [cycles]
+//   npx -y deno@2.9.6 run -A --v8-flags=--expose-gc bench/leak_check.ts \
+//     [case…] [--cycles N] [--replace N] [--pool N] [--executor N] \
+//     [--process N] [--bare N]
 //
-// Cases: "replace" (a Pool(2) with maxTasksPerChild: 1, one worker started
-// per task), "pool" (Pool(2) created, one map, terminated), "executor"
-// (ProcessPoolExecutor(2) created, two calls, shut down), "process" (a
-// Process started and joined: the baseline), or "all" (the default).
-// Cycles default to 1 000 for "replace" and 500 for the others.
+// Cases: "bare" (the baseline: a plain Web Worker given two 256 KiB
+// SharedArrayBuffers, as a pool worker's rings, that answers once and closes
+// itself: what Deno itself keeps per worker), "replace" (a Pool(2) with
+// maxTasksPerChild: 1, one worker started per task), "pool" (Pool(2)
+// created, one map, terminated), "executor" (ProcessPoolExecutor(2)
+// created, two calls, shut down), "process" (a Process started and joined).
+// Without names, all of them, the baseline first. Cycles default to 1 000
+// for "replace" and "bare", 500 for the others; --cycles sets them all,
+// --<case> one.
+//
+// Between samples the program collects garbage and, on Linux with glibc and
+// --allow-ffi, asks malloc to give free pages back (malloc_trim): otherwise
+// the resident figure mostly shows how full the allocator's per-thread
+// arenas happen to be (±30 MB from one sample to the next here), not what
+// is kept. "malloc" is the allocator's bytes in use (mallinfo2): memory
+// held, whatever the pages.
 
+import { parseArgs } from "node:util";
 import { Pool, Process, ProcessPoolExecutor } from "../mod.ts";
 
 const square = new URL("./_targets.ts#square", import.meta.url);
 const noop = new URL("./_targets.ts#noop", import.meta.url);
 const gc = (globalThis as { gc?: () => void }).gc;
+const mib = 1 << 20;
 
-function mb(): number {
-  return Deno.memoryUsage().rss / (1 << 20);
+// Every Worker this program creates is counted, so figures per worker are
+// exact whatever a case starts. A Proxy, not a subclass: Worker.prototype
+// stays Deno's own (the library looks up a method on it).
+let workersStarted = 0;
+globalThis.Worker = new Proxy(globalThis.Worker, {
+  construct(target, args, newTarget) {
+    workersStarted++;
+    return Reflect.construct(target, args, newTarget);
+  },
+});
+
+interface Libc {
+  trim(): void;
+  /** Bytes malloc has handed out and not had back. */
+  inUse(): number;
 }
 
-async function settle(): Promise<number> {
+function openLibc(): Libc | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const size = "usize" as const;
+    const lib = Deno.dlopen("libc.so.6", {
+      malloc_trim: { parameters: [size], result: "i32" },
+      mallinfo2: { parameters: [], result: { struct: Array(10).fill(size) } },
+    });
+    return {
+      trim: () => void lib.symbols.malloc_trim(0n),
+      inUse() {
+        const bytes = lib.symbols.mallinfo2() as Uint8Array<ArrayBuffer>;
+        const fields = new BigUint64Array(bytes.buffer, bytes.byteOffset, 10);
+        // uordblks (allocated chunks) + hblkhd (mmapped chunks)
+        return Number(fields[7] + fields[4]);
+      },
+    };
+  } catch {
+    return undefined; // no --allow-ffi, or not glibc
+  }
+}
+
+const libc = openLibc();
+
+interface Sample {
+  rss: number;
+  heap: number;
+  malloc: number;
+}
+
+function sample(): Sample {
+  const { rss, heapUsed } = Deno.memoryUsage();
+  return { rss, heap: heapUsed, malloc: libc?.inUse() ?? NaN };
+}
+
+async function settle(): Promise<Sample> {
   // Workers of the last cycles may still be ending (they end themselves,
   // on their own threads), and finalizers that free memory run on the event
   // loop: collect until the figure stops falling, for at most 2 s.
-  let last = Infinity;
+  let last = sample();
   for (let i = 0; i < 20; i++) {
     gc?.();
+    libc?.trim();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const now = mb();
-    if (now > last - 0.5) return now;
+    const now = sample();
+    if (now.rss > last.rss - mib / 2) return now;
     last = now;
   }
   return last;
+}
+
+const mb = (bytes: number) => (bytes / mib).toFixed(1);
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+
+interface Growth {
+  name: string;
+  cycles: number;
+  workers: number;
+  rss: number;
+  heap: number;
+  malloc: number;
 }
 
 async function run(
   name: string,
   cycles: number,
   cycle: (i: number) => Promise<void>,
-): Promise<void> {
+): Promise<Growth> {
   const every = Math.max(1, Math.round(cycles / 10));
   // Warm up: module loading and compilation are paid once, not leaked.
   for (let i = 0; i < Math.min(20, every); i++) await cycle(i);
   const start = await settle();
-  const row = [`${name}: ${start.toFixed(0)} MB`];
+  const startWorkers = workersStarted;
+  const row = [`${name}: ${mb(start.rss)} MB`];
   for (let i = 1; i <= cycles; i++) {
     await cycle(i);
-    if (i % every === 0) row.push(`${i}: ${(await settle()).toFixed(0)}`);
+    if (i % every === 0) row.push(`${i}: ${mb((await settle()).rss)}`);
   }
   const end = await settle();
+  const workers = workersStarted - startWorkers;
+  const growth: Growth = {
+    name,
+    cycles,
+    workers,
+    rss: end.rss - start.rss,
+    heap: end.heap - start.heap,
+    malloc: end.malloc - start.malloc,
+  };
   console.log(row.join(" | "));
-  const { heapUsed, external } = Deno.memoryUsage();
   console.log(
-    `${name}: JS heap ${(heapUsed / (1 << 20)).toFixed(1)} MB, external ${
-      (external / (1 << 20)).toFixed(1)
-    } MB`,
+    `${name}: ${mb(growth.rss)} MB over ${cycles} cycles, ${workers} workers (${
+      kb(growth.rss / cycles)
+    } KB per cycle, ${kb(growth.rss / workers)} KB per worker); JS heap ${
+      mb(growth.heap)
+    } MB; malloc in use ${mb(growth.malloc)} MB (${
+      kb(growth.malloc / workers)
+    } KB per worker)`,
   );
-  console.log(
-    `${name}: ${(end - start).toFixed(1)} MB over ${cycles} cycles (${
-      ((end - start) * 1024 / cycles).toFixed(1)
-    } KB per cycle)`,
-  );
+  return growth;
 }
 
+/** A worker that answers once and closes itself: Deno's own cost. */
+const bareSource = `data:application/javascript,${
+  encodeURIComponent(
+    `onmessage = (e) => { for (const b of e.data) new Int32Array(b)[0] = 1; postMessage("done"); close(); };`,
+  )
+}`;
+
 const cases: Record<string, [number, (i: number) => Promise<void>]> = {
+  bare: [1000, async () => {
+    const worker = new Worker(bareSource, { type: "module" });
+    const done = new Promise((resolve) => worker.onmessage = resolve);
+    worker.postMessage([
+      new SharedArrayBuffer(1 << 18),
+      new SharedArrayBuffer(1 << 18),
+    ]);
+    await done;
+  }],
   replace: [
     1000,
     (() => {
@@ -96,15 +197,64 @@ const cases: Record<string, [number, (i: number) => Promise<void>]> = {
   }],
 };
 
+function count(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new RangeError(
+      `Cannot run leak check as '--${option}' must be a positive integer: current value is ${value}`,
+    );
+  }
+  return n;
+}
+
 if (import.meta.main) {
+  const names = Object.keys(cases);
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: Object.fromEntries(
+      ["cycles", ...names].map((name) => [name, { type: "string" }]),
+    ),
+  });
+  for (const name of positionals) {
+    if (!(name in cases)) {
+      throw new TypeError(
+        `Cannot run leak check as a case must be one of ${
+          names.join(", ")
+        }: current value is ${name}`,
+      );
+    }
+  }
   if (gc === undefined) {
     console.log("(no --v8-flags=--expose-gc: figures include garbage)");
   }
-  const which = Deno.args[0] ?? "all";
-  const count = Deno.args[1] === undefined ? undefined : Number(Deno.args[1]);
-  for (const [name, [cycles, cycle]] of Object.entries(cases)) {
-    if (which === "all" || which === name) {
-      await run(name, count ?? cycles, cycle);
+  if (libc === undefined) {
+    console.log(
+      "(no malloc_trim: resident figures include free allocator pages; run on Linux with --allow-ffi)",
+    );
+  }
+  const cyclesAll = count(values.cycles as string | undefined, "cycles");
+  const growths: Growth[] = [];
+  for (const name of names) {
+    if (positionals.length > 0 && !positionals.includes(name)) continue;
+    const [cycles, cycle] = cases[name];
+    const n = count(values[name] as string | undefined, name) ?? cyclesAll ??
+      cycles;
+    growths.push(await run(name, n, cycle));
+  }
+  const bare = growths.find((g) => g.name === "bare");
+  if (bare !== undefined && growths.length > 1) {
+    console.log("\nper worker, against bare Web Workers in this run:");
+    for (const g of growths) {
+      if (g === bare) continue;
+      console.log(
+        `  ${g.name}: ${kb(g.rss / g.workers)} KB resident (bare ${
+          kb(bare.rss / bare.workers)
+        }), ${kb(g.malloc / g.workers)} KB malloc (bare ${
+          kb(bare.malloc / bare.workers)
+        })`,
+      );
     }
   }
   Deno.exit(0);

@@ -12,7 +12,7 @@
 //
 // Tier 4 (child start-up).
 
-import { deserialize, serialize } from "node:v8";
+import { nodeV8 } from "../_core/node_v8.ts";
 
 /** Starts every frame: bytes that printed text does not contain. */
 const kMarker = new Uint8Array([0, 0x1b, 0x64, 0x6d, 0x70, 0x1e]);
@@ -31,9 +31,10 @@ export const kSyncMark = 0x1f;
  * structured clone refuses, or a SharedArrayBuffer.
  */
 export function encodeFrame(message: unknown, sync = false): Uint8Array {
+  const v8 = nodeV8();
   let body: Uint8Array;
   try {
-    body = serialize(message);
+    body = v8.serialize(message);
   } catch (error) {
     throw new DOMException((error as Error).message, "DataCloneError");
   }
@@ -116,7 +117,9 @@ export class FrameReader {
         .getUint32(kMarker.length, true);
       if (bytes.length - at < kHeader + length) break;
       onMessage(
-        deserialize(bytes.subarray(at + kHeader, at + kHeader + length)),
+        nodeV8().deserialize(
+          bytes.subarray(at + kHeader, at + kHeader + length),
+        ),
       );
       at += kHeader + length;
     }

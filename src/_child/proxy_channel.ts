@@ -13,7 +13,7 @@
 //
 // Tier 4 (child start-up).
 
-import { deserialize } from "node:v8";
+import { nodeV8 } from "../_core/node_v8.ts";
 import { encodeFrame, kSyncMark } from "./frames.ts";
 import { setRef } from "./spawn.ts";
 import { BufferTooShortError, ProcessError } from "../errors.ts";
@@ -128,7 +128,7 @@ export function startReader(rest: Uint8Array): void {
   );
   worker.onmessage = (event: MessageEvent) => {
     if (event.data !== null) {
-      return wire!.deliver(deserialize(event.data as Uint8Array));
+      return wire!.deliver(nodeV8().deserialize(event.data as Uint8Array));
     }
     // The parent has ended: no reply will come.
     gone = true;
@@ -223,7 +223,7 @@ export function callSync(id: number, m: string, a: unknown[]): unknown {
   }
   const body = new Uint8Array(sync!, kHeaderBytes, state[1]).slice();
   Atomics.store(state, 0, 0);
-  const reply = deserialize(body) as Reply;
+  const reply = nodeV8().deserialize(body) as Reply;
   if (reply.e !== undefined) throw failure(reply);
   return reply.v;
 }

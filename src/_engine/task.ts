@@ -114,7 +114,10 @@ export const enum Delivery {
  * settled anywhere.
  */
 export class TaskQueue {
-  #queue: Task[] = [];
+  // Handed-out slots are cleared: a settled task holds its worker (and so
+  // that worker's Worker and rings), and a prefix kept until compact() kept
+  // up to 1 024 retired workers alive (~10 KB each, maxTasksPerChild: 1).
+  #queue: (Task | undefined)[] = [];
   #head = 0;
   #nextId = 1;
   #pending = 0;
@@ -140,12 +143,16 @@ export class TaskQueue {
 
   /** The next task to hand out (the queue is not empty). */
   peek(): Task {
-    return this.#queue[this.#head];
+    return this.#queue[this.#head]!;
   }
 
   /** Removes the task peek() returned. */
   shift(): void {
-    this.#head++;
+    this.#queue[this.#head++] = undefined;
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
   }
 
   /** Drops the handed-out prefix once it is most of the array. */
@@ -172,7 +179,7 @@ export class TaskQueue {
 
   /** Empties the queue. @returns what it held. */
   takeAll(): Task[] {
-    const queued = this.#queue.slice(this.#head);
+    const queued = this.#queue.slice(this.#head) as Task[];
     this.#queue = [];
     this.#head = 0;
     return queued;

@@ -10,10 +10,7 @@
 // and errors in their travelling forms (src/_core/forms.ts); the receiver
 // revives them.
 
-import {
-  deserialize as v8Deserialize,
-  serialize as v8Serialize,
-} from "node:v8";
+import { nodeV8 } from "../_core/node_v8.ts";
 import { kReduce, reduce, revive } from "../reduction.ts";
 import { withClasses, withLoadedClasses } from "../_core/classes.ts";
 import { jsonSafe } from "../_wire/codec.ts";
@@ -181,9 +178,10 @@ export function encodeValue(
   if (jsonSafe(value)) return encodeText(JSON.stringify(value), kTagJson, what);
   assertTravels(value, path, what, new Set());
   const reduced = reduce(value, path, what);
+  const v8 = nodeV8();
   let bytes: Uint8Array;
   try {
-    bytes = v8Serialize(reduced);
+    bytes = v8.serialize(reduced);
   } catch (error) {
     throw new TypeError(
       `Cannot ${what} as '${path}' must be structured-cloneable: ${
@@ -245,7 +243,7 @@ export function decodeRecord(tag: number, bytes: Uint8Array): unknown {
       return new Kind(bytes.buffer as ArrayBuffer);
     }
     case kTagV8:
-      return new Received(v8Deserialize(bytes));
+      return new Received(nodeV8().deserialize(bytes));
     default:
       throw new TypeError(
         `Cannot decode message as its tag must be known: current value is ${tag}`,
