@@ -62,10 +62,8 @@ export function reviverModule(tag: string): string | undefined {
 }
 
 /**
- * Every module that has registered a reviver so far: what a pool worker,
- * which receives shared objects only with later tasks, imports at start.
- *
- * @returns The modules' URLs, each once. Internal: not exported from mod.ts.
+ * Every module that has registered a reviver so far, each once: what a pool
+ * worker imports at start. Internal: not exported from mod.ts.
  */
 export function reviverModules(): string[] {
   return [...new Set(modulesByTag.values())];
@@ -108,11 +106,7 @@ export function registerReviver(
   registerReviverOf(tag, revive, registeringModule());
 }
 
-/**
- * registerReviver() for a class whose module registers it through a helper
- * of another module: `module` (its `import.meta.url`) is the one a child
- * must import. Internal: not exported from mod.ts.
- */
+/** registerReviver() naming the module a child imports (internal). */
 export function registerReviverOf(
   tag: string,
   revive: (descriptor: SharedDescriptor) => unknown,
