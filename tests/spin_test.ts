@@ -64,3 +64,32 @@ Deno.test("a Spin with cap 0 never spins: one look", () => {
   assert.equal(polls, 1);
   assert.equal(spin.budget, 0);
 });
+
+Deno.test("Spin.woke() doubles a budget that missed when the answer came soon after, so a shrunk spin grows back", () => {
+  const spin = new Spin(1024, 1000);
+  for (let i = 0; i < 6; i++) spin.until(() => false);
+  assert.equal(spin.budget, 32);
+  // Asleep after the miss, woken by the answer well within 4 × worthMs.
+  spin.woke();
+  assert.equal(spin.budget, 64);
+  // Only once per miss: a second report finds none.
+  spin.woke();
+  assert.equal(spin.budget, 64);
+});
+
+Deno.test("Spin.woke() leaves the budget alone after a late answer or a spin cut off by time", () => {
+  const late = new Spin(1024, 0.01);
+  late.until(() => false);
+  assert.equal(late.budget, 512);
+  slowDown(0.1); // the answer came 10 × worthMs after the miss
+  late.woke();
+  assert.equal(late.budget, 512);
+
+  const cut = new Spin(1 << 20, 0.05);
+  // Each poll takes ~10 µs, so the spin is cut off by time: the other side
+  // (or this thread) is descheduled, and a wake-up says nothing.
+  cut.until(() => (slowDown(0.01), false));
+  assert.equal(cut.budget, 1 << 19);
+  cut.woke();
+  assert.equal(cut.budget, 1 << 19);
+});

@@ -78,7 +78,7 @@ startupFailuresReportedByParent();
 /** Milliseconds of spinning on the request ring before sleeping, at most. */
 const kSpinMs = 0.2;
 /** The worker's spin after a task, learned from its hits (../_memory/spin.ts). */
-const idleSpin = new Spin(1 << 14, kSpinMs);
+const idleSpin = new Spin(1 << 18, kSpinMs);
 /** First Atomics.wait of an idle worker, in milliseconds. */
 const kSliceMs = 5;
 /** Longest single Atomics.wait of an idle worker, in milliseconds. */
@@ -357,7 +357,8 @@ async function loop(): Promise<void> {
       slice = Math.min(kMaxSliceMs, slice * 2);
     }
     Atomics.store(requests.header, kWaiting, 0);
-    if (!requests.hasMessage() && !postsPending()) await turn(kIdleTimerMs);
+    if (requests.hasMessage() || postsPending()) idleSpin.woke();
+    else await turn(kIdleTimerMs);
   }
   finish(0);
 }

@@ -46,7 +46,7 @@ function giveBackRing(channel: Channel | undefined): void {
 }
 
 /** The pump's spin, learned from its hits (../_memory/spin.ts). */
-const pumpSpin = new Spin(1 << 12, kPumpSpinMs);
+const pumpSpin = new Spin(1 << 16, kPumpSpinMs);
 
 /** What the engine does with what its workers report. */
 export interface WorkerHost {
@@ -323,6 +323,7 @@ export class WorkerSet {
         for (const worker of busy) {
           Atomics.store(worker.responses!.header, kWaiting, 0);
         }
+        if (this.#anyMessage(busy)) pumpSpin.woke();
       }
     } finally {
       this.#pumping = false;

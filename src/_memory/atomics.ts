@@ -54,7 +54,7 @@ export function waitSync(
       expected,
       Math.min(left, kSliceMs),
     );
-    if (result !== "timed-out") return result;
+    if (result !== "timed-out") return woke(spin, result);
     if (stopRequested()) throw new ExitSignal(-15);
   }
 }
@@ -68,6 +68,13 @@ function changes(
   spin: Spin,
 ): boolean {
   return spin.until(() => Atomics.load(array, index) !== expected);
+}
+
+// A wait that ended because the word changed: the spin learns whether
+// spinning on would have caught it (see spin.ts).
+function woke(spin: Spin, result: WaitResult): WaitResult {
+  spin.woke();
+  return result;
 }
 
 let holders = 0;
@@ -109,7 +116,8 @@ export async function waitAsync(
   if (!waiter.async) return waiter.value;
   holdLoop();
   try {
-    return await waiter.value;
+    const result = await waiter.value;
+    return result === "timed-out" ? result : woke(spin, result);
   } finally {
     releaseLoop();
   }

@@ -60,6 +60,7 @@ export function blockSync(
         return take();
       }
     }
+    spin.woke();
     return true;
   } finally {
     Atomics.sub(a, i + 1, 1);
@@ -75,6 +76,7 @@ export function blockAsync(
   if (spun(gate, spin)) return Promise.resolve(true);
   Atomics.add(gate.a, gate.i + 1, 1);
   return sleepAsync(gate, deadline)
+    .then((taken) => (taken && spin.woke(), taken))
     .finally(() => Atomics.sub(gate.a, gate.i + 1, 1));
 }
 

@@ -18,10 +18,23 @@
 //   a spin that outlasts worthMs stops at once: the other side is
 //   descheduled, or this thread was, and spinning on only burns the core
 //
-// The budget never drops below kProbe loads (a few hundred ns), so a waiter
-// that shrank keeps probing and grows again once hits come back, and never
-// grows past its cap. The clock is read once per kClockEvery loads.
+//   woke soon (the caller slept after a miss, and what it waited for came
+//   within kSoon × worthMs of the miss: the other side is awake and
+//   answering, only slower than this spin)   : budget = cap
+//
+// The last rule is what lets a shrunk budget grow back. Hits alone cannot:
+// once the budget is down to kProbe loads (a few hundred ns) a spin rarely
+// hits, even on an idle machine where the other side answers in ~10 µs; and
+// where both sides of a round trip have shrunk (a pool's pump and its
+// worker, after an idle spell), each only ever sees the other wake from a
+// sleep, 50–150 µs late: every round trip then pays two wake-ups (a
+// sequential apply 9× slower). Waiters report their wake-ups with woke();
+// a spin that then reaches for its cap still stops at worthMs.
+// The budget never drops below kProbe and never grows past its cap. The
+// clock is read once per kClockEvery loads.
 
+/** How many worthMs after a miss an answer still counts as "soon". */
+const kSoon = 4;
 /** Loads between clock reads while spinning. */
 const kClockEvery = 64;
 /** The smallest budget: a probe that costs well under a microsecond. */
@@ -35,6 +48,8 @@ export class Spin {
   readonly cap: number;
   /** Longest spin worth its core: about what a sleep and wake-up cost. */
   readonly worthMs: number;
+  // When the last spin gave up (performance.now()); 0 once reported.
+  #missedAt = 0;
 
   /**
    * @param cap The largest budget, in loads (0: never spin).
@@ -68,12 +83,28 @@ export class Spin {
         if (i === 0) {
           start = performance.now();
         } else if (performance.now() - start > this.worthMs) {
-          break;
+          // Cut off: the other side is descheduled (or this thread was),
+          // and a wake-up soon after says nothing about spinning longer.
+          this.#shrink();
+          return false;
         }
       }
     }
     this.#shrink();
+    this.#missedAt = performance.now();
     return false;
+  }
+
+  /**
+   * Reports that the caller, asleep after a miss, was woken by what it
+   * waited for (not by a timeout): when that came soon after the miss, the
+   * other side is answering, and the next spin may last its full worthMs.
+   */
+  woke(): void {
+    const missedAt = this.#missedAt;
+    if (missedAt === 0) return;
+    this.#missedAt = 0;
+    if (performance.now() - missedAt <= kSoon * this.worthMs) this.#grow();
   }
 
   #grow(): void {

@@ -29,6 +29,8 @@ export class Waiter<T> {
   result: WaitResult = "not-equal";
   /** The outcome, once there is one. */
   got: T | undefined;
+  // The spin of the last sleeps(): told of each wake-up (see spin.ts).
+  #spin: Spin | undefined;
 
   constructor(
     c: Int32Array,
@@ -47,6 +49,7 @@ export class Waiter<T> {
   // sleeper. Reading the word *before* the attempt means a change made
   // after the attempt failed always ends the sleep.
   sleeps(spin: Spin): boolean {
+    this.#spin = spin;
     const c = this.#c;
     const index = this.#index;
     if (this.result === "timed-out" && performance.now() >= this.#deadline) {
@@ -91,6 +94,7 @@ export class Waiter<T> {
 
   #woke(): void {
     Atomics.sub(this.#c, this.#sleepers, 1);
+    if (this.result !== "timed-out") this.#spin?.woke();
     // A terminated worker runs on until it yields: once woken it must not
     // take or put anything more.
     checkStop();
