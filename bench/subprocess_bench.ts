@@ -46,35 +46,38 @@ function poolOf(method: (typeof methods)[number]): Pool {
   return pool;
 }
 
-for (const method of methods) {
-  Deno.bench({
-    name: `pool round trip: apply(square) (${method})`,
-    group: "round trip",
-    baseline: method === "spawn",
-    async fn(b) {
-      const pool = poolOf(method);
-      await pool.apply(square, [1]);
-      b.start();
-      await pool.apply(square, [2]);
-      b.end();
-    },
-  });
+// One bench per start method, timing `run` on a started pool of it.
+function benchPools(
+  name: string,
+  group: string,
+  run: (pool: Pool) => Promise<unknown>,
+): void {
+  for (const method of methods) {
+    Deno.bench({
+      name: `${name} (${method})`,
+      group,
+      baseline: method === "spawn",
+      async fn(b) {
+        const pool = poolOf(method);
+        await pool.apply(square, [1]);
+        b.start();
+        await run(pool);
+        b.end();
+      },
+    });
+  }
 }
 
-for (const method of methods) {
-  Deno.bench({
-    name: `pool throughput: map(square) of 10 000 (${method})`,
-    group: "throughput",
-    baseline: method === "spawn",
-    async fn(b) {
-      const pool = poolOf(method);
-      await pool.apply(square, [1]);
-      b.start();
-      await pool.map(square, items);
-      b.end();
-    },
-  });
-}
+benchPools(
+  "pool round trip: apply(square)",
+  "round trip",
+  (pool) => pool.apply(square, [2]),
+);
+benchPools(
+  "pool throughput: map(square) of 10 000",
+  "throughput",
+  (pool) => pool.map(square, items),
+);
 
 // A shared object in a child: a "spawn" child uses the memory itself, a
 // "subprocess" child calls its parent for every access (a round trip over
@@ -84,35 +87,16 @@ const kAccesses = 200;
 const lock = new Lock();
 const value = new Value("i", 1);
 
-for (const method of methods) {
-  Deno.bench({
-    name: `${kAccesses} × Lock acquireSync()+release() in a child (${method})`,
-    group: "shared lock",
-    baseline: method === "spawn",
-    async fn(b) {
-      const pool = poolOf(method);
-      await pool.apply(square, [1]);
-      b.start();
-      await pool.apply(lockRounds, [lock, kAccesses]);
-      b.end();
-    },
-  });
-}
-
-for (const method of methods) {
-  Deno.bench({
-    name: `${kAccesses} × Value.value read in a child (${method})`,
-    group: "shared value",
-    baseline: method === "spawn",
-    async fn(b) {
-      const pool = poolOf(method);
-      await pool.apply(square, [1]);
-      b.start();
-      await pool.apply(valueReads, [value, kAccesses]);
-      b.end();
-    },
-  });
-}
+benchPools(
+  `${kAccesses} × Lock acquireSync()+release() in a child`,
+  "shared lock",
+  (pool) => pool.apply(lockRounds, [lock, kAccesses]),
+);
+benchPools(
+  `${kAccesses} × Value.value read in a child`,
+  "shared value",
+  (pool) => pool.apply(valueReads, [value, kAccesses]),
+);
 
 globalThis.addEventListener("unload", () => {
   for (const pool of pools.values()) pool.terminate();

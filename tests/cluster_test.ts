@@ -64,6 +64,13 @@ Deno.test({
     );
     const agents: AgentProcess[] = [];
     let pool: ClusterPool | undefined;
+    // A client whose root is this folder's cluster/: its functions and
+    // classes travel by reference to the modules that export them.
+    const connectHere = () =>
+      ClusterPool.connect({
+        servers: server.url,
+        root: new URL("./cluster/", import.meta.url).pathname,
+      });
     try {
       agents.push(
         ...await Promise.all(
@@ -131,10 +138,7 @@ Deno.test({
       await t.step(
         "a function value travels by reference to the module that exports it",
         async () => {
-          await using byValue = await ClusterPool.connect({
-            servers: server.url,
-            root: new URL("./cluster/", import.meta.url).pathname,
-          });
+          await using byValue = await connectHere();
           // tasks.ts is the same on every agent; calls.ts is served by none.
           await assert.rejects(
             squaresAndCubes(byValue, [1, 2, 3]),
@@ -147,10 +151,7 @@ Deno.test({
       await t.step(
         "an exported class instance travels as itself, as argument and result, and a thrown error subclass keeps its class with a RemoteError cause naming the host",
         async () => {
-          await using byValue = await ClusterPool.connect({
-            servers: server.url,
-            root: new URL("./cluster/", import.meta.url).pathname,
-          });
+          await using byValue = await connectHere();
           const point = await byValue.apply(moved, [new Point(1, 2)]);
           assert.ok(point instanceof Point);
           assert.equal(point.sum(), 5);
