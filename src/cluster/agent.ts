@@ -221,10 +221,11 @@ class RunningAgent implements Agent {
   }
 
   // Starts what the free processes can take, then asks for one task per
-  // free process plus one per busy one (its next, so that it never waits
-  // for a pull); claiming no more leaves the rest to the other agents.
+  // free process, no more: a task claimed for a busy process waited behind
+  // its task while another agent sat free (a deadlock, for a task gated on
+  // a later call).
   #dispatch(): void {
-    const { held, claimer } = this.#ctx;
+    const { claimer } = this.#ctx;
     while (!this.#halted && this.#busy < this.processes && this.#queue.length) {
       const claim = this.#queue.shift()!;
       this.#busy++;
@@ -234,8 +235,7 @@ class RunningAgent implements Agent {
         this.#dispatch();
       });
     }
-    const idle = this.processes - this.#busy - this.#queue.length;
-    claimer.fill(this.processes + this.#busy - held.size, idle);
+    claimer.fill(this.processes - this.#busy - this.#queue.length);
   }
 
   #announce(up: boolean): void {
