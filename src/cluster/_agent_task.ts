@@ -119,7 +119,6 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   // The client acks the task once it holds the result: no receipt to wait
   // for. The reply subject only hears the server's "no responders" (the
   // client is gone), and then the task is dropped (see Claimer).
-  ctx.claimer.flush(); // a put-off pull goes in the same write
   try {
     ctx.nc.publish(ctx.names.resultsOf(task.client), data, {
       reply: ctx.claimer.replyFor(claim, task.client),

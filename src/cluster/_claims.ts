@@ -26,8 +26,6 @@ const kWorking = new TextEncoder().encode("+WPI");
 
 /** How long a pull request waits on the server for a task. */
 const kPullExpiresMs = 10_000;
-/** How long a busy process's next pull may wait for a result to ride on. */
-const kPrefetchAfterMs = 1;
 /** A pull request unanswered this long after its expiry was lost. */
 const kPullLostMs = 2_000;
 const kPullBody = new TextEncoder().encode(
@@ -109,7 +107,6 @@ export class Claimer {
   #aging = new Map<string, Sent>();
   #seq = 0;
   #wanted = 0;
-  #soon: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
   /**
@@ -131,25 +128,14 @@ export class Claimer {
     });
   }
 
-  /**
-   * Asks for tasks until `wanted` pull requests are on the server: at once
-   * while fewer than `now` are (idle processes wait for them), else a
-   * moment later, or with the next result ({@linkcode Claimer.flush}), in
-   * the same socket write (each write costs a send() whose loopback
-   * delivery runs in the sender's time: on a busy host, more than a tiny
-   * task's run).
-   */
-  fill(wanted: number, now = wanted): void {
+  /** Asks for tasks until `wanted` pull requests are on the server. */
+  fill(wanted: number): void {
     this.#wanted = wanted;
-    if (this.#pulls.size >= wanted) return;
-    if (this.#pulls.size < now) return this.flush();
-    this.#soon ??= setTimeout(() => this.flush(), kPrefetchAfterMs);
+    this.flush();
   }
 
-  /** Sends the pull requests that {@linkcode Claimer.fill} put off. */
+  /** Tops the pull requests on the server up to the last fill()'s count. */
   flush(): void {
-    clearTimeout(this.#soon);
-    this.#soon = undefined;
     const wanted = this.#wanted;
     if (this.#stopped || this.#nc.isClosed()) return;
     const lost = Date.now() + kPullExpiresMs + kPullLostMs;
@@ -190,7 +176,6 @@ export class Claimer {
   /** Asks for no more; a task that still comes is given back. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#soon);
   }
 
   // One pull request answered: `token`'s, else the oldest.
