@@ -550,6 +550,48 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "A second SIGTERM ends an agent at once, though it holds a task that never finishes",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`);
+    let agent: AgentProcess | undefined;
+    let pool: ClusterPool | undefined;
+    try {
+      agent = await AgentProcess.start({
+        server,
+        root: await makeRoot(dir, "host-a"),
+        processes: 1,
+        cluster: "twice",
+      });
+      const clientRoot = await makeRoot(dir, "client");
+      pool = await ClusterPool.connect({
+        servers: server.url,
+        root: clientRoot,
+        cluster: "twice",
+      });
+      const gate = await Deno.makeTempDir({ dir });
+      const gated = new URL(`file://${clientRoot}/tasks.ts#gated`);
+      // The gate never opens: the task runs until its agent ends.
+      const held = pool.apply(gated, [1, gate]).catch((error) => error);
+      await fileAppears(gate, /^started-/);
+      agent.signal("SIGTERM");
+      await agent.seen(/stopping: 1 tasks to finish/);
+      const stopping = agent;
+      agent = undefined;
+      const status = await stopping.end("SIGTERM");
+      assert.equal(status.code, 143, stopping.output);
+      pool.terminate();
+      assert.ok(await held instanceof Error);
+    } finally {
+      if (pool) await pool[Symbol.asyncDispose]();
+      await endAll([agent], server, dir);
+    }
+  },
+});
+
+Deno.test({
   name: "An agent stops on SIGTERM while its server is down",
   ...options,
   fn: async () => {

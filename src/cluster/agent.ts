@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { hostname } from "node:os";
+import { kUsage } from "./_agent_usage.ts";
 import { cpuCount } from "../process.ts";
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { getContext } from "../context.ts";
@@ -264,6 +265,9 @@ class RunningAgent implements Agent {
         claim.nak();
       }
       if (this.#busy > 0) {
+        this.#ctx.log(
+          `agent ${this.id} stopping: ${this.#busy} tasks to finish`,
+        );
         await new Promise<void>((resolve) => this.#idle = resolve);
       }
       clearInterval(this.#renew);
@@ -294,23 +298,6 @@ function hostName(): string {
     return "agent"; // no --allow-sys=hostname: the pid still tells them apart
   }
 }
-
-const kUsage = `Usage: deno run -A agent.ts [options] module...
-
-Serves the exports of the given modules (paths relative to --root) to the
-clients of a cluster, on a local pool. Logs a line on start, stop and each
-redelivered task. SIGINT/SIGTERM: finish the tasks it holds, then exit.
-
-Options:
-  --servers URL        a NATS server (repeatable; default nats://127.0.0.1:4222)
-  --processes N        local worker processes (default: cpuCount())
-  --cluster NAME       the cluster to serve (default: default)
-  --root DIR           where module paths resolve (default: nearest deno.json)
-  --token T | --user U --pass P | --creds FILE    NATS authentication
-  --tls-ca FILE --tls-cert FILE --tls-key FILE     TLS
-  --start-method M     spawn (default) or subprocess
-  --stop-on-stdin-eof  stop when stdin closes (for a supervising parent)
-  --help               show this help`;
 
 /** The command line's flags, parsed. */
 function parse(args: string[]) {
@@ -374,8 +361,13 @@ async function main(args: string[]): Promise<void> {
   let agent: Agent | undefined;
   // Listening before the "started" line: a signal just after it must stop.
   const stop = () => agent ? void agent.stop() : Deno.exit(143);
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  // A second signal does not wait for the tasks held: as when the agent is
+  // killed, they come back to another agent after the ack wait.
+  let signalled = false;
+  const onSignal = () =>
+    signalled ? Deno.exit(143) : (signalled = true, stop());
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   try {
     agent = await startAgent(options);
   } catch (error) {
@@ -391,8 +383,8 @@ async function main(args: string[]): Promise<void> {
     })();
   }
   await agent.closed;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
   // The stdin read above would keep the program alive.
   if (values["stop-on-stdin-eof"]) Deno.exit(0);
 }

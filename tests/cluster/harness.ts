@@ -189,6 +189,16 @@ export class AgentProcess {
     return this.#child.output;
   }
 
+  /** Sends `signal` and returns at once (see end() to wait for the end). */
+  signal(signal: Deno.Signal): void {
+    this.#child.process.kill(signal);
+  }
+
+  /** Settles once it has printed a line matching `pattern`. */
+  seen(pattern: RegExp): Promise<void> {
+    return this.#child.seen(pattern);
+  }
+
   /** Starts an agent and waits for its "started" line. */
   static async start(options: {
     server: NatsServer;
