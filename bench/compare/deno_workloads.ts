@@ -172,8 +172,18 @@ function shared<T>(make: (sab: SharedArrayBuffer) => T, bytes: number): T {
 type Starters = Pick<ReturnType<typeof getContext>, "Process" | "Pool">;
 const spawn: Starters = { Process, Pool };
 
-async function startJoin(c: Config, ctx = spawn): Promise<Outcome> {
+/** Where start-up runs: a context's classes, and what to await untimed first. */
+interface StartOn {
+  ctx?: Starters;
+  settle?: () => Promise<void>;
+}
+
+async function startJoin(
+  c: Config,
+  { ctx = spawn, settle }: StartOn = {},
+): Promise<Outcome> {
   const samples = await runs(c.repeat, async () => {
+    await settle?.();
     const start = now();
     const ps = Array.from(
       { length: c.cpus },
@@ -188,8 +198,12 @@ async function startJoin(c: Config, ctx = spawn): Promise<Outcome> {
   return { samples };
 }
 
-async function poolReady(c: Config, ctx = spawn): Promise<Outcome> {
+async function poolReady(
+  c: Config,
+  { ctx = spawn, settle }: StartOn = {},
+): Promise<Outcome> {
   const samples = await runs(c.repeat, async () => {
+    await settle?.();
     const start = now();
     const pool = new ctx.Pool(c.cpus);
     await pool.apply(noop);
@@ -518,10 +532,11 @@ async function onSubprocessPool(
 }
 
 async function subprocessOnly(
-  run: (c: Config, ctx: Starters) => Promise<Outcome>,
+  run: (c: Config, on: StartOn) => Promise<Outcome>,
   c: Config,
 ): Promise<Outcome> {
-  return { ...await run(c, getContext("subprocess")), note: kSubprocessNote };
+  const ctx = getContext("subprocess");
+  return { ...await run(c, { ctx }), note: kSubprocessNote };
 }
 
 // Warm workers refill once no child has started for a while, one per
@@ -547,35 +562,14 @@ async function startJoinForkserver(c: Config): Promise<Outcome> {
   const first = new ctx.Process({ target: noop });
   first.start();
   await first.join();
-  const samples = await runs(c.repeat, async () => {
-    await warmedUp();
-    const start = now();
-    const ps = Array.from(
-      { length: c.cpus },
-      () => new ctx.Process({ target: noop }),
-    );
-    for (const p of ps) p.start();
-    const codes = await Promise.all(ps.map((p) => p.join()));
-    const ms = now() - start;
-    check(codes.every((code) => code === 0), "exit codes");
-    return ms;
-  });
+  const { samples } = await startJoin(c, { ctx, settle: warmedUp });
   return { samples, note: warmNote(before) };
 }
 
 async function poolReadyForkserver(c: Config): Promise<Outcome> {
   const ctx = getContext("forkserver");
   const before = { ...forkserverCounters };
-  const samples = await runs(c.repeat, async () => {
-    await warmedUp();
-    const start = now();
-    const pool = new ctx.Pool(c.cpus);
-    await pool.apply(noop);
-    const ms = now() - start;
-    pool.terminate();
-    await pool.join();
-    return ms;
-  });
+  const { samples } = await poolReady(c, { ctx, settle: warmedUp });
   return { samples, note: warmNote(before) };
 }
 
