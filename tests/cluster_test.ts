@@ -520,6 +520,13 @@ Deno.test({
   },
 });
 
+// SIGTERM ends the agent by itself, with code 0 and its "stopped" line.
+async function assertStopsCleanly(agent: AgentProcess): Promise<void> {
+  const status = await agent.end();
+  assert.deepEqual([status.code, status.signal], [0, null], agent.output);
+  assert.match(agent.output, /agent \S+ stopped/);
+}
+
 Deno.test({
   name: "An agent sent SIGTERM right after its start line stops cleanly",
   ...options,
@@ -536,13 +543,7 @@ Deno.test({
       });
       const stopping = agent;
       agent = undefined;
-      const status = await stopping.end();
-      assert.deepEqual(
-        [status.code, status.signal],
-        [0, null],
-        stopping.output,
-      );
-      assert.match(stopping.output, /agent \S+ stopped/);
+      await assertStopsCleanly(stopping);
     } finally {
       await endAll([agent], server, dir);
     }
@@ -610,13 +611,7 @@ Deno.test({
       await server.stop("SIGKILL");
       const stopping = agent;
       agent = undefined;
-      const status = await stopping.end();
-      assert.deepEqual(
-        [status.code, status.signal],
-        [0, null],
-        stopping.output,
-      );
-      assert.match(stopping.output, /agent \S+ stopped/);
+      await assertStopsCleanly(stopping);
     } finally {
       await endAll([agent], server, dir);
     }
