@@ -79,6 +79,7 @@ export {
 } from "./src/queues/mod.ts";
 export {
   AsyncResult,
+  type CallArgs,
   type CallbackOptions,
   Pool,
   type PoolOptions,

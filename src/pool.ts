@@ -11,6 +11,7 @@ import { ProcessError } from "./errors.ts";
 import { AsyncResult, type CallbackOptions } from "./async_result.ts";
 import { engineOptions, PoolEngine } from "./_engine/engine.ts";
 import type {
+  CallArgs,
   PoolOptions,
   TaskFunction,
   TaskOptions,
@@ -284,8 +285,7 @@ export class Pool {
    */
   apply<F extends TaskFunction>(
     fn: F | string | URL,
-    args: Parameters<F> = kNoArgs as Parameters<F>,
-    options?: TaskOptions,
+    ...[args = kNoArgs as Parameters<F>, options]: CallArgs<F, TaskOptions>
   ): Promise<TaskResult<F>> {
     return this.#calls.apply(fn, args, options);
   }
@@ -311,8 +311,10 @@ export class Pool {
    */
   applyAsync<F extends TaskFunction>(
     fn: F | string | URL,
-    args: Parameters<F> = kNoArgs as Parameters<F>,
-    options?: CallbackOptions<TaskResult<F>> & TaskOptions,
+    ...[args = kNoArgs as Parameters<F>, options]: CallArgs<
+      F,
+      CallbackOptions<TaskResult<F>> & TaskOptions
+    >
   ): AsyncResult<TaskResult<F>> {
     return this.#calls.applyAsync(fn, args, options);
   }

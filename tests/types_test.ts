@@ -53,6 +53,10 @@ export async function poolCalls(pool: Pool): Promise<void> {
   await pool.apply(add, [1]);
   // @ts-expect-error one argument too many
   await pool.apply(square, [1, 2]);
+  // @ts-expect-error the argument list left out, though add takes two
+  await pool.apply(add);
+  // @ts-expect-error the same without waiting
+  pool.applyAsync(square);
   // @ts-expect-error the result is a number
   const wrong: string = await pool.apply(add, [1, 2]);
   // @ts-expect-error a callback gets the result's type
