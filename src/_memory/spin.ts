@@ -32,6 +32,13 @@
 // a spin that then reaches for its cap still stops at worthMs.
 // The budget never drops below kProbe and never grows past its cap. The
 // clock is read once per kClockEvery loads.
+//
+// Whether to spin at all is a choice of its own (wait_choice.ts): no budget
+// rule can tell an idle machine from one whose cores are all taken, where
+// every spin loses. Each waiter times its waits both ways and takes the way
+// whose waits are shorter; woke() ends the timing of a wait that slept.
+
+import { WaitChoice } from "./wait_choice.ts";
 
 /** How many worthMs after a miss an answer still counts as "soon". */
 const kSoon = 4;
@@ -50,6 +57,9 @@ export class Spin {
   readonly worthMs: number;
   // When the last spin gave up (performance.now()); 0 once reported.
   #missedAt = 0;
+  readonly #choice = new WaitChoice();
+  // When the wait in progress began, if it went to sleep (else 0).
+  #sleptFrom = 0;
 
   /**
    * @param cap The largest budget, in loads (0: never spin).
@@ -69,29 +79,40 @@ export class Spin {
   until(ready: () => boolean): boolean {
     const budget = this.budget;
     if (budget === 0) return ready();
-    let start = 0;
+    const start = performance.now();
+    this.#sleptFrom = 0;
+    if (!this.#choice.spins()) {
+      if (ready()) {
+        this.#choice.record(0);
+        return true;
+      }
+      this.#sleptFrom = start;
+      return false;
+    }
     for (let i = 0; i < budget; i++) {
       if (ready()) {
-        if (i < kClockEvery || performance.now() - start <= this.worthMs) {
+        const spent = performance.now() - start;
+        this.#choice.record(spent);
+        if (i < kClockEvery || spent <= this.worthMs) {
           this.#grow();
         } else {
           this.#shrink();
         }
         return true;
       }
-      if (i % kClockEvery === 0) {
-        if (i === 0) {
-          start = performance.now();
-        } else if (performance.now() - start > this.worthMs) {
+      if (i % kClockEvery === 0 && i > 0) {
+        if (performance.now() - start > this.worthMs) {
           // Cut off: the other side is descheduled (or this thread was),
           // and a wake-up soon after says nothing about spinning longer.
           this.#shrink();
+          this.#sleptFrom = start;
           return false;
         }
       }
     }
     this.#shrink();
     this.#missedAt = performance.now();
+    this.#sleptFrom = start;
     return false;
   }
 
@@ -101,6 +122,10 @@ export class Spin {
    * other side is answering, and the next spin may last its full worthMs.
    */
   woke(): void {
+    if (this.#sleptFrom !== 0) {
+      this.#choice.record(performance.now() - this.#sleptFrom);
+      this.#sleptFrom = 0;
+    }
     const missedAt = this.#missedAt;
     if (missedAt === 0) return;
     this.#missedAt = 0;
