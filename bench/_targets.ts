@@ -49,3 +49,11 @@ export function valueReads(value: Value<"i">, n: number): number {
   for (let i = 0; i < n; i++) sum += value.value;
   return sum;
 }
+
+/**
+ * Notes when the target began to run, on the clock all threads share
+ * (performance.timeOrigin + performance.now()), in `at[0]`.
+ */
+export function stamp(at: Float64Array): void {
+  at[0] = performance.timeOrigin + performance.now();
+}
