@@ -82,8 +82,9 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   } else {
     ctx.counts.running++;
     try {
-      const value = sendResult(await run(ctx, task), ctx.served);
-      result = { ...base, ok: true, value };
+      const [returned, ms] = await run(ctx, task);
+      const value = sendResult(returned, ctx.served);
+      result = { ...base, ok: true, value, ms };
     } catch (error) {
       result = {
         ...base,
@@ -142,8 +143,14 @@ async function listening(ctx: AgentContext, client: string): Promise<boolean> {
   }
 }
 
-/** Runs the function on the local pool, after checking it is served as is. */
-function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
+/**
+ * Runs the function on the local pool, after checking it is served as is;
+ * a chunk also says how long its calls took in the worker.
+ */
+async function run(
+  ctx: AgentContext,
+  task: TaskMessage,
+): Promise<[unknown, number | undefined]> {
   const served = ctx.served.get(task.module);
   const fn = `${task.module}#${task.name}`;
   if (served === undefined) {
@@ -159,9 +166,15 @@ function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
       }, the agent's to ${served.hash.slice(0, 12)}`,
     );
   }
-  const target = new URL(`#${task.name}`, served.url);
   const args = agentArgs(task.args, ctx.served, `run '${fn}'`);
-  return task.kind === "apply"
-    ? ctx.pool.apply(target, args)
-    : ctx.pool.starmap(target, args as unknown[][], args.length || 1);
+  if (task.kind === "apply") {
+    const target = new URL(`#${task.name}`, served.url);
+    return [await ctx.pool.apply(target, args), undefined];
+  }
+  return await ctx.pool.apply(kRunChunk, [served.url, task.name, args]) as [
+    unknown,
+    number,
+  ];
 }
+
+const kRunChunk = new URL("./_worker_init.ts#runChunk", import.meta.url);
