@@ -12,6 +12,8 @@ import { toWireError } from "../_wire/error_codec.ts";
 import type { Pool } from "../pool.ts";
 import type { Served } from "./_modules.ts";
 import type { Claim, Claimer } from "./_claims.ts";
+import type { ChunkPlanner } from "./_chunks.ts";
+import type { Outlook } from "./_outlook.ts";
 import { agentArgs, sendError, sendResult } from "./_values.ts";
 import {
   decode,
@@ -37,6 +39,10 @@ export interface AgentContext {
   held: Set<Claim>;
   log(line: string): void;
   counts: { running: number; done: number; redelivered: number };
+  /** What the chunks of each function cost per item, as run here. */
+  costs: ChunkPlanner;
+  /** When the running tasks should end. */
+  outlook: Outlook;
 }
 
 /**
@@ -54,6 +60,10 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   } catch {
     return drop(); // not ours: nothing could ever run it
   }
+  const fn = `${task.module}#${task.name}`;
+  const items = task.kind === "chunk" ? task.args.length : 0;
+  const cost = items > 0 ? ctx.costs.cost(fn) : undefined;
+  ctx.outlook.started(claim, cost === undefined ? undefined : cost * items);
   const deliveries = claim.deliveryCount;
   if (deliveries > 1) {
     ctx.counts.redelivered++;
@@ -83,6 +93,7 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
     ctx.counts.running++;
     try {
       const [returned, ms] = await run(ctx, task);
+      if (ms !== undefined) ctx.costs.record(fn, items, ms);
       const value = sendResult(returned, ctx.served);
       result = { ...base, ok: true, value, ms };
     } catch (error) {
