@@ -90,6 +90,20 @@ Deno.bench({
 Deno.bench({
   ...common,
   name:
+    `ClusterPool.map: ${tiny.length} tiny items in the floor's ${tinyChunks.length} chunks`,
+  group: "cluster tiny items",
+  n: 30,
+  async fn(b) {
+    const { pool } = await started();
+    b.start();
+    await pool.map(square, tiny, tinyChunks[0].length);
+    b.end();
+  },
+});
+
+Deno.bench({
+  ...common,
+  name:
     `ClusterPool.map: 600 × 10 ms sleeps on ${kAgents} agents × ${kProcesses} processes (ideal 0.5 s)`,
   group: "cluster sleeps",
   n: 5,

@@ -20,6 +20,7 @@ import {
   NatsServer,
   natsServerInstalled,
   startClient,
+  withLoneAgent,
 } from "./cluster/harness.ts";
 import { Elsewhere, squaresAndCubes } from "./cluster/calls.ts";
 import { connect } from "@nats-io/transport-node";
@@ -132,6 +133,24 @@ Deno.test({
             [32],
           );
           assert.equal(await pool!.applyAsync(fn("square"), [12]).get(), 144);
+        },
+      );
+
+      await t.step(
+        "a map of a function the agents measured as quick goes to them in one chunk",
+        async () => {
+          // Measured by the maps above. A chunk that a busy host slowed
+          // down can split one map, not each of ten in a row.
+          let chunks = Infinity;
+          for (let i = 0; i < 10 && chunks > 1; i++) {
+            const before = pool!.stats().done;
+            assert.deepEqual(
+              await pool!.map(fn("square"), items),
+              items.map((x) => x * x),
+            );
+            chunks = pool!.stats().done - before;
+          }
+          assert.equal(chunks, 1);
         },
       );
 
@@ -450,36 +469,18 @@ Deno.test({
   name:
     "ClusterPool refuses a module whose copy differs on an agent, naming the module and host",
   ...options,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
-    const server = await NatsServer.start(`${dir}/store`);
-    let agent: AgentProcess | undefined;
-    let pool: ClusterPool | undefined;
-    try {
-      const root = await makeRoot(dir, "host-b", "\n// changed on this host\n");
-      agent = await AgentProcess.start({
-        server,
-        root,
-        processes: 1,
-        cluster: "other",
-      });
-      const clientRoot = await makeRoot(dir, "client");
-      pool = await ClusterPool.connect({
-        servers: server.url,
-        root: clientRoot,
-        cluster: "other",
-      });
-      const square = new URL(`file://${clientRoot}/tasks.ts#square`);
-      await assert.rejects(pool.apply(square, [2]), (error: Error) => {
+  fn: () =>
+    withLoneAgent({
+      cluster: "other",
+      extra: "\n// changed on this host\n",
+    }, async ({ connect, fn }) => {
+      const pool = await connect();
+      await assert.rejects(pool.apply(fn("square"), [2]), (error: Error) => {
         assert.ok(error instanceof ProcessError);
         assert.match(error.message, /tasks\.ts differs on host \S+:\d+/);
         return true;
       });
-    } finally {
-      if (pool) await pool[Symbol.asyncDispose]();
-      await endAll([agent], server, dir);
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -530,92 +531,83 @@ async function assertStopsCleanly(agent: AgentProcess): Promise<void> {
 Deno.test({
   name: "An agent sent SIGTERM right after its start line stops cleanly",
   ...options,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
-    const server = await NatsServer.start(`${dir}/store`);
-    let agent: AgentProcess | undefined;
-    try {
-      agent = await AgentProcess.start({
-        server,
-        root: await makeRoot(dir, "host-a"),
-        processes: 1,
-        cluster: "early",
-      });
-      const stopping = agent;
-      agent = undefined;
-      await assertStopsCleanly(stopping);
-    } finally {
-      await endAll([agent], server, dir);
-    }
-  },
+  fn: () =>
+    withLoneAgent(
+      { cluster: "early" },
+      ({ agent }) => assertStopsCleanly(agent),
+    ),
 });
 
 Deno.test({
   name:
     "A second SIGTERM ends an agent at once, though it holds a task that never finishes",
   ...options,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
-    const server = await NatsServer.start(`${dir}/store`);
-    let agent: AgentProcess | undefined;
-    let pool: ClusterPool | undefined;
-    try {
-      agent = await AgentProcess.start({
-        server,
-        root: await makeRoot(dir, "host-a"),
-        processes: 1,
-        cluster: "twice",
-      });
-      const clientRoot = await makeRoot(dir, "client");
-      pool = await ClusterPool.connect({
-        servers: server.url,
-        root: clientRoot,
-        cluster: "twice",
-      });
+  fn: () =>
+    withLoneAgent({ cluster: "twice" }, async ({ agent, connect, dir, fn }) => {
+      const pool = await connect();
       const gate = await Deno.makeTempDir({ dir });
-      const gated = new URL(`file://${clientRoot}/tasks.ts#gated`);
       // The gate never opens: the task runs until its agent ends.
-      const held = pool.apply(gated, [1, gate]).catch((error) => error);
+      const held = pool.apply(fn("gated"), [1, gate]).catch((error) => error);
       await fileAppears(gate, /^started-/);
       agent.signal("SIGTERM");
       await agent.seen(/stopping: 1 tasks to finish/);
-      const stopping = agent;
-      agent = undefined;
-      const status = await stopping.end("SIGTERM");
-      assert.equal(status.code, 143, stopping.output);
+      const status = await agent.end("SIGTERM");
+      assert.equal(status.code, 143, agent.output);
       pool.terminate();
       assert.ok(await held instanceof Error);
-    } finally {
-      if (pool) await pool[Symbol.asyncDispose]();
-      await endAll([agent], server, dir);
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "An agent stops on SIGTERM while its server is down",
   ...options,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
-    const server = await NatsServer.start(`${dir}/store`);
-    let agent: AgentProcess | undefined;
-    try {
-      agent = await AgentProcess.start({
-        server,
-        root: await makeRoot(dir, "host-a"),
-        processes: 1,
-        cluster: "away",
-      });
+  fn: () =>
+    withLoneAgent({ cluster: "away" }, async ({ agent, server }) => {
       // Killed: no goodbye to the pulls it holds, which nats.js then
       // waits on until the server comes back.
       await server.stop("SIGKILL");
-      const stopping = agent;
-      agent = undefined;
-      await assertStopsCleanly(stopping);
-    } finally {
-      await endAll([agent], server, dir);
-    }
-  },
+      await assertStopsCleanly(agent);
+    }),
+});
+
+Deno.test({
+  name:
+    "An agent gives back a task it claimed ahead for a process whose task overran its measure, and another agent runs it",
+  ...options,
+  fn: () =>
+    withLoneAgent(
+      { cluster: "ahead" },
+      async ({ agent, connect, dir, fn, server }) => {
+        const pool = await connect();
+        // Quick while its gate is open, so the agent expects the next
+        // chunk of latch to end at once and claims a task ahead for it.
+        const quick = Array.from({ length: 8 }, () => [""]);
+        await pool.starmap(fn("latch"), quick, 1);
+        const gate = await Deno.makeTempDir({ dir });
+        const held = pool.starmap(fn("latch"), [[gate]], 1);
+        held.catch(() => {}); // read below, unless the test fails first
+        await fileAppears(gate, /^started-/);
+        const before = pool.stats().redelivered;
+        // The timeout is a bound, so that a task never given back fails
+        // the test instead of hanging it.
+        const square = pool.apply(fn("square"), [7], { timeout: 60 });
+        await Promise.race([agent.seen(/gave back a task/), square]);
+        const other = await AgentProcess.start({
+          server,
+          root: await makeRoot(dir, "host-b"),
+          processes: 1,
+          cluster: "ahead",
+        });
+        try {
+          assert.equal(await square, 49);
+          assert.equal(pool.stats().redelivered, before + 1);
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.deepEqual(await held, [0]);
+        } finally {
+          await other.end();
+        }
+      },
+    ),
 });
 
 Deno.test({

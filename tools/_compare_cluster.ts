@@ -24,7 +24,14 @@ const kClusterRows = [
     id: "round_trip",
     title: "cluster: one apply round trip (no-op), 3 agents × 4 processes",
   },
-  { id: "tiny_items", title: "cluster: map of 2 000 tiny items (48 chunks)" },
+  {
+    id: "tiny_items",
+    title: "cluster: map of 2 000 tiny items (default chunks; floor: 48)",
+  },
+  {
+    id: "tiny_chunks",
+    title: "cluster: map of 2 000 tiny items in the floor's 48 chunks",
+  },
   {
     id: "sleeps",
     title:

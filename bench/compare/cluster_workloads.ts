@@ -22,7 +22,11 @@ import {
 import type { ClusterPool } from "../../src/cluster/mod.ts";
 
 /** The ids of the group's rows, in report order. */
-export type ClusterWorkload = "round_trip" | "tiny_items" | "sleeps";
+export type ClusterWorkload =
+  | "round_trip"
+  | "tiny_items"
+  | "tiny_chunks"
+  | "sleeps";
 
 /** The samples of one row: the cluster's, and the floor's where it has one. */
 export interface ClusterSamples {
@@ -62,6 +66,7 @@ if (import.meta.main) {
   const results: Record<ClusterWorkload, ClusterSamples> = {
     round_trip: { cluster: [], floor: [] },
     tiny_items: { cluster: [], floor: [] },
+    tiny_chunks: { cluster: [], floor: [] },
     sleeps: { cluster: [] },
   };
   // Run 0 warms up (JIT, the agents' workers) and is not kept.
@@ -70,12 +75,17 @@ if (import.meta.main) {
     const [trip, tripFloor] = await roundTrips(pool, raw, trips);
     const tinyFloor = await timed(() => raw.run(tinyChunks));
     const tinyCluster = await timed(() => pool.map(square, tiny));
+    // The same map in the floor's chunks: the cluster's cost per message.
+    const size = tinyChunks[0].length;
+    const chunksCluster = await timed(() => pool.map(square, tiny, size));
     const sleeps = await timed(() => pool.map(nap, Array(600).fill(10)));
     if (run === 0) continue;
     results.round_trip.cluster.push(trip);
     results.round_trip.floor!.push(tripFloor);
     results.tiny_items.cluster.push(tinyCluster);
     results.tiny_items.floor!.push(tinyFloor);
+    results.tiny_chunks.cluster.push(chunksCluster);
+    results.tiny_chunks.floor!.push(tinyFloor);
     results.sleeps.cluster.push(sleeps);
   }
   console.log(JSON.stringify({ results }));

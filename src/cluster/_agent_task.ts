@@ -12,6 +12,8 @@ import { toWireError } from "../_wire/error_codec.ts";
 import type { Pool } from "../pool.ts";
 import type { Served } from "./_modules.ts";
 import type { Claim, Claimer } from "./_claims.ts";
+import type { ChunkPlanner } from "./_chunks.ts";
+import type { Outlook } from "./_outlook.ts";
 import { agentArgs, sendError, sendResult } from "./_values.ts";
 import {
   decode,
@@ -37,6 +39,10 @@ export interface AgentContext {
   held: Set<Claim>;
   log(line: string): void;
   counts: { running: number; done: number; redelivered: number };
+  /** What the chunks of each function cost per item, as run here. */
+  costs: ChunkPlanner;
+  /** When the running tasks should end. */
+  outlook: Outlook;
 }
 
 /**
@@ -54,6 +60,10 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   } catch {
     return drop(); // not ours: nothing could ever run it
   }
+  const fn = `${task.module}#${task.name}`;
+  const items = task.kind === "chunk" ? task.args.length : 0;
+  const cost = items > 0 ? ctx.costs.cost(fn) : undefined;
+  ctx.outlook.started(claim, cost === undefined ? undefined : cost * items);
   const deliveries = claim.deliveryCount;
   if (deliveries > 1) {
     ctx.counts.redelivered++;
@@ -82,8 +92,10 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
   } else {
     ctx.counts.running++;
     try {
-      const value = sendResult(await run(ctx, task), ctx.served);
-      result = { ...base, ok: true, value };
+      const [returned, ms] = await run(ctx, task);
+      if (ms !== undefined) ctx.costs.record(fn, items, ms);
+      const value = sendResult(returned, ctx.served);
+      result = { ...base, ok: true, value, ms };
     } catch (error) {
       result = {
         ...base,
@@ -142,8 +154,14 @@ async function listening(ctx: AgentContext, client: string): Promise<boolean> {
   }
 }
 
-/** Runs the function on the local pool, after checking it is served as is. */
-function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
+/**
+ * Runs the function on the local pool, after checking it is served as is;
+ * a chunk also says how long its calls took in the worker.
+ */
+async function run(
+  ctx: AgentContext,
+  task: TaskMessage,
+): Promise<[unknown, number | undefined]> {
   const served = ctx.served.get(task.module);
   const fn = `${task.module}#${task.name}`;
   if (served === undefined) {
@@ -159,9 +177,15 @@ function run(ctx: AgentContext, task: TaskMessage): Promise<unknown> {
       }, the agent's to ${served.hash.slice(0, 12)}`,
     );
   }
-  const target = new URL(`#${task.name}`, served.url);
   const args = agentArgs(task.args, ctx.served, `run '${fn}'`);
-  return task.kind === "apply"
-    ? ctx.pool.apply(target, args)
-    : ctx.pool.starmap(target, args as unknown[][], args.length || 1);
+  if (task.kind === "apply") {
+    const target = new URL(`#${task.name}`, served.url);
+    return [await ctx.pool.apply(target, args), undefined];
+  }
+  return await ctx.pool.apply(kRunChunk, [served.url, task.name, args]) as [
+    unknown,
+    number,
+  ];
 }
+
+const kRunChunk = new URL("./_worker_init.ts#runChunk", import.meta.url);

@@ -1,6 +1,8 @@
-// The agent command line's help text (./agent.ts).
+// The agent command line's help text and flags (./agent.ts).
 //
 // Tier 8: the cluster export only.
+
+import { parseArgs } from "node:util";
 
 /** What `deno task agent --help` prints. */
 export const kUsage = `Usage: deno run -A agent.ts [options] module...
@@ -20,3 +22,27 @@ Options:
   --start-method M     spawn (default) or subprocess
   --stop-on-stdin-eof  stop when stdin closes (for a supervising parent)
   --help               show this help`;
+
+/** The command line's flags, parsed. */
+export function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      servers: { type: "string", multiple: true },
+      processes: { type: "string" },
+      cluster: { type: "string" },
+      root: { type: "string" },
+      token: { type: "string" },
+      user: { type: "string" },
+      pass: { type: "string" },
+      creds: { type: "string" },
+      "tls-ca": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "start-method": { type: "string" },
+      "stop-on-stdin-eof": { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+}

@@ -12,6 +12,7 @@ import { hashModule, moduleName } from "./_modules.ts";
 import type { Call, ClusterClient } from "./_client.ts";
 import type { TaskKind } from "./_protocol.ts";
 import { lazyMap } from "./_lazy.ts";
+import { ChunkPlanner } from "./_chunks.ts";
 import { receiveError, receiveResult, sendArgs } from "./_values.ts";
 import { RemoteError } from "../errors.ts";
 
@@ -98,6 +99,7 @@ export class ClusterCalls {
   // Functions and URLs resolved before: the same wherever they are called
   // from, so the caller's stack (the costliest part) is read once.
   readonly #refs = new Map<unknown, FunctionRef>();
+  readonly #chunks = new ChunkPlanner();
 
   constructor(client: ClusterClient, root: string) {
     this.client = client;
@@ -177,7 +179,16 @@ export class ClusterCalls {
   ): Promise<unknown> {
     const call: Call = { ...await ref, kind, args };
     const result = await this.client.submit(call, limits);
-    if (result.ok) return await receiveResult(result.value, this.#root);
+    if (result.ok) {
+      if (kind === "chunk" && typeof result.ms === "number") {
+        this.#chunks.record(
+          `${call.module}#${call.name}`,
+          args.length,
+          result.ms,
+        );
+      }
+      return await receiveResult(result.value, this.#root);
+    }
     const error = await receiveError(result.error, this.#root);
     // The RemoteError cause says where it ran, as well as its stack.
     if (error.cause instanceof RemoteError) {
@@ -194,13 +205,18 @@ export class ClusterCalls {
   ): Promise<R[]> {
     checkPositiveInteger(chunksize, "chunksize", "map on the cluster");
     const sent = sendArgs(lists, this.#root, kWhat) as unknown[][];
-    await ref; // a bad function fails even an empty map
-    const processes = Math.max(1, this.client.processes);
-    const size = chunksize ??
-      Math.max(1, Math.ceil(lists.length / (4 * processes)));
+    const { module, name } = await ref; // a bad function fails even an empty map
+    const ends = this.#chunks.bounds(
+      `${module}#${name}`,
+      lists.length,
+      this.client.processes,
+      chunksize,
+    );
     const calls: Promise<unknown>[] = [];
-    for (let i = 0; i < lists.length; i += size) {
-      calls.push(this.#send(ref, "chunk", sent.slice(i, i + size)));
+    let start = 0;
+    for (const end of ends) {
+      calls.push(this.#send(ref, "chunk", sent.slice(start, end)));
+      start = end;
     }
     // The first failure rejects; later ones are expected and read here.
     for (const call of calls) call.catch(() => {});

@@ -101,7 +101,15 @@ export type ResultMessage =
     /** The task's JetStream ack subject: the client acks it. */
     ack: string;
   }
-  & ({ ok: true; value: unknown } | { ok: false; error: WireError });
+  & (
+    | {
+      ok: true;
+      value: unknown;
+      /** A chunk: how long its calls took in the worker, in ms. */
+      ms?: number;
+    }
+    | { ok: false; error: WireError }
+  );
 
 /** What an agent says about itself on the `agents` subject. */
 export interface AgentBeat {

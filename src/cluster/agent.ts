@@ -10,9 +10,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { hostname } from "node:os";
-import { kUsage } from "./_agent_usage.ts";
+import { kUsage, parse } from "./_agent_usage.ts";
 import { cpuCount } from "../process.ts";
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { getContext } from "../context.ts";
@@ -27,6 +26,8 @@ import {
 import { defaultRoot, servedModules } from "./_modules.ts";
 import { type AgentContext, runTask } from "./_agent_task.ts";
 import { type Claim, Claimer } from "./_claims.ts";
+import { ChunkPlanner } from "./_chunks.ts";
+import { kGiveBackMs, Outlook } from "./_outlook.ts";
 import {
   type AgentBeat,
   encode,
@@ -164,10 +165,15 @@ class RunningAgent implements Agent {
   #busy = 0;
   #idle: (() => void) | undefined;
 
-  constructor(base: Omit<AgentContext, "claimer">, processes: number) {
+  constructor(
+    base: Omit<AgentContext, "claimer" | "costs" | "outlook">,
+    processes: number,
+  ) {
     const { nc, names } = base;
     const ctx: AgentContext = {
       ...base,
+      costs: new ChunkPlanner(),
+      outlook: new Outlook(() => this.#dispatch()),
       claimer: new Claimer(
         nc,
         `$JS.API.CONSUMER.MSG.NEXT.${names.stream}.${names.consumer}`,
@@ -218,25 +224,41 @@ class RunningAgent implements Agent {
   #claimed(claim: Claim): void {
     this.#ctx.held.add(claim);
     this.#queue.push(claim);
+    this.#ctx.outlook.queued(claim);
     this.#dispatch();
   }
 
-  // Starts what the free processes can take, then asks for one task per
-  // free process, no more: a task claimed for a busy process waited behind
-  // its task while another agent sat free (a deadlock, for a task gated on
-  // a later call).
+  // Starts what the free processes can take, gives back the claims that
+  // waited too long, then asks for one task per process that is free or
+  // soon free (see _outlook.ts: never for one whose task may not end soon,
+  // as a task gated on a later call).
   #dispatch(): void {
-    const { claimer } = this.#ctx;
+    const { claimer, outlook, held } = this.#ctx;
     while (!this.#halted && this.#busy < this.processes && this.#queue.length) {
       const claim = this.#queue.shift()!;
+      outlook.dequeued(claim);
       this.#busy++;
       runTask(this.#ctx, claim).catch(() => {}).finally(() => {
+        outlook.ended(claim);
         this.#busy--;
         if (this.#busy === 0) this.#idle?.();
         this.#dispatch();
       });
     }
-    claimer.fill(this.processes - this.#busy - this.#queue.length);
+    if (this.#halted) return;
+    const now = performance.now();
+    for (const claim of outlook.overdue(now)) {
+      this.#queue.splice(this.#queue.indexOf(claim), 1);
+      outlook.dequeued(claim);
+      held.delete(claim);
+      claim.nak();
+      this.#ctx.log(
+        `agent ${this.id} gave back a task: no process free within ${kGiveBackMs} ms`,
+      );
+    }
+    const soon = outlook.soonFree(now);
+    claimer.fill(this.processes - this.#busy - this.#queue.length + soon);
+    outlook.plan(now);
   }
 
   #announce(up: boolean): void {
@@ -258,9 +280,11 @@ class RunningAgent implements Agent {
       this.#halted = true;
       const { claimer, held } = this.#ctx;
       claimer.stop();
+      this.#ctx.outlook.stop();
       clearInterval(this.#beat);
       // Claimed but not started: back to the queue at once, for others.
       for (const claim of this.#queue.splice(0)) {
+        this.#ctx.outlook.dequeued(claim);
         held.delete(claim);
         claim.nak();
       }
@@ -297,30 +321,6 @@ function hostName(): string {
   } catch {
     return "agent"; // no --allow-sys=hostname: the pid still tells them apart
   }
-}
-
-/** The command line's flags, parsed. */
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      servers: { type: "string", multiple: true },
-      processes: { type: "string" },
-      cluster: { type: "string" },
-      root: { type: "string" },
-      token: { type: "string" },
-      user: { type: "string" },
-      pass: { type: "string" },
-      creds: { type: "string" },
-      "tls-ca": { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "start-method": { type: "string" },
-      "stop-on-stdin-eof": { type: "boolean" },
-      help: { type: "boolean" },
-    },
-  });
 }
 
 /** The command line: `deno run -A agent.ts --servers … [--processes n] modules…`. */

@@ -135,7 +135,7 @@ export class ClusterPool {
    *
    * @param fn An exported function, or `"./module.ts#name"`.
    * @param iterable The items.
-   * @param chunksize Items per task. @default {ceil(n / (4 × processes))}
+   * @param chunksize Items per task. @default {4 even chunks per process, fewer for a quick function}
    * @returns The results.
    * @throws {ProcessError} (rejects) Not running, a module no agent serves
    * or that differs on an agent, or the connection closed.

@@ -3,6 +3,8 @@
 // the task module under its own root), and a client in a subprocess.
 // Everything waits on what the processes print, never on a sleep.
 
+import { ClusterPool } from "../../src/cluster/mod.ts";
+
 const repo = new URL("../../", import.meta.url);
 const agentMain = new URL("src/cluster/agent.ts", repo).pathname;
 const tasksSource = new URL("./tasks.ts", import.meta.url);
@@ -274,6 +276,60 @@ export async function endAll(
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) {
     throw new AggregateError(errors, "agents did not stop");
+  }
+}
+
+/** What {@linkcode withLoneAgent} gives its test. */
+export interface LoneAgent {
+  dir: string;
+  server: NatsServer;
+  /** The agent: one process, serving its copy of tasks.ts (host-a/). */
+  agent: AgentProcess;
+  /** The client's root, with its own copy of tasks.ts. */
+  clientRoot: string;
+  /** An export of the client's copy of tasks.ts. */
+  fn(name: string): URL;
+  /** A pool on the agent's cluster, terminated when the test ends. */
+  connect(): Promise<ClusterPool>;
+}
+
+/**
+ * Runs `test` with a temporary folder, a server and one agent on its own
+ * cluster, and ends them (and the pools it connected) however it ends.
+ * Ending an agent twice is harmless: a test may end it itself.
+ */
+export async function withLoneAgent(
+  options: { cluster: string; extra?: string },
+  test: (fixture: LoneAgent) => Promise<void>,
+): Promise<void> {
+  const { cluster } = options;
+  const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+  const server = await NatsServer.start(`${dir}/store`);
+  let agent: AgentProcess | undefined;
+  const pools: ClusterPool[] = [];
+  try {
+    const root = await makeRoot(dir, "host-a", options.extra);
+    agent = await AgentProcess.start({ server, root, processes: 1, cluster });
+    const clientRoot = await makeRoot(dir, "client");
+    await test({
+      dir,
+      server,
+      agent,
+      clientRoot,
+      fn: (name) => new URL(`file://${clientRoot}/tasks.ts#${name}`),
+      connect: async () => {
+        const pool = await ClusterPool.connect({
+          servers: server.url,
+          root: clientRoot,
+          cluster,
+        });
+        pools.push(pool);
+        return pool;
+      },
+    });
+  } finally {
+    for (const pool of pools) await pool[Symbol.asyncDispose]();
+    await endAll([agent], server, dir);
   }
 }
 

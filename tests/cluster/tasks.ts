@@ -68,3 +68,11 @@ export function positive(x: number): number {
   if (x < 0) throw new NegativeError(x);
   return x;
 }
+
+/**
+ * Returns at once given "", else waits as {@linkcode gated} does: quick
+ * until it is not, so an agent measures it as quick first.
+ */
+export async function latch(dir: string): Promise<number> {
+  return dir === "" ? 0 : await gated(0, dir);
+}
