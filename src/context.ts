@@ -45,6 +45,10 @@ import {
   startMethods,
 } from "./_child/start_method.ts";
 import { configureForkserver } from "./_child/forkserver.ts";
+// Every start method is chosen here (setStartMethod, getContext): loading
+// the strategies here registers them, and keeps them out of the graph of a
+// child that imports only Process (src/_child/start_method.ts).
+import "./_child/subprocess.ts";
 import { callerUrl } from "./_core/target.ts";
 import { checkPositiveInteger } from "./_core/validate.ts";
 

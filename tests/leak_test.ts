@@ -3,7 +3,7 @@
 // garbage collector exposed (tests/fixtures/leak_program.ts counts the
 // workers still reachable). bench/leak_check.ts measures the memory.
 
-import { equal } from "node:assert/strict";
+import { equal, ok } from "node:assert/strict";
 import { runDeno } from "./_run.ts";
 
 async function reachableWorkers(which: string): Promise<string> {
@@ -19,7 +19,12 @@ async function reachableWorkers(which: string): Promise<string> {
 }
 
 Deno.test("Pool with maxTasksPerChild keeps none of the workers it replaced", async () => {
-  equal(await reachableWorkers("replace"), "6 created, 1 reachable");
+  // The last worker may be up, or already retired with its replacement not
+  // started yet (1 run in 10 before and after 2026-12-03): at most it stays.
+  const [created, reachable] = (await reachableWorkers("replace"))
+    .match(/\d+/g)!.map(Number);
+  equal(created, 6);
+  ok(reachable <= 1, `${reachable} workers reachable: more than the last one`);
 });
 
 Deno.test("Pool keeps none of its workers once terminated and joined", async () => {

@@ -753,6 +753,28 @@ Deno.test("Pool ends idle and retired workers without terminating them", async (
   }
 });
 
+// Without rings an idle worker waits in its event loop, not on the stop
+// flag: a stop message ends it (terminated, each kept ~0.9 MB).
+Deno.test("Pool with atomics disabled ends its idle workers without terminating them", async () => {
+  const terminate = Worker.prototype.terminate;
+  let terminated = 0;
+  Worker.prototype.terminate = function (this: Worker) {
+    terminated++;
+    terminate.call(this);
+  };
+  try {
+    const pool = new Pool(2, { atomics: "disabled" });
+    const items = [1, 2, 3, 4];
+    deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
+    await warmUp(pool, 2, 4);
+    pool.terminate();
+    await pool.join();
+    equal(terminated, 0);
+  } finally {
+    Worker.prototype.terminate = terminate;
+  }
+});
+
 Deno.test("Pool validates its arguments", async () => {
   throws(() => new Pool(0), RangeError);
   throws(() => new Pool(-1), RangeError);

@@ -18,10 +18,10 @@ interface GraphModule {
 }
 
 /**
- * The modules of `entry`'s static graph (what a worker loads before the
- * entry runs; a dynamic import loads only when it runs) that are not files.
+ * The modules of `entry`'s static graph: what a worker loads before the
+ * entry runs (a dynamic import loads only when it runs).
  */
-async function nonFileModules(entry: string): Promise<string[]> {
+async function staticGraph(entry: string): Promise<string[]> {
   const { code, stdout, stderr } = await runDeno(["info", "--json", entry]);
   deepEqual(code, 0, stderr);
   const graph = JSON.parse(stdout) as {
@@ -40,7 +40,12 @@ async function nonFileModules(entry: string): Promise<string[]> {
     }
   };
   for (const root of graph.roots) walk(root);
-  return [...seen].filter((s) => !s.startsWith("file:"));
+  return [...seen];
+}
+
+/** The modules of `entry`'s static graph that are not files. */
+async function nonFileModules(entry: string): Promise<string[]> {
+  return (await staticGraph(entry)).filter((s) => !s.startsWith("file:"));
 }
 
 for (
@@ -53,5 +58,34 @@ for (
 ) {
   Deno.test(`${entry} loads no node: module when a worker starts`, async () => {
     deepEqual(await nonFileModules(entry), []);
+  });
+}
+
+// What only some children need is imported when they need it: the other
+// start methods (registered by src/context.ts, which a child's code loads
+// if it starts children that way), a "subprocess" child's frames and
+// proxies, the pool engine (the parent's side) and the cluster.
+const parentOnly = [
+  /\/src\/_child\/(forkserver|subprocess(_main|_options)?|frames)\.ts$/,
+  /\/src\/_child\/prox(y|ies)(_\w+)?\.ts$/,
+  /\/src\/_engine\/(?!worker_main|worker_claims|apply_task)\w+\.ts$/,
+  /\/src\/cluster\//,
+  /\/src\/context\.ts$/,
+];
+
+for (
+  const [entry, alsoNot] of [
+    ["src/_process/child_main.ts", []],
+    // A pool worker starts no child itself unless its tasks' code does.
+    ["src/_engine/worker_main.ts", [/\/src\/(process|_process\/\w+)\.ts$/]],
+    ["src/_child/warm.ts", [/\/src\/(process|_process\/\w+)\.ts$/]],
+  ] as const
+) {
+  Deno.test(`${entry} loads what only some children need only when they need it`, async () => {
+    const graph = await staticGraph(entry);
+    const extra = graph.filter((url) =>
+      [...parentOnly, ...alsoNot].some((pattern) => pattern.test(url))
+    );
+    deepEqual(extra, []);
   });
 }

@@ -25,7 +25,6 @@ import {
   Value,
 } from "../../mod.ts";
 import { forkserverCounters, warmReady } from "../../src/_child/forkserver.ts";
-import { fileURLToPath as fromFileUrl } from "node:url";
 
 // ------------------------------------------------------------- targets
 
@@ -500,7 +499,9 @@ async function memoryPerWorker(c: Config, method: string): Promise<Outcome> {
   for (let run = 0; run <= c.repeat; run++) {
     const config = { ...c, workloads: [`memory_once_${method}`] };
     const { stdout, success } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", fromFileUrl(import.meta.url), JSON.stringify(config)],
+      // The module's URL, not a path from node:url: every child imports this
+      // module, and a node: import costs each one Deno's Node layer.
+      args: ["run", "-A", import.meta.url, JSON.stringify(config)],
       stderr: "inherit",
     }).output();
     check(success, "the measuring program's exit code");

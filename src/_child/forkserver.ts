@@ -35,7 +35,12 @@ import type {
   ExitMessage,
   WarmMessage,
 } from "../_wire/protocol.ts";
-import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
+import {
+  type ChildLaunch,
+  type ChildPort,
+  registerStrategy,
+  type StartStrategy,
+} from "./start_method.ts";
 import {
   assertReadable,
   createWorker,
@@ -271,3 +276,5 @@ export const forkserverStrategy: StartStrategy = {
     return port;
   },
 };
+
+registerStrategy("forkserver", forkserverStrategy);

@@ -8,12 +8,16 @@
 // name no strategy: a Context's classes carry their method as a static
 // (kStartMethod), and the program's default is setStartMethod()'s.
 //
+// Only "spawn" is imported here. The other strategies register themselves
+// when their modules load (src/context.ts imports them: the only way to
+// choose them), so that a child, which imports Process but starts nothing
+// itself unless its code imports the library, does not load them: every
+// module a worker loads costs its start-up.
+//
 // Tier 4 (child start-up).
 
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { spawnStrategy } from "./spawn.ts";
-import { forkserverStrategy } from "./forkserver.ts";
-import { subprocessStrategy } from "./subprocess.ts";
 import type { ResourceLimits } from "./subprocess_flags.ts";
 
 export type { ResourceLimits } from "./subprocess_flags.ts";
@@ -93,24 +97,41 @@ export interface StartStrategy {
    * with these modules or permissions.
    */
   launch(options: ChildLaunch): ChildPort;
+  /**
+   * Checks a value sent to a child of this method (args, fields, tasks),
+   * where the method cannot send everything "spawn" can.
+   *
+   * @throws {TypeError} When the value cannot reach such a child.
+   */
+  checkSendable?(value: unknown, path: string, what: string): void;
 }
 
-const strategies: Record<StartMethod, StartStrategy> = {
+/** The start methods this library offers, default first. */
+const kMethods: readonly StartMethod[] = ["spawn", "forkserver", "subprocess"];
+
+const strategies: Partial<Record<StartMethod, StartStrategy>> = {
   spawn: spawnStrategy,
-  forkserver: forkserverStrategy,
-  subprocess: subprocessStrategy,
 };
+
+/** Makes `method` usable; its strategy's module calls this as it loads. */
+export function registerStrategy(
+  method: StartMethod,
+  strategy: StartStrategy,
+): void {
+  strategies[method] = strategy;
+}
 
 let chosen: StartMethod | undefined;
 
 /** True for the name of a start method this library offers. */
 export function isStartMethod(method: unknown): method is StartMethod {
-  return typeof method === "string" && Object.hasOwn(strategies, method);
+  return typeof method === "string" &&
+    kMethods.includes(method as StartMethod);
 }
 
 /** The start methods this library offers, default first. */
 export function startMethods(): StartMethod[] {
-  return Object.keys(strategies) as StartMethod[];
+  return [...kMethods];
 }
 
 /** The start method set by setStartMethod(), if any. */
@@ -133,5 +154,13 @@ export function startMethodOf(cls: unknown): StartMethod | undefined {
  * program's.
  */
 export function startStrategy(method?: StartMethod): StartStrategy {
-  return strategies[method ?? chosen ?? "spawn"];
+  const name = method ?? chosen ?? "spawn";
+  const strategy = strategies[name];
+  // Choosing a method goes through src/context.ts, which loads them all.
+  if (strategy === undefined) {
+    throw new Error(
+      `Cannot start child as start method "${name}" must be loaded first: import the library's mod.ts`,
+    );
+  }
+  return strategy;
 }

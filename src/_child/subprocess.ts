@@ -11,13 +11,19 @@
 //
 // Tier 4 (child start-up).
 
-import type { ChildLaunch, ChildPort, StartStrategy } from "./start_method.ts";
+import {
+  type ChildLaunch,
+  type ChildPort,
+  registerStrategy,
+  type StartStrategy,
+} from "./start_method.ts";
 import { entrySource } from "./spawn.ts";
 import { childFlags } from "./subprocess_flags.ts";
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import type { ExitMessage } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
 import { ProxyRelay } from "./proxy_parent.ts";
+import { assertCanCross } from "./subprocess_options.ts";
 
 const shim = new URL("./subprocess_main.ts", import.meta.url).href;
 
@@ -178,6 +184,7 @@ function setRef(child: Deno.ChildProcess, on: boolean): void {
 
 /** "subprocess": each child is a `deno run` OS process. */
 export const subprocessStrategy: StartStrategy = {
+  checkSendable: (value, path, what) => assertCanCross(value, path, what),
   launch(options: ChildLaunch): ChildPort {
     const flags = childFlags(
       options.permissions,
@@ -281,3 +288,5 @@ export const subprocessStrategy: StartStrategy = {
     };
   },
 };
+
+registerStrategy("subprocess", subprocessStrategy);

@@ -1,56 +1,12 @@
-// What only "subprocess" children have: resource limits, and the check
-// that what they receive holds no shared memory but the shared objects
-// their parent serves them (./proxy_parent.ts).
+// The check that what a "subprocess" child receives holds no shared memory
+// but the shared objects its parent serves it (./proxy_parent.ts). Its
+// resource limits are checked in ./subprocess_flags.ts, which a child's
+// own graph holds; this module loads with the strategy (./subprocess.ts).
 //
 // Tier 4 (child start-up).
 
-import { checkKnownKeys } from "../_core/known_keys.ts";
 import { isFormTag, kTag } from "../_core/forms.ts";
-import type { StartMethod } from "./start_method.ts";
-import type { ResourceLimits } from "./subprocess_flags.ts";
 import { isProxyable } from "./proxy_parent.ts";
-
-/**
- * Checks `resourceLimits` for a child started with `method` (the program's
- * default when undefined).
- *
- * @throws {TypeError} For a bad value, or any start method but "subprocess".
- */
-export function checkResourceLimits(
-  limits: unknown,
-  method: StartMethod | undefined,
-  what: string,
-): ResourceLimits | undefined {
-  if (limits === undefined) return undefined;
-  if (method !== "subprocess") {
-    throw new TypeError(
-      `Cannot ${what} as 'resourceLimits' needs the "subprocess" start method: current start method is "${
-        method ?? "spawn"
-      }"`,
-    );
-  }
-  if (typeof limits !== "object" || limits === null) {
-    throw new TypeError(
-      `Cannot ${what} as 'resourceLimits' must be an object: current value is ${
-        Deno.inspect(limits)
-      }`,
-    );
-  }
-  checkKnownKeys(limits, ["maxHeapMb"], what, "resourceLimits");
-  const { maxHeapMb } = limits as ResourceLimits;
-  if (
-    maxHeapMb !== undefined &&
-    (typeof maxHeapMb !== "number" || !Number.isInteger(maxHeapMb) ||
-      maxHeapMb < 1)
-  ) {
-    throw new TypeError(
-      `Cannot ${what} as 'resourceLimits.maxHeapMb' must be a positive integer: current value is ${
-        Deno.inspect(maxHeapMb)
-      }`,
-    );
-  }
-  return { maxHeapMb };
-}
 
 function crossingError(path: string, what: string, kind: string): TypeError {
   return new TypeError(

@@ -6,10 +6,8 @@ import {
   type ResourceLimits,
   type StartMethod,
 } from "../_child/start_method.ts";
-import {
-  assertCanCross,
-  checkResourceLimits,
-} from "../_child/subprocess_options.ts";
+import { assertCanCross } from "../_child/subprocess_options.ts";
+import { checkResourceLimits } from "../_child/subprocess_flags.ts";
 import {
   checkPermissions,
   type WorkerPermissions,

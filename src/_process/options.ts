@@ -17,7 +17,7 @@ import {
   type ResourceLimits,
   startMethodOf,
 } from "../_child/start_method.ts";
-import { checkResourceLimits } from "../_child/subprocess_options.ts";
+import { checkResourceLimits } from "../_child/subprocess_flags.ts";
 
 const kProcessKeys = [
   "target",

@@ -17,8 +17,8 @@ import {
   chosenStartMethod,
   type ResourceLimits,
   startMethodOf,
+  startStrategy,
 } from "../_child/start_method.ts";
-import { assertCanCross } from "../_child/subprocess_options.ts";
 
 const entry = new URL("./child_main.ts", import.meta.url).href;
 
@@ -68,10 +68,10 @@ export class Popen {
     // A Context's Process class carries its start method.
     const method = startMethodOf(options.self.constructor) ??
       chosenStartMethod();
-    if (method === "subprocess") {
-      assertCanCross(fields, "this", "start process");
-      assertCanCross(args, "args", "start process");
-    }
+    // An OS process child cannot be sent shared memory: its strategy says.
+    const strategy = startStrategy(method);
+    strategy.checkSendable?.(fields, "this", "start process");
+    strategy.checkSendable?.(args, "args", "start process");
     // The child imports its target's module and the modules that rebuild the
     // shared objects it receives, statically (see _child/spawn.ts), so that
     // even a child without permissions can load them; nothing else.
