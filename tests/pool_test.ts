@@ -730,10 +730,8 @@ Deno.test("new Pool(n) with n above 4 × cpuCount() works and warns once", async
   deepEqual(none, []);
 });
 
-// Deno keeps part of the memory of a worker that terminate() stops while it
-// runs JavaScript (bench/leak_check.ts), so workers with nothing to run end
-// themselves on the stop flag.
-Deno.test("Pool ends idle and retired workers without terminating them", async () => {
+// Runs `body` and says how many workers it ended with terminate().
+async function terminationsDuring(body: () => Promise<void>): Promise<number> {
   const terminate = Worker.prototype.terminate;
   let terminated = 0;
   Worker.prototype.terminate = function (this: Worker) {
@@ -741,38 +739,40 @@ Deno.test("Pool ends idle and retired workers without terminating them", async (
     terminate.call(this);
   };
   try {
+    await body();
+  } finally {
+    Worker.prototype.terminate = terminate;
+  }
+  return terminated;
+}
+
+// Deno keeps part of the memory of a worker that terminate() stops while it
+// runs JavaScript (bench/leak_check.ts), so workers with nothing to run end
+// themselves on the stop flag.
+Deno.test("Pool ends idle and retired workers without terminating them", async () => {
+  const terminated = await terminationsDuring(async () => {
     const pool = new Pool(2, { maxTasksPerChild: 1 });
     const items = [1, 2, 3, 4, 5, 6];
     deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
     await warmUp(pool, 2, 4);
     pool.terminate();
     await pool.join();
-    equal(terminated, 0);
-  } finally {
-    Worker.prototype.terminate = terminate;
-  }
+  });
+  equal(terminated, 0);
 });
 
 // Without rings an idle worker waits in its event loop, not on the stop
 // flag: a stop message ends it (terminated, each kept ~0.9 MB).
 Deno.test("Pool with atomics disabled ends its idle workers without terminating them", async () => {
-  const terminate = Worker.prototype.terminate;
-  let terminated = 0;
-  Worker.prototype.terminate = function (this: Worker) {
-    terminated++;
-    terminate.call(this);
-  };
-  try {
+  const terminated = await terminationsDuring(async () => {
     const pool = new Pool(2, { atomics: "disabled" });
     const items = [1, 2, 3, 4];
     deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
     await warmUp(pool, 2, 4);
     pool.terminate();
     await pool.join();
-    equal(terminated, 0);
-  } finally {
-    Worker.prototype.terminate = terminate;
-  }
+  });
+  equal(terminated, 0);
 });
 
 Deno.test("Pool validates its arguments", async () => {
