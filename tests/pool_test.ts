@@ -57,6 +57,17 @@ async function warmUp(pool: Pool, workers: number, count: number) {
 }
 
 /**
+ * Returns once `workers` workers have each run a task at the same time (they
+ * meet on a barrier), so all of them are up whatever the pool's scheduling.
+ */
+async function allUp(pool: Pool, workers: number): Promise<void> {
+  const barrier = cells(1);
+  const tasks = Array.from({ length: workers }, () => [barrier, workers]);
+  const names = await pool.starmap(T("meet"), tasks, 1);
+  equal(new Set(names).size, workers);
+}
+
+/**
  * The whole suite, once with the ring fast path and once without, and once
  * more on the "forkserver" start method (as CPython runs its suite once per
  * start method).
@@ -754,7 +765,7 @@ Deno.test("Pool ends idle and retired workers without terminating them", async (
     const pool = new Pool(2, { maxTasksPerChild: 1 });
     const items = [1, 2, 3, 4, 5, 6];
     deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
-    await warmUp(pool, 2, 4);
+    await allUp(pool, 2);
     pool.terminate();
     await pool.join();
   });
@@ -768,7 +779,7 @@ Deno.test("Pool with atomics disabled ends its idle workers without terminating 
     const pool = new Pool(2, { atomics: "disabled" });
     const items = [1, 2, 3, 4];
     deepEqual(await pool.map(T("square"), items, 1), items.map((x) => x * x));
-    await warmUp(pool, 2, 4);
+    await allUp(pool, 2);
     pool.terminate();
     await pool.join();
   });
