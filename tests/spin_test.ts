@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { kProbe, Spin } from "../src/_memory/spin.ts";
+import { kClockEvery, kProbe, Spin } from "../src/_memory/spin.ts";
 
 Deno.test("Spin halves its budget on every miss, down to the probe, and doubles it on each prompt hit, up to its cap", () => {
   const spin = new Spin(1024, 1000);
@@ -44,9 +44,12 @@ Deno.test("Spin stops at once and shrinks when the spin outlasts worthMs, as whe
 Deno.test("Spin counts a hit that came only after worthMs as a miss", () => {
   const spin = new Spin(1 << 20, 0.05);
   let polls = 0;
-  // The 100th poll finds the other side, but only after 0.06 ms more: by
-  // then the spin cost more than the sleep it was meant to save.
-  assert.equal(spin.until(() => ++polls === 100 && slowDown(0.06)), true);
+  // The poll right after kClockEvery finds the other side, but only after
+  // 0.06 ms more: by then the spin cost more than the sleep it was meant to
+  // save. No clock check comes before it, so a preempted test thread cannot
+  // turn the hit into a cut-off.
+  const hit = kClockEvery + 1;
+  assert.equal(spin.until(() => ++polls === hit && slowDown(0.06)), true);
   assert.equal(spin.budget, 1 << 19);
 });
 

@@ -43,7 +43,7 @@ import { WaitChoice } from "./wait_choice.ts";
 /** How many worthMs after a miss an answer still counts as "soon". */
 const kSoon = 4;
 /** Loads between clock reads while spinning. */
-const kClockEvery = 64;
+export const kClockEvery = 64;
 /** The smallest budget: a probe that costs well under a microsecond. */
 export const kProbe = 32;
 
