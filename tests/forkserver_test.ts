@@ -61,6 +61,23 @@ test("getContext('forkserver').Process runs its target in a warm worker", async 
   equal(cell[0], 7);
 });
 
+// The parent wakes the warm worker itself (a notify), not from a later turn
+// of its event loop: a parent busy after start() does not hold the child.
+test("a warm child runs while its parent's thread stays busy after start()", async () => {
+  await warmUp();
+  const cell = cells(1);
+  const before = forkserverCounters.warm;
+  const p = new ctx.Process({ target: T("writeCell"), args: [cell, 5] });
+  p.start();
+  const end = Date.now() + 30_000;
+  while (Atomics.load(cell, 0) === 0 && Date.now() < end) {
+    // synchronous work: this thread's event loop does not turn
+  }
+  equal(cell[0], 5);
+  equal(forkserverCounters.warm, before + 1);
+  equal(await p.join(), 0);
+});
+
 test("a warm child's exit codes are a spawned one's: exit(n), and -15 after terminate()", async () => {
   await warmUp();
   equal(await runWarm({ target: T("exitWith"), args: [3] }), 3);

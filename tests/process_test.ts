@@ -25,7 +25,7 @@ import {
   chosenStartMethod,
 } from "../src/_child/start_method.ts";
 import { cells, fixture, letDueTimersRun, runDeno } from "./_run.ts";
-import { Counter } from "./fixtures/targets.ts";
+import { Constructed, Counter } from "./fixtures/targets.ts";
 
 const T = (name: string) => fixture("targets", name);
 
@@ -275,6 +275,25 @@ Deno.test("Process subclasses run their own run() with their fields", async () =
   p.start();
   equal(await p.join(), 0);
   equal(cell[0], 5);
+});
+
+// As CPython unpickles it: the child gets the parent's object, fields and
+// all, and its constructor does not run a second time.
+Deno.test("a Process subclass's constructor runs in the parent only", async () => {
+  const cell = cells(2);
+  const p = new Constructed(cell);
+  p.start();
+  equal(await p.join(), 0);
+  deepEqual([...cell], [1, 1]);
+});
+
+// CPython's child numbers its own children from 1 ("Process-2:1").
+Deno.test("a child numbers its first child 1", async () => {
+  const cell = cells(1);
+  const p = new Process({ target: T("childNumber"), args: [cell] });
+  p.start();
+  equal(await p.join(), 0);
+  equal(cell[0], 1);
 });
 
 Deno.test("Process signal terminates the child when aborted", async () => {

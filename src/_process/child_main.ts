@@ -18,8 +18,32 @@ import { adoptIdentity, state, workerScope } from "../_core/state.ts";
 import { loadTarget, type Namespaces } from "../_core/target.ts";
 import { registerNamespaces, withClasses } from "../_core/classes.ts";
 import { adoptProcess, Process } from "../process.ts";
-import { kProcessClass, type ProcessOptions } from "./options.ts";
+import { kProcessClass, trustNextOptions } from "./options.ts";
 import { activeChildren, setCurrentProcess } from "./current.ts";
+
+type ChildOptions = { name: string; daemon: boolean; args: unknown[] };
+
+/**
+ * Builds the child's own Process (of class `cls`, Process or a subclass)
+ * from what its parent checked, as CPython unpickles one: neither a
+ * subclass's constructor runs nor the option checks, whose first run (with a
+ * stack trace for a subclass) costs a warm child ~0.4 ms.
+ */
+function newChildProcess(
+  cls: new (...args: never[]) => Process,
+  options: ChildOptions,
+): Process {
+  trustNextOptions({
+    target: undefined,
+    ref: undefined,
+    permissions: undefined,
+    resourceLimits: undefined,
+    signal: undefined,
+    identity: [...state().identity],
+    ...options,
+  });
+  return Reflect.construct(Process, [options], cls) as Process;
+}
 
 /**
  * Builds the Process object a child runs, without calling a subclass's
@@ -27,18 +51,18 @@ import { activeChildren, setCurrentProcess } from "./current.ts";
  */
 function buildProcess(
   cls: new (...args: never[]) => Process,
-  options: ProcessOptions,
+  options: ChildOptions,
   fields: Record<string, unknown>,
 ): Process {
   let base: unknown = cls;
-  while (typeof base === "function" && !(kProcessClass in base)) {
+  // The class that declares the mark itself (a subclass inherits it).
+  while (typeof base === "function" && !Object.hasOwn(base, kProcessClass)) {
     base = Object.getPrototypeOf(base);
   }
-  const process = Reflect.construct(
-    (base ?? Process) as typeof Process,
-    [options],
-    cls,
-  ) as Process;
+  // Another copy of the library's Process checks its options itself.
+  const process = base === Process || base === null
+    ? newChildProcess(cls, options)
+    : Reflect.construct(base as typeof Process, [options], cls) as Process;
   return Object.assign(process, fields);
 }
 
@@ -51,7 +75,7 @@ async function run(message: RunMessage, modules: Namespaces): Promise<void> {
   let process: Process;
   let target: ((...args: unknown[]) => unknown) | undefined;
   if (ref === undefined) {
-    process = new Process(options);
+    process = newChildProcess(Process, options);
   } else {
     const found = await loadTarget(ref, modules);
     if (ref.kind === "class") {
@@ -64,7 +88,7 @@ async function run(message: RunMessage, modules: Namespaces): Promise<void> {
         >,
       );
     } else {
-      process = new Process(options);
+      process = newChildProcess(Process, options);
       target = found;
     }
   }

@@ -92,11 +92,22 @@ export interface CheckedOptions {
   daemon: boolean;
 }
 
+// Set while a child builds its own Process (./child_main.ts): its parent
+// checked these options already.
+let trusted: CheckedOptions | undefined;
+
+/** Options the next checkProcessOptions() returns unchecked; once. */
+export function trustNextOptions(options: CheckedOptions): void {
+  trusted = options;
+}
+
 type RunnerClass = { name: string; prototype: { run(): unknown } };
 
 /**
  * Checks a Process's options and finds what its child imports: `cls` when
- * it is a subclass of `base` that overrides `run()`, or else the target.
+ * it is a subclass of `base` that overrides `run()`, or else the target. A
+ * child's own Process gets the options its parent checked
+ * (trustNextOptions()) instead.
  *
  * @throws {TypeError} For bad options, a target that cannot travel, or an
  * unnamed subclass.
@@ -106,6 +117,11 @@ export function checkProcessOptions(
   cls: RunnerClass,
   base: RunnerClass,
 ): CheckedOptions {
+  if (trusted !== undefined) {
+    const checked = trusted;
+    trusted = undefined;
+    return checked;
+  }
   const subclass = cls !== base && cls.prototype.run !== base.prototype.run
     ? cls
     : undefined;
@@ -133,11 +149,13 @@ export function checkProcessOptions(
     );
   }
   checkSignal(signal, "create process");
-  const caller = callerUrl();
+  // Only a target or a subclass needs the caller, and a stack trace is the
+  // dearest step here (~1 ms on a child's first run): a child builds its
+  // own Process without either.
   let ref: TargetRef | undefined;
   if (subclass !== undefined) {
     const source = Function.prototype.toString.call(subclass);
-    const url = caller?.replace(/#.*$/, "");
+    const url = callerUrl()?.replace(/#.*$/, "");
     if (url === undefined || !subclass.name) {
       throw new TypeError(
         "Cannot create process as a Process subclass must be a named, exported class",
@@ -145,7 +163,7 @@ export function checkProcessOptions(
     }
     ref = { url, name: subclass.name, source, kind: "class" };
   } else if (target !== undefined) {
-    ref = targetRef(target, caller, "create process");
+    ref = targetRef(target, callerUrl(), "create process");
   }
   const checked = checkPermissions(
     permissions,

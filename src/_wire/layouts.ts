@@ -2,10 +2,10 @@
 // unique across the whole file, so `kHead` can never mean two things; each
 // block has a drawing of its words.
 //
-// Blocks, in order: the control block of every child, the pool's SPSC
-// channel, the mutex, the MPMC ring (queues and pipes) and its records, the
-// pipe, the lock family, semaphore, event, condition, barrier, and the
-// shared-memory registry.
+// Blocks, in order: the control block of every child, a warm worker's
+// state, the pool's SPSC channel, the mutex, the MPMC ring (queues and
+// pipes) and its records, the pipe, the lock family, semaphore, event,
+// condition, barrier, and the shared-memory registry.
 
 // ---------------------------------------------------------------------------
 // The control block of every child (Process children and pool workers
@@ -41,6 +41,32 @@ export const kChildEnded = 2;
 export const kChildClaim = 3;
 /** Size of a child's control block, in Int32 slots. */
 export const kChildControlSlots = 4;
+
+// ---------------------------------------------------------------------------
+// A forkserver's warm worker (src/_child/forkserver.ts): one Int32 slot the
+// warm worker makes and sends with its {t:"warm"} message, then blocks on
+// (Atomics.wait), off its event loop: a futex wake-up reaches an idle thread
+// in ~0.2 ms where a message takes ~0.6 ms and more.
+//
+//   Int32 slot   0
+//              ┌─────────────────────────────────────────────┐
+//              │ kWarmState: kWarmIdle, kWarmTaken, kWarmStop │
+//              └─────────────────────────────────────────────┘
+//
+// The parent stores kWarmTaken once the child's messages are posted, or
+// kWarmStop before it ends the worker (terminate() does not interrupt a
+// wait), and notifies the slot.
+
+/** Index of a warm worker's state. */
+export const kWarmState = 0;
+/** Size of a warm worker's block, in Int32 slots. */
+export const kWarmSlots = 1;
+/** kWarmState: waiting to be taken. */
+export const kWarmIdle = 0;
+/** kWarmState: taken for a child, whose messages are queued. */
+export const kWarmTaken = 1;
+/** kWarmState: the parent ends the worker. */
+export const kWarmStop = 2;
 
 // ---------------------------------------------------------------------------
 // The SPSC channel (src/_memory/channel.ts): the pool's ring between the

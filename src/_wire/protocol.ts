@@ -76,6 +76,8 @@ export interface ExitMessage {
  */
 export interface WarmMessage {
   t: "warm";
+  /** The block it now waits on (src/_wire/layouts.ts, kWarm*). */
+  state: SharedArrayBuffer;
 }
 
 /**
@@ -85,7 +87,21 @@ export interface WarmMessage {
 export interface ActivateMessage {
   t: "activate";
   modules: string[];
+  /** The child's first message (the handshake's init), delivered after. */
+  first: unknown;
 }
+
+/**
+ * The parent's answer to {t:"warm"}: the warm worker's first dispatch runs
+ * the runtime's message path once, then the worker waits on its state
+ * block (src/_child/warm.ts).
+ */
+export interface PrimeMessage {
+  t: "prime";
+}
+
+/** Messages from a parent to a warm worker, until it is a child. */
+export type WarmToMessage = PrimeMessage | ActivateMessage;
 
 /** Messages from a parent to a Process child. */
 export type ToProcessChild = RunMessage;
