@@ -164,13 +164,10 @@ const hostUrl = new URL("./proxy_host.ts", import.meta.url).href;
 // not type-check again (a computed specifier: Deno analyses a literal one
 // as a static import).
 function hostSource(): string {
-  const source = `const early = [];
+  return `const early = [];
 self.onmessage = (event) => early.push(event);
 const url = ${JSON.stringify(hostUrl)};
 (await import(url)).main(early);`;
-  return `data:application/javascript;base64,${
-    btoa(unescape(encodeURIComponent(source)))
-  }`;
 }
 
 /**

@@ -3,13 +3,13 @@
 // start like CPython's "spawn": a fresh isolate that imports the target's
 // module again.
 //
-// The entry is a data: module that imports the bootstrap and the target
+// The entry is a generated module that imports the bootstrap and the target
 // modules. How it imports them is a trade measured on Deno 2.9.6:
 // - static imports (and dynamic ones with literal specifiers, which Deno
 //   analyses the same way) load with the parent's permissions, so a worker
 //   with `permissions: "none"` can still load its own code; but under
 //   `deno test`, `deno bench` and `deno run --check` the new graph is
-//   type-checked at the worker's start: a `Check data:application/…` line in
+//   type-checked at the worker's start: a `Check blob:…` line in
 //   the output (in the middle of a bench table) and ~0.7 s, each time the
 //   code changed;
 // - dynamic imports of computed specifiers are never type-checked (no
@@ -54,7 +54,7 @@ export function assertReadable(url: string, what: string): void {
 }
 
 /**
- * The data: entry of a worker: imports `head` (in order, the bootstrap's
+ * The source of a generated entry module: imports `head` (in order, the bootstrap's
  * module first), then `modules`, and runs `call(heads, table)`, where
  * `heads` are the expressions of the head modules' namespaces and `table`
  * that of an object mapping each of `modules` to its namespace.
@@ -89,13 +89,35 @@ ${call(heads, table)}`;
     lines.push(call(head.map((_, i) => `h${i}`), `{ ${table.join(", ")} }`));
     source = lines.join("\n");
   }
+  return source;
+}
+
+/** A data: URL of module `source`, for another OS process to run. */
+export function dataUrl(source: string): string {
   return `data:application/javascript;base64,${
     btoa(unescape(encodeURIComponent(source)))
   }`;
 }
 
+const moduleUrls = new Map<string, string>();
+
+// A blob: URL for a worker's generated entry `source`, one per distinct
+// source and reused. Deno 2.9.6 keeps the source of every data: module a
+// worker loads, for good (a byte per byte of source, per worker: ~2.4 KB of
+// each pool worker's growth in bench/leak_check.ts), and nothing per load of
+// a blob: one. A blob: URL means nothing to another OS process (dataUrl()).
+function moduleUrl(source: string): string {
+  let url = moduleUrls.get(source);
+  if (url === undefined) {
+    const blob = new Blob([source], { type: "application/javascript" });
+    url = URL.createObjectURL(blob);
+    moduleUrls.set(source, url);
+  }
+  return url;
+}
+
 /**
- * Creates a worker running `source` (from {@linkcode entrySource}).
+ * Creates a worker running module `source` (from {@linkcode entrySource}).
  *
  * @throws {Deno.errors.NotCapable} When this program may not read the
  * modules the worker imports, or on permission escalation.
@@ -116,7 +138,7 @@ export function createWorker(
     workerOptions.deno = { permissions: spec.permissions };
   }
   try {
-    return new Worker(source, workerOptions);
+    return new Worker(moduleUrl(source), workerOptions);
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
       throw new Deno.errors.NotCapable(

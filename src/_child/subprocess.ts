@@ -17,7 +17,7 @@ import {
   registerStrategy,
   type StartStrategy,
 } from "./start_method.ts";
-import { entrySource } from "./spawn.ts";
+import { dataUrl, entrySource } from "./spawn.ts";
 import { childFlags } from "./subprocess_flags.ts";
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import type { ExitMessage } from "../_wire/protocol.ts";
@@ -199,7 +199,14 @@ export const subprocessStrategy: StartStrategy = {
       ([, entry], table) => `${entry}.main(${table});`,
     );
     const child = spawnChild(
-      ["run", "--quiet", ...configFlags(), ...flags, source, options.name],
+      [
+        "run",
+        "--quiet",
+        ...configFlags(),
+        ...flags,
+        dataUrl(source),
+        options.name,
+      ],
       options.what,
     );
     const writer = child.stdin.getWriter();
