@@ -50,8 +50,10 @@ if (import.meta.main) {
   const n = cpuCount();
   const spawn = getContext("spawn");
   const forkserver = getContext("forkserver");
-  // The first child of its kind creates the profile warm workers serve.
+  // The first child of each kind (Process child, pool worker) creates the
+  // profile its warm workers serve, and starts cold: untimed.
   await startToRunning(forkserver);
+  await poolReady(forkserver, n);
   const rows: Record<string, number[]> = {
     "spawn: start → target running": [],
     "forkserver: start → target running (warm)": [],
