@@ -1,4 +1,4 @@
-// The entry of a Process child. The worker's data: entry imports
+// The entry of a Process child. The worker's generated entry imports
 // src/_child/bootstrap.ts first, then the target's module and the reviver
 // modules, then calls main() with their namespaces.
 //
