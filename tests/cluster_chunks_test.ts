@@ -1,5 +1,6 @@
-// How ClusterPool cuts a map into chunks (src/cluster/_chunks.ts): no
-// server needed, the planner is pure.
+// How ClusterPool cuts a map into chunks (src/cluster/_chunks.ts), and how
+// an agent's worker runs one (src/cluster/_worker_init.ts): no server
+// needed.
 
 import assert from "node:assert/strict";
 import {
@@ -7,6 +8,7 @@ import {
   kChunkMs,
   kMaxMergedItems,
 } from "../src/cluster/_chunks.ts";
+import { runChunk } from "../src/cluster/_worker_init.ts";
 
 const sizes = (ends: number[]) =>
   ends.map((end, i) => end - (ends[i - 1] ?? 0));
@@ -70,4 +72,12 @@ Deno.test("A dearer chunk counts at once and a cheaper one by half, so a functio
   planner.record("f", 0, 1);
   planner.record("f", 1, Number.NaN);
   assert.equal(planner.cost("f"), 5);
+});
+
+Deno.test("an agent's worker awaits each call of a chunk that returns a thenable, as the local pool does", async () => {
+  const url = new URL("./cluster/tasks.ts", import.meta.url).href;
+  const [results] = await runChunk(url, "thenable", [[1], [2], [3]]);
+  assert.deepEqual(results, [2, 4, 6]);
+  const [squares] = await runChunk(url, "square", [[3]]);
+  assert.deepEqual(squares, [9]);
 });

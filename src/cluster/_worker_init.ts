@@ -50,7 +50,11 @@ export async function runChunk(
   const out = new Array(lists.length);
   for (let i = 0; i < lists.length; i++) {
     let result = fn(...lists[i]);
-    if (result instanceof Promise) result = await result;
+    // Any thenable, as `await` takes it (the local pool awaits every
+    // result); a plain value skips the microtask.
+    if (typeof (result as { then?: unknown } | null)?.then === "function") {
+      result = await result;
+    }
     out[i] = result;
   }
   return [out, performance.now() - start];

@@ -76,3 +76,10 @@ export function positive(x: number): number {
 export async function latch(dir: string): Promise<number> {
   return dir === "" ? 0 : await gated(0, dir);
 }
+
+/** Doubles `x` through a thenable that is not a Promise. */
+export function thenable(
+  x: number,
+): { then(resolve: (value: number) => void): void } {
+  return { then: (resolve) => resolve(x * 2) };
+}
