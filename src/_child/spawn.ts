@@ -54,10 +54,10 @@ export function assertReadable(url: string, what: string): void {
 }
 
 /**
- * The source of a generated entry module: imports `head` (in order, the bootstrap's
- * module first), then `modules`, and runs `call(heads, table)`, where
- * `heads` are the expressions of the head modules' namespaces and `table`
- * that of an object mapping each of `modules` to its namespace.
+ * The source of a generated entry module: imports `head` (in order, the
+ * bootstrap's module first), then `modules`, and runs `call(heads, table)`,
+ * where `heads` are the expressions of the head modules' namespaces and
+ * `table` that of an object mapping each of `modules` to its namespace.
  */
 export function entrySource(
   imports: { head: string[]; modules: string[] },

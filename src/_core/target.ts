@@ -23,14 +23,6 @@ const libraryDir = new URL("../", import.meta.url).href;
 const frameUrl = /\(?((?:file|https?|jsr|npm|data):[^\s()]*?):\d+:\d+\)?\s*$/;
 
 /**
- * Whether `url` is a module made in memory (a data: or blob: URL, as a
- * worker's generated entry): no other worker can import it by name.
- */
-export function inMemoryModule(url: string): boolean {
-  return url.startsWith("data:") || url.startsWith("blob:");
-}
-
-/**
  * The URL of the first module on the call stack outside this library: the
  * module that called `new Process()` / `pool.map()`.
  */
@@ -123,7 +115,7 @@ export function targetRef(
       `Cannot ${what} as 'target' must be an exported, module-level function: current value is the method '${fn.name}'. Methods cannot travel to another process (as in CPython, only module-level functions pickle): move its body into an 'export function'`,
     );
   }
-  if (caller === undefined || inMemoryModule(caller)) {
+  if (caller === undefined || caller.startsWith("data:")) {
     throw new TypeError(
       `Cannot ${what} as the module of 'target' must be importable by a worker: current value is ${
         describeFunction(fn)

@@ -14,7 +14,7 @@ import {
 } from "../_core/permissions.ts";
 import { assertNotBootstrapping, cpuCount } from "../process.ts";
 import { reduce } from "../reduction.ts";
-import { callerUrl, inMemoryModule, targetRef } from "../_core/target.ts";
+import { callerUrl, targetRef } from "../_core/target.ts";
 import type { Target, TargetRef } from "../_core/target.ts";
 import {
   checkArray,
@@ -183,7 +183,7 @@ export function engineOptions(
     maxTasksPerChild,
     permissions: checkPermissions(permissions, what, !subprocess),
     resourceLimits,
-    caller: caller !== undefined && inMemoryModule(caller) ? undefined : caller,
+    caller: caller?.startsWith("data:") ? undefined : caller,
     rings: options.atomics !== "disabled" && !subprocess,
     ...(subprocess ? { method: "subprocess" } : {}),
   };
