@@ -76,24 +76,61 @@ interface Sample {
   rss: number;
   heap: number;
   malloc: number;
+  /** Web Worker threads alive (NaN where /proc cannot tell). */
+  threads: number;
+}
+
+// Deno names each Web Worker's OS thread "worker-<n>". A live worker holds
+// several MB of resident memory (its isolate and heap), so a sample taken
+// while one more worker runs than at the start reads as growth: a Pool
+// with maxTasksPerChild: 1 starts each replacement on its own schedule, and
+// the "replace" figure moved between 1 and 13 MB from run to run until the
+// samples waited for the same number of live workers.
+function workerThreads(): number {
+  if (Deno.build.os !== "linux") return NaN;
+  let n = 0;
+  try {
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      try {
+        const comm = Deno.readTextFileSync(`/proc/self/task/${task.name}/comm`);
+        if (comm.startsWith("worker-")) n++;
+      } catch { /* the thread ended meanwhile */ }
+    }
+  } catch {
+    return NaN; // no /proc, or no --allow-read there
+  }
+  return n;
 }
 
 function sample(): Sample {
   const { rss, heapUsed } = Deno.memoryUsage();
-  return { rss, heap: heapUsed, malloc: libc?.inUse() ?? NaN };
+  return {
+    rss,
+    heap: heapUsed,
+    malloc: libc?.inUse() ?? NaN,
+    threads: workerThreads(),
+  };
 }
 
-async function settle(): Promise<Sample> {
+/**
+ * Collects until the resident figure stops falling and the count of live
+ * worker threads holds still (and, given `threads`, is that count), for at
+ * most 5 s.
+ */
+async function settle(threads = NaN): Promise<Sample> {
   // Workers of the last cycles may still be ending (they end themselves,
   // on their own threads), and finalizers that free memory run on the event
-  // loop: collect until the figure stops falling, for at most 2 s.
+  // loop: collect until the figure stops falling.
   let last = sample();
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 50; i++) {
     gc?.();
     libc?.trim();
     await new Promise((resolve) => setTimeout(resolve, 100));
     const now = sample();
-    if (now.rss > last.rss - mib / 2) return now;
+    const steady = Number.isNaN(now.threads) ||
+      (now.threads === last.threads &&
+        (Number.isNaN(threads) || now.threads === threads));
+    if (steady && (now.rss > last.rss - mib / 2 || i >= 20)) return now;
     last = now;
   }
   return last;
@@ -121,12 +158,13 @@ async function run(
   for (let i = 0; i < Math.min(20, every); i++) await cycle(i);
   const start = await settle();
   const startWorkers = workersStarted;
+  const live = start.threads;
   const row = [`${name}: ${mb(start.rss)} MB`];
   for (let i = 1; i <= cycles; i++) {
     await cycle(i);
-    if (i % every === 0) row.push(`${i}: ${mb((await settle()).rss)}`);
+    if (i % every === 0) row.push(`${i}: ${mb((await settle(live)).rss)}`);
   }
-  const end = await settle();
+  const end = await settle(live);
   const workers = workersStarted - startWorkers;
   const growth: Growth = {
     name,
@@ -144,7 +182,7 @@ async function run(
       mb(growth.heap)
     } MB; malloc in use ${mb(growth.malloc)} MB (${
       kb(growth.malloc / workers)
-    } KB per worker)`,
+    } KB per worker); worker threads live at the first and last sample: ${start.threads}, ${end.threads}`,
   );
   return growth;
 }
