@@ -123,6 +123,12 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     );
   });
 
+  test("Pool awaits a thenable that a call returns, in map chunks as in apply, as await does", async () => {
+    await using pool = makePool(2);
+    deepEqual(await pool.map(T("thenable"), [1, 2, 3], 2), [2, 4, 6]);
+    equal(await pool.apply(T("thenable"), [5]), 10);
+  });
+
   test("Pool.apply() and applyAsync() carry any structured-cloneable value", async () => {
     await using pool = makePool(2);
     equal(await pool.apply(T("add"), [2, 3]), 5);

@@ -1,14 +1,20 @@
 // How a pool worker applies a function to a task's payload, by TaskMode:
 // the argument list of one call (apply), or a chunk of items (map, starmap).
-// A promise a call returns is awaited before the next item runs, so a chunk
-// of async calls runs one at a time, as CPython's worker does.
+// A promise (or any thenable, as `await` takes it) that a call returns is
+// awaited before the next item runs, so a chunk of async calls runs one at a
+// time, as CPython's worker does; a plain value skips the microtask.
 //
 // Tier 6 (the pool engine), the worker's side.
 
 import { TaskMode } from "../_wire/protocol.ts";
 
 /** A task's function, as the worker imported it. */
-type Fn = (...args: unknown[]) => unknown;
+export type Fn = (...args: unknown[]) => unknown;
+
+// What `await` would wait for: a promise or any other thenable.
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
 
 /** Applies `fn` to `payload` as `mode` says; a chunk gives its results. */
 export async function apply(
@@ -18,7 +24,7 @@ export async function apply(
 ): Promise<unknown> {
   if (mode === TaskMode.Apply) {
     const result = fn(...(payload as unknown[]));
-    return result instanceof Promise ? await result : result;
+    return isThenable(result) ? await result : result;
   }
   const items = payload as unknown[];
   const out = new Array(items.length);
@@ -26,7 +32,7 @@ export async function apply(
     let result = mode === TaskMode.Map
       ? fn(items[i])
       : fn(...(items[i] as unknown[]));
-    if (result instanceof Promise) result = await result;
+    if (isThenable(result)) result = await result;
     out[i] = result;
   }
   return out;

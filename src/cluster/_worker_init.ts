@@ -7,6 +7,8 @@
 // Tier 8: the cluster export only (imported by the agent's workers).
 
 import { registerNamespaces } from "../_core/classes.ts";
+import { apply, type Fn } from "../_engine/apply_task.ts";
+import { TaskMode } from "../_wire/protocol.ts";
 
 /**
  * Imports and registers each module (one a worker may not import, under
@@ -24,7 +26,7 @@ export async function registerServed(urls: string[]): Promise<void> {
 
 /**
  * Runs a chunk as the local pool's starmap does (one call at a time, each
- * returned promise awaited), and says how long it took in this worker:
+ * returned promise or other thenable awaited), and says how long it took in this worker:
  * the client sizes its next chunks of the function by that. Timed here,
  * not on the agent: there a chunk's time also holds the thread hops, which
  * on a busy host are most of it (a 42-item chunk of squares took 2–12 ms
@@ -47,15 +49,6 @@ export async function runChunk(
     );
   }
   const start = performance.now();
-  const out = new Array(lists.length);
-  for (let i = 0; i < lists.length; i++) {
-    let result = fn(...lists[i]);
-    // Any thenable, as `await` takes it (the local pool awaits every
-    // result); a plain value skips the microtask.
-    if (typeof (result as { then?: unknown } | null)?.then === "function") {
-      result = await result;
-    }
-    out[i] = result;
-  }
+  const out = await apply(fn as Fn, TaskMode.Starmap, lists) as unknown[];
   return [out, performance.now() - start];
 }
