@@ -12,6 +12,7 @@
 // Pool ready with the "spawn" start method.
 
 import { parseArgs } from "node:util";
+import { median } from "../tools/_bench_format.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -82,10 +83,6 @@ try {
       samples.set(name, list);
     }
   }
-  const median = (list: number[]) => {
-    const sorted = [...list].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
-  };
   const base = median(samples.get("nothing")!);
   console.log(`new Worker → first message, medians of ${rounds}:`);
   for (const [name, list] of samples) {
