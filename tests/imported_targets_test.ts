@@ -12,6 +12,7 @@ import {
   Cuber,
   CubeReporter,
   makeAdder,
+  reportCallerRan,
   reportCube,
   setBase,
 } from "./fixtures/imported/tasks.ts";
@@ -23,6 +24,17 @@ import {
   cube as barrelCube,
   reportCube as barrelReport,
 } from "./fixtures/imported/barrel.ts";
+
+// This module's own top level: it runs again in any child that imports it.
+(globalThis as Record<string, unknown>).importedTargetsCallerRan = true;
+
+Deno.test("a Process child runs a target imported by name without importing the calling module", async () => {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const p = new Process({ target: reportCallerRan, args: [cell] });
+  p.start();
+  equal(await p.join(), 0);
+  equal(cell[0], 2);
+});
 
 Deno.test("Pool.map() runs a function imported by name from another module", async () => {
   await using pool = new Pool(2);

@@ -59,6 +59,13 @@ export const kWorkloads: readonly WorkloadSpec[] = [
     better: "lower",
   },
   {
+    id: "start_join_imported",
+    title: (c) =>
+      `start+join of ${c.cpus} processes, target imported from its own module`,
+    unit: "ms",
+    better: "lower",
+  },
+  {
     id: "pool_ready",
     title: (c) => `pool ready: ${c.cpus} workers created → first result back`,
     unit: "ms",

@@ -361,6 +361,8 @@ if (import.meta.main) {
   });
   const workloads: Record<string, () => Promise<Outcome>> = {
     start_join: () => startJoin(config),
+    // A bare worker's code is its own module either way.
+    start_join_imported: () => startJoin(config),
     pool_ready: () => poolReady(config),
     map_tiny: async () => mapTiny(config, await warmPool()),
     apply_async: async () => applyAsync(config, await warmPool()),

@@ -26,7 +26,7 @@ interface ImportBinding {
   imported: string;
   /** The resolved module URL. */
   url: string;
-  /** The local name of a default import. */
+  /** The local name of a default import, or of a named one. */
   local?: string;
 }
 
@@ -84,8 +84,9 @@ function parseClause(clause: string, url: string, into: ImportBinding[]) {
   for (const part of inner.split(",")) {
     const text = part.trim();
     if (text === "" || /^type\s/.test(text)) continue;
-    const imported = text.split(/\s+as\s+/)[0].replace(/^["']|["']$/g, "");
-    into.push({ imported, url });
+    const [name, alias] = text.split(/\s+as\s+/);
+    const imported = name.replace(/^["']|["']$/g, "");
+    into.push({ imported, url, local: alias?.trim() ?? imported });
   }
 }
 
@@ -185,6 +186,24 @@ export function importCandidates(caller: string, name: string): string[] {
     ? [...named, ...maybe]
     : [...maybe, ...renamed];
   return [...new Set(all)].slice(0, kMaxCandidates);
+}
+
+/**
+ * The module `caller` imports `name` from under that same name (`import {
+ * name } from "./tasks.ts"`), if it does: then `caller` cannot declare a
+ * function `name` of its own, and a function of that name it passes is most
+ * likely that module's export.
+ *
+ * @param caller The calling module's URL.
+ * @param name The function's own name (`fn.name`).
+ */
+export function namedImport(caller: string, name: string): string | undefined {
+  for (const { imported, url, local } of scan(caller)?.bindings ?? []) {
+    if (imported === name && local === name && !url.startsWith("node:")) {
+      return url;
+    }
+  }
+  return undefined;
 }
 
 /**

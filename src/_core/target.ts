@@ -11,7 +11,7 @@
 // Tier 1. The wire shape of a reference (TargetRef) is the protocol's.
 
 import type { TargetRef } from "../_wire/protocol.ts";
-import { importCandidates } from "./imports.ts";
+import { importCandidates, namedImport } from "./imports.ts";
 
 /** A target function, or `"./module.ts#exportName"`, or a URL with a hash. */
 // deno-lint-ignore no-explicit-any
@@ -132,7 +132,20 @@ export function targetRef(
   let ref = byCaller.get(url);
   if (ref === undefined) {
     ref = { url, name: fn.name, source, kind: "function" };
-    const also = importCandidates(url, fn.name);
+    let also = importCandidates(url, fn.name);
+    // `import { work } from "./tasks.ts"`: the caller cannot declare `work`
+    // itself, so the reference names tasks.ts and keeps the caller as a
+    // candidate. A child that imports its own modules then loads tasks.ts
+    // alone, not the caller (often the main module, with this library and
+    // everything else it imports: ~20 ms of a child's start on Deno 2.9.6).
+    const from = namedImport(url, fn.name);
+    if (from !== undefined) {
+      ref.url = from;
+      also = [
+        `${url}#${fn.name}`,
+        ...also.filter((c) => !c.startsWith(`${from}#`)),
+      ];
+    }
     if (also.length > 0) ref.also = also;
     byCaller.set(url, ref);
   }
@@ -173,9 +186,17 @@ export function refFromKey(key: string, source: string | null): TargetRef {
   return ref;
 }
 
-/** Every module a child may need to find `ref`, the reference's own first. */
-export function refModules(ref: TargetRef): string[] {
+/**
+ * Every module a child may need to find `ref`, the reference's own first.
+ *
+ * @param ref The reference.
+ * @param importsItself Whether the child may import modules itself: then
+ * only the reference's own module, as loadTarget() imports a candidate's
+ * only when the modules before it do not hold the function.
+ */
+export function refModules(ref: TargetRef, importsItself = false): string[] {
   const urls = [ref.url];
+  if (importsItself) return urls;
   for (const candidate of ref.also ?? []) {
     urls.push(candidate.slice(0, candidate.lastIndexOf("#")));
   }

@@ -4,7 +4,10 @@
 //
 // Tier 5 (process), with src/process.ts.
 
-import type { WorkerPermissions } from "../_core/permissions.ts";
+import {
+  importsOwnModules,
+  type WorkerPermissions,
+} from "../_core/permissions.ts";
 import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
 import { within } from "../_core/time.ts";
 import type { RunMessage, TargetRef } from "../_wire/protocol.ts";
@@ -74,8 +77,12 @@ export class Popen {
     strategy.checkSendable?.(args, "args", "start process");
     // The child imports its target's module and the modules that rebuild the
     // shared objects it receives, statically (see _child/spawn.ts), so that
-    // even a child without permissions can load them; nothing else.
-    const modules = ref === undefined ? [] : refModules(ref);
+    // even a child without permissions can load them; nothing else. A Web
+    // Worker that may import modules itself gets the reference's own module
+    // alone, and imports another candidate only if that one misses.
+    const importsItself = method !== "subprocess" &&
+      importsOwnModules(options.permissions);
+    const modules = ref === undefined ? [] : refModules(ref, importsItself);
     for (const tag of tags) {
       const module = reviverModule(tag);
       if (module !== undefined) modules.push(module);
