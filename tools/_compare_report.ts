@@ -72,6 +72,13 @@ export const kWorkloads: readonly WorkloadSpec[] = [
     better: "lower",
   },
   {
+    id: "pool_ready_imported",
+    title: (c) =>
+      `pool ready: ${c.cpus} workers, the task imported from its own module`,
+    unit: "ms",
+    better: "lower",
+  },
+  {
     id: "map_tiny",
     title: (c) => `map of ${int(c.mapItems)} tiny items (x * x)`,
     unit: "ms",

@@ -364,6 +364,7 @@ if (import.meta.main) {
     // A bare worker's code is its own module either way.
     start_join_imported: () => startJoin(config),
     pool_ready: () => poolReady(config),
+    pool_ready_imported: () => poolReady(config),
     map_tiny: async () => mapTiny(config, await warmPool()),
     apply_async: async () => applyAsync(config, await warmPool()),
     apply_sequential: async () => applySequential(config, await warmPool()),

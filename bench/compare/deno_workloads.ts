@@ -204,13 +204,13 @@ async function startJoin(
 
 async function poolReady(
   c: Config,
-  { ctx = spawn, settle }: StartOn = {},
+  { ctx = spawn, settle, target = noop }: StartOn = {},
 ): Promise<Outcome> {
   const samples = await runs(c.repeat, async () => {
     await settle?.();
     const start = now();
     const pool = new ctx.Pool(c.cpus);
-    await pool.apply(noop);
+    await pool.apply(target);
     const ms = now() - start;
     pool.terminate();
     await pool.join();
@@ -601,6 +601,7 @@ if (import.meta.main) {
     start_join: () => startJoin(config),
     start_join_imported: () => startJoin(config, { target: nothing }),
     pool_ready: () => poolReady(config),
+    pool_ready_imported: () => poolReady(config, { target: nothing }),
     map_tiny: async () => mapTiny(config, await warmPool()),
     apply_async: async () => applyAsyncMany(config, await warmPool()),
     apply_sequential: async () => applySequential(config, await warmPool()),

@@ -12,6 +12,7 @@
 
 import type { TargetRef } from "../_wire/protocol.ts";
 import { importCandidates, namedImport } from "./imports.ts";
+import { ProcessError } from "../errors.ts";
 
 /** A target function, or `"./module.ts#exportName"`, or a URL with a hash. */
 // deno-lint-ignore no-explicit-any
@@ -273,8 +274,11 @@ export async function loadTarget(
     if (other === undefined) {
       try {
         other = modules[url] = await import(url);
-      } catch {
-        // A module this child may not load cannot be the one: try the next.
+      } catch (error) {
+        // A module that started a process at import time is broken (the
+        // bootstrapping error); one this child may not load cannot be the
+        // one: try the next.
+        if (error instanceof ProcessError) throw error;
         continue;
       }
     }

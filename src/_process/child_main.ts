@@ -77,6 +77,8 @@ async function run(message: RunMessage, modules: Namespaces): Promise<void> {
   if (ref === undefined) {
     process = newChildProcess(Process, options);
   } else {
+    // Modules imported now (a candidate the entry did not import) run their
+    // top level as the entry's did: still bootstrapping (see main()).
     const found = await loadTarget(ref, modules);
     if (ref.kind === "class") {
       process = buildProcess(
@@ -92,6 +94,7 @@ async function run(message: RunMessage, modules: Namespaces): Promise<void> {
       target = found;
     }
   }
+  state().bootstrapping = false;
   adoptProcess(process, message.pid, target);
   setCurrentProcess(process);
   await process.run();
@@ -108,7 +111,8 @@ async function endChildren(): Promise<void> {
 
 /** Called by the worker's entry once the target's module is imported. */
 export function main(modules: Namespaces): void {
-  state().bootstrapping = false;
+  // Bootstrapping ends in run(), once the target and its arguments are
+  // loaded: a module the child imports for them may not start processes.
   workerScope.onmessage = (event: MessageEvent<RunMessage>) => {
     // A message held during start-up and handed over by bootstrap.ts or
     // warm.ts is not the runtime's dispatch: the op they saw stands.
