@@ -15,7 +15,6 @@
  */
 
 import { isFormTag, kTag, reduceInstance, reviveForm } from "./_core/forms.ts";
-import { needReviver } from "./_core/classes.ts";
 
 /** The hook a shareable object implements to describe itself for a child. */
 export const kReduce: unique symbol = Symbol.for(
@@ -39,8 +38,8 @@ export interface Reducible {
 const revivers = new Map<string, (descriptor: SharedDescriptor) => unknown>();
 const modulesByTag = new Map<string, string>();
 
-// The module that called registerReviver(), which a child must import: read
-// from the stack once per registration.
+// The module that called registerReviver(): a child must import it to
+// rebuild objects of that tag. Read from the stack once per registration.
 function registeringModule(): string | undefined {
   const frames = (new Error().stack ?? "").split("\n").slice(3);
   for (const frame of frames) {
@@ -62,9 +61,12 @@ export function reviverModule(tag: string): string | undefined {
   return modulesByTag.get(tag);
 }
 
-/** The module of every tag known so far (a pool worker's). Internal. */
-export function reviverModules(): [tag: string, url: string][] {
-  return [...modulesByTag];
+/**
+ * Every module that has registered a reviver so far, each once: what a pool
+ * worker imports at start. Internal: not exported from mod.ts.
+ */
+export function reviverModules(): string[] {
+  return [...new Set(modulesByTag.values())];
 }
 
 /**
@@ -381,7 +383,6 @@ function reviveObject(value: object): unknown {
   if (typeof tag === "string") {
     const reviver = revivers.get(tag);
     if (reviver === undefined) {
-      needReviver(tag);
       throw new TypeError(
         `Cannot revive a shared object as its tag must be registered: current value is '${tag}'`,
       );

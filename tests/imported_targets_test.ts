@@ -3,18 +3,10 @@
 // an import can take (it is itself "the calling module").
 
 import { deepEqual, equal, match, rejects } from "node:assert/strict";
-import {
-  Lock,
-  Pool,
-  Process,
-  ProcessPoolExecutor,
-  Queue,
-  Value,
-} from "../mod.ts";
+import { Pool, Process, ProcessPoolExecutor, Queue } from "../mod.ts";
 import { runDeno } from "./_run.ts";
 import {
   addBase,
-  callerRan,
   cube,
   cube as c,
   Cuber,
@@ -27,7 +19,6 @@ import {
 import * as t from "./fixtures/imported/tasks.ts";
 import triple from "./fixtures/imported/tasks.ts";
 import { writeCell } from "./fixtures/imported/slow_tasks.ts";
-import { addUnderLock, putItem } from "./fixtures/imported/typed_tasks.ts";
 import {
   addToBase,
   cube as barrelCube,
@@ -43,34 +34,6 @@ Deno.test("a Process child runs a target imported by name without importing the 
   p.start();
   equal(await p.join(), 0);
   equal(cell[0], 2);
-});
-
-/** A task of this module's own: a worker imports this module to run it. */
-export function ownTask(): number {
-  return 1;
-}
-
-Deno.test("a pool worker imports the module that created its pool only when a task's function is there", async () => {
-  await using pool = new Pool(1);
-  equal(await pool.apply(callerRan), false);
-  equal(await pool.apply(ownTask), 1);
-  equal(await pool.apply(callerRan), true);
-});
-
-Deno.test("a pool worker imports the modules that rebuild a Lock, a Value and a Queue when the first one arrives", async () => {
-  await using pool = new Pool(2);
-  const lock = new Lock();
-  const value = new Value("i", 0);
-  const results = await Promise.all([
-    pool.apply(addUnderLock, [lock, value, 500]),
-    pool.apply(addUnderLock, [lock, value, 500]),
-  ]);
-  equal(value.value, 1000);
-  equal(Math.max(...results), 1000);
-  const queue = new Queue<string>();
-  await pool.apply(putItem, [queue, "from a worker"]);
-  equal(await queue.get(), "from a worker");
-  queue.close();
 });
 
 Deno.test("Pool.map() runs a function imported by name from another module", async () => {

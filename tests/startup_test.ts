@@ -68,7 +68,7 @@ for (
 const parentOnly = [
   /\/src\/_child\/(forkserver|subprocess(_main|_options)?|frames)\.ts$/,
   /\/src\/_child\/prox(y|ies)(_\w+)?\.ts$/,
-  /\/src\/_engine\/(?!worker_main|worker_claims|apply_task|late_imports)\w+\.ts$/,
+  /\/src\/_engine\/(?!worker_main|worker_claims|apply_task)\w+\.ts$/,
   /\/src\/cluster\//,
   /\/src\/context\.ts$/,
 ];

@@ -248,27 +248,6 @@ export async function loadClasses(refs: Iterable<ClassRef>): Promise<void> {
   }
 }
 
-// Modules that register revivers (../reduction.ts), by tag, that this
-// process imports when an object of the tag first arrives: a pool worker's
-// pool tells it those it knows instead of having its entry import them all.
-const reviverUrls = new Map<string, string>();
-
-/** Records which module registers the reviver of each tag. */
-export function expectRevivers(entries: Iterable<[string, string]>): void {
-  for (const [tag, url] of entries) reviverUrls.set(tag, url);
-}
-
-/**
- * Throws MissingModule when the reviver of `tag` is registered by a module
- * this process knows of and has not imported yet (withClasses() imports it).
- */
-export function needReviver(tag: string): void {
-  const url = reviverUrls.get(tag);
-  if (url !== undefined && !namespaces.has(url)) {
-    throw new MissingModule({ url, name: tag, source: "" });
-  }
-}
-
 /** Thrown by classOf() when the module of a class is not loaded here. */
 export class MissingModule extends Error {
   constructor(readonly ref: ClassRef) {

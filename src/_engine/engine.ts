@@ -38,7 +38,7 @@ import {
   type TaskLimits,
   TaskQueue,
 } from "./task.ts";
-import { failedAtImport, startupError } from "./startup_error.ts";
+import { startupError } from "./startup_error.ts";
 import { Transport } from "./transport.ts";
 import { WorkerSet } from "./workers.ts";
 import { TaskMode } from "../_wire/protocol.ts";
@@ -255,15 +255,13 @@ export class PoolEngine {
     const orderly = worker.retiring && worker.inFlight.size === 0 && code === 0;
     this.#workers.teardown(worker, orderly);
     if (!orderly && this.#state !== "terminated") {
-      // It died before its first task, or a module it imported for one
-      // started a pool at import time: the module or the initializer is
-      // broken, and a replacement would die the same way.
-      if (!worker.ready || failedAtImport(error)) {
-        const broken = startupError(worker.name, code, error);
-        this.#reclaim(worker, () => broken);
-        return this.#break(broken);
-      }
       this.#fail(worker, code, error);
+    }
+    if (!worker.ready && !orderly && this.#state !== "terminated") {
+      // It died before its first task: the module or the initializer is
+      // broken, and a replacement would die the same way.
+      this.#break(startupError(worker.name, code, error));
+      return;
     }
     this.#resume();
   }

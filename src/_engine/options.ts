@@ -76,7 +76,7 @@ export interface EngineOptions {
   permissions?: WorkerPermissions;
   /** Only with the "subprocess" start method. */
   resourceLimits?: ResourceLimits;
-  /** The module that created the pool: workers import it (./workers.ts). */
+  /** The module that created the pool: imported statically by workers. */
   caller?: string;
   onDeath: DeathPolicy;
   /** Start all workers at once (Pool) or only as work needs them (executor). */

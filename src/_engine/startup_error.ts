@@ -18,7 +18,7 @@ const libraryDir = new URL("../", import.meta.url).href;
 const frameUrl = /((?:file|https?|jsr|npm):[^\s()]*:\d+:\d+)\)?\s*$/;
 
 const poolFix =
-  `A worker imports the module that created its pool again when a task's function is defined there, so code at that module's top level runs once more in that worker, and a pool created there would start workers of its own. Create pools where only the main program runs:
+  `A worker imports the module that created its pool again, so code at that module's top level runs once more in every worker, and a pool created there would start workers of its own. Create pools where only the main program runs:
 
     if (import.meta.main) {
       await using pool = new Pool();
@@ -26,16 +26,6 @@ const poolFix =
     }
 
 In a 'deno test' or 'deno bench' file (import.meta.main is false there), create the pool inside the test or bench function, or lazily on first use, and close it at the end (see the README, "A pool in deno test and deno bench").`;
-
-/**
- * Whether a worker ended because a module it imported, at its start or for
- * a task, started a process or created a pool at import time.
- */
-export function failedAtImport(
-  error: WireError | undefined,
-): error is WireError {
-  return error !== undefined && isBootstrapMessage(error.message);
-}
 
 /**
  * The BrokenProcessPoolError for a worker that exited with `code` before
@@ -48,7 +38,7 @@ export function startupError(
 ): BrokenProcessPoolError {
   const head =
     `Cannot start pool worker ${name}: it exited with code ${code} during start-up`;
-  if (failedAtImport(error)) {
+  if (error !== undefined && isBootstrapMessage(error.message)) {
     const frames = error.stack.split("\n").filter((line) =>
       /^\s+at /.test(line)
     );

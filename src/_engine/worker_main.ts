@@ -62,16 +62,17 @@ import {
   workerScope,
 } from "../_core/state.ts";
 import {
+  loadTarget,
   type Namespaces,
   refFromKey,
   refKey,
   type TargetRef,
 } from "../_core/target.ts";
-import { expectLateRevivers, loadLate } from "./late_imports.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
-// A failure while importing modules: the pool's error, printed by the pool.
+// Runs before the pool creator's module is imported: a failure there becomes
+// the pool's BrokenProcessPoolError, printed once, by the parent.
 startupFailuresReportedByParent();
 
 /** Milliseconds of spinning on the request ring before sleeping, at most. */
@@ -136,7 +137,7 @@ async function lookup(key: string, ref: TargetRef | undefined): Promise<Fn> {
   if (ref === undefined) {
     throw new Error(`Cannot run task as function ${key} was never sent`);
   }
-  const fn = await loadLate(ref, modules);
+  const fn = await loadTarget(ref, modules);
   // The target's module may be one the pool's creator never imported (a
   // URL target): its exported classes must still be found by identity, so
   // that an error or a result of such a class keeps it on the way back.
@@ -367,9 +368,8 @@ async function start(init: PoolInitMessage): Promise<void> {
   claims = new Claims(control);
   if (init.requests !== undefined) requests = new Channel(init.requests);
   if (init.responses !== undefined) responses = new Channel(init.responses);
-  expectLateRevivers(init);
   if (init.initializer !== undefined) {
-    const initializer = await loadLate(init.initializer, modules);
+    const initializer = await loadTarget(init.initializer, modules);
     const result = initializer(
       ...(await withClasses(() => revive(init.initargs)) as unknown[]),
     );
@@ -379,7 +379,7 @@ async function start(init: PoolInitMessage): Promise<void> {
   await (init.requests === undefined ? serveMessages() : loop());
 }
 
-/** Called by the worker's entry once its modules are imported. */
+/** Called by the worker's entry once the pool creator's module is imported. */
 export function main(imported: Namespaces): void {
   modules = { ...imported };
   registerNamespaces(imported);

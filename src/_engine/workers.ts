@@ -175,28 +175,18 @@ export class WorkerSet {
     const options = this.#options;
     const identity = [...s.identity, ++s.childCounter];
     const name = `${options.name}-${++this.#counter}`;
-    // A worker that may import modules itself (see _child/spawn.ts) starts
-    // with its initializer's module alone, and imports the pool creator's
-    // module, a task's or a reviver's when a task first needs it: the
-    // workers of a pool whose tasks live in their own module never load the
-    // main module, nor the library it imports. A sandboxed worker cannot
-    // import later: it gets them all now, and every module the pool's
-    // creator imports, where the functions of its tasks come from.
-    const lazy = options.method !== "subprocess" &&
-      importsOwnModules(options.permissions);
-    const revivers = reviverModules();
-    const modules = lazy || options.caller === undefined
-      ? []
-      : [options.caller];
+    const modules = options.caller === undefined ? [] : [options.caller];
     if (options.initializer !== undefined) {
-      modules.push(...refModules(options.initializer, lazy));
+      modules.push(...refModules(options.initializer));
     }
+    // A sandboxed worker cannot import a task's module later itself (see
+    // _child/spawn.ts): it gets every module the pool's creator imports,
+    // where the functions of its tasks come from.
     if (
       options.caller !== undefined && !importsOwnModules(options.permissions)
     ) {
       modules.push(...importedModules(options.caller));
     }
-    if (!lazy) modules.push(...new Set(revivers.map(([, url]) => url)));
     // With atomics "disabled", no ring: tasks and results go by postMessage.
     const requests = options.rings ? takeRing() : undefined;
     const responses = options.rings ? takeRing() : undefined;
@@ -212,7 +202,9 @@ export class WorkerSet {
       identity,
       daemon: true,
       entry,
-      modules,
+      // A pool worker receives shared objects only with later tasks, so it
+      // imports the modules of every reviver known now.
+      modules: [...modules, ...reviverModules()],
       permissions: options.permissions,
       resourceLimits: options.resourceLimits,
       method: options.method,
@@ -222,7 +214,6 @@ export class WorkerSet {
         responses,
         initializer: options.initializer,
         initargs: options.initargs,
-        ...(lazy ? { revivers } : {}),
       },
       onMessage: (message) =>
         this.#host.message(handle, message as FromPoolWorker),

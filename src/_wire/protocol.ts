@@ -162,12 +162,6 @@ export interface PoolInitMessage extends ChildInit {
   responses?: SharedArrayBuffer;
   initializer?: TargetRef;
   initargs: unknown[];
-  /**
-   * The modules that register revivers, by tag, for a worker that imports
-   * one when an object of its tag first arrives; absent: the worker's entry
-   * imported them all (a sandboxed worker may not import modules later).
-   */
-  revivers?: [tag: string, url: string][];
 }
 
 /** A task that could not take the ring. */
