@@ -1,9 +1,13 @@
 // importCandidates() reads the head of a calling module: each way to write an
 // import there, and nothing that only looks like one further down.
 
-import { deepEqual } from "node:assert/strict";
+import { deepEqual, equal } from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { importCandidates, importedModules } from "../src/_core/imports.ts";
+import {
+  importCandidates,
+  importedModules,
+  namedImport,
+} from "../src/_core/imports.ts";
 
 async function caller(source: string): Promise<[string, string]> {
   const dir = await Deno.makeTempDir({ prefix: "imports_" });
@@ -80,6 +84,29 @@ export function local(): void {}
   try {
     deepEqual(importCandidates(url, "local"), []);
     deepEqual(importCandidates(url, "other"), [`${dir}tasks.ts#cube`]);
+  } finally {
+    await Deno.remove(new URL(dir), { recursive: true });
+  }
+});
+
+Deno.test("namedImport() names the module a function is imported from under its own name, and only that", async () => {
+  const [url, dir] = await caller(
+    `import { cube, square as sq } from "./tasks.ts";
+import { triple as triple } from "./more.ts";
+import { join } from "node:path";
+import * as t from "./all.ts";
+import half from "./half.ts";
+`,
+  );
+  try {
+    equal(namedImport(url, "cube"), `${dir}tasks.ts`);
+    equal(namedImport(url, "triple"), `${dir}more.ts`);
+    // Renamed (the caller may declare its own `square`), a built-in, a
+    // namespace or a default import: no module is sure.
+    equal(namedImport(url, "square"), undefined);
+    equal(namedImport(url, "join"), undefined);
+    equal(namedImport(url, "t"), undefined);
+    equal(namedImport(url, "half"), undefined);
   } finally {
     await Deno.remove(new URL(dir), { recursive: true });
   }
