@@ -192,14 +192,17 @@ export function importCandidates(caller: string, name: string): string[] {
  * The module `caller` imports `name` from under that same name (`import {
  * name } from "./tasks.ts"`), if it does: then `caller` cannot declare a
  * function `name` of its own, and a function of that name it passes is most
- * likely that module's export.
+ * likely that module's export. Bare names and built-ins are left out.
  *
  * @param caller The calling module's URL.
  * @param name The function's own name (`fn.name`).
  */
 export function namedImport(caller: string, name: string): string | undefined {
-  for (const { imported, url, local } of scan(caller)?.bindings ?? []) {
-    if (imported === name && local === name && !url.startsWith("node:")) {
+  const found = scan(caller);
+  for (const { imported, url, local } of found?.bindings ?? []) {
+    // Only a module the caller names by URL: a bare name resolved here is a
+    // guess (see readHead()), fine as a candidate, not as the reference.
+    if (imported === name && local === name && found!.modules.includes(url)) {
       return url;
     }
   }
