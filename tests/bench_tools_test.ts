@@ -328,6 +328,19 @@ Deno.test("parseBenchArgs() reads --quick, --repeat, --only, --systems, --json a
   assertEquals(parseBenchArgs(["--quick", "--repeat", "7"], spec).repeat, 7);
 });
 
+Deno.test("parseBenchArgs() writes the default reports only for a full run", () => {
+  const defaults = { md: "out/report.md", svg: "out/chart.svg" };
+  assertEquals(parseBenchArgs(["--only", "a,b,c"], spec).outputs, defaults);
+  assertEquals(parseBenchArgs(["--systems", "y,x"], spec).outputs, defaults);
+  const none = { md: "", svg: "" };
+  assertEquals(parseBenchArgs(["--only", "b"], spec).outputs, none);
+  assertEquals(parseBenchArgs(["--systems", "x"], spec).outputs, none);
+  assertEquals(
+    parseBenchArgs(["--only", "b", "--svg", "b.svg"], spec).outputs,
+    { md: "", svg: "b.svg" },
+  );
+});
+
 Deno.test("parseBenchArgs() throws a clear error for bad arguments", () => {
   assertThrows(
     () => parseBenchArgs(["--repeat", "2"], spec),

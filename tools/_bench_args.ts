@@ -141,6 +141,10 @@ export function parseBenchArgs(
   const loads = values.load === undefined
     ? [0]
     : loadLevels(values.load as string, spec.tool);
+  // A partial run (some workloads, or some systems) writes no report unless
+  // told where: the default files hold the full run that the README quotes.
+  const partial = only.length < spec.ids.length ||
+    (spec.systems !== undefined && systems.length < spec.systems.length);
   const outputs: Record<string, string> = {};
   for (const [name, fallback] of Object.entries(spec.outputs)) {
     if (values[`no-${name}`] && values[name] !== undefined) {
@@ -150,8 +154,8 @@ export function parseBenchArgs(
     }
     const path = values[`no-${name}`]
       ? ""
-      : (values[name] as string | undefined) ?? fallback;
-    if (!values[`no-${name}`] && path === "") {
+      : (values[name] as string | undefined) ?? (partial ? "" : fallback);
+    if (values[name] === "") {
       throw new RangeError(
         `Cannot run ${spec.tool} as '--${name}' must be a file path: current value is ''`,
       );

@@ -65,7 +65,8 @@ Options:
   --repeat N       runs per workload after the warm-up (≥ 1)
   --only a,b       claims to measure: ${kClaimIds.join(", ")}
   --json           print the report as JSON instead of tables
-  --md PATH        markdown report (default: bench/results/claims.md)
+  --md PATH        markdown report (default: bench/results/claims.md, for a
+                   run of every claim; none with --only)
   --no-md          do not write the markdown report
   --help           show this help
 

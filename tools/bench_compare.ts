@@ -10,7 +10,8 @@
 //     node bench/compare/piscina_workloads.mjs   (piscina installed by npm
 //       into bench/compare/node_modules; under Deno when node is absent)
 //   <──JSON── medians ──> table with ratios (terminal or --json),
-//     bench/results/compare.md and bench/results/compare.svg
+//     bench/results/compare.md and bench/results/compare.svg (a full run;
+//     a partial one writes only where --md/--svg say)
 //
 // A system whose runtime is absent is skipped with a notice; one that fails
 // is reported as failed, and the others still run. Exit codes: 0 done,
@@ -61,8 +62,9 @@ Options:
   --json           print the report as JSON instead of the table
                    (with --only or without deno among the systems, the
                    cluster group, which needs nats-server, does not run)
-  --md PATH        markdown report (default: bench/results/compare.md)
-  --svg PATH       bar chart (default: bench/results/compare.svg)
+  --md PATH        markdown report (default: bench/results/compare.md, for a
+                   run of every workload and system; none for a partial run)
+  --svg PATH       bar chart (default: bench/results/compare.svg, likewise)
   --no-md, --no-svg  do not write that file
   --help           show this help
 
