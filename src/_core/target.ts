@@ -142,10 +142,8 @@ export function targetRef(
     const from = namedImport(url, fn.name);
     if (from !== undefined) {
       ref.url = from;
-      also = [
-        `${url}#${fn.name}`,
-        ...also.filter((c) => !c.startsWith(`${from}#`)),
-      ];
+      const self = `${from}#${fn.name}`;
+      also = [`${url}#${fn.name}`, ...also.filter((c) => c !== self)];
     }
     if (also.length > 0) ref.also = also;
     byCaller.set(url, ref);
