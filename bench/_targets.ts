@@ -35,6 +35,17 @@ export function holdUntil(flag: Int32Array): void {
   while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
 }
 
+/**
+ * Counts itself in at `count[0]` and blocks its worker until `n` have: run
+ * `n` at once, one per worker, and every worker of a pool is up.
+ */
+export function meet(count: Int32Array, n: number): void {
+  Atomics.add(count, 0, 1);
+  Atomics.notify(count, 0);
+  let seen;
+  while ((seen = Atomics.load(count, 0)) < n) Atomics.wait(count, 0, seen);
+}
+
 /** `n` acquire+release pairs of `lock` (bench/subprocess_bench.ts). */
 export function lockRounds(lock: Lock, n: number): void {
   for (let i = 0; i < n; i++) {

@@ -681,6 +681,26 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     equal(await long, "released");
   });
 
+  test("Pool.map() keeps every result in order, numbers exact, over many chunks", async () => {
+    const pool = makePool(2);
+    // Numbers travel packed in Float64Arrays (chunks of 64 or more): every
+    // double must come back as itself, -0 and NaN included (deepEqual tells
+    // -0 from 0).
+    const numbers = Array.from({ length: 5_000 }, (_, i) => (i - 2_500) / 7);
+    numbers[10] = -0;
+    numbers[11] = Number.NaN;
+    numbers[12] = Number.MAX_VALUE;
+    deepEqual(await pool.map(T("echo"), numbers, 100), numbers);
+    // More chunks than one concat() call takes (1 024), each a small array.
+    const items = Array.from({ length: 2_100 }, (_, i) => i);
+    const squares = items.map((x) => x * x);
+    deepEqual(await pool.map(T("square"), items, 2), squares);
+    deepEqual(
+      await pool.map(T("echo"), squares.map((x) => [x]), 1),
+      squares.map((x) => [x]),
+    );
+  });
+
   test("Pool stays usable beside a task that never answers", async () => {
     const pool = makePool(2);
     const flag = cells(1);

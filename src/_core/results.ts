@@ -11,6 +11,7 @@ import { thrownForm } from "./forms.ts";
 import { reduce, revive } from "../reduction.ts";
 import { RemoteError } from "../errors.ts";
 import { ResultStatus } from "../_wire/protocol.ts";
+import { unpackNumbers } from "../_wire/codec.ts";
 import {
   explainRefusal,
   rebuildError,
@@ -77,7 +78,7 @@ export function reviveResult(
   done: (status: ResultStatus, value: unknown) => void,
 ): void {
   const { status, value, numbers } = message;
-  if (numbers !== undefined) return done(status, Array.from(numbers));
+  if (numbers !== undefined) return done(status, unpackNumbers(numbers));
   const error = status === ResultStatus.Error;
   reviveThen(
     () => error ? errorFromWire(value as WireError) : revive(value),
