@@ -12,6 +12,7 @@ import { TaskMode } from "./_wire/protocol.ts";
 import type { TargetRef } from "./_core/target.ts";
 import { within } from "./_core/time.ts";
 import { checkSeconds } from "./_core/validate.ts";
+import { holdLoop, releaseLoop } from "./_memory/atomics.ts";
 
 /** Callbacks of the `…Async` methods. */
 export interface CallbackOptions<R> {
@@ -19,6 +20,15 @@ export interface CallbackOptions<R> {
   callback?: (result: R) => void;
   /** Called with the error when the task fails. */
   errorCallback?: (error: Error) => void;
+}
+
+/**
+ * Keeps the program alive until `promise` settles: a pool's AsyncResult
+ * tasks do not (Task.holds), so the one who waits for them does.
+ */
+function held<T>(promise: Promise<T>): Promise<T> {
+  holdLoop();
+  return promise.finally(releaseLoop);
 }
 
 /** Settles an AsyncResult made without a promise (set by the class). */
@@ -57,6 +67,9 @@ export class ResultTask extends Task {
   constructor(fn: TargetRef, payload: unknown, result: AsyncResult<unknown>) {
     super(fn, TaskMode.Apply, payload);
     this.#result = result;
+    // As in CPython, a result nobody waits for does not keep the program
+    // running: get() and wait() hold it while they wait.
+    this.holds = false;
   }
 
   finish(value: unknown, error?: Error): void {
@@ -172,10 +185,10 @@ export class AsyncResult<R> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (timeout === undefined || this.#state !== "pending") {
-      return this.#outcome();
-    }
-    return this.#getWithin(timeout);
+    if (this.#state !== "pending") return this.#outcome();
+    return held(
+      timeout === undefined ? this.#outcome() : this.#getWithin(timeout),
+    );
   }
 
   async #getWithin(timeout: number): Promise<R> {
@@ -207,7 +220,8 @@ export class AsyncResult<R> {
    */
   async wait(timeout?: number): Promise<void> {
     checkSeconds(timeout, "timeout", "wait for result");
-    await within(this.#outcome().catch(() => {}), timeout);
+    if (this.#state !== "pending") return;
+    await held(within(this.#outcome().catch(() => {}), timeout));
   }
 
   /**

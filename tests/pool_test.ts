@@ -28,7 +28,14 @@ import "./fixtures/pool_targets.ts";
 const T = (name: string) => fixture("pool_targets", name);
 
 async function started(flag: Int32Array): Promise<void> {
-  await Atomics.waitAsync(flag, 0, 0).value;
+  // A pending Atomics.waitAsync does not keep Deno's event loop alive, and
+  // an applyAsync task nobody waits for does not either.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    await Atomics.waitAsync(flag, 0, 0).value;
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 /** Bursts warmUp() sends at most before it gives up. */

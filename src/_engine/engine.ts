@@ -51,7 +51,7 @@ export { transportCounters } from "./transport.ts";
 /** The shared machinery of Pool and ProcessPoolExecutor. */
 export class PoolEngine {
   readonly #options: EngineOptions;
-  readonly #queue = new TaskQueue();
+  readonly #queue = new TaskQueue((on) => this.#workers.refBusy(on));
   readonly #dispatch: Dispatcher;
   readonly #workers: WorkerSet;
   readonly #transport: Transport;
@@ -167,7 +167,7 @@ export class PoolEngine {
         worker.requests?.wake();
       }
       if (worker.inFlight.size > 0) {
-        worker.worker.ref(true);
+        worker.worker.ref(this.#queue.holding);
         this.#workers.wake();
       }
     }
@@ -186,7 +186,9 @@ export class PoolEngine {
     switch (message.t) {
       case "ready":
         worker.ready = true;
-        if (this.#queue.queued === 0) worker.worker.ref(false);
+        if (!this.#queue.queued || !this.#queue.holding) {
+          worker.worker.ref(false);
+        }
         this.#scheduleFlush();
         return;
       case "bell":

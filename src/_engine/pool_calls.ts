@@ -15,6 +15,7 @@ import { poolRef } from "../_core/util.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import { checkKnownKeys } from "../_core/known_keys.ts";
 import { checkTask } from "./options.ts";
+import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
 
 const kAsyncTaskKeys = ["callback", "errorCallback", "signal", "timeout"];
 /** The options of mapAsync and starmapAsync. */
@@ -47,14 +48,20 @@ export class PoolCalls {
     throw new ProcessError(`Cannot ${what} as the pool is not running: ${why}`);
   }
 
-  /** Submits one task; its promise settles with the outcome. */
+  /**
+   * Submits one task; its promise settles with the outcome.
+   *
+   * @param holds Whether the program stays alive for it (Task.holds).
+   */
   run(
     ref: TargetRef,
     mode: TaskMode,
     payload: unknown,
     limits?: TaskLimits,
+    holds = true,
   ): Promise<unknown> {
     const task = new PromiseTask(ref, mode, payload);
+    task.holds = holds;
     this.engine.submit(task, limits);
     return task.promise;
   }
@@ -107,8 +114,14 @@ export class PoolCalls {
         "Cannot join pool as it is still running: call close() or terminate() first",
       );
     }
-    if (this.engine.state === "closed") await this.engine.drained();
-    await this.engine.exited();
+    // The tasks of an AsyncResult do not hold the program; a join does.
+    holdLoop();
+    try {
+      if (this.engine.state === "closed") await this.engine.drained();
+      await this.engine.exited();
+    } finally {
+      releaseLoop();
+    }
   }
 
   /** map and starmap: every chunk submitted at once, results flattened. */
@@ -137,7 +150,8 @@ export class PoolCalls {
   ): AsyncResult<R[]> {
     const what = mode === TaskMode.Map ? "map" : "starmap";
     checkKnownKeys(options, kMapAsyncKeys, what);
-    const results = this.#chunks<R>(fn, iterable, options.chunksize, mode);
+    const { chunksize } = options;
+    const results = this.#chunks<R>(fn, iterable, chunksize, mode, false);
     return new AsyncResult(results, options);
   }
 
@@ -146,13 +160,16 @@ export class PoolCalls {
     iterable: unknown,
     chunksize: number | undefined,
     mode: TaskMode,
+    holds = true,
   ): Promise<R[]> {
     const what = mode === TaskMode.Map ? "map" : "starmap";
     this.assertRunning(what);
     const ref = poolRef(fn, what);
     checkPositiveInteger(chunksize, "chunksize", what);
     const chunks = chunksOf(iterable, chunksize, mode, this.processes, what);
-    const tasks = chunks.map((chunk) => this.run(ref, mode, chunk));
+    const tasks = chunks.map((chunk) =>
+      this.run(ref, mode, chunk, undefined, holds)
+    );
     return Promise.all(tasks).then((results) => concatAll(results as R[][]));
   }
 

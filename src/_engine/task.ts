@@ -34,6 +34,13 @@ export abstract class Task {
   settled = false;
   /** Runs once as the task settles (clears a timer, an abort listener). */
   cleanup: (() => void) | undefined = undefined;
+  /**
+   * Whether the program stays alive for it. An AsyncResult's tasks do not:
+   * CPython's pool ends with the program, so a task nobody waits for (one
+   * that never answers, say) must not keep it running; a wait in get(),
+   * wait() or join() holds the program instead.
+   */
+  holds = true;
 
   constructor(fn: TargetRef, mode: TaskMode, payload: unknown) {
     this.fn = fn;
@@ -121,11 +128,26 @@ export class TaskQueue {
   #head = 0;
   #nextId = 1;
   #pending = 0;
+  #holding = 0;
+  readonly #onHolding: (holding: boolean) => void;
   #drainWaiters: (() => void)[] = [];
+
+  /**
+   * @param onHolding Called with true when an unsettled task comes to hold
+   * the program (see Task.holds), and with false when none does any more.
+   */
+  constructor(onHolding: (holding: boolean) => void) {
+    this.#onHolding = onHolding;
+  }
 
   /** Tasks submitted and not yet settled. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Whether an unsettled task holds the program (see Task.holds). */
+  get holding(): boolean {
+    return this.#holding > 0;
   }
 
   /** Tasks waiting for a worker. */
@@ -138,6 +160,7 @@ export class TaskQueue {
     task.id = this.#nextId++;
     if (this.#nextId > 0x7fffffff) this.#nextId = 1;
     this.#pending++;
+    if (task.holds && this.#holding++ === 0) this.#onHolding(true);
     this.#queue.push(task);
   }
 
@@ -199,6 +222,7 @@ export class TaskQueue {
     if (task.settled) return false;
     task.settled = true;
     this.#pending--;
+    if (task.holds && --this.#holding === 0) this.#onHolding(false);
     task.cleanup?.();
     if (delivery === Delivery.Finish) task.finish(value, error);
     else if (delivery === Delivery.Withdrawn) task.withdrawn(error!);

@@ -283,6 +283,13 @@ export class WorkerSet {
     worker.post({ t: "stop" });
   }
 
+  /** Makes the workers that run tasks hold the program alive, or not. */
+  refBusy(holding: boolean): void {
+    for (const worker of this.#workers) {
+      if (!worker.dead && worker.inFlight.size > 0) worker.worker.ref(holding);
+    }
+  }
+
   /** Wakes the pump (new work dispatched, a doorbell, a worker gone). */
   wake(): void {
     // A pump that is not asleep looks at every worker on its next turn.
