@@ -50,7 +50,7 @@ import { configureForkserver } from "./_child/forkserver.ts";
 // child that imports only Process (src/_child/start_method.ts).
 import "./_child/subprocess.ts";
 import { callerUrl } from "./_core/target.ts";
-import { checkPositiveInteger } from "./_core/validate.ts";
+import { checkBoolean, checkPositiveInteger } from "./_core/validate.ts";
 
 export type { ResourceLimits, StartMethod } from "./_child/start_method.ts";
 
@@ -290,6 +290,7 @@ export function setStartMethod(
 ): void {
   checkMethod(method, "set start method");
   checkKnownKeys(options, ["force"], "set start method");
+  checkBoolean(options.force, "force", "set start method");
   if (chosenStartMethod() !== undefined && !options.force) {
     throw new Error(
       "Cannot set start method as it has already been set: pass { force: true }",
@@ -315,11 +316,14 @@ export function getAllStartMethods(): StartMethod[] {
   return startMethods();
 }
 
+/** The most warm workers per CPU that setForkserverPreload() takes. */
+const kMostWarmPerCpu = 4;
+
 /** Options of {@linkcode setForkserverPreload}. */
 export interface ForkserverOptions {
   /**
    * How many warm workers the forkserver keeps ready for each kind of child
-   * and permission set.
+   * and permission set: at most 4 × cpuCount().
    *
    * @default {cpuCount()}
    */
@@ -338,7 +342,8 @@ export interface ForkserverOptions {
  * @param options `warm`: how many warm workers to keep per kind of child.
  * @throws {TypeError} When `modules` is not an array of strings and URLs,
  * or an option is unknown.
- * @throws {RangeError} When `warm` is not a positive integer.
+ * @throws {RangeError} When `warm` is not a positive integer, or more
+ * than 4 × cpuCount().
  *
  * @example Preload a module of tasks, keep two warm workers
  * ```ts
@@ -370,9 +375,25 @@ export function setForkserverPreload(
   }
   checkKnownKeys(options, ["warm"], what);
   checkPositiveInteger(options.warm, "warm", what);
+  // Warm workers are started ahead, each a thread with its own heap: more
+  // than a busy pool would ever use is a slip, and would fill the memory.
+  const most = kMostWarmPerCpu * cpuCount();
+  if (options.warm !== undefined && options.warm > most) {
+    throw new RangeError(
+      `Cannot ${what} as 'warm' must be at most ${kMostWarmPerCpu} × cpuCount() (${most}): current value is ${options.warm}`,
+    );
+  }
   const base = callerUrl() ?? Deno.mainModule;
-  configureForkserver(
-    modules.map((m) => new URL(m, base).href),
-    options.warm,
-  );
+  const urls = modules.map((m) => {
+    try {
+      return new URL(m, base).href;
+    } catch {
+      throw new TypeError(
+        `Cannot ${what} as 'modules' must be module URLs or paths: current value ${
+          Deno.inspect(m)
+        } is neither`,
+      );
+    }
+  });
+  configureForkserver(urls, options.warm);
 }

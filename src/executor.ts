@@ -23,12 +23,12 @@ import {
 import type { WorkerPermissions } from "./_core/permissions.ts";
 import { checkTask, engineOptions, PoolEngine } from "./_engine/engine.ts";
 import { FutureTask } from "./_engine/future_access.ts";
+import { mapResults } from "./_engine/map_results.ts";
 import { Future } from "./futures.ts";
 import type { PoolOptions, TaskFunction, TaskResult } from "./pool.ts";
 import { TaskMode } from "./_wire/protocol.ts";
 import { reduce } from "./reduction.ts";
 import type { Target } from "./_core/target.ts";
-import { deadlineOf } from "./_core/time.ts";
 import { checkPositiveInteger, checkSeconds } from "./_core/validate.ts";
 import { poolRef } from "./_core/util.ts";
 import { startMethodOf } from "./_child/start_method.ts";
@@ -127,7 +127,13 @@ export class ProcessPoolExecutor {
    * ```
    */
   constructor(options: ExecutorOptions = {}) {
-    const settings = engineOptions(options.maxWorkers, options, {
+    if (typeof options === "number") {
+      // CPython's ProcessPoolExecutor(4): here the count is an option.
+      throw new TypeError(
+        `Cannot create executor as 'options' must be an object: current value is ${options} (the worker count is { maxWorkers: ${options} })`,
+      );
+    }
+    const settings = engineOptions(options?.maxWorkers, options, {
       name: "ProcessPoolExecutorWorker",
       count: "maxWorkers",
       onDeath: "break",
@@ -328,18 +334,9 @@ export class ProcessPoolExecutor {
         ),
       );
     }
-    const deadline = deadlineOf(options.timeout);
-    async function* results(): AsyncGenerator<TaskResult<F>, void, undefined> {
-      try {
-        for (const future of futures) {
-          const left = Math.max(0, deadline - performance.now()) / 1000;
-          yield* (await future.result(left)) as TaskResult<F>[];
-        }
-      } finally {
-        for (const future of futures) future.cancel();
-      }
-    }
-    return results();
+    return mapResults(futures, options.timeout) as AsyncIterableIterator<
+      TaskResult<F>
+    >;
   }
 
   /**

@@ -19,7 +19,7 @@ import type {
 } from "./pool_options.ts";
 import { kNoArgs, PoolCalls } from "./_engine/pool_calls.ts";
 import { TaskMode } from "./_wire/protocol.ts";
-import { startMethodOf } from "./_child/start_method.ts";
+import { poolWorkerName, startMethodOf } from "./_child/start_method.ts";
 
 export { AsyncResult, type CallbackOptions };
 export type * from "./pool_options.ts";
@@ -65,7 +65,7 @@ export class Pool {
    */
   constructor(processes?: number, options: PoolOptions = {}) {
     const settings = engineOptions(processes ?? undefined, options, {
-      name: "SpawnPoolWorker",
+      name: poolWorkerName(startMethodOf(new.target)),
       count: "processes",
       onDeath: "replace",
       eager: true,

@@ -1,7 +1,7 @@
 // Options objects are closed: an unknown key is a TypeError that names it,
 // with the known key it was likely meant to be, instead of being ignored
 // (`new Process({ targt: f })` used to run nothing and exit 0).
-import { rejects, throws } from "node:assert/strict";
+import { equal, rejects, throws } from "node:assert/strict";
 import {
   Lock,
   Pool,
@@ -109,6 +109,45 @@ Deno.test("Pool task options are closed: apply, applyAsync, mapAsync, starmapAsy
       await pool.starmapAsync(square, [[1]], { signal: undefined } as never),
     unknown("signal"),
   );
+});
+
+Deno.test("an options argument that is not an object is a TypeError, not ignored", async () => {
+  const notObject = (value: string) =>
+    new RegExp(`'options' must be an object: current value is ${value}`);
+  throws(() => new Pool(1, 5 as never), notObject("5"));
+  throws(() => new Pool(1, null as never), notObject("null"));
+  // CPython's ProcessPoolExecutor(3): the count is an option here.
+  throws(
+    () => new ProcessPoolExecutor(3 as never),
+    (error: Error) =>
+      error instanceof TypeError &&
+      error.message ===
+        "Cannot create executor as 'options' must be an object: current value is 3 (the worker count is { maxWorkers: 3 })",
+  );
+  throws(() => new ProcessPoolExecutor(null as never), notObject("null"));
+  throws(() => setStartMethod("spawn", 5 as never), notObject("5"));
+  throws(
+    () => setStartMethod("spawn", { force: "no" } as never),
+    /Cannot set start method as 'force' must be a boolean: current value is "no"/,
+  );
+  await using pool = new Pool(1);
+  // CPython's map_async(f, items, 4): the chunksize is an option here.
+  throws(() => pool.mapAsync(square, [1], 4 as never), notObject("4"));
+  throws(() => pool.applyAsync(square, [1], [] as never), notObject("\\[\\]"));
+  await rejects(pool.apply(square, [1], null as never), notObject("null"));
+});
+
+Deno.test("a callback that is not a function fails at the call", async () => {
+  await using pool = new Pool(1);
+  throws(
+    () => pool.applyAsync(square, [1], { callback: 5 as never }),
+    /Cannot applyAsync as 'callback' must be a function: current value is 5/,
+  );
+  throws(
+    () => pool.mapAsync(square, [1], { errorCallback: "x" as never }),
+    /Cannot map as 'errorCallback' must be a function: current value is "x"/,
+  );
+  equal(await pool.applyAsync(square, [3], { callback: undefined }).get(), 9);
 });
 
 Deno.test("Queue.put() and Queue.get() options are closed", async () => {

@@ -11,7 +11,13 @@ import {
   ok as assert,
   throws,
 } from "node:assert/strict";
-import { getContext, Lock, setForkserverPreload, Value } from "../mod.ts";
+import {
+  cpuCount,
+  getContext,
+  Lock,
+  setForkserverPreload,
+  Value,
+} from "../mod.ts";
 import {
   configureForkserver,
   forkserverCounters,
@@ -195,6 +201,32 @@ test("setForkserverPreload() checks its arguments", () => {
   throws(
     () => setForkserverPreload([], { wram: 1 } as never),
     /option 'wram' must be one of warm: did you mean 'warm'\?/,
+  );
+  // Each warm worker is a thread with its own heap, started ahead.
+  const most = 4 * cpuCount();
+  throws(
+    () => setForkserverPreload([], { warm: most + 1 }),
+    (error: Error) =>
+      error instanceof RangeError &&
+      error.message ===
+        `Cannot set forkserver preload as 'warm' must be at most 4 × cpuCount() (${most}): current value is ${
+          most + 1
+        }`,
+  );
+  throws(
+    () => setForkserverPreload([], 5 as never),
+    /Cannot set forkserver preload as 'options' must be an object: current value is 5/,
+  );
+  throws(
+    () => setForkserverPreload([], null as never),
+    /'options' must be an object: current value is null/,
+  );
+  throws(
+    () => setForkserverPreload(["http://[bad"]),
+    (error: Error) =>
+      error instanceof TypeError &&
+      /'modules' must be module URLs or paths: current value "http:\/\/\[bad" is neither/
+        .test(error.message),
   );
   setForkserverPreload(["./fixtures/targets.ts"], { warm: 1 });
   return Promise.resolve();

@@ -83,6 +83,10 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
   const rings = atomics === "enabled";
   const made: Pool[] = [];
   const PoolOf = method === undefined ? Pool : getContext(method).Pool;
+  // CPython's names: SpawnPoolWorker-1, ForkServerPoolWorker-1.
+  const workerName = method === "forkserver"
+    ? "ForkServerPoolWorker"
+    : "SpawnPoolWorker";
   /** A pool in this run's mode; test() checks its transport afterwards. */
   const makePool = (processes?: number, options: PoolOptions = {}) => {
     const pool = new PoolOf(processes, { atomics, ...options });
@@ -287,7 +291,7 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     equal(transportCounters(pool).ring, rings ? 5 : 0);
     // No worker died on the way (a dead one is replaced, and its unstarted
     // tasks run elsewhere, which would hide a lost function id).
-    equal(await pool.apply(T("whoAmI")), "SpawnPoolWorker-1");
+    equal(await pool.apply(T("whoAmI")), `${workerName}-1`);
   });
 
   test("Pool.imap() yields in order and reads its input lazily", async () => {
@@ -668,7 +672,9 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
   test("Pool workers report their own identity", async () => {
     await using pool = makePool(2);
     const names = await pool.map(T("whoAmI"), [1, 2, 3, 4], 1);
-    assert(names.every((n) => /^SpawnPoolWorker-\d+$/.test(n as string)));
+    assert(
+      names.every((n) => new RegExp(`^${workerName}-\\d+$`).test(n as string)),
+    );
   });
 
   test("Pool runs quick tasks on an idle worker while a long one runs", async () => {

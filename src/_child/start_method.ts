@@ -149,6 +149,21 @@ export function startMethodOf(cls: unknown): StartMethod | undefined {
   return (cls as StartMethodCarrier | null)?.[kStartMethod];
 }
 
+/** CPython's pool worker names by start method, and ours for "subprocess". */
+const kPoolWorkerNames: Record<StartMethod, string> = {
+  spawn: "SpawnPoolWorker",
+  forkserver: "ForkServerPoolWorker",
+  subprocess: "SubprocessPoolWorker",
+};
+
+/**
+ * What a Pool's workers are called (before "-1", "-2", …) when started with
+ * `method` (a Context's), else the program's start method.
+ */
+export function poolWorkerName(method?: StartMethod): string {
+  return kPoolWorkerNames[method ?? chosen ?? "spawn"];
+}
+
 /**
  * The strategy children are started with: `method` (a Context's), else the
  * program's.

@@ -6,15 +6,17 @@
 // Tier 1: imports nothing of the library.
 
 /**
- * Checks that every own enumerable key of `options` is one of `known`.
- * Anything but a non-null object is left to the caller's own checks.
+ * Checks that `options` is undefined or an object (not null, not an
+ * array), and that every own enumerable key of it is one of `known`.
  *
  * @param options The options object, as the caller received it.
  * @param known The keys it may hold.
  * @param what The operation, for the message ("create process").
  * @param prefix Where the object sits, for nested ones ("permissions").
- * @throws {TypeError} For the first unknown key, with the closest known
- * key when one is near enough to be a typo.
+ * @throws {TypeError} For anything else than undefined or an object (a
+ * positional value where an options object belongs, as in CPython's
+ * `map_async(f, items, 4)`), and for the first unknown key, with the
+ * closest known key when one is near enough to be a typo.
  */
 export function checkKnownKeys(
   options: unknown,
@@ -22,7 +24,16 @@ export function checkKnownKeys(
   what: string,
   prefix?: string,
 ): void {
-  if (typeof options !== "object" || options === null) return;
+  if (options === undefined) return;
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
+    throw new TypeError(
+      `Cannot ${what} as '${
+        prefix ?? "options"
+      }' must be an object: current value is ${Deno.inspect(options)}`,
+    );
+  }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const path = prefix === undefined ? key : `${prefix}.${key}`;

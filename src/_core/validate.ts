@@ -117,6 +117,20 @@ export function checkPositiveInteger(
 }
 
 /**
+ * Checks a boolean flag; `undefined` (the default) passes.
+ *
+ * @throws {TypeError} When it is anything else.
+ */
+export function checkBoolean(value: unknown, name: string, what: string): void {
+  if (value === undefined || typeof value === "boolean") return;
+  throw new TypeError(
+    `Cannot ${what} as '${name}' must be a boolean: current value is ${
+      Deno.inspect(value)
+    }`,
+  );
+}
+
+/**
  * Checks an integer within `[min, max]` (a count: a semaphore's value, a
  * barrier's parties, how many waiters to notify).
  *
@@ -171,13 +185,7 @@ export function checkWaitOptions(
   }
   checkKnownKeys(options, ["block", "timeout"], what);
   const { block = true, timeout } = options;
-  if (typeof block !== "boolean") {
-    throw new TypeError(
-      `Cannot ${what} as 'block' must be a boolean: current value is ${
-        Deno.inspect(block)
-      }`,
-    );
-  }
+  checkBoolean(block, "block", what);
   checkTimeout(timeout, what);
   return { block, timeout };
 }

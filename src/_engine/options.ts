@@ -38,6 +38,26 @@ const kEngineKeys = [
 const kTaskKeys = ["signal", "timeout"];
 
 /**
+ * Checks the callbacks of an `…Async` call (after its options object):
+ * each a function or absent, so that a slip fails at the call, not when a
+ * result arrives.
+ *
+ * @throws {TypeError} For a callback that is not a function.
+ */
+export function checkCallbacks(options: unknown, what: string): void {
+  for (const name of ["callback", "errorCallback"]) {
+    const value = (options as Record<string, unknown> | undefined)?.[name];
+    if (value !== undefined && typeof value !== "function") {
+      throw new TypeError(
+        `Cannot ${what} as '${name}' must be a function: current value is ${
+          Deno.inspect(value)
+        }`,
+      );
+    }
+  }
+}
+
+/**
  * Checks a task's argument list and limits before it is submitted.
  *
  * @throws {TypeError} For args that are not an array, a timeout that is not

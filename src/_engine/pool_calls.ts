@@ -14,7 +14,7 @@ import type { TargetRef } from "../_core/target.ts";
 import { poolRef } from "../_core/util.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import { checkKnownKeys } from "../_core/known_keys.ts";
-import { checkTask } from "./options.ts";
+import { checkCallbacks, checkTask } from "./options.ts";
 import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
 
 const kAsyncTaskKeys = ["callback", "errorCallback", "signal", "timeout"];
@@ -104,6 +104,7 @@ export class PoolCalls {
     // applyAsync's options hold its callbacks too.
     const known = what === "applyAsync" ? kAsyncTaskKeys : undefined;
     checkTask(args, limits, what, known);
+    if (known !== undefined) checkCallbacks(limits, what);
     return ref;
   }
 
@@ -150,6 +151,7 @@ export class PoolCalls {
   ): AsyncResult<R[]> {
     const what = mode === TaskMode.Map ? "map" : "starmap";
     checkKnownKeys(options, kMapAsyncKeys, what);
+    checkCallbacks(options, what);
     const { chunksize } = options;
     const results = this.#chunks<R>(fn, iterable, chunksize, mode, false);
     return new AsyncResult(results, options);

@@ -7,6 +7,7 @@
 
 import { Ring } from "../_memory/ring_buffer.ts";
 import { kPipeSlots } from "../_wire/layouts.ts";
+import { checkBoolean } from "../_core/validate.ts";
 import { registerReviver } from "../reduction.ts";
 import { Connection } from "./connection.ts";
 import {
@@ -43,13 +44,7 @@ function connect(parts: PipeParts, end: number): Connection {
  * ```
  */
 export function Pipe(duplex = true): [Connection, Connection] {
-  if (typeof duplex !== "boolean") {
-    throw new TypeError(
-      `Cannot create pipe as 'duplex' must be a boolean: current value is ${
-        Deno.inspect(duplex)
-      }`,
-    );
-  }
+  checkBoolean(duplex, "duplex", "create pipe");
   const control = new SharedArrayBuffer(4 * kPipeSlots);
   initPipe(control, duplex);
   const capacity = 16 * 1024;

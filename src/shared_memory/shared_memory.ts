@@ -26,6 +26,7 @@ import {
 } from "./_registry.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
 import { checkKnownKeys } from "../_core/known_keys.ts";
+import { checkBoolean } from "../_core/validate.ts";
 
 // Why an arena, and how blocks are laid out: see _shm_registry.ts.
 
@@ -297,13 +298,7 @@ function open(options: SharedMemoryOptions): Attachment {
   }
   checkKnownKeys(options, ["name", "create", "size"], what);
   const { name, create = false, size } = options;
-  if (typeof create !== "boolean") {
-    throw new TypeError(
-      `Cannot ${what} as 'create' must be a boolean: current value is ${
-        Deno.inspect(create)
-      }`,
-    );
-  }
+  checkBoolean(create, "create", what);
   const r = registry();
   if (!create) {
     if (name === undefined) {
