@@ -10,7 +10,7 @@ import {
   TimeoutError,
   Value,
 } from "../mod.ts";
-import { ClusterPool } from "../src/cluster/mod.ts";
+import { ClusterPool, startAgent } from "../src/cluster/mod.ts";
 import {
   AgentProcess,
   endAll,
@@ -24,7 +24,8 @@ import {
 } from "./cluster/harness.ts";
 import { Elsewhere, squaresAndCubes } from "./cluster/calls.ts";
 import { connect } from "@nats-io/transport-node";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { namesOf } from "../src/cluster/_protocol.ts";
 import { deserialize, serialize } from "node:v8";
 import type { ResultMessage } from "../src/cluster/_protocol.ts";
 import {
@@ -363,6 +364,146 @@ Deno.test({
       );
 
       await t.step(
+        "terminate() of one client leaves every other client's queued tasks to run",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const count = 30;
+          const first = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+          });
+          const quitter = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+          });
+          try {
+            const all = first.starmap(
+              fn("gated"),
+              items.slice(0, count).map((i) => [i, gate]),
+              1,
+            );
+            // Read below; terminated in `finally` if an assertion fails.
+            all.catch(() => {});
+            await fileAppears(gate, /^started-/);
+            // On nats-server 2.9 the purge filtered on the quitter's own
+            // subject it used to do moved the consumer every agent shares
+            // past all of `first`'s queued tasks: they never ran.
+            quitter.terminate();
+            await quitter.join();
+            const names = namesOf("default", "test");
+            const nc = await connect({ servers: server.url });
+            try {
+              const info = await (await jetstreamManager(nc)).consumers.info(
+                names.stream,
+                names.consumer,
+              );
+              // Nothing of `first`'s has finished (the gate is shut).
+              assert.ok(
+                info.num_pending + info.num_ack_pending >= count,
+                JSON.stringify(info),
+              );
+            } finally {
+              await nc.close();
+            }
+            await Deno.writeTextFile(`${gate}/open`, "");
+            assert.equal((await all).length, count);
+          } finally {
+            first.terminate();
+            await first.join();
+          }
+        },
+      );
+
+      await t.step(
+        "bad task options reject at the call and leave nothing pending; a task given up on before it starts never runs",
+        async () => {
+          const marks = await Deno.makeTempDir({ dir });
+          await assert.rejects(
+            pool!.apply(fn("square"), [2], { signal: "x" as never }),
+            /Cannot run apply on the cluster as 'signal' must be an AbortSignal/,
+          );
+          await assert.rejects(
+            pool!.apply(fn("square"), [2], { timeout: -1 }),
+            RangeError,
+          );
+          await assert.rejects(
+            pool!.apply(fn("square"), [2], { timeot: 1 } as never),
+            /did you mean 'timeout'/,
+          );
+          assert.throws(
+            () => pool!.applyAsync(fn("square"), [2], { callback: 5 as never }),
+            /'callback' must be a function: current value is 5/,
+          );
+          assert.throws(
+            () => pool!.mapAsync(fn("square"), [2], 4 as never),
+            /'options' must be an object: current value is 4/,
+          );
+          await assert.rejects(pool!.map(fn("square"), 5 as never), TypeError);
+          await assert.rejects(
+            pool!.map(fn("square"), { length: 2 } as never),
+            /'iterable' must be iterable/,
+          );
+          await assert.rejects(
+            pool!.starmap(fn("square"), [5] as never),
+            /item 0 must be an array of arguments/,
+          );
+          assert.throws(() => pool!.imap(fn("square"), 5 as never), TypeError);
+          await assert.rejects(
+            pool!.apply(new URL(`file://${clientRoot}/missing.ts#f`)),
+            /'fn' must name a module that exists/,
+          );
+          // Given up on before it starts: rejected, and never published.
+          const reason = new Error("given up");
+          await assert.rejects(
+            pool!.apply(fn("gated"), [1, marks], {
+              signal: AbortSignal.abort(reason),
+            }),
+            (error) => error === reason,
+          );
+          await assert.rejects(
+            pool!.apply(fn("gated"), [2, marks], { timeout: 0 }),
+            TimeoutError,
+          );
+          assert.equal(pool!.stats().queued, 0);
+          // Later work runs (the agents took nothing of the above), and
+          // the two tasks above never started.
+          assert.deepEqual(await pool!.map(fn("square"), [1, 2], 1), [1, 4]);
+          assert.deepEqual(await filesMatching(marks, /^started-/), []);
+        },
+      );
+
+      await t.step(
+        "a map whose merged chunks outgrow max_payload is sent in smaller chunks",
+        async () => {
+          // ~1.5 MB of items, at most 1 MB a message: after a first map
+          // the function counts as quick and its chunks are merged by count.
+          const big = Array.from(
+            { length: 1_500 },
+            (_, i) => "x".repeat(1_000) + i,
+          );
+          for (let round = 0; round < 2; round++) {
+            assert.deepEqual(await pool!.map(fn("echo"), big), big);
+          }
+        },
+      );
+
+      await t.step(
+        "mapAsync, applyAsync, then close() and join(): join waits for their work",
+        async () => {
+          const closing = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+          });
+          const squares = closing.mapAsync(fn("square"), [3, 4]);
+          const power = closing.applyAsync(fn("power"), [2, 5]);
+          closing.close();
+          await closing.join();
+          assert.deepEqual(await squares.get(), [9, 16]);
+          assert.equal(await power.get(), 32);
+        },
+      );
+
+      await t.step(
         "maxPending bounds a client's share, so another client's task runs beside its map",
         async () => {
           const gate = await Deno.makeTempDir({ dir });
@@ -625,6 +766,31 @@ Deno.test({
     await assert.rejects(
       ClusterPool.connect({ servers: "127.0.0.1:1", maxPending: 0 }),
       RangeError,
+    );
+    // Checked here, not passed on to fail later or far away (a token that
+    // is a number stalled the connection for 20 s).
+    const wrong: [Record<string, unknown>, RegExp][] = [
+      [{ token: 5 }, /'token' must be a string: current value is 5/],
+      [{ user: {}, pass: "x" }, /'user' must be a string/],
+      [{ root: 5 }, /'root' must be a string: current value is 5/],
+      [{ tls: "yes" }, /'tls' must be an object of file paths/],
+      [{ tls: { caFile: 1 } }, /'tls' must be an object of file paths/],
+    ];
+    for (const [bad, message] of wrong) {
+      await assert.rejects(
+        ClusterPool.connect({ servers: "127.0.0.1:1", ...bad } as never),
+        (error: Error) =>
+          error instanceof TypeError && message.test(error.message),
+      );
+    }
+    // Before any connection: an open one would keep the program alive.
+    await assert.rejects(
+      startAgent({
+        servers: "127.0.0.1:1",
+        modules: ["./tests/cluster/tasks.ts"],
+        permissions: "bogus" as never,
+      }),
+      /Cannot start agent as 'permissions' must be/,
     );
   },
 });

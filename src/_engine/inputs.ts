@@ -13,19 +13,17 @@ function notIterable(iterable: unknown, what: string): TypeError {
 }
 
 /**
- * Checks the items of a map or starmap and cuts them into chunks of
- * `chunksize` (default: CPython's, for `processes` workers), reduced.
+ * The items of a map or starmap, checked: an array (the iterable itself
+ * when it is one).
  *
- * @throws {TypeError} For an iterable that is not iterable, a starmap item
- * that is not an array, or items that cannot be cloned.
+ * @throws {TypeError} For an iterable that is not iterable, or a starmap
+ * item that is not an array.
  */
-export function chunksOf(
+export function itemsOf(
   iterable: unknown,
-  chunksize: number | undefined,
   mode: TaskMode,
-  processes: number,
   what: string,
-): unknown[][] {
+): unknown[] {
   if (
     iterable === null ||
     typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== "function"
@@ -46,6 +44,25 @@ export function chunksOf(
       }
     });
   }
+  return items;
+}
+
+/**
+ * Checks the items of a map or starmap (see {@linkcode itemsOf}) and cuts
+ * them into chunks of `chunksize` (default: CPython's, for `processes`
+ * workers), reduced.
+ *
+ * @throws {TypeError} For an iterable that is not iterable, a starmap item
+ * that is not an array, or items that cannot be cloned.
+ */
+export function chunksOf(
+  iterable: unknown,
+  chunksize: number | undefined,
+  mode: TaskMode,
+  processes: number,
+  what: string,
+): unknown[][] {
+  const items = itemsOf(iterable, mode, what);
   const size = chunksize ?? defaultChunksize(items.length, processes);
   const reduced = reduce(items, "iterable", what) as unknown[];
   const chunks: unknown[][] = [];
@@ -64,14 +81,28 @@ export function iteratorOf(
   iterable: unknown,
   what: string,
 ): Iterator<unknown> | AsyncIterator<unknown> {
+  checkIterable(iterable, what);
   const source = iterable as Partial<
     AsyncIterable<unknown> & Iterable<unknown>
   >;
-  if (typeof source?.[Symbol.asyncIterator] === "function") {
-    return source[Symbol.asyncIterator]!();
+  return typeof source[Symbol.asyncIterator] === "function"
+    ? source[Symbol.asyncIterator]!()
+    : source[Symbol.iterator]!();
+}
+
+/**
+ * Checks a sync or async iterable without starting it.
+ *
+ * @throws {TypeError} When it is neither.
+ */
+export function checkIterable(iterable: unknown, what: string): void {
+  const source = iterable as Partial<
+    AsyncIterable<unknown> & Iterable<unknown>
+  >;
+  if (
+    typeof source?.[Symbol.asyncIterator] !== "function" &&
+    typeof source?.[Symbol.iterator] !== "function"
+  ) {
+    throw notIterable(iterable, what);
   }
-  if (typeof source?.[Symbol.iterator] === "function") {
-    return source[Symbol.iterator]!();
-  }
-  throw notIterable(iterable, what);
 }

@@ -15,6 +15,13 @@ import { lazyMap } from "./_lazy.ts";
 import { ChunkPlanner } from "./_chunks.ts";
 import { receiveError, receiveResult, sendArgs } from "./_values.ts";
 import { RemoteError } from "../errors.ts";
+import type { CallbackOptions } from "../async_result.ts";
+import { checkKnownKeys } from "../_core/known_keys.ts";
+import { checkCallbacks, checkTask } from "../_engine/options.ts";
+import { checkIterable, itemsOf } from "../_engine/inputs.ts";
+import { kMapAsyncKeys } from "../_engine/pool_calls.ts";
+import { TaskMode } from "../_wire/protocol.ts";
+import { PayloadTooLarge } from "./_client.ts";
 
 /** A function reference, ready to travel (once its promise settles). */
 export type FunctionRef = Promise<
@@ -54,6 +61,38 @@ async function definingModule(
 }
 
 const kWhat = "run task on the cluster";
+const kAsyncKeys = ["callback", "errorCallback", "signal", "timeout"];
+
+/**
+ * applyAsync's options, checked (closed, callbacks that are functions) and
+ * split into the task's limits and the AsyncResult's callbacks.
+ *
+ * @throws {TypeError} An unknown key or a callback that is no function.
+ */
+export function asyncOptions<R>(
+  options: CallbackOptions<R> & TaskOptions,
+  what: string,
+): { limits: TaskOptions; callbacks: CallbackOptions<R> } {
+  checkKnownKeys(options, kAsyncKeys, what);
+  checkCallbacks(options, what);
+  const { signal, timeout, ...callbacks } = options;
+  return { limits: { signal, timeout }, callbacks };
+}
+
+/**
+ * mapAsync's and starmapAsync's options, checked as the local pool's.
+ *
+ * @returns Their chunksize.
+ * @throws {TypeError} An unknown key or a callback that is no function.
+ */
+export function mapAsyncChunksize<R>(
+  options: { chunksize?: number } & CallbackOptions<R>,
+  what: string,
+): number | undefined {
+  checkKnownKeys(options, kMapAsyncKeys, what);
+  checkCallbacks(options, what);
+  return options.chunksize;
+}
 
 // The main module is still running its top-level code until "load": an
 // import of it then would wait for an imap that waits for the import.
@@ -100,10 +139,29 @@ export class ClusterCalls {
   // from, so the caller's stack (the costliest part) is read once.
   readonly #refs = new Map<unknown, FunctionRef>();
   readonly #chunks = new ChunkPlanner();
+  // Calls made and not yet settled: a call waits for its function's
+  // reference (and hash) before the client sees it, so join() must wait
+  // for these, not only for the client's pending tasks.
+  readonly #outstanding = new Set<Promise<unknown>>();
 
   constructor(client: ClusterClient, root: string) {
     this.client = client;
     this.#root = root;
+  }
+
+  /** Settles once every call made so far has settled. */
+  async idle(): Promise<void> {
+    while (this.#outstanding.size > 0) {
+      await Promise.allSettled([...this.#outstanding]);
+    }
+    await this.client.idle();
+  }
+
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#outstanding.add(call);
+    const done = () => void this.#outstanding.delete(call);
+    call.then(done, done);
+    return call;
   }
 
   /**
@@ -141,7 +199,12 @@ export class ClusterCalls {
       const module = moduleName(url, this.#root, what);
       let hash = this.#hashes.get(url);
       if (hash === undefined) {
-        hash = hashModule(url);
+        hash = hashModule(url).catch((error) => {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+          throw new TypeError(
+            `Cannot ${what} as 'fn' must name a module that exists: current value is ${url}`,
+          );
+        });
         this.#hashes.set(url, hash);
       }
       return { module, name, hash: await hash };
@@ -164,11 +227,12 @@ export class ClusterCalls {
   ): Promise<unknown> {
     let sent: unknown[];
     try {
+      checkTask(args, limits, "run apply on the cluster");
       sent = sendArgs(args, this.#root, kWhat);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#send(ref, kind, sent, limits);
+    return this.#track(this.#send(ref, kind, sent, limits));
   }
 
   async #send(
@@ -198,12 +262,26 @@ export class ClusterCalls {
   }
 
   /** map and starmap: every chunk at once (within maxPending), in order. */
-  async chunks<R>(
+  chunks<R>(
     ref: FunctionRef,
-    lists: unknown[][],
-    chunksize?: number,
+    iterable: unknown,
+    chunksize: number | undefined,
+    method: "map" | "starmap",
   ): Promise<R[]> {
-    checkPositiveInteger(chunksize, "chunksize", "map on the cluster");
+    return this.#track(this.#chunksOf<R>(ref, iterable, chunksize, method));
+  }
+
+  async #chunksOf<R>(
+    ref: FunctionRef,
+    iterable: unknown,
+    chunksize: number | undefined,
+    method: "map" | "starmap",
+  ): Promise<R[]> {
+    const what = `${method} on the cluster`;
+    checkPositiveInteger(chunksize, "chunksize", what);
+    const mode = method === "map" ? TaskMode.Map : TaskMode.Starmap;
+    const items = itemsOf(iterable, mode, what);
+    const lists = mode === TaskMode.Map ? items.map((x) => [x]) : items;
     const sent = sendArgs(lists, this.#root, kWhat) as unknown[][];
     const { module, name } = await ref; // a bad function fails even an empty map
     const ends = this.#chunks.bounds(
@@ -212,15 +290,31 @@ export class ClusterCalls {
       this.client.processes,
       chunksize,
     );
-    const calls: Promise<unknown>[] = [];
+    const calls: Promise<unknown[]>[] = [];
     let start = 0;
     for (const end of ends) {
-      calls.push(this.#send(ref, "chunk", sent.slice(start, end)));
+      calls.push(this.#sendChunk(ref, sent.slice(start, end)));
       start = end;
     }
     // The first failure rejects; later ones are expected and read here.
     for (const call of calls) call.catch(() => {});
     return (await Promise.all(calls)).flat() as R[];
+  }
+
+  // One chunk; in halves when its message is larger than the server takes
+  // (a quick function's merged chunks count items, not bytes).
+  async #sendChunk(ref: FunctionRef, lists: unknown[]): Promise<unknown[]> {
+    try {
+      return await this.#send(ref, "chunk", lists) as unknown[];
+    } catch (error) {
+      if (!(error instanceof PayloadTooLarge) || lists.length < 2) throw error;
+      const half = lists.length >> 1;
+      const [first, second] = await Promise.all([
+        this.#sendChunk(ref, lists.slice(0, half)),
+        this.#sendChunk(ref, lists.slice(half)),
+      ]);
+      return first.concat(second);
+    }
   }
 
   /** imap and imapUnordered: a bounded number of chunks in flight. */
@@ -231,6 +325,7 @@ export class ClusterCalls {
     ordered: boolean,
   ): AsyncIterableIterator<R> {
     checkPositiveInteger(chunksize, "chunksize", "imap on the cluster");
+    checkIterable(iterable, "imap on the cluster");
     const ahead = Math.max(8, 2 * this.client.processes);
     // Items come later, without the caller on the stack: its module's
     // classes (and those it imports) are found by identity instead.
@@ -241,7 +336,7 @@ export class ClusterCalls {
       async (chunk) => {
         await known;
         const sent = sendArgs(chunk.map((x) => [x]), this.#root, kWhat);
-        return await this.#send(ref, "chunk", sent);
+        return await this.#track(this.#sendChunk(ref, sent));
       },
       { size: chunksize ?? 1, ahead, ordered },
     );

@@ -12,6 +12,7 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { ProcessError, TimeoutError } from "../errors.ts";
+import { after } from "../_core/time.ts";
 import {
   type AgentBeat,
   decode,
@@ -24,6 +25,12 @@ import {
 } from "./_protocol.ts";
 
 const kAck = new TextEncoder().encode("+ACK");
+
+/**
+ * A task's message is larger than the server takes (its `max_payload`): a
+ * chunk of several items may be split and sent again.
+ */
+export class PayloadTooLarge extends RangeError {}
 
 /** A function call as the client sends it. */
 export interface Call {
@@ -64,6 +71,12 @@ export interface ClusterStats {
   redelivered: number;
 }
 
+function timedOut(timeout: number): TimeoutError {
+  return new TimeoutError(
+    `Cannot complete task as it ran past its ${timeout}s timeout`,
+  );
+}
+
 /** One client connection to one cluster. */
 export class ClusterClient {
   readonly id = crypto.randomUUID().replaceAll("-", "");
@@ -82,6 +95,8 @@ export class ClusterClient {
   readonly #agents = new Map<string, { beat: AgentBeat; seen: number }>();
   #reconnected = Promise.withResolvers<void>();
   #broken: Error | undefined;
+  // Stream sequences of the tasks fail() gave up on, for withdraw().
+  #unanswered: number[] = [];
 
   constructor(
     nc: NatsConnection,
@@ -159,6 +174,12 @@ export class ClusterClient {
 
   /** Runs a call on the cluster; resolves with its result message. */
   async submit(call: Call, limits: Limits = {}): Promise<ResultMessage> {
+    // Given up on before it starts: never sent, as the local pool never
+    // runs it (once published, an idle agent may take it at once).
+    if (limits.signal?.aborted) throw limits.signal.reason;
+    if (limits.timeout !== undefined && limits.timeout <= 0) {
+      throw timedOut(limits.timeout);
+    }
     await this.#slot();
     const id = String(this.#seq++);
     const task: TaskMessage = { id, client: this.id, ...call };
@@ -188,16 +209,28 @@ export class ClusterClient {
   fail(error: Error): void {
     this.#broken ??= error;
     for (const pending of [...this.#pending.values()]) {
+      if (pending.seq !== undefined) this.#unanswered.push(pending.seq);
       pending.settle(undefined, error);
     }
     for (const wake of this.#slotWaiters.splice(0)) wake();
   }
 
-  /** Withdraws this client's queued tasks from the stream. */
+  /**
+   * Withdraws the tasks fail() gave up on from the stream, one by one: a
+   * purge filtered on this client's subject moved the consumer that every
+   * client shares past the other clients' tasks on nats-server 2.9, which
+   * then never ran.
+   */
   async withdraw(): Promise<void> {
-    await this.#jsm.streams.purge(this.#names.stream, {
-      filter: this.#names.tasksOf(this.id),
-    }).catch(() => {});
+    await Promise.all(
+      this.#unanswered.splice(0).map((seq) => this.#forget(seq)),
+    );
+  }
+
+  // Takes a task out of the stream, unless an agent has it already.
+  #forget(seq: number): Promise<void> {
+    return this.#jsm.streams.deleteMessage(this.#names.stream, seq, false)
+      .then(() => {}, () => {});
   }
 
   /** Settles once no task is pending. */
@@ -285,7 +318,7 @@ export class ClusterClient {
     if (limit !== undefined && data.length > limit) {
       return pending.settle(
         undefined,
-        new RangeError(
+        new PayloadTooLarge(
           `Cannot run task as its message must fit the server's max_payload of ${limit} bytes: current value is ${data.length} bytes`,
         ),
       );
@@ -297,6 +330,9 @@ export class ClusterClient {
         });
         pending.seq = ack.seq;
         pending.published = true;
+        // Given up on (a signal, a timeout, terminate()) while the server
+        // stored it: take it back out, unless an agent has it already.
+        if (this.#pending.get(task.id) !== pending) void this.#forget(ack.seq);
         return;
       } catch {
         // Not stored (the server is away, or busy): try again after the
@@ -333,29 +369,18 @@ export class ClusterClient {
     const give = (error: Error) => {
       const seq = pending.seq;
       pending.settle(undefined, error);
-      // Best effort: take the task out of the queue if no agent has it yet.
-      if (seq !== undefined) {
-        this.#jsm.streams.deleteMessage(this.#names.stream, seq, false)
-          .catch(() => {});
-      }
+      // Not yet stored: #publish() takes it back out once it is.
+      if (seq !== undefined) void this.#forget(seq);
     };
     const onAbort = () => give(signal!.reason);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (signal?.aborted) queueMicrotask(onAbort);
-    else signal?.addEventListener("abort", onAbort, { once: true });
-    if (timeout !== undefined) {
-      timer = setTimeout(
-        () =>
-          give(
-            new TimeoutError(
-              `Cannot complete task as it ran past its ${timeout}s timeout`,
-            ),
-          ),
-        timeout * 1000,
-      );
-    }
+    // submit() refused a signal aborted already.
+    signal?.addEventListener("abort", onAbort, { once: true });
+    // after(): a timeout past 2^31 - 1 ms must not fire at once.
+    const cancel = timeout === undefined
+      ? () => {}
+      : after(timeout, () => give(timedOut(timeout)));
     return () => {
-      clearTimeout(timer);
+      cancel();
       signal?.removeEventListener("abort", onAbort);
     };
   }

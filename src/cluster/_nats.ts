@@ -59,10 +59,33 @@ export const kNatsKeys = [
   "tls",
 ] as const;
 
+// The options, of the client's and the agent's, that hold one string.
+const kStringKeys = ["token", "user", "pass", "credsFile", "root"];
+const kTlsKeys = ["caFile", "certFile", "keyFile"];
+
+function checkTls(tls: unknown, what: string): void {
+  if (tls === undefined) return;
+  const files = tls as Record<string, unknown>;
+  if (
+    typeof tls !== "object" || tls === null || Array.isArray(tls) ||
+    Object.keys(files).some((key) =>
+      !kTlsKeys.includes(key) || typeof files[key] !== "string"
+    )
+  ) {
+    throw new TypeError(
+      `Cannot ${what} as 'tls' must be an object of file paths (${
+        kTlsKeys.join(", ")
+      }): current value is ${Deno.inspect(tls)}`,
+    );
+  }
+}
+
 /**
- * Rejects unknown keys and a missing `servers` (options objects are closed).
+ * Rejects unknown keys, options of the wrong type and a missing `servers`
+ * (options objects are closed).
  *
- * @throws {TypeError} An unknown key, or no servers.
+ * @throws {TypeError} An unknown key, a value of the wrong type, or no
+ * servers.
  */
 export function checkOptions(
   options: unknown,
@@ -85,6 +108,20 @@ export function checkOptions(
       );
     }
   }
+  // Passed through to nats.js, which would stall on a number for a token
+  // and fail later, or far away, on a root or TLS file that is no string.
+  const record = options as Record<string, unknown>;
+  for (const key of kStringKeys) {
+    const value = record[key];
+    if (value !== undefined && typeof value !== "string") {
+      throw new TypeError(
+        `Cannot ${what} as '${key}' must be a string: current value is ${
+          Deno.inspect(value)
+        }`,
+      );
+    }
+  }
+  checkTls(record.tls, what);
   const servers = (options as NatsOptions).servers;
   const list = Array.isArray(servers) ? servers : [servers];
   if (list.length === 0 || list.some((s) => typeof s !== "string" || !s)) {

@@ -13,7 +13,11 @@
 import { hostname } from "node:os";
 import { kUsage, parse } from "./_agent_usage.ts";
 import { cpuCount } from "../process.ts";
-import type { WorkerPermissions } from "../_core/permissions.ts";
+import {
+  checkPermissions,
+  type WorkerPermissions,
+} from "../_core/permissions.ts";
+import type { Pool } from "../pool.ts";
 import { getContext } from "../context.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import {
@@ -119,6 +123,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
   const processes = options.processes ?? cpuCount();
   checkPositiveInteger(processes, "processes", what);
+  checkPermissions(options.permissions, what);
   const root = options.root ?? defaultRoot();
   const served = await servedModules(options.modules, root, what);
   const id = `${hostName()}:${Deno.pid}${agentCount++ ? `.${agentCount}` : ""}`;
@@ -128,17 +133,19 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   >[0];
   const context = getContext(method);
   const nc = await open(options, `dmp-agent ${id}`);
+  let pool: Pool;
   try {
     await ensureStream(nc, names);
+    pool = new context.Pool(processes, {
+      permissions: options.permissions ?? "inherit",
+      initializer: new URL("./_worker_init.ts#registerServed", import.meta.url),
+      initargs: [[...served.values()].map((module) => module.url)],
+    });
   } catch (error) {
+    // An open connection would keep the program alive.
     await nc.close();
     throw error;
   }
-  const pool = new context.Pool(processes, {
-    permissions: options.permissions ?? "inherit",
-    initializer: new URL("./_worker_init.ts#registerServed", import.meta.url),
-    initargs: [[...served.values()].map((module) => module.url)],
-  });
   return new RunningAgent({
     id,
     nc,

@@ -9,18 +9,15 @@ import { ProcessError } from "../errors.ts";
 import { AsyncResult, type CallbackOptions } from "../async_result.ts";
 import type { TaskFunction, TaskOptions, TaskResult } from "../pool_options.ts";
 import type { Target } from "../_core/target.ts";
-import { checkPositiveInteger } from "../_core/validate.ts";
+import type { ClusterPoolOptions } from "./_nats.ts";
+import type { ClusterClient, ClusterStats } from "./_client.ts";
+import { connectClient } from "./_connect.ts";
 import {
-  checkOptions,
-  type ClusterPoolOptions,
-  ensureStream,
-  kNatsKeys,
-  open,
-} from "./_nats.ts";
-import { defaultRoot } from "./_modules.ts";
-import { ClusterClient, type ClusterStats } from "./_client.ts";
-import { namesOf } from "./_protocol.ts";
-import { ClusterCalls, type FunctionRef } from "./_calls.ts";
+  asyncOptions,
+  ClusterCalls,
+  type FunctionRef,
+  mapAsyncChunksize,
+} from "./_calls.ts";
 
 export type { ClusterStats } from "./_client.ts";
 export type { ClusterPoolOptions } from "./_nats.ts";
@@ -82,26 +79,8 @@ export class ClusterPool {
    * ```
    */
   static async connect(options: ClusterPoolOptions): Promise<ClusterPool> {
-    const what = "connect to cluster";
-    checkOptions(
-      options,
-      [...kNatsKeys, "cluster", "root", "maxPending"],
-      what,
-    );
-    const names = namesOf(options.cluster ?? "default", what);
-    const maxPending = options.maxPending ?? 256;
-    checkPositiveInteger(maxPending, "maxPending", what);
-    const root = options.root ?? defaultRoot();
-    const nc = await open(options, "dmp-client");
-    try {
-      const jsm = await ensureStream(nc, names);
-      const client = new ClusterClient(nc, jsm, names, maxPending);
-      await client.discover();
-      return new ClusterPool(client, root);
-    } catch (error) {
-      await nc.close().catch(() => {});
-      throw error;
-    }
+    const { client, root } = await connectClient(options);
+    return new ClusterPool(client, root);
   }
 
   /**
@@ -153,7 +132,7 @@ export class ClusterPool {
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
     const ref = this.#ref(fn, "map");
-    return this.#calls.chunks(ref, Array.from(iterable, (x) => [x]), chunksize);
+    return this.#calls.chunks(ref, iterable, chunksize, "map");
   }
 
   /**
@@ -174,7 +153,8 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
-    return new AsyncResult(this.map(fn, iterable, options.chunksize), options);
+    const chunksize = mapAsyncChunksize(options, "run mapAsync on the cluster");
+    return new AsyncResult(this.map(fn, iterable, chunksize), options);
   }
 
   /**
@@ -196,7 +176,7 @@ export class ClusterPool {
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
     const ref = this.#ref(fn, "starmap");
-    return this.#calls.chunks(ref, Array.from(iterable), chunksize);
+    return this.#calls.chunks(ref, iterable, chunksize, "starmap");
   }
 
   /**
@@ -217,7 +197,12 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
-    const results = this.starmap(fn, iterable, options.chunksize);
+    const what = "run starmapAsync on the cluster";
+    const results = this.starmap(
+      fn,
+      iterable,
+      mapAsyncChunksize(options, what),
+    );
     return new AsyncResult(results, options);
   }
 
@@ -313,11 +298,9 @@ export class ClusterPool {
     args: Parameters<F> | unknown[] = [],
     options: CallbackOptions<TaskResult<F>> & TaskOptions = {},
   ): AsyncResult<TaskResult<F>> {
-    const { signal, timeout, ...callbacks } = options;
-    return new AsyncResult(
-      this.apply(fn, args, { signal, timeout }),
-      callbacks,
-    );
+    const what = "run applyAsync on the cluster";
+    const { limits, callbacks } = asyncOptions(options, what);
+    return new AsyncResult(this.apply(fn, args, limits), callbacks);
   }
 
   /**
@@ -371,7 +354,7 @@ export class ClusterPool {
       throw new ProcessError("Cannot join the pool as it is still running");
     }
     if (this.#state === "closed") {
-      await this.#calls.client.idle();
+      await this.#calls.idle();
       this.#ended ??= this.#calls.client.close(true);
     }
     await this.#ended;

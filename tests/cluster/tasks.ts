@@ -83,3 +83,8 @@ export function thenable(
 ): { then(resolve: (value: number) => void): void } {
   return { then: (resolve) => resolve(x * 2) };
 }
+
+/** Returns its argument: a value's way to an agent and back. */
+export function echo<T>(value: T): T {
+  return value;
+}
