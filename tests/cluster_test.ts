@@ -54,6 +54,34 @@ const options = {
 
 const local = new URL("./cluster/tasks.ts", import.meta.url);
 
+/**
+ * The default cluster's tasks in the stream once it holds at least
+ * `expected()` (read again on each look: a client publishing meanwhile),
+ * with the consumer's count of those not yet acknowledged (queued or
+ * running).
+ */
+async function queuedTasks(
+  server: NatsServer,
+  expected: () => number,
+): Promise<{ stored: number; unacked: number }> {
+  const names = namesOf("default", "test");
+  const nc = await connect({ servers: server.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    while (true) {
+      const stored = (await jsm.streams.info(names.stream)).state.messages;
+      if (stored >= expected()) {
+        const info = await jsm.consumers.info(names.stream, names.consumer);
+        return { stored, unacked: info.num_pending + info.num_ack_pending };
+      }
+      // Publishing takes a round trip to the server: look again soon.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 Deno.test({
   name:
     "ClusterPool runs maps on 3 agent processes, exactly once through an agent's kill -9 and a server restart",
@@ -385,26 +413,17 @@ Deno.test({
             // Read below; terminated in `finally` if an assertion fails.
             all.catch(() => {});
             await fileAppears(gate, /^started-/);
+            // Every task `first` has out is in the stream.
+            const out = () => first.stats().queued;
+            await queuedTasks(server, out);
             // On nats-server 2.9 the purge filtered on the quitter's own
             // subject it used to do moved the consumer every agent shares
             // past all of `first`'s queued tasks: they never ran.
             quitter.terminate();
             await quitter.join();
-            const names = namesOf("default", "test");
-            const nc = await connect({ servers: server.url });
-            try {
-              const info = await (await jetstreamManager(nc)).consumers.info(
-                names.stream,
-                names.consumer,
-              );
-              // Nothing of `first`'s has finished (the gate is shut).
-              assert.ok(
-                info.num_pending + info.num_ack_pending >= count,
-                JSON.stringify(info),
-              );
-            } finally {
-              await nc.close();
-            }
+            // Nothing of `first`'s has finished (the gate is shut).
+            const { unacked } = await queuedTasks(server, out);
+            assert.ok(unacked >= out(), `${unacked} of ${out()} left`);
             await Deno.writeTextFile(`${gate}/open`, "");
             assert.equal((await all).length, count);
           } finally {
@@ -526,6 +545,59 @@ Deno.test({
             assert.equal((await all).length, 20);
           } finally {
             await greedy[Symbol.asyncDispose]();
+          }
+        },
+      );
+
+      await t.step(
+        "another client's task waits for about one round of a long map, not for all of it",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const processes = pool!.processes;
+          const count = 40;
+          const long = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+          });
+          try {
+            const all = long.starmap(
+              fn("gated"),
+              items.slice(0, count).map((i) => [i, gate]),
+              1,
+            );
+            all.catch(() => {});
+            await fileAppears(gate, /^started-/);
+            // What `long` has out is in the stream; then the small task,
+            // behind it, before the gate opens.
+            const out = () => long.stats().queued;
+            await queuedTasks(server, out);
+            const small = pool!.apply(fn("gated"), [1_000, gate]);
+            await queuedTasks(server, () => out() + 1);
+            await Deno.writeTextFile(`${gate}/open`, "");
+            assert.equal(await small, 1_000_000);
+            assert.equal((await all).length, count);
+            const started = new Map<number, number>();
+            for (const name of await filesMatching(gate, /^started-/)) {
+              const i = Number(name.split("-")[2]);
+              started.set(
+                i,
+                Number(await Deno.readTextFile(`${gate}/${name}`)),
+              );
+            }
+            const smallAt = started.get(1_000)!;
+            const before = [...started].filter(([i, at]) =>
+              i !== 1_000 && at < smallAt
+            ).length;
+            // All of `long`'s tasks went into the queue at once: the small
+            // task started after all 40. Now `long` keeps about two a
+            // process out: one running, one queued.
+            assert.ok(
+              before <= 3 * processes,
+              `${before} of ${count} started first (${processes} processes)`,
+            );
+          } finally {
+            long.terminate();
+            await long.join();
           }
         },
       );

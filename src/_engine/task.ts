@@ -136,7 +136,7 @@ export class TaskQueue {
    * @param onHolding Called with true when an unsettled task comes to hold
    * the program (see Task.holds), and with false when none does any more.
    */
-  constructor(onHolding: (holding: boolean) => void) {
+  constructor(onHolding: (holding: boolean) => void = () => {}) {
     this.#onHolding = onHolding;
   }
 

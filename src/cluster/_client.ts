@@ -282,8 +282,17 @@ export class ClusterClient {
     pending.settle(result);
   }
 
+  // How many tasks may be out now: maxPending, and no more than about two
+  // per live process (one running, one queued behind it), as imap reads
+  // ahead. The queue is one FIFO for every client: a client that queued
+  // all of a long map at once made another client's task wait for all of
+  // it; so it waits for about one round of it.
+  #window(): number {
+    return Math.min(this.#maxPending, Math.max(8, 2 * this.processes));
+  }
+
   async #slot(): Promise<void> {
-    while (this.#reserved >= this.#maxPending && !this.#broken) {
+    while (this.#reserved >= this.#window() && !this.#broken) {
       await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
     }
     this.#reserved++;
@@ -291,7 +300,10 @@ export class ClusterClient {
 
   #release(): void {
     this.#reserved--;
-    this.#slotWaiters.shift()?.();
+    // The window may have grown (agents came): wake as many as fit; each
+    // looks again.
+    const free = Math.max(1, this.#window() - this.#reserved);
+    for (const wake of this.#slotWaiters.splice(0, free)) wake();
     if (this.#pending.size === 0 && this.#reserved === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
     }

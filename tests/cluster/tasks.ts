@@ -18,11 +18,15 @@ export function checked(x: number): number {
 }
 
 /**
- * Marks `dir/started-<pid>-<i>` then waits until `dir/open` exists, so a
- * test can act (kill an agent, restart the server) while tasks are held.
+ * Marks `dir/started-<pid>-<i>` (holding the time it started, in ms since
+ * the epoch) then waits until `dir/open` exists, so a test can act (kill an
+ * agent, restart the server) while tasks are held.
  */
 export async function gated(i: number, dir: string): Promise<number> {
-  await Deno.writeTextFile(`${dir}/started-${Deno.pid}-${i}`, "");
+  await Deno.writeTextFile(
+    `${dir}/started-${Deno.pid}-${i}`,
+    String(performance.timeOrigin + performance.now()),
+  );
   while (true) {
     try {
       await Deno.stat(`${dir}/open`);
