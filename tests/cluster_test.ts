@@ -193,6 +193,21 @@ Deno.test({
             /does not serve calls\.ts/,
           );
           assert.deepEqual(await byValue.map(square, [1, 2, 3]), [1, 4, 9]);
+          // A module that imports the tasks by an absolute path, under a
+          // namespace, and calls the pool itself.
+          const caller = `${clientRoot}/by_path.ts`;
+          await Deno.writeTextFile(
+            caller,
+            `import * as tasks from "${clientRoot}/tasks.ts";\n` +
+              "export function run(pool: { map(f: unknown, xs: number[]): Promise<number[]> }) {\n" +
+              "  return pool.map(tasks.square, [4, 5]);\n}\n",
+          );
+          const { run } = await import(`file://${caller}`);
+          await using fromRoot = await ClusterPool.connect({
+            servers: server.url,
+            root: clientRoot,
+          });
+          assert.deepEqual(await run(fromRoot), [16, 25]);
         },
       );
 

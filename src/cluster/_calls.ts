@@ -52,7 +52,7 @@ async function definingModule(
   if (own !== undefined || !caller.startsWith("file:")) return own;
   const source = await Deno.readTextFile(new URL(caller));
   for (const match of source.matchAll(kImport)) {
-    if (!/^(\.{1,2}\/|file:|https?:|npm:|jsr:)/.test(match[1])) continue;
+    if (!/^(\.{0,2}\/|file:|https?:|npm:|jsr:)/.test(match[1])) continue;
     const found = await exportOf(new URL(match[1], caller).href)
       .catch(() => undefined);
     if (found !== undefined) return found;
@@ -112,7 +112,7 @@ function knownClasses(caller: string): Promise<void> {
       if (caller.startsWith("file:")) {
         const source = await Deno.readTextFile(new URL(caller));
         for (const match of source.matchAll(kImport)) {
-          if (!/^(\.{1,2}\/|file:)/.test(match[1])) continue;
+          if (!/^(\.{0,2}\/|file:)/.test(match[1])) continue;
           const url = new URL(match[1], caller).href;
           if (url !== Deno.mainModule) urls.push(url);
         }
