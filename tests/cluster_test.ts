@@ -119,6 +119,20 @@ Deno.test({
       const fn = (name: string) =>
         new URL(`file://${clientRoot}/tasks.ts#${name}`);
       const items = Array.from({ length: 40 }, (_, i) => i);
+      // Another client of the same cluster and root.
+      const client = () =>
+        ClusterPool.connect({ servers: server.url, root: clientRoot });
+      // `count` tasks of `by` held at `gate` until it opens (read by the
+      // caller; a failed assertion terminates `by` and so rejects them).
+      const gatedMap = (by: ClusterPool, count: number, gate: string) => {
+        const all = by.starmap(
+          fn("gated"),
+          items.slice(0, count).map((i) => [i, gate]),
+          1,
+        );
+        all.catch(() => {});
+        return all;
+      };
 
       await t.step(
         "map, starmap, imap, imapUnordered and apply equal the local Pool's results",
@@ -203,10 +217,7 @@ Deno.test({
               "  return pool.map(tasks.square, [4, 5]);\n}\n",
           );
           const { run } = await import(`file://${caller}`);
-          await using fromRoot = await ClusterPool.connect({
-            servers: server.url,
-            root: clientRoot,
-          });
+          await using fromRoot = await client();
           assert.deepEqual(await run(fromRoot), [16, 25]);
         },
       );
@@ -411,40 +422,24 @@ Deno.test({
         async () => {
           const gate = await Deno.makeTempDir({ dir });
           const count = 30;
-          const first = await ClusterPool.connect({
-            servers: server.url,
-            root: clientRoot,
-          });
-          const quitter = await ClusterPool.connect({
-            servers: server.url,
-            root: clientRoot,
-          });
-          try {
-            const all = first.starmap(
-              fn("gated"),
-              items.slice(0, count).map((i) => [i, gate]),
-              1,
-            );
-            // Read below; terminated in `finally` if an assertion fails.
-            all.catch(() => {});
-            await fileAppears(gate, /^started-/);
-            // Every task `first` has out is in the stream.
-            const out = () => first.stats().queued;
-            await queuedTasks(server, out);
-            // On nats-server 2.9 the purge filtered on the quitter's own
-            // subject it used to do moved the consumer every agent shares
-            // past all of `first`'s queued tasks: they never ran.
-            quitter.terminate();
-            await quitter.join();
-            // Nothing of `first`'s has finished (the gate is shut).
-            const { unacked } = await queuedTasks(server, out);
-            assert.ok(unacked >= out(), `${unacked} of ${out()} left`);
-            await Deno.writeTextFile(`${gate}/open`, "");
-            assert.equal((await all).length, count);
-          } finally {
-            first.terminate();
-            await first.join();
-          }
+          // Terminated at the end (and so at a failed assertion).
+          await using first = await client();
+          const quitter = await client();
+          const all = gatedMap(first, count, gate);
+          await fileAppears(gate, /^started-/);
+          // Every task `first` has out is in the stream.
+          const out = () => first.stats().queued;
+          await queuedTasks(server, out);
+          // On nats-server 2.9 the purge filtered on the quitter's own
+          // subject it used to do moved the consumer every agent shares
+          // past all of `first`'s queued tasks: they never ran.
+          quitter.terminate();
+          await quitter.join();
+          // Nothing of `first`'s has finished (the gate is shut).
+          const { unacked } = await queuedTasks(server, out);
+          assert.ok(unacked >= out(), `${unacked} of ${out()} left`);
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.equal((await all).length, count);
         },
       );
 
@@ -524,10 +519,7 @@ Deno.test({
       await t.step(
         "mapAsync, applyAsync, then close() and join(): join waits for their work",
         async () => {
-          const closing = await ClusterPool.connect({
-            servers: server.url,
-            root: clientRoot,
-          });
+          const closing = await client();
           const squares = closing.mapAsync(fn("square"), [3, 4]);
           const power = closing.applyAsync(fn("power"), [2, 5]);
           closing.close();
@@ -570,50 +562,37 @@ Deno.test({
           const gate = await Deno.makeTempDir({ dir });
           const processes = pool!.processes;
           const count = 40;
-          const long = await ClusterPool.connect({
-            servers: server.url,
-            root: clientRoot,
-          });
-          try {
-            const all = long.starmap(
-              fn("gated"),
-              items.slice(0, count).map((i) => [i, gate]),
-              1,
+          await using long = await client();
+          const all = gatedMap(long, count, gate);
+          await fileAppears(gate, /^started-/);
+          // What `long` has out is in the stream; then the small task,
+          // behind it, before the gate opens.
+          const out = () => long.stats().queued;
+          await queuedTasks(server, out);
+          const small = pool!.apply(fn("gated"), [1_000, gate]);
+          await queuedTasks(server, () => out() + 1);
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.equal(await small, 1_000_000);
+          assert.equal((await all).length, count);
+          const started = new Map<number, number>();
+          for (const name of await filesMatching(gate, /^started-/)) {
+            const i = Number(name.split("-")[2]);
+            started.set(
+              i,
+              Number(await Deno.readTextFile(`${gate}/${name}`)),
             );
-            all.catch(() => {});
-            await fileAppears(gate, /^started-/);
-            // What `long` has out is in the stream; then the small task,
-            // behind it, before the gate opens.
-            const out = () => long.stats().queued;
-            await queuedTasks(server, out);
-            const small = pool!.apply(fn("gated"), [1_000, gate]);
-            await queuedTasks(server, () => out() + 1);
-            await Deno.writeTextFile(`${gate}/open`, "");
-            assert.equal(await small, 1_000_000);
-            assert.equal((await all).length, count);
-            const started = new Map<number, number>();
-            for (const name of await filesMatching(gate, /^started-/)) {
-              const i = Number(name.split("-")[2]);
-              started.set(
-                i,
-                Number(await Deno.readTextFile(`${gate}/${name}`)),
-              );
-            }
-            const smallAt = started.get(1_000)!;
-            const before = [...started].filter(([i, at]) =>
-              i !== 1_000 && at < smallAt
-            ).length;
-            // All of `long`'s tasks went into the queue at once: the small
-            // task started after all 40. Now `long` keeps about two a
-            // process out: one running, one queued.
-            assert.ok(
-              before <= 3 * processes,
-              `${before} of ${count} started first (${processes} processes)`,
-            );
-          } finally {
-            long.terminate();
-            await long.join();
           }
+          const smallAt = started.get(1_000)!;
+          const before = [...started].filter(([i, at]) =>
+            i !== 1_000 && at < smallAt
+          ).length;
+          // All of `long`'s tasks went into the queue at once: the small
+          // task started after all 40. Now `long` keeps about two a
+          // process out: one running, one queued.
+          assert.ok(
+            before <= 3 * processes,
+            `${before} of ${count} started first (${processes} processes)`,
+          );
         },
       );
 
