@@ -20,69 +20,29 @@ import {
   CancelledError,
   ProcessError,
 } from "./errors.ts";
-import type { WorkerPermissions } from "./_core/permissions.ts";
 import { checkTask, engineOptions, PoolEngine } from "./_engine/engine.ts";
 import { FutureTask } from "./_engine/future_access.ts";
-import { mapResults } from "./_engine/map_results.ts";
+import { mapArguments, mapResults, zipRows } from "./_engine/executor_map.ts";
 import { Future } from "./futures.ts";
-import type { PoolOptions, TaskFunction, TaskResult } from "./pool.ts";
+import type { TaskFunction, TaskResult } from "./pool.ts";
+import type {
+  ExecutorMapOptions,
+  ExecutorOptions,
+  IterablesOf,
+  SubmitOptions,
+} from "./pool_options.ts";
 import { TaskMode } from "./_wire/protocol.ts";
 import { reduce } from "./reduction.ts";
-import type { Target } from "./_core/target.ts";
-import { checkPositiveInteger, checkSeconds } from "./_core/validate.ts";
 import { poolRef } from "./_core/util.ts";
 import { startMethodOf } from "./_child/start_method.ts";
 import { checkKnownKeys } from "./_core/known_keys.ts";
 
-/** Options of {@linkcode ProcessPoolExecutor}. */
-export interface ExecutorOptions extends Pick<PoolOptions, "resourceLimits"> {
-  /** Most workers at once. @default {cpuCount()} */
-  maxWorkers?: number;
-  /** Replace a worker after this many tasks. @default {undefined} */
-  maxTasksPerChild?: number;
-  /** Run in each worker before its first task. */
-  initializer?: Target;
-  /** Arguments of the initializer. @default {[]} */
-  initargs?: unknown[];
-  /** Deno permissions of every worker. @default {"inherit"} */
-  permissions?: WorkerPermissions;
-  /**
-   * "enabled": small JSON-safe calls and results go through
-   * SharedArrayBuffer rings (fast); "disabled": everything by postMessage,
-   * as piscina's `atomics: "disabled"`. @default {"enabled"}
-   */
-  atomics?: "enabled" | "disabled";
-}
-
-/** Options of {@linkcode ProcessPoolExecutor.map}. */
-export interface ExecutorMapOptions {
-  /** Seconds, from the call to map(), before iteration throws TimeoutError. */
-  timeout?: number;
-  /** Items per task. @default {1} */
-  chunksize?: number;
-}
-
-/** Per-call options of {@linkcode ProcessPoolExecutor.submitWith}. */
-export interface SubmitOptions {
-  /** Aborting it cancels the call (and ends its worker if it runs). */
-  signal?: AbortSignal;
-  /** Seconds before the call is cancelled with a TimeoutError. */
-  timeout?: number;
-}
-
-/**
- * The iterables {@linkcode ProcessPoolExecutor.map} zips for a function with
- * parameters `P`: one iterable per parameter.
- */
-export type IterablesOf<P extends unknown[]> = {
-  [K in keyof P]: Iterable<P[K]>;
-};
-
-function isOptions(value: unknown): value is ExecutorMapOptions {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] !==
-      "function";
-}
+export type {
+  ExecutorMapOptions,
+  ExecutorOptions,
+  IterablesOf,
+  SubmitOptions,
+} from "./pool_options.ts";
 
 /**
  * A pool of worker processes behind CPython's `concurrent.futures`
@@ -290,38 +250,12 @@ export class ProcessPoolExecutor {
       ExecutorMapOptions,
     ]
   ): AsyncIterableIterator<TaskResult<F>> {
-    const options: ExecutorMapOptions =
-      rest.length > 0 && isOptions(rest[rest.length - 1])
-        ? rest.pop() as ExecutorMapOptions
-        : {};
-    const iterables = rest as unknown as Iterable<unknown>[];
-    checkKnownKeys(options, ["timeout", "chunksize"], "map");
-    checkSeconds(options.timeout, "timeout", "map");
-    checkPositiveInteger(options.chunksize, "chunksize", "map");
-    if (iterables.length === 0) {
-      throw new TypeError(
-        "Cannot map as at least one iterable must be given: current value is none",
-      );
-    }
-    for (const [i, iterable] of iterables.entries()) {
-      if (
-        typeof (iterable as Partial<Iterable<unknown>>)?.[Symbol.iterator] !==
-          "function"
-      ) {
-        throw new TypeError(
-          `Cannot map as argument ${i + 1} must be iterable: current value is ${
-            Deno.inspect(iterable)
-          }`,
-        );
-      }
-    }
+    const { options, iterables } = mapArguments(rest);
     this.#assertOpen("map");
     // Checks fn now (a TypeError from map() itself); #future() finds the
     // same reference in poolRef()'s cache.
     poolRef(fn, "map");
-    const columns = iterables.map((it) => [...it]);
-    const length = Math.min(...columns.map((c) => c.length));
-    const rows = Array.from({ length }, (_, i) => columns.map((c) => c[i]));
+    const rows = zipRows(iterables);
     const size = options.chunksize ?? 1;
     const futures: Future<unknown[]>[] = [];
     for (let i = 0; i < rows.length; i += size) {
@@ -371,6 +305,58 @@ export class ProcessPoolExecutor {
       await this.#engine.drained();
       if (this.#engine.state === "closed") await this.#engine.exited();
     }
+  }
+
+  /**
+   * Ends every worker at once (CPython 3.14's `terminate_workers()`): the
+   * calls no worker has taken are cancelled, the running ones fail with
+   * {@linkcode BrokenProcessPoolError}, and the executor takes no more work.
+   * The way out of a call that never returns, which `shutdown()` waits for.
+   *
+   * @example End a call that never returns
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BrokenProcessPoolError, ProcessPoolExecutor } from "@dmp/multiprocessing";
+   *
+   * const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+   * const forever = new URL("../tests/fixtures/pool_targets.ts#waitForever", import.meta.url);
+   * const running = new Int32Array(new SharedArrayBuffer(4));
+   * const stuck = executor.submit(forever, running);
+   * await Atomics.waitAsync(running, 0, 0).value; // it has started
+   * executor.terminateWorkers();
+   * await assert.rejects(stuck.result(), BrokenProcessPoolError);
+   * await executor.shutdown();
+   * ```
+   */
+  terminateWorkers(): void {
+    this.#endWorkers("terminated");
+  }
+
+  /**
+   * {@linkcode ProcessPoolExecutor.terminateWorkers} (CPython 3.14's
+   * `kill_workers()`): Deno ends a worker one way only.
+   *
+   * @example Kill the workers
+   * ```ts
+   * import { ProcessPoolExecutor } from "@dmp/multiprocessing";
+   *
+   * const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+   * executor.killWorkers();
+   * await executor.shutdown();
+   * ```
+   */
+  killWorkers(): void {
+    this.#endWorkers("killed");
+  }
+
+  #endWorkers(how: string): void {
+    this.#shutdown = true;
+    this.#engine.cancelQueued(new CancelledError());
+    this.#engine.terminate(
+      new BrokenProcessPoolError(
+        `Cannot complete call as the executor's workers were ${how}`,
+      ),
+    );
   }
 
   /**

@@ -1,4 +1,5 @@
-// The public types of Pool's options and calls (re-exported by pool.ts).
+// The public types of the options and calls of Pool and ProcessPoolExecutor
+// (re-exported by pool.ts and executor.ts).
 
 import type { WorkerPermissions } from "./_core/permissions.ts";
 import type { Target } from "./_core/target.ts";
@@ -51,3 +52,47 @@ export type CallArgs<F extends TaskFunction, O> = [] extends Parameters<F>
 /** What a task of `F` resolves to: its return value, awaited. */
 export type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R>
   : unknown;
+
+/** Options of `ProcessPoolExecutor`. */
+export interface ExecutorOptions extends Pick<PoolOptions, "resourceLimits"> {
+  /** Most workers at once. @default {cpuCount()} */
+  maxWorkers?: number;
+  /** Replace a worker after this many tasks. @default {undefined} */
+  maxTasksPerChild?: number;
+  /** Run in each worker before its first task. */
+  initializer?: Target;
+  /** Arguments of the initializer. @default {[]} */
+  initargs?: unknown[];
+  /** Deno permissions of every worker. @default {"inherit"} */
+  permissions?: WorkerPermissions;
+  /**
+   * "enabled": small JSON-safe calls and results go through
+   * SharedArrayBuffer rings (fast); "disabled": everything by postMessage,
+   * as piscina's `atomics: "disabled"`. @default {"enabled"}
+   */
+  atomics?: "enabled" | "disabled";
+}
+
+/** Options of `ProcessPoolExecutor.map`. */
+export interface ExecutorMapOptions {
+  /** Seconds, from the call to map(), before iteration throws TimeoutError. */
+  timeout?: number;
+  /** Items per task. @default {1} */
+  chunksize?: number;
+}
+
+/** Per-call options of `ProcessPoolExecutor.submitWith`. */
+export interface SubmitOptions {
+  /** Aborting it cancels the call (and ends its worker if it runs). */
+  signal?: AbortSignal;
+  /** Seconds before the call is cancelled with a TimeoutError. */
+  timeout?: number;
+}
+
+/**
+ * The iterables `ProcessPoolExecutor.map` zips for a function with
+ * parameters `P`: one iterable per parameter.
+ */
+export type IterablesOf<P extends unknown[]> = {
+  [K in keyof P]: Iterable<P[K]>;
+};

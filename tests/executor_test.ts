@@ -204,6 +204,33 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     throws(() => executor.submit(T("add"), 1, 1), /has been shut down/);
   });
 
+  test("ProcessPoolExecutor.terminateWorkers() and killWorkers() end a call that never returns", async () => {
+    for (const end of ["terminateWorkers", "killWorkers"] as const) {
+      const executor = makeExecutor({ maxWorkers: 1 });
+      const flag = cells(1);
+      const stuck = executor.submit(T("waitForever"), flag);
+      const queued = executor.submit(T("square"), 3);
+      await started(flag);
+      executor[end]();
+      await rejects(
+        stuck.result(),
+        (error: Error) =>
+          error instanceof BrokenProcessPoolError &&
+          /Cannot complete call as the executor's workers were (terminated|killed)/
+            .test(error.message),
+      );
+      // Cancelled if still queued; a worker may hold it ahead already.
+      const outcome = queued.cancelled()
+        ? "cancelled"
+        : (await queued.exception())?.name;
+      assert(["cancelled", "BrokenProcessPoolError"].includes(outcome!));
+      throws(() => executor.submit(T("add"), 1, 1), /has been shut down/);
+      // Nothing left to wait for: shutdown() and `await using` end at once.
+      await executor.shutdown();
+      executor[end]();
+    }
+  });
+
   test("ProcessPoolExecutor starts workers on demand", async () => {
     await using executor = makeExecutor({ maxWorkers: 4 });
     const names = new Set<unknown>();

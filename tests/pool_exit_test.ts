@@ -17,6 +17,7 @@ const kScenarios: Record<string, string> = {
   join: "81\nmain end\n",
   // An executor's futures hold the program, as concurrent.futures' do.
   executor: "main end\n100\n",
+  "executor-stuck": "BrokenProcessPoolError\nmain end\n",
 };
 
 for (const atomics of ["enabled", "disabled"]) {
