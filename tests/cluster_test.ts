@@ -286,6 +286,18 @@ Deno.test({
             pool!.map(fn("checked"), [1, -2, 3]),
             RangeError,
           );
+          // A worker that dies on an agent: the agent's own error, and
+          // where it happened.
+          const died = await pool!.apply(fn("endWorker")).then(
+            () => assert.fail("no error"),
+            (e: Error) => e,
+          );
+          assert.ok(died instanceof ProcessError, String(died));
+          assert.ok(died.cause instanceof RemoteError);
+          assert.match(
+            (died.cause as RemoteError & { host: string }).host,
+            /\S+:\d+/,
+          );
         },
       );
 

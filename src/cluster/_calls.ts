@@ -254,7 +254,16 @@ export class ClusterCalls {
       return await receiveResult(result.value, this.#root);
     }
     const error = await receiveError(result.error, this.#root);
-    // The RemoteError cause says where it ran, as well as its stack.
+    // The RemoteError cause says where it ran, as well as its stack. An
+    // error of the agent's own (its pool's worker died) has none: its
+    // stack is the agent's.
+    if (!(error.cause instanceof RemoteError) && error.cause === undefined) {
+      Object.defineProperty(error, "cause", {
+        value: new RemoteError(error.stack ?? String(error)),
+        configurable: true,
+        writable: true,
+      });
+    }
     if (error.cause instanceof RemoteError) {
       Object.assign(error.cause, { host: result.agent });
     }

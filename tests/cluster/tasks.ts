@@ -92,3 +92,8 @@ export function thenable(
 export function echo<T>(value: T): T {
   return value;
 }
+
+/** Ends the agent's worker that runs it (its pool replaces the worker). */
+export function endWorker(): never {
+  Deno.exit(3);
+}
