@@ -31,6 +31,7 @@ import {
   read,
   spin,
   square,
+  waitForever,
 } from "./fixtures/subprocess_targets.ts";
 
 const ctx = getContext("subprocess");
@@ -244,6 +245,33 @@ Deno.test({
     } finally {
       pool.terminate();
       await pool.join();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "A subprocess Pool runs later work beside a task that never answers (nothing is queued behind it)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    // An OS process's tasks cannot be taken back once sent, so none may
+    // wait behind a call whose cost is unknown or that overran.
+    for (const stuck of [waitForever, spin]) {
+      const pool = new ctx.Pool(2);
+      try {
+        pool.applyAsync(stuck as () => void);
+        for (let round = 0; round < 3; round++) {
+          const items = [1, 2, 3, 4, 5];
+          deepEqual(
+            await pool.map(square, items, 1),
+            items.map((x) => x * x),
+          );
+        }
+      } finally {
+        pool.terminate();
+        await pool.join();
+      }
     }
   },
 });

@@ -53,6 +53,8 @@ export class Dispatcher {
   // A "subprocess" worker's claim word lives in its own OS process: the
   // pool's copy never moves, so taking tasks back could take one that runs.
   readonly #steals: boolean;
+  // Without steal(): the tasks dispatched before their function had a cost.
+  readonly #unmeasured = new WeakSet<Task>();
 
   constructor(options: EngineOptions) {
     this.#processes = options.processes;
@@ -89,6 +91,9 @@ export class Dispatcher {
         if (held >= kMinWindow && worker.backlog + estimate > kBacklogMs) {
           continue;
         }
+        if (held > 0 && !this.#steals && !this.#queuesBehind(worker, now)) {
+          continue;
+        }
         queue.shift();
         task.estimate = estimate;
         this.#assign(worker, task, now);
@@ -98,12 +103,28 @@ export class Dispatcher {
     queue.compact();
   }
 
+  // Without steal() nothing comes back from behind a task that runs on and
+  // on: a worker takes more only behind functions measured as quick, within
+  // kBacklogMs, while its oldest task has not overrun its estimate (4×,
+  // plus kBacklogMs). A quick function's call that hangs still holds what
+  // was queued behind it before.
+  #queuesBehind(worker: PoolWorker, now: number): boolean {
+    if (worker.backlog > kBacklogMs || worker.unmeasured > 0) return false;
+    const oldest = worker.inFlight.values().next().value;
+    return oldest === undefined ||
+      now - oldest.dispatchedAt <= 4 * oldest.estimate + kBacklogMs;
+  }
+
   #assign(worker: PoolWorker, task: Task, now: number): void {
     task.worker = worker;
     task.order = ++worker.dispatched;
     task.id = wireId(task.order);
     task.dispatchedAt = now;
     worker.backlog += task.estimate;
+    if (!this.#steals && !this.#costs.has(task.key)) {
+      this.#unmeasured.add(task);
+      worker.unmeasured++;
+    }
     worker.inFlight.set(task.id, task);
     worker.assigned++;
     worker.outbox.push(task);
@@ -194,9 +215,11 @@ export class Dispatcher {
   /** Takes a finished task's estimate off its worker's backlog. */
   release(worker: PoolWorker, task: Task): void {
     worker.inFlight.delete(task.id);
+    if (this.#unmeasured.delete(task)) worker.unmeasured--;
     // Recomputed from zero when idle, so rounding never accumulates.
     worker.backlog = worker.inFlight.size === 0
       ? 0
       : worker.backlog - task.estimate;
+    if (worker.inFlight.size === 0) worker.unmeasured = 0;
   }
 }

@@ -29,6 +29,8 @@ export class PoolWorker {
   dispatched = 0;
   /** Estimated ms of work in flight: the sum of its tasks' estimates. */
   backlog = 0;
+  /** Tasks in flight whose function had no measured cost (counted without steal()). */
+  unmeasured = 0;
   /** When the last result arrived (performance.now()). */
   lastResultAt = 0;
 
