@@ -80,6 +80,11 @@ export class ResultTask extends Task {
 /**
  * The pending result of an `…Async` call (CPython's `AsyncResult`).
  *
+ * Its task does not keep the program alive by itself (CPython's pool ends
+ * with the program): `get()`, `wait()` and the pool's `join()` do, while
+ * they wait. A program that only registers callbacks should `close()` and
+ * `await join()` its pool.
+ *
  * @example Get a result without blocking the caller
  * ```ts
  * import assert from "node:assert/strict";
