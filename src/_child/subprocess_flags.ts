@@ -37,13 +37,6 @@ export function checkResourceLimits(
       }"`,
     );
   }
-  if (typeof limits !== "object" || limits === null) {
-    throw new TypeError(
-      `Cannot ${what} as 'resourceLimits' must be an object: current value is ${
-        Deno.inspect(limits)
-      }`,
-    );
-  }
   checkKnownKeys(limits, ["maxHeapMb"], what, "resourceLimits");
   const { maxHeapMb } = limits as ResourceLimits;
   if (

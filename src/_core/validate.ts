@@ -176,13 +176,6 @@ export function checkWaitOptions(
   what: string,
 ): { block: boolean; timeout: number | undefined } {
   if (options === undefined) return { block: true, timeout: undefined };
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `Cannot ${what} as 'options' must be an object: current value is ${
-        Deno.inspect(options)
-      }`,
-    );
-  }
   checkKnownKeys(options, ["block", "timeout"], what);
   const { block = true, timeout } = options;
   checkBoolean(block, "block", what);

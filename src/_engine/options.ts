@@ -36,11 +36,31 @@ const kEngineKeys = [
 ];
 /** A task's own options (apply, submitWith). */
 const kTaskKeys = ["signal", "timeout"];
+/** The options of applyAsync: a task's, and its callbacks. */
+export const kAsyncTaskKeys = ["callback", "errorCallback", ...kTaskKeys];
+/** The options of mapAsync and starmapAsync. */
+export const kMapAsyncKeys = ["chunksize", "callback", "errorCallback"];
+
+/**
+ * Checks the options of an `…Async` call: an object of `known` keys whose
+ * callbacks are functions or absent, so that a slip fails at the call, not
+ * when a result arrives.
+ *
+ * @throws {TypeError} For options that are no object, an unknown key, or a
+ * callback that is not a function.
+ */
+export function checkAsyncOptions(
+  options: unknown,
+  known: readonly string[],
+  what: string,
+): void {
+  checkKnownKeys(options, known, what);
+  checkCallbacks(options, what);
+}
 
 /**
  * Checks the callbacks of an `…Async` call (after its options object):
- * each a function or absent, so that a slip fails at the call, not when a
- * result arrives.
+ * each a function or absent.
  *
  * @throws {TypeError} For a callback that is not a function.
  */

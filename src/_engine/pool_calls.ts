@@ -13,13 +13,15 @@ import { TaskMode } from "../_wire/protocol.ts";
 import type { TargetRef } from "../_core/target.ts";
 import { poolRef } from "../_core/util.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
-import { checkKnownKeys } from "../_core/known_keys.ts";
-import { checkCallbacks, checkTask } from "./options.ts";
+import {
+  checkAsyncOptions,
+  checkCallbacks,
+  checkTask,
+  kAsyncTaskKeys,
+  kMapAsyncKeys,
+} from "./options.ts";
 import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
 
-const kAsyncTaskKeys = ["callback", "errorCallback", "signal", "timeout"];
-/** The options of mapAsync and starmapAsync. */
-export const kMapAsyncKeys = ["chunksize", "callback", "errorCallback"];
 import type { PoolEngine } from "./engine.ts";
 import { chunksOf, iteratorOf } from "./inputs.ts";
 import { readAhead } from "./read_ahead.ts";
@@ -150,8 +152,7 @@ export class PoolCalls {
     mode: TaskMode,
   ): AsyncResult<R[]> {
     const what = mode === TaskMode.Map ? "map" : "starmap";
-    checkKnownKeys(options, kMapAsyncKeys, what);
-    checkCallbacks(options, what);
+    checkAsyncOptions(options, kMapAsyncKeys, what);
     const { chunksize } = options;
     const results = this.#chunks<R>(fn, iterable, chunksize, mode, false);
     return new AsyncResult(results, options);

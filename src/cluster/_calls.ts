@@ -16,10 +16,13 @@ import { ChunkPlanner } from "./_chunks.ts";
 import { receiveError, receiveResult, sendArgs } from "./_values.ts";
 import { RemoteError } from "../errors.ts";
 import type { CallbackOptions } from "../async_result.ts";
-import { checkKnownKeys } from "../_core/known_keys.ts";
-import { checkCallbacks, checkTask } from "../_engine/options.ts";
+import {
+  checkAsyncOptions,
+  checkTask,
+  kAsyncTaskKeys,
+  kMapAsyncKeys,
+} from "../_engine/options.ts";
 import { checkIterable, itemsOf } from "../_engine/inputs.ts";
-import { kMapAsyncKeys } from "../_engine/pool_calls.ts";
 import { TaskMode } from "../_wire/protocol.ts";
 import { PayloadTooLarge } from "./_client.ts";
 
@@ -61,7 +64,6 @@ async function definingModule(
 }
 
 const kWhat = "run task on the cluster";
-const kAsyncKeys = ["callback", "errorCallback", "signal", "timeout"];
 
 /**
  * applyAsync's options, checked (closed, callbacks that are functions) and
@@ -73,8 +75,7 @@ export function asyncOptions<R>(
   options: CallbackOptions<R> & TaskOptions,
   what: string,
 ): { limits: TaskOptions; callbacks: CallbackOptions<R> } {
-  checkKnownKeys(options, kAsyncKeys, what);
-  checkCallbacks(options, what);
+  checkAsyncOptions(options, kAsyncTaskKeys, what);
   const { signal, timeout, ...callbacks } = options;
   return { limits: { signal, timeout }, callbacks };
 }
@@ -89,8 +90,7 @@ export function mapAsyncChunksize<R>(
   options: { chunksize?: number } & CallbackOptions<R>,
   what: string,
 ): number | undefined {
-  checkKnownKeys(options, kMapAsyncKeys, what);
-  checkCallbacks(options, what);
+  checkAsyncOptions(options, kMapAsyncKeys, what);
   return options.chunksize;
 }
 
