@@ -12,7 +12,9 @@ import { TaskMode } from "./_wire/protocol.ts";
 import type { TargetRef } from "./_core/target.ts";
 import { within } from "./_core/time.ts";
 import { checkSeconds } from "./_core/validate.ts";
-import { holdLoop, releaseLoop } from "./_memory/atomics.ts";
+// A pool's AsyncResult tasks do not keep the program alive (Task.holds):
+// the one who waits for them does.
+import { holdLoopUntil as held } from "./_memory/atomics.ts";
 
 /** Callbacks of the `…Async` methods. */
 export interface CallbackOptions<R> {
@@ -20,15 +22,6 @@ export interface CallbackOptions<R> {
   callback?: (result: R) => void;
   /** Called with the error when the task fails. */
   errorCallback?: (error: Error) => void;
-}
-
-/**
- * Keeps the program alive until `promise` settles: a pool's AsyncResult
- * tasks do not (Task.holds), so the one who waits for them does.
- */
-function held<T>(promise: Promise<T>): Promise<T> {
-  holdLoop();
-  return promise.finally(releaseLoop);
 }
 
 /** Settles an AsyncResult made without a promise (set by the class). */

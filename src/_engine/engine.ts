@@ -19,7 +19,7 @@
 // an executor becomes broken, as CPython's does.
 
 import { BrokenProcessPoolError, ProcessError } from "../errors.ts";
-import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
+import { holdLoopUntil } from "../_memory/atomics.ts";
 import {
   type FromPoolWorker,
   ResultStatus,
@@ -387,13 +387,8 @@ export class PoolEngine {
   }
 
   /** Resolves when all workers have exited (after close or terminate). */
-  async exited(): Promise<void> {
+  exited(): Promise<void> {
     // Idle workers do not keep the loop alive; waiting for their exit must.
-    holdLoop();
-    try {
-      await this.#exited.promise;
-    } finally {
-      releaseLoop();
-    }
+    return holdLoopUntil(this.#exited.promise);
   }
 }

@@ -20,7 +20,7 @@ import {
   kAsyncTaskKeys,
   kMapAsyncKeys,
 } from "./options.ts";
-import { holdLoop, releaseLoop } from "../_memory/atomics.ts";
+import { holdLoopUntil } from "../_memory/atomics.ts";
 
 import type { PoolEngine } from "./engine.ts";
 import { chunksOf, iteratorOf } from "./inputs.ts";
@@ -117,14 +117,12 @@ export class PoolCalls {
         "Cannot join pool as it is still running: call close() or terminate() first",
       );
     }
-    // The tasks of an AsyncResult do not hold the program; a join does.
-    holdLoop();
-    try {
-      if (this.engine.state === "closed") await this.engine.drained();
-      await this.engine.exited();
-    } finally {
-      releaseLoop();
+    // The tasks of an AsyncResult do not hold the program; a join does
+    // (exited() holds it itself).
+    if (this.engine.state === "closed") {
+      await holdLoopUntil(this.engine.drained());
     }
+    await this.engine.exited();
   }
 
   /** map and starmap: every chunk submitted at once, results flattened. */

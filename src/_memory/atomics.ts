@@ -93,6 +93,12 @@ export function releaseLoop(): void {
   }
 }
 
+/** Keeps the event loop alive until `promise` settles; returns it. */
+export function holdLoopUntil<T>(promise: Promise<T>): Promise<T> {
+  holdLoop();
+  return promise.finally(releaseLoop);
+}
+
 /**
  * Waits without blocking the thread while `array[index] === expected`, at
  * most until `deadline`.
