@@ -257,7 +257,7 @@ export class ClusterCalls {
     // The RemoteError cause says where it ran, as well as its stack. An
     // error of the agent's own (its pool's worker died) has none: its
     // stack is the agent's.
-    if (!(error.cause instanceof RemoteError) && error.cause === undefined) {
+    if (error.cause === undefined) {
       Object.defineProperty(error, "cause", {
         value: new RemoteError(error.stack ?? String(error)),
         configurable: true,
