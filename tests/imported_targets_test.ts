@@ -3,7 +3,13 @@
 // an import can take (it is itself "the calling module").
 
 import { deepEqual, equal, match, rejects } from "node:assert/strict";
-import { Pool, Process, ProcessPoolExecutor, Queue } from "../mod.ts";
+import {
+  getContext,
+  Pool,
+  Process,
+  ProcessPoolExecutor,
+  Queue,
+} from "../mod.ts";
 import { runDeno } from "./_run.ts";
 import {
   addBase,
@@ -19,6 +25,13 @@ import {
 import * as t from "./fixtures/imported/tasks.ts";
 import triple from "./fixtures/imported/tasks.ts";
 import { writeCell } from "./fixtures/imported/slow_tasks.ts";
+import {
+  describeSelf,
+  exitWith,
+  fail,
+  reportLight,
+  writeLater,
+} from "./fixtures/imported/plain_tasks.ts";
 import {
   addToBase,
   cube as barrelCube,
@@ -193,4 +206,44 @@ if (import.meta.main) {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// A "subprocess" child, which imports its modules statically, always has its
+// Process object; Web Worker children have one only when their code uses it.
+for (const method of ["spawn", "forkserver"] as const) {
+  const { Process: P } = getContext(method);
+
+  Deno.test(`a target whose module does not import the library ends as Process.run() would [${method}]`, async () => {
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const runs = [
+      new P({ target: writeLater, args: [cell, 5] }),
+      new P({ target: fail, args: ["no"] }),
+      new P({ target: exitWith, args: [3] }),
+    ];
+    // The failing child prints its traceback, as CPython's does.
+    for (const p of runs) p.start();
+    deepEqual(await Promise.all(runs.map((p) => p.join())), [0, 1, 3]);
+    equal(cell[0], 5);
+  });
+
+  Deno.test(`currentProcess() in a child that imports the library only later describes that child [${method}]`, async () => {
+    const cell = new Int32Array(new SharedArrayBuffer(12));
+    const p = new P({
+      target: describeSelf,
+      args: [cell, "Late-1"],
+      name: "Late-1",
+      daemon: true,
+    });
+    p.start();
+    equal(await p.join(), 0);
+    deepEqual([...cell], [p.pid, 1, 1]);
+  });
+}
+
+Deno.test("a spawn child whose target's module does not import the library never loads the Process API", async () => {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const p = new Process({ target: reportLight, args: [cell] });
+  p.start();
+  equal(await p.join(), 0);
+  equal(cell[0], 1);
 });

@@ -75,7 +75,12 @@ const parentOnly = [
 
 for (
   const [entry, alsoNot] of [
-    ["src/_process/child_main.ts", []],
+    // A Process child loads the Process class (and the parent's side of
+    // starting children) only when its own code uses it.
+    [
+      "src/_process/child_main.ts",
+      [/\/src\/(process|_process\/(?!child_main)\w+)\.ts$/],
+    ],
     // A pool worker starts no child itself unless its tasks' code does.
     ["src/_engine/worker_main.ts", [/\/src\/(process|_process\/\w+)\.ts$/]],
     ["src/_child/warm.ts", [/\/src\/(process|_process\/\w+)\.ts$/]],

@@ -11,6 +11,14 @@ import type { ChildInit, ProcessIdentity } from "../_wire/protocol.ts";
 
 export type { ProcessIdentity } from "../_wire/protocol.ts";
 
+/** What the state keeps of a started child (a Process). */
+export interface ChildHandle {
+  isAlive(): boolean;
+  daemon: boolean;
+  terminate(): void;
+  join(): Promise<unknown>;
+}
+
 /** The per-thread state of the library. */
 export interface ProcessState {
   /** True in a worker started by this library. */
@@ -34,7 +42,13 @@ export interface ProcessState {
   /** Buffers every process shares (see processWide()), by key. */
   shared: Record<string, SharedArrayBuffer>;
   /** Children started by this process and not yet known to have exited. */
-  children: Set<{ isAlive(): boolean; daemon: boolean; terminate(): void }>;
+  children: Set<ChildHandle>;
+  /**
+   * True once this thread loaded the library's Process API: a child then
+   * runs its target through its own Process object (CPython's
+   * `current_process()`), which it otherwise does without.
+   */
+  processApiLoaded: boolean;
 }
 
 const kState = Symbol.for("@dmp/multiprocessing.state");
@@ -58,6 +72,7 @@ export function state(): ProcessState {
       parentControl: null,
       shared: {},
       children: new Set(),
+      processApiLoaded: false,
     };
     g[kState] = s;
   }

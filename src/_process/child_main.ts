@@ -17,93 +17,45 @@ import { revive } from "../reduction.ts";
 import { adoptIdentity, state, workerScope } from "../_core/state.ts";
 import { loadTarget, type Namespaces } from "../_core/target.ts";
 import { registerNamespaces, withClasses } from "../_core/classes.ts";
-import { adoptProcess, Process } from "../process.ts";
-import { kProcessClass, trustNextOptions } from "./options.ts";
-import { activeChildren, setCurrentProcess } from "./current.ts";
-
-type ChildOptions = { name: string; daemon: boolean; args: unknown[] };
 
 /**
- * Builds the child's own Process (of class `cls`, Process or a subclass)
- * from what its parent checked, as CPython unpickles one: neither a
- * subclass's constructor runs nor the option checks, whose first run (with a
- * stack trace for a subclass) costs a warm child ~0.4 ms.
+ * Builds and runs the child's own Process object. Part of the entry's
+ * static graph only where the child cannot import modules itself (see
+ * ./popen.ts); otherwise imported when needed.
  */
-function newChildProcess(
-  cls: new (...args: never[]) => Process,
-  options: ChildOptions,
-): Process {
-  trustNextOptions({
-    target: undefined,
-    ref: undefined,
-    permissions: undefined,
-    resourceLimits: undefined,
-    signal: undefined,
-    identity: [...state().identity],
-    ...options,
-  });
-  return Reflect.construct(Process, [options], cls) as Process;
-}
+export const ownProcessModule =
+  new URL("./own_process.ts", import.meta.url).href;
 
-/**
- * Builds the Process object a child runs, without calling a subclass's
- * constructor (CPython unpickles it the same way).
- */
-function buildProcess(
-  cls: new (...args: never[]) => Process,
-  options: ChildOptions,
-  fields: Record<string, unknown>,
-): Process {
-  let base: unknown = cls;
-  // The class that declares the mark itself (a subclass inherits it).
-  while (typeof base === "function" && !Object.hasOwn(base, kProcessClass)) {
-    base = Object.getPrototypeOf(base);
-  }
-  // Another copy of the library's Process checks its options itself.
-  const process = base === Process || base === null
-    ? newChildProcess(cls, options)
-    : Reflect.construct(base as typeof Process, [options], cls) as Process;
-  return Object.assign(process, fields);
-}
+type OwnProcess = typeof import("./own_process.ts");
 
 async function run(message: RunMessage, modules: Namespaces): Promise<void> {
   adoptIdentity(message);
   registerNamespaces(modules);
   const args = await withClasses(() => revive(message.args)) as unknown[];
   const ref = message.target;
-  const options = { name: message.name, daemon: message.daemon, args };
-  let process: Process;
-  let target: ((...args: unknown[]) => unknown) | undefined;
-  if (ref === undefined) {
-    process = newChildProcess(Process, options);
-  } else {
-    // Modules imported now (a candidate the entry did not import) run their
-    // top level as the entry's did: still bootstrapping (see main()).
-    const found = await loadTarget(ref, modules);
-    if (ref.kind === "class") {
-      process = buildProcess(
-        found as unknown as new () => Process,
-        options,
-        await withClasses(() => revive(message.fields)) as Record<
-          string,
-          unknown
-        >,
-      );
-    } else {
-      process = newChildProcess(Process, options);
-      target = found;
-    }
+  // Modules imported now (a candidate the entry did not import) run their
+  // top level as the entry's did: still bootstrapping (see main()).
+  const found = ref === undefined ? undefined : await loadTarget(ref, modules);
+  // A child whose code never loaded the library's Process (a target's module
+  // that imports nothing of it) calls its target as Process.run() would,
+  // without loading the Process class and the parent's side of starting
+  // children (~9 ms of a child's start-up on 2 cores): nothing there could
+  // ask for that object. currentProcess() then describes this child from its
+  // identity, as in a pool worker.
+  if (ref?.kind === "class" || state().processApiLoaded) {
+    const own = (modules[ownProcessModule] ??
+      await import(ownProcessModule)) as OwnProcess;
+    return own.runOwnProcess(message, { args, found });
   }
   state().bootstrapping = false;
-  adoptProcess(process, message.pid, target);
-  setCurrentProcess(process);
-  await process.run();
+  if (found !== undefined) await Reflect.apply(found, undefined, args);
 }
 
 // CPython's child, once its threads are done, joins its non-daemonic
 // children and kills its daemonic ones before it exits; so do we.
 async function endChildren(): Promise<void> {
-  for (const child of activeChildren()) {
+  for (const child of [...state().children]) {
+    if (!child.isAlive()) continue;
     if (child.daemon) child.terminate();
     else await child.join();
   }

@@ -37,14 +37,22 @@ export interface ParentProcessInfo extends ProcessInfo {
   join(timeout?: number | null): Promise<void>;
 }
 
-const mainProcess: ProcessInfo = Object.freeze({
+// A child whose target's module did not import this API runs without its
+// Process object (./child_main.ts); one that imports it later gets this
+// description of itself, as a pool worker does.
+state().processApiLoaded = true;
+
+// The main thread, or a child without its Process object.
+const described: ProcessInfo = Object.freeze({
   get name() {
     return state().name;
   },
   get pid() {
     return state().pid;
   },
-  daemon: false,
+  get daemon() {
+    return state().daemon;
+  },
 });
 
 let current: ProcessInfo | undefined;
@@ -70,7 +78,7 @@ export function setCurrentProcess(process: ProcessInfo): void {
  * ```
  */
 export function currentProcess(): ProcessInfo {
-  return current ?? mainProcess;
+  return current ?? described;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { RunMessage, TargetRef } from "../_wire/protocol.ts";
 import { explainRefusal } from "../_wire/error_codec.ts";
 import { refModules } from "../_core/target.ts";
 import { reduce, reviverModule } from "../reduction.ts";
-import { state } from "../_core/state.ts";
+import { type ChildHandle, state } from "../_core/state.ts";
 import { type Child, type ChildExit, startChild } from "../_child/handshake.ts";
 import {
   chosenStartMethod,
@@ -24,6 +24,9 @@ import {
 } from "../_child/start_method.ts";
 
 const entry = new URL("./child_main.ts", import.meta.url).href;
+// The entry's ownProcessModule: a child that cannot import it later gets it
+// with its target's modules.
+const ownProcess = new URL("./own_process.ts", import.meta.url).href;
 
 /** What a Process hands to its child. */
 export interface PopenOptions {
@@ -36,7 +39,7 @@ export interface PopenOptions {
    * The Process itself: listed among the live children until it ends, and
    * its own fields are sent for a subclass's `run()`.
    */
-  self: { isAlive(): boolean; daemon: boolean; terminate(): void };
+  self: ChildHandle;
   args: unknown[];
   permissions: WorkerPermissions | undefined;
   resourceLimits: ResourceLimits | undefined;
@@ -83,6 +86,7 @@ export class Popen {
     const importsItself = method !== "subprocess" &&
       importsOwnModules(options.permissions);
     const modules = ref === undefined ? [] : refModules(ref, importsItself);
+    if (!importsItself) modules.push(ownProcess);
     for (const tag of tags) {
       const module = reviverModule(tag);
       if (module !== undefined) modules.push(module);
