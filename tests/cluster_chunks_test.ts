@@ -81,3 +81,18 @@ Deno.test("an agent's worker awaits each call of a chunk that returns a thenable
   const [squares] = await runChunk(url, "square", [[3]]);
   assert.deepEqual(squares, [9]);
 });
+
+Deno.test("ClusterPool sizes a quick function's merged chunks by the bytes of its results", () => {
+  const planner = new ChunkPlanner();
+  // Quick, with results of 64 KiB each: 4 a chunk, not all 40 in one.
+  planner.record("f", 10, 0.01, 10 * 64 * 1024);
+  assert.deepEqual(sizes(planner.bounds("f", 40, 12)), Array(10).fill(4));
+  // A smaller result later does not bring the size down; an explicit
+  // chunksize stays.
+  planner.record("f", 10, 0.01, 10);
+  assert.equal(planner.bounds("f", 40, 12).length, 10);
+  assert.deepEqual(planner.bounds("f", 40, 12, 40), [40]);
+  // Without sizes, by time alone: one chunk.
+  planner.record("g", 10, 0.01);
+  assert.deepEqual(planner.bounds("g", 40, 12), [40]);
+});

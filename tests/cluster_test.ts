@@ -529,6 +529,24 @@ Deno.test({
       );
 
       await t.step(
+        "a map whose results outgrow max_payload completes, every call",
+        async () => {
+          // Measured quick on small results, the function's next map goes
+          // in one chunk whose results (4 MB) outgrow the 1 MB a message:
+          // it runs again in halves; then its chunks are sized by the
+          // results measured.
+          const sizes = (texts: unknown[]) =>
+            texts.map((x) => (x as string).length);
+          const small = Array(40).fill(10);
+          assert.deepEqual(sizes(await pool!.map(fn("text"), small)), small);
+          const large = Array(40).fill(100_000);
+          for (let round = 0; round < 2; round++) {
+            assert.deepEqual(sizes(await pool!.map(fn("text"), large)), large);
+          }
+        },
+      );
+
+      await t.step(
         "mapAsync, applyAsync, then close() and join(): join waits for their work",
         async () => {
           const closing = await client();

@@ -126,6 +126,8 @@ export async function runTask(ctx: AgentContext, claim: Claim): Promise<void> {
       ...base,
       ok: false,
       error: sendError(error, ctx.served, ctx.id),
+      // Each half may fit: the client sends them (their calls run again).
+      ...(task.kind === "chunk" && items > 1 ? { tooLarge: true } : {}),
     });
   }
   // The client acks the task once it holds the result: no receipt to wait

@@ -249,11 +249,15 @@ export class ClusterCalls {
           `${call.module}#${call.name}`,
           args.length,
           result.ms,
+          result.bytes,
         );
       }
       return await receiveResult(result.value, this.#root);
     }
     const error = await receiveError(result.error, this.#root);
+    if (result.tooLarge && kind === "chunk" && args.length > 1) {
+      throw new PayloadTooLarge(error.message);
+    }
     // The RemoteError cause says where it ran, as well as its stack. An
     // error of the agent's own (its pool's worker died) has none: its
     // stack is the agent's.
@@ -310,8 +314,9 @@ export class ClusterCalls {
     return (await Promise.all(calls)).flat() as R[];
   }
 
-  // One chunk; in halves when its message is larger than the server takes
-  // (a quick function's merged chunks count items, not bytes).
+  // One chunk; in halves when its message, or its results' message, is
+  // larger than the server takes (a quick function's merged chunks are
+  // sized by what earlier results measured, which later ones may outgrow).
   async #sendChunk(ref: FunctionRef, lists: unknown[]): Promise<unknown[]> {
     try {
       return await this.#send(ref, "chunk", lists) as unknown[];

@@ -17,15 +17,34 @@
 export const kChunkMs = 2;
 /** Chunks merged for a quick function hold no more items than this, so that their message stays far below the server's max_payload. */
 export const kMaxMergedItems = 4_096;
+/**
+ * Nor more results than this many bytes, at the largest result size per
+ * item measured: a merged chunk whose results outgrow the server's
+ * max_payload (1 MiB by default) runs again in halves.
+ */
+export const kMaxMergedBytes = 256 * 1024;
 
 /** Measured costs of functions, and the chunks of a map from them. */
 export class ChunkPlanner {
   // Function (module#name) → ms per item, as an agent's pool ran it.
   readonly #msPerItem = new Map<string, number>();
+  // Function → the most bytes of result message per item seen.
+  readonly #bytesPerItem = new Map<string, number>();
 
-  /** A chunk of `items` calls of `fn` took `ms` on an agent's pool. */
-  record(fn: string, items: number, ms: number): void {
-    if (!(items >= 1) || !(ms >= 0)) return;
+  /**
+   * A chunk of `items` calls of `fn` took `ms` on an agent's pool, and its
+   * results came in a message of `bytes`.
+   */
+  record(fn: string, items: number, ms: number, bytes?: number): void {
+    if (!(items >= 1)) return;
+    if (bytes !== undefined && bytes >= 0) {
+      const size = bytes / items;
+      const known = this.#bytesPerItem.get(fn);
+      if (known === undefined || size > known) {
+        this.#bytesPerItem.set(fn, size);
+      }
+    }
+    if (!(ms >= 0)) return;
     const rate = ms / items;
     const known = this.#msPerItem.get(fn);
     // A dearer chunk counts at once (items may cost more than the last
@@ -66,6 +85,7 @@ export class ChunkPlanner {
       const worth = Math.max(
         Math.ceil((n * rate) / kChunkMs),
         Math.ceil(n / kMaxMergedItems),
+        Math.ceil((n * (this.#bytesPerItem.get(fn) ?? 0)) / kMaxMergedBytes),
         1,
       );
       count = Math.min(count, worth);

@@ -119,6 +119,7 @@ export class ClusterClient {
         } catch {
           return; // not a result of ours
         }
+        result.bytes = msg.data.length;
         this.#receive(result);
         // Ours now, so JetStream may forget the task (a duplicate too).
         if (

@@ -100,6 +100,8 @@ export type ResultMessage =
     deliveries: number;
     /** The task's JetStream ack subject: the client acks it. */
     ack: string;
+    /** Set where it is received: the message's size in bytes. */
+    bytes?: number;
   }
   & (
     | {
@@ -108,7 +110,12 @@ export type ResultMessage =
       /** A chunk: how long its calls took in the worker, in ms. */
       ms?: number;
     }
-    | { ok: false; error: WireError }
+    | {
+      ok: false;
+      error: WireError;
+      /** A chunk's results outgrew max_payload: send it again in halves. */
+      tooLarge?: true;
+    }
   );
 
 /** What an agent says about itself on the `agents` subject. */

@@ -93,6 +93,11 @@ export function echo<T>(value: T): T {
   return value;
 }
 
+/** A string of `size` bytes: a result far larger than its argument. */
+export function text(size: number): string {
+  return "x".repeat(size);
+}
+
 /** Ends the agent's worker that runs it (its pool replaces the worker). */
 export function endWorker(): never {
   Deno.exit(3);
