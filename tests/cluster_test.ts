@@ -258,6 +258,22 @@ Deno.test({
           );
           assert.match(error.cause.remoteStack, /at positive/);
           assert.match(error.cause.remoteStack, /on agent \S+:\d+/);
+          // An AggregateError keeps its message and errors both ways: from
+          // the agent's worker to the agent, and from the agent here.
+          const aggregate = await pool!.apply(fn("aggregate"), []).then(
+            () => assert.fail("no error"),
+            (e: Error) => e,
+          );
+          assert.ok(aggregate instanceof AggregateError);
+          assert.equal(aggregate.message, "two failures");
+          assert.deepEqual(
+            aggregate.errors.map((e: Error) => [e.constructor, e.message]),
+            [[Error, "a"], [TypeError, "b"]],
+          );
+          assert.match(
+            (aggregate.cause as RemoteError).remoteStack,
+            /at aggregate/,
+          );
         },
       );
 

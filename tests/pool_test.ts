@@ -178,6 +178,19 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     equal(await pool.apply(T("add"), [1, 2]), 3);
   });
 
+  test("Pool rethrows a task's AggregateError with its message and its errors", async () => {
+    await using pool = makePool(1);
+    const error = await pool.apply(T("throwAggregate")).catch((e) => e);
+    assert(error instanceof AggregateError);
+    equal(error.message, "two failures");
+    deepEqual(
+      error.errors.map((e: Error) => [e.constructor, e.message]),
+      [[Error, "a"], [TypeError, "b"]],
+    );
+    assert(error.cause instanceof RemoteError);
+    match(error.cause.remoteStack, /at throwAggregate/);
+  });
+
   test("Pool.map() fails with the first failing item's error", async () => {
     await using pool = makePool(2);
     await rejects(

@@ -24,6 +24,7 @@ import {
 } from "../src/_memory/record_codec.ts";
 import { serialize } from "node:v8";
 import { kRecordV8 } from "../src/_wire/layouts.ts";
+import { rebuildError, toWireError } from "../src/_wire/error_codec.ts";
 import { AppError, Celsius, Point } from "./fixtures/value_targets.ts";
 import { Box } from "./fixtures/value_box.ts";
 
@@ -362,4 +363,15 @@ Deno.test("an error class of a module only a URL target names keeps its class (P
   equal((fromPool as InstanceType<typeof UrlOnlyError>).code, 3);
   assert(fromExecutor instanceof UrlOnlyError, String(fromExecutor));
   equal((fromExecutor as InstanceType<typeof UrlOnlyError>).code, 4);
+});
+
+Deno.test("an AggregateError that travels by name alone keeps its message, with no errors", () => {
+  const wire = toWireError(
+    new AggregateError([new Error("a")], "two failures"),
+  );
+  const error = rebuildError(wire);
+  assert(error instanceof AggregateError);
+  equal(error.message, "two failures");
+  deepEqual(error.errors, []);
+  equal((error.cause as { remoteStack?: string }).remoteStack, wire.stack);
 });

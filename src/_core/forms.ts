@@ -367,7 +367,8 @@ export function reviveForm(form: Record<string, unknown>): unknown {
 
 /**
  * The travelling form of a thrown error when its name alone would lose
- * something (its own properties, a class that is not built in), else
+ * something (its own properties, an AggregateError's errors, a class that
+ * is not built in), else
  * undefined: most errors travel as name, message and stack only.
  */
 export function thrownForm(
@@ -376,8 +377,10 @@ export function thrownForm(
 ): object | undefined {
   if (!(error instanceof Error)) return undefined;
   const ctor = error.constructor as Ctor;
+  // An AggregateError's errors are its own (non-enumerable) property.
   const plain = (builtinErrors[ctor.name] === ctor ||
     libraryErrors[ctor.name] === ctor) &&
+    !(error instanceof AggregateError) &&
     Object.keys(error).length === 0;
   if (plain) return undefined;
   try {

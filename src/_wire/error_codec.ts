@@ -54,10 +54,13 @@ export function rebuildError(wire: WireError): Error {
   const cause = new errors.RemoteError(wire.stack);
   let error: Error;
   try {
-    // BufferTooShortError takes bytes, not a message: rebuild it as Error.
-    error = (Ctor as unknown) === errors.BufferTooShortError
-      ? new Error(wire.message, { cause })
-      : new Ctor(wire.message, { cause });
+    // BufferTooShortError takes bytes, not a message: rebuild it as Error;
+    // AggregateError takes its errors first (here unknown: none).
+    if ((Ctor as unknown) === errors.BufferTooShortError) {
+      error = new Error(wire.message, { cause });
+    } else if ((Ctor as unknown) === AggregateError) {
+      error = new AggregateError([], wire.message, { cause });
+    } else error = new Ctor(wire.message, { cause });
   } catch {
     error = new Error(wire.message, { cause });
   }

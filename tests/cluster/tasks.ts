@@ -93,6 +93,14 @@ export function echo<T>(value: T): T {
   return value;
 }
 
+/** Throws an AggregateError of two errors. */
+export function aggregate(): never {
+  throw new AggregateError(
+    [new Error("a"), new TypeError("b")],
+    "two failures",
+  );
+}
+
 /** A string of `size` bytes: a result far larger than its argument. */
 export function text(size: number): string {
   return "x".repeat(size);
