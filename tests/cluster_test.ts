@@ -683,6 +683,27 @@ Deno.test({
       );
 
       await t.step(
+        "the server restarted without its store mid-map: the stream is made again and the map completes",
+        async () => {
+          const gate = await Deno.makeTempDir({ dir });
+          const all = pool!.starmap(
+            fn("gated"),
+            items.map((i) => [i, gate]),
+            1,
+          );
+          await fileAppears(gate, /^started-/);
+          await server.stop("SIGKILL");
+          await server.restart({ emptyStore: true });
+          await Deno.writeTextFile(`${gate}/open`, "");
+          assert.deepEqual(await all, items.map((i) => i * i));
+          // Later work, and a new client, find the stream too.
+          assert.deepEqual(await pool!.map(fn("square"), [1, 2], 1), [1, 4]);
+          await using another = await client();
+          assert.deepEqual(await another.map(fn("square"), [3]), [9]);
+        },
+      );
+
+      await t.step(
         "a client that goes away has its queued work withdrawn",
         async () => {
           const gate = await Deno.makeTempDir({ dir });

@@ -13,6 +13,7 @@ import {
 } from "@nats-io/jetstream";
 import { ProcessError, TimeoutError } from "../errors.ts";
 import { after } from "../_core/time.ts";
+import { afterReconnects } from "./_nats.ts";
 import {
   type AgentBeat,
   decode,
@@ -362,9 +363,8 @@ export class ClusterClient {
   // After a reconnect, publish the published tasks again: an agent that
   // found this client gone while it was away dropped them (their results
   // are deduplicated here if they were not).
-  async #watch(): Promise<void> {
-    for await (const status of this.#nc.status()) {
-      if (status.type !== "reconnect") continue;
+  #watch(): Promise<void> {
+    return afterReconnects(this.#nc, this.#names, () => {
       this.#reconnected.resolve();
       this.#reconnected = Promise.withResolvers<void>();
       for (const pending of this.#pending.values()) {
@@ -373,7 +373,7 @@ export class ClusterClient {
         pending.attempt++;
         void this.#publish(pending);
       }
-    }
+    });
   }
 
   #limit(pending: Pending, limits: Limits): () => void {

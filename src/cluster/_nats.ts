@@ -184,6 +184,9 @@ export async function open(
   return await connect(config);
 }
 
+/** How often restoreStream() asks a server that does not answer yet. */
+const kRestoreEveryMs = 250;
+
 /** Creates the cluster's work-queue stream and shared consumer if absent. */
 export async function ensureStream(
   nc: NatsConnection,
@@ -228,4 +231,41 @@ export async function ensureStream(
     }
   }
   return jsm;
+}
+
+/**
+ * After a reconnect: makes sure the stream and consumer exist again (a
+ * server restarted without its store has neither, and every publish and
+ * pull would fail until they do), asking until the server answers or the
+ * connection closes.
+ */
+async function restoreStream(
+  nc: NatsConnection,
+  names: Names,
+): Promise<void> {
+  while (!nc.isClosed()) {
+    try {
+      await ensureStream(nc, names);
+      return;
+    } catch {
+      // JetStream not ready yet on a server that just started.
+      await new Promise((resolve) => setTimeout(resolve, kRestoreEveryMs));
+    }
+  }
+}
+
+/**
+ * Calls `then` after each reconnect of `nc`, once the stream and consumer
+ * exist again (see restoreStream()); ends when the connection closes.
+ */
+export async function afterReconnects(
+  nc: NatsConnection,
+  names: Names,
+  then: () => void,
+): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type !== "reconnect") continue;
+    await restoreStream(nc, names);
+    then();
+  }
 }

@@ -21,6 +21,7 @@ import type { Pool } from "../pool.ts";
 import { getContext } from "../context.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import {
+  afterReconnects,
   checkOptions,
   ensureStream,
   kNatsKeys,
@@ -206,14 +207,12 @@ class RunningAgent implements Agent {
     this.#renew = setInterval(() => {
       for (const claim of ctx.held) claim.working();
     }, kWorkingEveryMs);
-    // A restarted server has none of our pull requests: ask again.
-    void (async () => {
-      for await (const status of ctx.nc.status()) {
-        if (status.type !== "reconnect") continue;
-        ctx.claimer.forget(true);
-        this.#dispatch();
-      }
-    })();
+    // A restarted server has none of our pull requests (nor, without its
+    // store, the stream): ask again.
+    void afterReconnects(ctx.nc, ctx.names, () => {
+      ctx.claimer.forget(true);
+      this.#dispatch();
+    });
     this.#dispatch();
     this.#announce(true);
     ctx.log(

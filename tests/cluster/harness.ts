@@ -125,8 +125,14 @@ export class NatsServer {
     return server;
   }
 
-  /** Starts it again, on the same port and store. */
-  async restart(): Promise<void> {
+  /**
+   * Starts it again, on the same port and store, or with its store
+   * emptied (a server that lost its disk).
+   */
+  async restart(options: { emptyStore?: boolean } = {}): Promise<void> {
+    if (options.emptyStore) {
+      await Deno.remove(this.#store, { recursive: true }).catch(() => {});
+    }
     const child = new Child(
       new Deno.Command("nats-server", {
         args: [
