@@ -795,6 +795,53 @@ Deno.test({
   },
 });
 
+// Test-only certificates in tests/cluster/certs: a CA (its key discarded),
+// a server certificate for 127.0.0.1 and localhost, and a client one, valid
+// until 2126.
+const certs = new URL("./cluster/certs/", import.meta.url).pathname;
+
+Deno.test({
+  name:
+    "ClusterPool.connect() without a client certificate is refused at once by a server that requires one, and accepted with it",
+  ...options,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dmp_cluster_" });
+    const server = await NatsServer.start(`${dir}/store`, [
+      "--tlsverify",
+      "--tlscert",
+      `${certs}server.pem`,
+      "--tlskey",
+      `${certs}server.key`,
+      "--tlscacert",
+      `${certs}ca.pem`,
+    ]);
+    try {
+      // Deno's TLS layer loses the server's alert at times: this waited for
+      // nats.js's 20 s timeout, or ended the program.
+      await assert.rejects(
+        ClusterPool.connect({
+          servers: server.url,
+          tls: { caFile: `${certs}ca.pem` },
+        }),
+        TypeError,
+        "'tls' must name a client certificate",
+      );
+      await using pool = await ClusterPool.connect({
+        servers: server.url,
+        tls: {
+          caFile: `${certs}ca.pem`,
+          certFile: `${certs}client.pem`,
+          keyFile: `${certs}client.key`,
+        },
+      });
+      assert.equal(pool.stats().agents, 0);
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 // SIGTERM ends the agent by itself, with code 0 and its "stopped" line.
 async function assertStopsCleanly(agent: AgentProcess): Promise<void> {
   const status = await agent.end();

@@ -33,7 +33,7 @@ export async function connectClient(
   const maxPending = options.maxPending ?? 256;
   checkPositiveInteger(maxPending, "maxPending", what);
   const root = options.root ?? defaultRoot();
-  const nc = await open(options, "dmp-client");
+  const nc = await open(options, { name: "dmp-client", what });
   try {
     const jsm = await ensureStream(nc, names);
     const client = new ClusterClient(nc, jsm, names, maxPending);

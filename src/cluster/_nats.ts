@@ -19,6 +19,7 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import { kAckWaitMs, kTaskMaxAgeMs, type Names } from "./_protocol.ts";
+import { checkClientCertificate } from "./_tls.ts";
 
 /** How to reach and log into the NATS server (passed through to nats.js). */
 export interface NatsOptions {
@@ -135,15 +136,19 @@ export function checkOptions(
 
 // A refused login makes connect() reject, and then the socket may still
 // raise ECONNRESET outside any promise we hold, which would end the whole
-// program (measured with nats.js 3.4 under Deno 2.9). A refused or broken
+// program (measured with nats.js 3.4 under Deno 2.9); so may a refused TLS
+// handshake (an ERR_SSL_… alert, see _tls.ts). A refused or broken
 // connection is reported through connect() and closed(); this listener
 // keeps the stray socket error from killing the host program.
 let guardInstalled = false;
 function guardSocketResets(): void {
   if (guardInstalled) return;
   guardInstalled = true;
-  const isReset = (value: unknown) =>
-    (value as { code?: unknown } | null)?.code === "ECONNRESET";
+  const isReset = (value: unknown) => {
+    const code = (value as { code?: unknown } | null)?.code;
+    return code === "ECONNRESET" ||
+      (typeof code === "string" && /^ERR_(SSL|TLS)_/.test(code));
+  };
   globalThis.addEventListener("error", (event) => {
     if (isReset(event.error)) event.preventDefault();
   });
@@ -155,11 +160,12 @@ function guardSocketResets(): void {
 /**
  * Connects with the given options; reconnects forever after a lost server.
  *
- * @param name The client's name as the server shows it.
+ * @param client `name`: the client's name as the server shows it; `what`:
+ * the operation, for errors.
  */
 export async function open(
   options: NatsOptions,
-  name: string,
+  { name, what }: { name: string; what: string },
 ): Promise<NatsConnection> {
   guardSocketResets();
   const config: NodeConnectionOptions = {
@@ -181,6 +187,11 @@ export async function open(
     );
   }
   if (options.tls !== undefined) config.tls = { ...options.tls };
+  await checkClientCertificate(
+    Array.isArray(options.servers) ? options.servers : [options.servers],
+    options.tls,
+    what,
+  );
   return await connect(config);
 }
 

@@ -133,7 +133,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     typeof getContext
   >[0];
   const context = getContext(method);
-  const nc = await open(options, `dmp-agent ${id}`);
+  const nc = await open(options, { name: `dmp-agent ${id}`, what });
   let pool: Pool;
   try {
     await ensureStream(nc, names);
