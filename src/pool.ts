@@ -336,7 +336,7 @@ export class Pool {
    * ```
    */
   close(): void {
-    this.#calls.engine.close();
+    this.#calls.close();
   }
 
   /**

@@ -11,6 +11,10 @@ const kScenarios: Record<string, string> = {
   // A task stuck for good, its AsyncResult never read: the program ends.
   "stuck-closed": "[ 1, 4, 9 ]\nmain end\n",
   "stuck-open": "16\nmain end\n",
+  // A map that failed, an imap left early: their other chunks, stuck for
+  // good, hold nothing (they did).
+  "map-failed": "zero fails\nmain end\n",
+  "imap-left": "1\nmain end\n",
   // Only a wait holds these tasks: the program ends after their results.
   get: "25\n[ 36 ]\n[ 49 ]\nmain end\n",
   wait: "true 64\nmain end\n",

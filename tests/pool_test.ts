@@ -191,6 +191,34 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     match(error.cause.remoteStack, /at throwAggregate/);
   });
 
+  test("an imap made before close() is read to its end, then join() returns", async () => {
+    // CPython checks that the pool runs when imap() is called, not later.
+    const pool = makePool(2);
+    const before = pool.imap(T("square"), [1, 2, 3, 4, 5]);
+    const started = pool.imapUnordered(T("square"), [1, 2, 3], 1);
+    const first = await started.next();
+    pool.close();
+    deepEqual(await Array.fromAsync(before), [1, 4, 9, 16, 25]);
+    const rest = await Array.fromAsync(started);
+    deepEqual([first.value, ...rest].sort(), [1, 4, 9]);
+    await rejects(
+      Array.fromAsync(pool.imap(T("square"), [1])),
+      /Cannot imap as the pool is not running: it is closed/,
+    );
+    await pool.join();
+  });
+
+  test("an imap made before close() and never read lets join() return", async () => {
+    const pool = makePool(1);
+    const unread = pool.imap(T("square"), [1, 2]);
+    pool.close();
+    await pool.join();
+    await rejects(
+      Array.fromAsync(unread),
+      /Cannot imap as the pool is not running: it is closed/,
+    );
+  });
+
   test("Pool.map() fails with the first failing item's error", async () => {
     await using pool = makePool(2);
     await rejects(

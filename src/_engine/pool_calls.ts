@@ -35,14 +35,31 @@ export class PoolCalls {
   readonly engine: PoolEngine;
   readonly processes: number;
 
+  // close() was called; the engine closes once no imap made before it is
+  // still being read, or at join() (see lazy()).
+  #closing = false;
+  #admitted = 0;
+
   constructor(engine: PoolEngine, processes: number) {
     this.engine = engine;
     this.processes = processes;
   }
 
+  /** "running", or why the pool takes no new calls. */
+  get state(): PoolEngine["state"] {
+    const state = this.engine.state;
+    return state === "running" && this.#closing ? "closed" : state;
+  }
+
+  /** Pool.close(): no new calls; an imap made before goes on. */
+  close(): void {
+    this.#closing = true;
+    if (this.#admitted === 0) this.engine.close();
+  }
+
   /** @throws {ProcessError} When the pool is closed, terminated or broken. */
   assertRunning(what: string): void {
-    const state = this.engine.state;
+    const state = this.state;
     if (state === "running") return;
     const why = state === "broken"
       ? `it is broken (${this.engine.brokenBy?.message})`
@@ -62,10 +79,20 @@ export class PoolCalls {
     limits?: TaskLimits,
     holds = true,
   ): Promise<unknown> {
+    return this.#submit(ref, mode, payload, limits, holds).promise;
+  }
+
+  #submit(
+    ref: TargetRef,
+    mode: TaskMode,
+    payload: unknown,
+    limits?: TaskLimits,
+    holds = true,
+  ): PromiseTask {
     const task = new PromiseTask(ref, mode, payload);
     task.holds = holds;
     this.engine.submit(task, limits);
-    return task.promise;
+    return task;
   }
 
   /** apply: one task, its promise (rejected, never thrown, on bad input). */
@@ -112,11 +139,13 @@ export class PoolCalls {
 
   /** Pool.join(): after close(), the work first; then the workers' exit. */
   async join(): Promise<void> {
-    if (this.engine.state === "running") {
+    if (this.state === "running") {
       throw new ProcessError(
         "Cannot join pool as it is still running: call close() or terminate() first",
       );
     }
+    // An imap still read after close() submits no more from here on.
+    if (this.engine.state === "running") this.engine.close();
     // The tasks of an AsyncResult do not hold the program; a join does
     // (exited() holds it itself).
     if (this.engine.state === "closed") {
@@ -169,36 +198,90 @@ export class PoolCalls {
     checkPositiveInteger(chunksize, "chunksize", what);
     const chunks = chunksOf(iterable, chunksize, mode, this.processes, what);
     const tasks = chunks.map((chunk) =>
-      this.run(ref, mode, chunk, undefined, holds)
+      this.#submit(ref, mode, chunk, undefined, holds)
     );
-    return Promise.all(tasks).then((results) => concatAll(results as R[][]));
+    return Promise.all(tasks.map((task) => task.promise)).then(
+      (results) => concatAll(results as R[][]),
+      (error) => {
+        // Failed at its first failing chunk: the others (one that never
+        // answers, say) no longer keep the program alive, as in CPython.
+        for (const task of tasks) task.unhold();
+        throw error;
+      },
+    );
   }
 
   /**
-   * imap and imapUnordered. An async generator: as in CPython, the checks
-   * run on the first next().
+   * imap and imapUnordered. Whether the pool runs is checked at the call,
+   * as in CPython: an imap made before close() is read to its end (the
+   * workers stay for it until then, or until join()); the other checks run
+   * on the first next().
    */
-  async *lazy<R>(
+  lazy<R>(
     fn: unknown,
     iterable: unknown,
     chunksize: number | undefined,
     ordered: boolean,
   ): AsyncGenerator<R, void, undefined> {
-    const what = ordered ? "imap" : "imapUnordered";
-    this.assertRunning(what);
-    const ref = poolRef(fn, what);
-    checkPositiveInteger(chunksize, "chunksize", what);
-    const iterator = iteratorOf(iterable, what);
-    const run = (chunk: unknown[]) => {
-      this.assertRunning(what);
-      const payload = reduce(chunk, "iterable", what);
-      return this.run(ref, TaskMode.Map, payload) as Promise<unknown[]>;
+    let admitted = this.state === "running";
+    if (admitted) this.#admitted++;
+    const release = () => {
+      if (!admitted) return;
+      admitted = false;
+      if (--this.#admitted === 0 && this.#closing) this.engine.close();
     };
-    // Bounded read-ahead: at most 2 × processes chunks are in flight or
-    // waiting to be yielded, whatever the size of the input.
-    const window = 2 * this.processes;
-    const results = readAhead(iterator, chunksize ?? 1, window, ordered, run);
-    yield* results as AsyncGenerator<R, void, undefined>;
+    return this.#lazy(fn, iterable, { chunksize, ordered, admitted, release });
+  }
+
+  async *#lazy<R>(
+    fn: unknown,
+    iterable: unknown,
+    how: {
+      chunksize: number | undefined;
+      ordered: boolean;
+      admitted: boolean;
+      release: () => void;
+    },
+  ): AsyncGenerator<R, void, undefined> {
+    const { chunksize, ordered, admitted, release } = how;
+    const what = ordered ? "imap" : "imapUnordered";
+    // Past close() and join(), the engine takes no more of its chunks.
+    const check = () => {
+      if (!admitted || this.engine.state !== "running") {
+        this.assertRunning(what);
+      }
+    };
+    const inFlight = new Set<PromiseTask>();
+    try {
+      check();
+      const ref = poolRef(fn, what);
+      checkPositiveInteger(chunksize, "chunksize", what);
+      const iterator = iteratorOf(iterable, what);
+      const run = (chunk: unknown[]) => {
+        check();
+        const payload = reduce(chunk, "iterable", what);
+        const task = this.#submit(ref, TaskMode.Map, payload);
+        inFlight.add(task);
+        const done = () => inFlight.delete(task);
+        task.promise.then(done, done);
+        return task.promise as Promise<unknown[]>;
+      };
+      // Bounded read-ahead: at most 2 × processes chunks are in flight or
+      // waiting to be yielded, whatever the size of the input.
+      const window = 2 * this.processes;
+      const results = readAhead(
+        iterator,
+        chunksize ?? 1,
+        window,
+        ordered,
+        run,
+      );
+      yield* results as AsyncGenerator<R, void, undefined>;
+    } finally {
+      // Left early (break, an error): nobody waits for its chunks now.
+      for (const task of inFlight) task.unhold();
+      release();
+    }
   }
 }
 

@@ -41,6 +41,8 @@ export abstract class Task {
    * wait() or join() holds the program instead.
    */
   holds = true;
+  /** The queue it was added to. */
+  queue: TaskQueue | undefined = undefined;
 
   constructor(fn: TargetRef, mode: TaskMode, payload: unknown) {
     this.fn = fn;
@@ -49,6 +51,14 @@ export abstract class Task {
     this.key = key;
     this.mode = mode;
     this.payload = payload;
+  }
+
+  /**
+   * Stops holding the program: nobody waits for it any more (a map that
+   * failed on another chunk, an imap left early).
+   */
+  unhold(): void {
+    this.queue?.unhold(this);
   }
 
   /** Delivers the outcome: the result, or `error`. Called once. */
@@ -160,8 +170,16 @@ export class TaskQueue {
     task.id = this.#nextId++;
     if (this.#nextId > 0x7fffffff) this.#nextId = 1;
     this.#pending++;
+    task.queue = this;
     if (task.holds && this.#holding++ === 0) this.#onHolding(true);
     this.#queue.push(task);
+  }
+
+  /** Task.unhold(): `task`, unsettled, no longer holds the program. */
+  unhold(task: Task): void {
+    if (!task.holds || task.settled) return;
+    task.holds = false;
+    if (--this.#holding === 0) this.#onHolding(false);
   }
 
   /** The next task to hand out (the queue is not empty). */
