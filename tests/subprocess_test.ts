@@ -144,6 +144,18 @@ Deno.test("A subprocess child may not get more permissions than its parent (NotC
   );
 });
 
+Deno.test("A subprocess child's Deno.args are the program's, not its name", async () => {
+  const { stdout, stderr } = await runDeno([
+    "run",
+    "-A",
+    program,
+    "args",
+    "--port",
+    "8080",
+  ]);
+  equal(stdout, `["args","--port","8080"]\nexit 0\n`, stderr);
+});
+
 Deno.test("The subprocess start method without --allow-run is a clear error", async () => {
   const { stdout } = await runDeno(["run", "--allow-read", program, "start"]);
   match(

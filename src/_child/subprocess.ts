@@ -206,6 +206,7 @@ export const subprocessStrategy: StartStrategy = {
         ...flags,
         dataUrl(source),
         options.name,
+        ...Deno.args,
       ],
       options.what,
     );

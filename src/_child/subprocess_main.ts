@@ -35,9 +35,16 @@ const exit = Deno.exit.bind(Deno);
 let exitCode = 0;
 let daemon = true;
 
+// The parent passes the child's name, then its own arguments, which the
+// child's code sees as Deno.args (as a Web Worker child and CPython's spawn
+// child see the program's).
 Object.defineProperty(globalThis, "name", {
   value: Deno.args[0] ?? "Process",
   writable: true,
+  configurable: true,
+});
+Object.defineProperty(Deno, "args", {
+  value: Object.freeze(Deno.args.slice(1)),
   configurable: true,
 });
 
