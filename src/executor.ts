@@ -36,6 +36,7 @@ import { reduce } from "./reduction.ts";
 import { poolRef } from "./_core/util.ts";
 import { startMethodOf } from "./_child/start_method.ts";
 import { checkKnownKeys } from "./_core/known_keys.ts";
+import { checkBoolean } from "./_core/validate.ts";
 
 export type {
   ExecutorMapOptions,
@@ -298,6 +299,8 @@ export class ProcessPoolExecutor {
   ): Promise<void> {
     checkKnownKeys(options, ["wait", "cancelFutures"], "shut down");
     const { wait = true, cancelFutures = false } = options;
+    checkBoolean(wait, "wait", "shut down");
+    checkBoolean(cancelFutures, "cancelFutures", "shut down");
     this.#shutdown = true;
     if (cancelFutures) this.#engine.cancelQueued(new CancelledError());
     this.#engine.close();

@@ -85,6 +85,15 @@ Deno.test("ProcessPoolExecutor's map, submitWith and shutdown options are closed
       executor.shutdown({ cancel_futures: true } as never),
       unknown("cancel_futures", "cancelFutures"),
     );
+    // "false" is truthy: it cancelled every queued call.
+    await rejects(
+      executor.shutdown({ cancelFutures: "false" } as never),
+      /Cannot shut down as 'cancelFutures' must be a boolean: current value is "false"/,
+    );
+    await rejects(
+      executor.shutdown({ wait: "no" } as never),
+      /Cannot shut down as 'wait' must be a boolean: current value is "no"/,
+    );
   } finally {
     await executor.shutdown();
   }
