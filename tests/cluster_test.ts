@@ -504,7 +504,20 @@ Deno.test({
             pool!.starmap(fn("square"), [5] as never),
             /item 0 must be an array of arguments/,
           );
-          assert.throws(() => pool!.imap(fn("square"), 5 as never), TypeError);
+          // As Pool's: imap's errors come on its first next(), mapAsync's at
+          // the call, map's and apply's as rejections, never throws.
+          const notIterable = pool!.imap(fn("square"), 5 as never);
+          await assert.rejects(notIterable.next(), TypeError);
+          await assert.rejects(
+            pool!.imap(fn("square"), [1], 0).next(),
+            /'chunksize' must be a positive integer/,
+          );
+          assert.throws(
+            () => pool!.mapAsync(fn("square"), [1], { chunksize: 0 }),
+            /'chunksize' must be a positive integer/,
+          );
+          await assert.rejects(pool!.map(5 as never, [1] as never), TypeError);
+          await assert.rejects(pool!.apply(5 as never), TypeError);
           await assert.rejects(
             pool!.apply(new URL(`file://${clientRoot}/missing.ts#f`)),
             /'fn' must name a module that exists/,
@@ -568,7 +581,17 @@ Deno.test({
           const closing = await client();
           const squares = closing.mapAsync(fn("square"), [3, 4]);
           const power = closing.applyAsync(fn("power"), [2, 5]);
+          const before = closing.imap(fn("square"), [5, 6]);
           closing.close();
+          // As Pool's: an imap made before close() is read to its end; new
+          // calls are refused, by rejection where a promise is returned.
+          assert.deepEqual(await Array.fromAsync(before), [25, 36]);
+          await assert.rejects(closing.map(fn("square"), [1]), /not running/);
+          assert.throws(() => closing.applyAsync(fn("square")), /not running/);
+          await assert.rejects(
+            closing.imap(fn("square"), [1]).next(),
+            /not running/,
+          );
           await closing.join();
           assert.deepEqual(await squares.get(), [9, 16]);
           assert.equal(await power.get(), 32);
@@ -955,6 +978,9 @@ Deno.test({
       [{ root: 5 }, /'root' must be a string: current value is 5/],
       [{ tls: "yes" }, /'tls' must be an object of file paths/],
       [{ tls: { caFile: 1 } }, /'tls' must be an object of file paths/],
+      // A password alone was passed on, and no user logged in.
+      [{ pass: "x" }, /'pass' must come with 'user'/],
+      [{ user: "ann" }, /'user' must come with 'pass'/],
     ];
     for (const [bad, message] of wrong) {
       await assert.rejects(
@@ -972,6 +998,25 @@ Deno.test({
       }),
       /Cannot start agent as 'permissions' must be/,
     );
+    const agentWrong: [Record<string, unknown>, RegExp][] = [
+      [{ modules: [5] }, /each of 'modules' must be a path or URL/],
+      [{ modules: [] }, /'modules' must be a non-empty list/],
+      [
+        { startMethod: "bogus" },
+        /'startMethod' must be "spawn" or "subprocess"/,
+      ],
+    ];
+    for (const [bad, message] of agentWrong) {
+      await assert.rejects(
+        startAgent({
+          servers: "127.0.0.1:1",
+          modules: ["./tests/cluster/tasks.ts"],
+          ...bad,
+        } as never),
+        (error: Error) =>
+          error instanceof TypeError && message.test(error.message),
+      );
+    }
   },
 });
 

@@ -91,6 +91,7 @@ export function mapAsyncChunksize<R>(
   what: string,
 ): number | undefined {
   checkAsyncOptions(options, kMapAsyncKeys, what);
+  checkPositiveInteger(options.chunksize, "chunksize", what);
   return options.chunksize;
 }
 
@@ -331,21 +332,37 @@ export class ClusterCalls {
     }
   }
 
-  /** imap and imapUnordered: a bounded number of chunks in flight. */
+  /**
+   * imap and imapUnordered: a bounded number of chunks in flight. Its
+   * checks, and `refOf()`'s error if any, come on the first next().
+   */
   lazy<R>(
-    ref: FunctionRef,
+    refOf: () => FunctionRef,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    chunksize: number | undefined,
-    ordered: boolean,
-  ): AsyncIterableIterator<R> {
-    checkPositiveInteger(chunksize, "chunksize", "imap on the cluster");
-    checkIterable(iterable, "imap on the cluster");
-    const ahead = Math.max(8, 2 * this.client.processes);
+    how: { chunksize: number | undefined; ordered: boolean },
+  ): AsyncGenerator<R, void, undefined> {
     // Items come later, without the caller on the stack: its module's
     // classes (and those it imports) are found by identity instead.
     const caller = callerUrl();
     const known = caller === undefined ? undefined : knownClasses(caller);
-    return lazyMap<R>(
+    return this.#lazy(refOf, iterable, { ...how, known });
+  }
+
+  async *#lazy<R>(
+    refOf: () => FunctionRef,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    how: {
+      chunksize: number | undefined;
+      ordered: boolean;
+      known: Promise<unknown> | undefined;
+    },
+  ): AsyncGenerator<R, void, undefined> {
+    const ref = refOf();
+    const { chunksize, ordered, known } = how;
+    checkPositiveInteger(chunksize, "chunksize", "imap on the cluster");
+    checkIterable(iterable, "imap on the cluster");
+    const ahead = Math.max(8, 2 * this.client.processes);
+    yield* lazyMap<R>(
       iterable,
       async (chunk) => {
         await known;
@@ -354,5 +371,29 @@ export class ClusterCalls {
       },
       { size: chunksize ?? 1, ahead, ordered },
     );
+  }
+}
+
+/** Runs `run`: a method that returns a promise rejects it, never throws. */
+export function rejecting<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * `get()`'s value, or its error, for later: imap checks whether the pool
+ * runs at the call (as Pool's) and reports it on the first next().
+ */
+export function deferred<T>(get: () => T): () => T {
+  try {
+    const value = get();
+    return () => value;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
   }
 }

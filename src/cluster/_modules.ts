@@ -81,8 +81,22 @@ export async function servedModules(
   root: string,
   what: string,
 ): Promise<Map<string, Served>> {
+  if (!Array.isArray(modules) || modules.length === 0) {
+    throw new TypeError(
+      `Cannot ${what} as 'modules' must be a non-empty list of modules: current value is ${
+        Deno.inspect(modules)
+      }`,
+    );
+  }
   const table = new Map<string, Served>();
   for (const entry of modules) {
+    if (typeof entry !== "string" && !(entry instanceof URL)) {
+      throw new TypeError(
+        `Cannot ${what} as each of 'modules' must be a path or URL: current value is ${
+          Deno.inspect(entry)
+        }`,
+      );
+    }
     const text = entry instanceof URL ? entry.href : entry;
     const url = kRemote.test(text) || text.startsWith("file:")
       ? text

@@ -123,6 +123,14 @@ export function checkOptions(
     }
   }
   checkTls(record.tls, what);
+  if ((record.user === undefined) !== (record.pass === undefined)) {
+    const [given, missing] = record.user === undefined
+      ? ["pass", "user"]
+      : ["user", "pass"];
+    throw new TypeError(
+      `Cannot ${what} as '${given}' must come with '${missing}': current value of '${missing}' is undefined`,
+    );
+  }
   const servers = (options as NatsOptions).servers;
   const list = Array.isArray(servers) ? servers : [servers];
   if (list.length === 0 || list.some((s) => typeof s !== "string" || !s)) {

@@ -115,23 +115,20 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     "startMethod",
   ], what);
   const names = namesOf(options.cluster ?? "default", what);
-  if (!Array.isArray(options.modules) || options.modules.length === 0) {
-    throw new TypeError(
-      `Cannot ${what} as 'modules' must be a non-empty list of modules: current value is ${
-        Deno.inspect(options.modules)
-      }`,
-    );
-  }
   const processes = options.processes ?? cpuCount();
   checkPositiveInteger(processes, "processes", what);
   checkPermissions(options.permissions, what);
   const root = options.root ?? defaultRoot();
   const served = await servedModules(options.modules, root, what);
   const id = `${hostName()}:${Deno.pid}${agentCount++ ? `.${agentCount}` : ""}`;
-  // "subprocess" comes with that start method; until then getContext refuses it.
-  const method = (options.startMethod ?? "spawn") as Parameters<
-    typeof getContext
-  >[0];
+  const method = options.startMethod ?? "spawn";
+  if (method !== "spawn" && method !== "subprocess") {
+    throw new TypeError(
+      `Cannot ${what} as 'startMethod' must be "spawn" or "subprocess": current value is ${
+        Deno.inspect(method)
+      }`,
+    );
+  }
   const context = getContext(method);
   const nc = await open(options, { name: `dmp-agent ${id}`, what });
   let pool: Pool;

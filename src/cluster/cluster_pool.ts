@@ -15,8 +15,10 @@ import { connectClient } from "./_connect.ts";
 import {
   asyncOptions,
   ClusterCalls,
+  deferred,
   type FunctionRef,
   mapAsyncChunksize,
+  rejecting,
 } from "./_calls.ts";
 
 export type { ClusterStats } from "./_client.ts";
@@ -131,8 +133,9 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>[0]>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
-    const ref = this.#ref(fn, "map");
-    return this.#calls.chunks(ref, iterable, chunksize, "map");
+    return rejecting(() =>
+      this.#calls.chunks(this.#ref(fn, "map"), iterable, chunksize, "map")
+    );
   }
 
   /**
@@ -153,8 +156,10 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
+    const ref = this.#ref(fn, "mapAsync");
     const chunksize = mapAsyncChunksize(options, "run mapAsync on the cluster");
-    return new AsyncResult(this.map(fn, iterable, chunksize), options);
+    const results = this.#calls.chunks(ref, iterable, chunksize, "map");
+    return new AsyncResult(results as Promise<TaskResult<F>[]>, options);
   }
 
   /**
@@ -175,8 +180,10 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
-    const ref = this.#ref(fn, "starmap");
-    return this.#calls.chunks(ref, iterable, chunksize, "starmap");
+    const ref = () => this.#ref(fn, "starmap");
+    return rejecting(() =>
+      this.#calls.chunks(ref(), iterable, chunksize, "starmap")
+    );
   }
 
   /**
@@ -197,13 +204,13 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
-    const what = "run starmapAsync on the cluster";
-    const results = this.starmap(
-      fn,
-      iterable,
-      mapAsyncChunksize(options, what),
+    const ref = this.#ref(fn, "starmapAsync");
+    const chunksize = mapAsyncChunksize(
+      options,
+      "run starmapAsync on the cluster",
     );
-    return new AsyncResult(results, options);
+    const results = this.#calls.chunks(ref, iterable, chunksize, "starmap");
+    return new AsyncResult(results as Promise<TaskResult<F>[]>, options);
   }
 
   /**
@@ -227,8 +234,8 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
-    const ref = this.#ref(fn, "imap");
-    return this.#calls.lazy(ref, iterable, chunksize, true);
+    const ref = deferred(() => this.#ref(fn, "imap"));
+    return this.#calls.lazy(ref, iterable, { chunksize, ordered: true });
   }
 
   /**
@@ -250,8 +257,11 @@ export class ClusterPool {
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
-    const ref = this.#ref(fn, "imapUnordered");
-    return this.#calls.lazy(ref, iterable, chunksize, false);
+    return this.#calls.lazy(
+      deferred(() => this.#ref(fn, "imapUnordered")),
+      iterable,
+      { chunksize, ordered: false },
+    );
   }
 
   /**
@@ -274,10 +284,9 @@ export class ClusterPool {
     args: Parameters<F> | unknown[] = [],
     options: TaskOptions = {},
   ): Promise<TaskResult<F>> {
-    const ref = this.#ref(fn, "apply");
-    return this.#calls.call(ref, "apply", args, options) as Promise<
-      TaskResult<F>
-    >;
+    return rejecting(() =>
+      this.#calls.call(this.#ref(fn, "apply"), "apply", args, options)
+    ) as Promise<TaskResult<F>>;
   }
 
   /**
@@ -299,8 +308,10 @@ export class ClusterPool {
     options: CallbackOptions<TaskResult<F>> & TaskOptions = {},
   ): AsyncResult<TaskResult<F>> {
     const what = "run applyAsync on the cluster";
+    const ref = this.#ref(fn, "applyAsync");
     const { limits, callbacks } = asyncOptions(options, what);
-    return new AsyncResult(this.apply(fn, args, limits), callbacks);
+    const result = this.#calls.call(ref, "apply", args, limits);
+    return new AsyncResult(result as Promise<TaskResult<F>>, callbacks);
   }
 
   /**
