@@ -276,9 +276,9 @@ export class ClusterClient {
   }
 
   #receive(result: ResultMessage): void {
-    if (result.deliveries > 1) this.#redelivered++;
     const pending = this.#pending.get(result.id);
     if (pending === undefined) return; // a duplicate, or given up on
+    if (result.deliveries > 1) this.#redelivered++;
     this.#done++;
     // Revived by the caller (ClusterCalls), which knows the root.
     pending.settle(result);
