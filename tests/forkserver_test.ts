@@ -22,6 +22,7 @@ import {
   configureForkserver,
   forkserverCounters,
   stopForkserver,
+  warmProfiles,
   warmReady,
 } from "../src/_child/forkserver.ts";
 import { cells, fixture, runDeno } from "./_run.ts";
@@ -65,6 +66,12 @@ test("getContext('forkserver').Process runs its target in a warm worker", async 
   const cell = cells();
   equal(await runWarm({ target: T("writeCell"), args: [cell, 7] }), 0);
   equal(cell[0], 7);
+});
+
+test("a warm child's global name is its own, as a spawned child's", async () => {
+  await warmUp();
+  const name = "Warm-7";
+  equal(await runWarm({ target: T("exitUnlessNamed"), args: [name], name }), 0);
 });
 
 // The parent wakes the warm worker itself (a notify), not from a later turn
@@ -170,6 +177,36 @@ test("getContext('forkserver').ProcessPoolExecutor runs calls in warm workers", 
   await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
   equal(await ex.submit(square, 4), 16);
   equal(forkserverCounters.warm, before + 1);
+});
+
+test("setForkserverPreload() after a first child applies to the warm workers started next", async () => {
+  await warmUp();
+  setForkserverPreload(["./fixtures/preloaded.ts"]);
+  // The warm workers started before lack it; those that replace them, as
+  // children take them, import it.
+  const codes: (number | null)[] = [];
+  while (codes.at(-1) !== 0 && codes.length < 8) {
+    await warmReady();
+    codes.push(await runWarm({ target: T("exitUnlessPreloaded") }));
+  }
+  equal(codes.at(-1), 0, `exit codes: ${codes}`);
+});
+
+test("at most 4 permission sets keep warm workers: the least recently used one lets its go", async () => {
+  const sets = [1, 2, 3, 4, 5].map((i) => ({ read: [`/tmp/forkserver-${i}`] }));
+  for (const permissions of sets) {
+    const p = new ctx.Process({ target: T("noop"), permissions });
+    p.start();
+    equal(await p.join(), 0);
+  }
+  equal(warmProfiles(), 4);
+  // The first set's warm workers were ended: its next child starts cold.
+  const cold = forkserverCounters.cold;
+  const first = new ctx.Process({ target: T("noop"), permissions: sets[0] });
+  first.start();
+  equal(await first.join(), 0);
+  equal(forkserverCounters.cold, cold + 1);
+  equal(warmProfiles(), 4);
 });
 
 test("a preload module that fails to import leaves children starting cold, never stuck", async () => {

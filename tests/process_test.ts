@@ -241,6 +241,25 @@ Deno.test("a child's exit code after its target returned: 1 for a timer that thr
   equal(await exiter.join(), 4);
 });
 
+Deno.test("a subprocess child also waits for the timers its target left: their error gives 1, their exit(n) n", async () => {
+  const { Process: SubprocessProcess } = getContext("subprocess");
+  const runs = [
+    new SubprocessProcess({
+      target: fixture("lifecycle_targets", "throwLater"),
+    }),
+    new SubprocessProcess({
+      target: fixture("lifecycle_targets", "exitLater"),
+      args: [4],
+    }),
+    // An unreferenced timer holds nothing, here too.
+    new SubprocessProcess({
+      target: fixture("lifecycle_targets", "leaveUnrefTimer"),
+    }),
+  ];
+  for (const p of runs) p.start();
+  deepEqual(await Promise.all(runs.map((p) => p.join())), [1, 4, 0]);
+});
+
 Deno.test("a child's unreferenced timer does not keep it alive after its target returns", async () => {
   const p = new Process({
     target: fixture("lifecycle_targets", "leaveUnrefTimer"),

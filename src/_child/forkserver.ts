@@ -81,6 +81,8 @@ interface Profile {
   permissions?: WorkerPermissions;
   /** What each of its warm workers imports up front. */
   modules: string[];
+  /** The modules of the child that made it (modules holds them too). */
+  own: string[];
   warm: Warm[];
   /** A warm worker failed before it was taken: start cold from now on. */
   failed: boolean;
@@ -88,6 +90,13 @@ interface Profile {
   timer?: ReturnType<typeof setTimeout>;
 }
 
+/**
+ * Most permission sets that keep warm workers: a program that gives each
+ * child its own (a read list per input file, say) would otherwise keep
+ * cpuCount() idle workers (~14 MB each) for every one, for good.
+ */
+const kMaxProfiles = 4;
+// In order of use, the least recently used first.
 const profiles = new Map<string, Profile>();
 let preload: string[] = [];
 let size: number | undefined;
@@ -108,6 +117,24 @@ export function configureForkserver(
 ): void {
   preload = [...modules];
   if (warm !== undefined) size = warm;
+  for (const profile of profiles.values()) {
+    profile.modules = profileModules(profile.own);
+    // Worth a try again: the old list may be what failed.
+    profile.failed = false;
+  }
+}
+
+function profileModules(own: string[]): string[] {
+  return [...new Set([...mainModule(), ...preload, ...own])];
+}
+
+// Ends a profile's warm workers and refill, and forgets it.
+function forget(key: string, profile: Profile): void {
+  clearTimeout(profile.timer);
+  profile.timer = undefined;
+  for (const warm of profile.warm) end(warm);
+  profile.warm = [];
+  profiles.delete(key);
 }
 
 // Moves a waiting warm worker on: taken for a child, or to end. Only once:
@@ -129,14 +156,13 @@ function end(warm: Warm): void {
 
 /** Ends every warm worker and refill (tests, and a program's own cleanup). */
 export function stopForkserver(): void {
-  for (const profile of profiles.values()) {
-    clearTimeout(profile.timer);
-    profile.timer = undefined;
-    for (const warm of profile.warm) end(warm);
-    profile.warm = [];
-  }
-  profiles.clear();
+  for (const [key, profile] of profiles) forget(key, profile);
   wakeWaiters();
+}
+
+/** How many permission sets keep warm workers now (tests). */
+export function warmProfiles(): number {
+  return profiles.size;
 }
 
 /** Children started from a warm worker, and cold (tests, benchmarks). */
@@ -187,16 +213,18 @@ function profileOf(launch: ChildLaunch): Profile {
   const key = JSON.stringify([launch.entry, launch.permissions ?? "inherit"]);
   let profile = profiles.get(key);
   if (profile === undefined) {
-    const modules = [...mainModule(), ...preload, ...launch.modules];
     profile = {
       entry: launch.entry,
       permissions: launch.permissions,
-      modules: [...new Set(modules)],
+      modules: profileModules(launch.modules),
+      own: launch.modules,
       warm: [],
       failed: false,
     };
-    profiles.set(key, profile);
-  }
+    const [oldest] = profiles;
+    if (profiles.size >= kMaxProfiles) forget(...oldest);
+  } else profiles.delete(key);
+  profiles.set(key, profile);
   return profile;
 }
 

@@ -134,6 +134,8 @@ export function startReader(rest: Uint8Array): void {
     gone = true;
     for (const call of pending.values()) call.reject(parentGone());
     pending.clear();
+    // No call waits any more: nothing here may keep the child alive.
+    setRef(worker, false);
     wire!.ended();
   };
   worker.postMessage({ buffer: sync, rest, mark: kSyncMark });

@@ -14,6 +14,7 @@
 // Tier 4 (child start-up).
 
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
+import { watchMessagePoll } from "./event_loop.ts";
 import { kChildControlSlots, kChildEnded } from "../_wire/layouts.ts";
 import {
   connectWire,
@@ -120,6 +121,11 @@ function deliver(data: unknown): void {
   if (data !== null && typeof data === "object") {
     localInit(data as Record<string, unknown>);
   }
+  // The event is ours, not the runtime's: the op that keeps this process
+  // reading is receive()'s next stdin read, made right after it. Recorded
+  // so that a Process child, once its target has returned, still waits for
+  // the timers and I/O it left, as a Web Worker child does (event_loop.ts).
+  if (m?.t === "run") watchMessagePoll();
   dispatchEvent(new MessageEvent("message", { data }));
 }
 

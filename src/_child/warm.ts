@@ -63,6 +63,12 @@ export function warmMain(
     if (started) return held.push(event);
     started = true;
     const { modules: wanted, first } = event.data;
+    // The child's own name, as a freshly spawned worker has it (Worker's
+    // name option) where its code reads it.
+    const init = first as { name?: unknown };
+    if (typeof init?.name === "string") {
+      (globalThis as { name?: string }).name = init.name;
+    }
     // Once active, a failure is the child's own, reported as any other.
     become(wanted).finally(activated).then(() => {
       main(modules);
