@@ -221,7 +221,7 @@ function notExported(ref: TargetRef, found: unknown): TypeError {
     ? `is not exported from ${where}`
     : `is not the same as the export of that name in ${ref.url}`;
   return new TypeError(
-    `Cannot run the target as the function '${ref.name}' must be exported from its module: it ${detail}. Fix: declare it at module level and add 'export' (in this module, or in the module you import it from), or pass './module.ts#${ref.name}'; nested functions, closures and methods cannot be targets: move the code to a module-level function and pass what it uses through 'args'`,
+    `Cannot run the target as the function '${ref.name}' must be exported from its module: it ${detail}. Fix: declare it at module level and add 'export' (in this module, or in the module you import it from, with a static import at the top: one imported with import() cannot be found), or pass './module.ts#${ref.name}'; nested functions, closures and methods cannot be targets: move the code to a module-level function and pass what it uses through 'args'`,
   );
 }
 
