@@ -147,6 +147,7 @@ export class ProcessPoolExecutor {
     const task = new FutureTask(ref, mode, reduce(payload, "args", what));
     const future = new Future<R>(() => this.#engine.withdraw(task));
     task.future = future as Future<unknown>;
+    task.running = () => this.#engine.hasStarted(task);
     this.#engine.submit(task, options, "call");
     return future;
   }

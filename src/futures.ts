@@ -56,10 +56,15 @@ export class Future<R> implements PromiseLike<R> {
   #outcome: PromiseWithResolvers<unknown> | undefined;
   #callbacks: ((future: Future<unknown>) => void)[] = [];
   #cancel: (() => boolean) | undefined;
+  // Whether the call a worker holds runs (RUNNING is set at dispatch; a
+  // call dispatched behind another can still be taken back, as CPython's
+  // queued calls can be cancelled).
+  #started: (() => boolean) | undefined;
 
   static {
-    futureAccess.run = (future) => {
+    futureAccess.run = (future, started) => {
       if (future.#state === "PENDING") future.#state = "RUNNING";
+      future.#started = started;
     };
     futureAccess.settle = (future, result, error) => {
       if (future.done()) return;
@@ -135,8 +140,9 @@ export class Future<R> implements PromiseLike<R> {
    * ```
    */
   cancel(): boolean {
-    if (this.#state === "CANCELLED") return true;
-    if (this.#state !== "PENDING") return false;
+    const state = this.state;
+    if (state === "CANCELLED") return true;
+    if (state !== "PENDING") return false;
     if (this.#cancel !== undefined && !this.#cancel()) return false;
     this.#cancelNow();
     return true;
@@ -176,7 +182,7 @@ export class Future<R> implements PromiseLike<R> {
    * ```
    */
   running(): boolean {
-    return this.#state === "RUNNING";
+    return this.state === "RUNNING";
   }
 
   /**
@@ -214,6 +220,10 @@ export class Future<R> implements PromiseLike<R> {
    * ```
    */
   get state(): FutureState {
+    const started = this.#started;
+    if (this.#state === "RUNNING" && started !== undefined && !started()) {
+      return "PENDING";
+    }
     return this.#state;
   }
 

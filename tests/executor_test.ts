@@ -150,6 +150,27 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     }
   });
 
+  test("a call handed to a busy worker but not started is not running, and cancel() withdraws it", async () => {
+    // CPython: running() only for a call that runs; cancel() for any other.
+    await using executor = makeExecutor({ maxWorkers: 1 });
+    const flag = cells(2);
+    const blocker = executor.submit(T("spinUntil"), flag);
+    // A new function's calls go to the worker behind the running one (up to
+    // four for a function not yet measured).
+    const behind = [1, 2, 3].map((x) => executor.submit(T("square"), x));
+    await started(flag);
+    assert(blocker.running());
+    deepEqual(behind.map((f) => f.running()), [false, false, false]);
+    deepEqual(behind.map((f) => f.state), ["PENDING", "PENDING", "PENDING"]);
+    equal(behind[1].cancel(), true);
+    assert(behind[1].cancelled());
+    await rejects(behind[1].result(), CancelledError);
+    Atomics.store(flag, 1, 1);
+    equal(await blocker, "released");
+    // The others still run, once each.
+    deepEqual(await Promise.all([behind[0], behind[2]]), [1, 9]);
+  });
+
   test("Future.addDoneCallback() runs on completion, or at once when done", async () => {
     await using executor = makeExecutor({ maxWorkers: 1 });
     const seen: string[] = [];

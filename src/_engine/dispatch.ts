@@ -177,10 +177,7 @@ export class Dispatcher {
       // One task in flight is running, or about to: nothing to take.
       if (victim.inFlight.size < 2) continue;
       const claim = Atomics.load(victim.control, kChildClaim);
-      // The place of the claimed task in the victim's order: those after it
-      // have not started (ids wrap, places do not).
-      const started = claim === 0 ? 0 : victim.dispatched -
-        ((wireId(victim.dispatched) - claim + kIds) % kIds);
+      const started = this.#claimedPlace(victim, claim);
       const waiting: Task[] = [];
       for (const task of victim.inFlight.values()) {
         if (task.order > started) waiting.push(task);
@@ -210,6 +207,55 @@ export class Dispatcher {
     }
     queue.requeue(tasks);
     return idle;
+  }
+
+  // The place in `worker`'s dispatch order of the last task it claimed:
+  // those after it have not started (ids wrap, places do not).
+  #claimedPlace(worker: PoolWorker, claim: number): number {
+    return claim === 0
+      ? 0
+      : worker.dispatched - ((wireId(worker.dispatched) - claim + kIds) % kIds);
+  }
+
+  /** Whether `task`, dispatched, could still be taken back (takeBack()). */
+  takeable(task: Task): boolean {
+    const worker = task.worker;
+    if (!this.#steals || worker === undefined || worker.dead) return false;
+    const claim = Atomics.load(worker.control, kChildClaim);
+    return task.order > this.#claimedPlace(worker, claim);
+  }
+
+  /**
+   * Takes back `task`, dispatched and not started (an executor's cancel(),
+   * a timeout): a claim moves over a prefix, so the tasks dispatched before
+   * it that have not started come back too, to the front of `queue`.
+   *
+   * @returns false when it started (or might have: the swap was lost).
+   */
+  takeBack(queue: TaskQueue, task: Task): boolean {
+    const victim = task.worker;
+    if (!this.#steals || victim === undefined || victim.dead) return false;
+    const claim = Atomics.load(victim.control, kChildClaim);
+    const started = this.#claimedPlace(victim, claim);
+    if (task.order <= started) return false;
+    if (
+      Atomics.compareExchange(victim.control, kChildClaim, claim, task.id) !==
+        claim
+    ) return false;
+    const back: Task[] = [];
+    for (const held of [...victim.inFlight.values()]) {
+      if (held.order <= started || held.order > task.order) continue;
+      this.release(victim, held);
+      victim.assigned--;
+      if (held !== task && !held.settled) back.push(held);
+    }
+    task.worker = undefined;
+    const maxTasks = this.#maxTasks;
+    if (maxTasks !== undefined && victim.assigned < maxTasks) {
+      victim.retiring = false;
+    }
+    queue.requeue(back);
+    return true;
   }
 
   /** Takes a finished task's estimate off its worker's backlog. */

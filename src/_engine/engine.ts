@@ -18,7 +18,6 @@
 // started yet go back to the front of the queue. A Pool replaces the worker;
 // an executor becomes broken, as CPython's does.
 
-import { BrokenProcessPoolError, ProcessError } from "../errors.ts";
 import { holdLoopUntil } from "../_memory/atomics.ts";
 import {
   type FromPoolWorker,
@@ -26,7 +25,7 @@ import {
   type RingResult,
 } from "../_wire/protocol.ts";
 import { kChildTask } from "../_wire/layouts.ts";
-import { rebuildError, type WireError } from "../_wire/error_codec.ts";
+import type { WireError } from "../_wire/error_codec.ts";
 import { errorOf, reviveResult } from "../_core/results.ts";
 import { Dispatcher } from "./dispatch.ts";
 import type { EngineOptions } from "./options.ts";
@@ -39,6 +38,7 @@ import {
   TaskQueue,
 } from "./task.ts";
 import { startupError } from "./startup_error.ts";
+import { deathError } from "./death_error.ts";
 import { Transport } from "./transport.ts";
 import { WorkerSet } from "./workers.ts";
 import { TaskMode } from "../_wire/protocol.ts";
@@ -104,17 +104,27 @@ export class PoolEngine {
   }
 
   /**
-   * Withdraws a task that no worker has taken yet. The task counts as
-   * settled: the caller settles its promise or future itself.
+   * Withdraws a task that no worker has started: queued, or dispatched and
+   * taken back (see Dispatcher.takeBack()). The task counts as settled: the
+   * caller settles its promise or future itself.
    *
-   * @returns true when it was withdrawn (still queued).
+   * @returns true when it was withdrawn.
    */
   withdraw(task: Task): boolean {
-    if (task.settled || task.worker !== undefined) return false;
-    if (!this.#queue.remove(task)) return false;
+    if (task.settled) return false;
+    const taken = task.worker === undefined
+      ? this.#queue.remove(task)
+      : this.#dispatch.takeBack(this.#queue, task);
+    if (!taken) return false;
     this.#queue.settle(task, undefined, undefined, Delivery.Silent);
     this.#maybeFinish();
+    this.#scheduleFlush(); // what came back with it, and the window it freed
     return true;
+  }
+
+  /** Whether `task` runs, or can no longer be taken back from its worker. */
+  hasStarted(task: Task): boolean {
+    return task.worker !== undefined && !this.#dispatch.takeable(task);
   }
 
   /** Settles a task from outside (cancel, timeout); stops its worker if it runs. */
@@ -130,8 +140,9 @@ export class PoolEngine {
       Atomics.load(worker.control, kChildTask) === task.id;
     this.#queue.settle(task, undefined, error, Delivery.Finish);
     // Deno cannot interrupt a function mid-run: the only way to stop the
-    // task is to end its worker, and replace it. A task dispatched but not
-    // yet started runs later and its result is dropped.
+    // task is to end its worker, and replace it. One dispatched and not
+    // started that could not be taken back (a "subprocess" worker's) runs
+    // later, and its result is dropped.
     if (running && worker !== undefined) this.#kill(worker);
   }
 
@@ -278,20 +289,8 @@ export class PoolEngine {
 
   #fail(worker: PoolWorker, code: number, error?: WireError): void {
     const current = Atomics.load(worker.control, kChildTask);
-    const reason = error === undefined
-      ? ""
-      : `: ${error.name}: ${error.message}`;
-    const cause = error === undefined ? undefined : rebuildError(error);
     const breaks = this.#options.onDeath === "break";
-    const died = breaks
-      ? new BrokenProcessPoolError(
-        `A process in the process pool was terminated abruptly while the future was running or pending (${worker.name} exited with code ${code}${reason})`,
-        { cause },
-      )
-      : new ProcessError(
-        `Cannot complete task as pool worker ${worker.name} exited with code ${code} while running it${reason}`,
-        { cause },
-      );
+    const died = deathError(worker.name, code, { error, breaks });
     this.#reclaim(
       worker,
       (task) => breaks || task.id === current ? died : undefined,

@@ -8,8 +8,11 @@ import { Task } from "./task.ts";
 
 /** What the executor may do to a Future that users may not. */
 export interface FutureAccess {
-  /** Marks the future running (its call reached a worker). */
-  run(future: Future<unknown>): void;
+  /**
+   * Marks the future running (its call reached a worker); `started` says
+   * whether the worker runs it yet, or might take it back.
+   */
+  run(future: Future<unknown>, started?: () => boolean): void;
   /** Settles the future with the call's result or error. */
   settle(future: Future<unknown>, result: unknown, error?: Error): void;
   /** Marks the future cancelled (its call was withdrawn). */
@@ -38,8 +41,11 @@ export class FutureTask extends Task {
     futureAccess.settle(this.future, value, error);
   }
 
+  /** Whether a worker runs it (set by the executor). */
+  running: (() => boolean) | undefined = undefined;
+
   override started(): void {
-    futureAccess.run(this.future);
+    futureAccess.run(this.future, this.running);
   }
 
   override withdrawn(): void {
