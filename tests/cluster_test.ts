@@ -688,37 +688,36 @@ Deno.test({
         },
       );
 
+      // A gated map of `items` whose tasks have started when `restart` runs.
+      const mapAcross = async (restart: () => Promise<void>) => {
+        const gate = await Deno.makeTempDir({ dir });
+        const all = pool!.starmap(
+          fn("gated"),
+          items.map((i) => [i, gate]),
+          1,
+        );
+        await fileAppears(gate, /^started-/);
+        await restart();
+        await Deno.writeTextFile(`${gate}/open`, "");
+        assert.deepEqual(await all, items.map((i) => i * i));
+      };
+
       await t.step(
         "the server stopped and restarted mid-map: the map completes",
-        async () => {
-          const gate = await Deno.makeTempDir({ dir });
-          const all = pool!.starmap(
-            fn("gated"),
-            items.map((i) => [i, gate]),
-            1,
-          );
-          await fileAppears(gate, /^started-/);
-          await server.stop();
-          await server.restart();
-          await Deno.writeTextFile(`${gate}/open`, "");
-          assert.deepEqual(await all, items.map((i) => i * i));
-        },
+        () =>
+          mapAcross(async () => {
+            await server.stop();
+            await server.restart();
+          }),
       );
 
       await t.step(
         "the server restarted without its store mid-map: the stream is made again and the map completes",
         async () => {
-          const gate = await Deno.makeTempDir({ dir });
-          const all = pool!.starmap(
-            fn("gated"),
-            items.map((i) => [i, gate]),
-            1,
-          );
-          await fileAppears(gate, /^started-/);
-          await server.stop("SIGKILL");
-          await server.restart({ emptyStore: true });
-          await Deno.writeTextFile(`${gate}/open`, "");
-          assert.deepEqual(await all, items.map((i) => i * i));
+          await mapAcross(async () => {
+            await server.stop("SIGKILL");
+            await server.restart({ emptyStore: true });
+          });
           // Later work, and a new client, find the stream too.
           assert.deepEqual(await pool!.map(fn("square"), [1, 2], 1), [1, 4]);
           await using another = await client();
