@@ -156,6 +156,20 @@ Deno.test("A subprocess child's Deno.args are the program's, not its name", asyn
   equal(stdout, `["args","--port","8080"]\nexit 0\n`, stderr);
 });
 
+Deno.test("A subprocess pool worker whose module cannot load names Deno's error, as a spawned one does", async () => {
+  const pool = new ctx.Pool(1, {
+    initializer: new URL("./fixtures/no_such_module.ts#init", import.meta.url),
+  });
+  try {
+    await rejects(
+      pool.apply(square, [2]),
+      /exited with code 1 during start-up .*Module not found .*no_such_module\.ts/,
+    );
+  } finally {
+    pool.terminate();
+  }
+});
+
 Deno.test("The subprocess start method without --allow-run is a clear error", async () => {
   const { stdout } = await runDeno(["run", "--allow-read", program, "start"]);
   match(

@@ -29,6 +29,8 @@ const shim = new URL("./subprocess_main.ts", import.meta.url).href;
 
 // V8 and Deno print these when a heap limit is reached.
 const kOutOfMemory = /out of memory|heap limit/i;
+/** The end of a child's printed text kept for an exit it could not report. */
+const kPrintedKept = 4096;
 
 const signals: Record<string, number> = {
   SIGHUP: 1,
@@ -98,7 +100,7 @@ function spawnChild(args: string[], what: string): Deno.ChildProcess {
 function unreported(
   name: string,
   status: Deno.CommandStatus,
-  outOfMemory: boolean,
+  { outOfMemory, printed }: { outOfMemory: boolean; printed: string },
 ): ExitMessage {
   if (outOfMemory) {
     return {
@@ -125,7 +127,13 @@ function unreported(
       },
     };
   }
-  const message = `Process ${name} exited with code ${status.code}`;
+  // Deno's own last word (a module that could not load, say): the child's
+  // bootstrap never ran to report it.
+  const said = printed.replace(/\x1b\[[0-9;]*m/g, "").split("\n")
+    .findLast((line) => line.startsWith("error: "));
+  const message = `Process ${name} exited with code ${status.code}${
+    said === undefined ? "" : ` (${said})`
+  }`;
   return {
     t: "exit",
     code: status.code,
@@ -252,10 +260,12 @@ export const subprocessStrategy: StartStrategy = {
       }
       options.onMessage(message);
     };
+    // The end of what it printed, for an exit it could not report.
+    let printed = "";
     const onText = (bytes: Uint8Array) => {
-      if (kOutOfMemory.test(new TextDecoder().decode(bytes))) {
-        outOfMemory = true;
-      }
+      const text = new TextDecoder().decode(bytes);
+      if (kOutOfMemory.test(text)) outOfMemory = true;
+      printed = (printed + text).slice(-kPrintedKept);
       for (let at = 0; at < bytes.length;) {
         at += Deno.stderr.writeSync(bytes.subarray(at));
       }
@@ -270,7 +280,9 @@ export const subprocessStrategy: StartStrategy = {
     const ended = Promise.all([child.status, pump]).then(async ([status]) => {
       unreferenced.delete(child);
       relay.end();
-      if (!reported) onMessage(unreported(options.name, status, outOfMemory));
+      if (!reported) {
+        onMessage(unreported(options.name, status, { outOfMemory, printed }));
+      }
       await writing;
       await writer.close().catch(() => {});
     });
