@@ -1,4 +1,4 @@
-// Small helpers shared by pool.ts and executor.ts.
+// Small helpers shared by the pools (pool.ts, executor.ts, the cluster's).
 
 import { callerUrl, type TargetRef, targetRef } from "./target.ts";
 
@@ -39,4 +39,16 @@ const byUrl = new Map<string, TargetRef>();
 /** The default chunk size: ceil(n / (4 × workers)), as CPython computes it. */
 export function defaultChunksize(n: number, workers: number): number {
   return Math.max(1, Math.ceil(n / (4 * workers)));
+}
+
+/**
+ * Runs `run`: a method that returns a promise rejects it, never throws
+ * (`pool.map(f, xs).catch()` sees every error).
+ */
+export function rejecting<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

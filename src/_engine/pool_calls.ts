@@ -11,7 +11,7 @@ import {
 import { reduce } from "../reduction.ts";
 import { TaskMode } from "../_wire/protocol.ts";
 import type { TargetRef } from "../_core/target.ts";
-import { poolRef } from "../_core/util.ts";
+import { poolRef, rejecting } from "../_core/util.ts";
 import { checkPositiveInteger } from "../_core/validate.ts";
 import {
   checkAsyncOptions,
@@ -161,11 +161,7 @@ export class PoolCalls {
     chunksize: number | undefined,
     mode: TaskMode,
   ): Promise<R[]> {
-    try {
-      return this.#chunks(fn, iterable, chunksize, mode);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return rejecting(() => this.#chunks(fn, iterable, chunksize, mode));
   }
 
   /**

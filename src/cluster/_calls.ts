@@ -374,15 +374,6 @@ export class ClusterCalls {
   }
 }
 
-/** Runs `run`: a method that returns a promise rejects it, never throws. */
-export function rejecting<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return run();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
 /**
  * `get()`'s value, or its error, for later: imap checks whether the pool
  * runs at the call (as Pool's) and reports it on the first next().

@@ -18,8 +18,8 @@ import {
   deferred,
   type FunctionRef,
   mapAsyncChunksize,
-  rejecting,
 } from "./_calls.ts";
+import { rejecting } from "../_core/util.ts";
 
 export type { ClusterStats } from "./_client.ts";
 export type { ClusterPoolOptions } from "./_nats.ts";
