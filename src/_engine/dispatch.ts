@@ -186,27 +186,42 @@ export class Dispatcher {
       const take = Math.ceil(
         waiting.length * idle.length / (idle.length + 1),
       );
-      const last = waiting[take - 1];
       // Lost the swap: the worker just started one. Its result brings the
       // next look.
-      if (
-        Atomics.compareExchange(victim.control, kChildClaim, claim, last.id) !==
-          claim
-      ) continue;
-      for (let i = 0; i < take; i++) {
-        const task = waiting[i];
-        this.release(victim, task);
-        victim.assigned--;
-        // Settled meanwhile (abandoned): nothing left to run.
-        if (!task.settled) tasks.push(task);
-      }
-      // It reached maxTasksPerChild counting the tasks taken: not any more.
-      if (maxTasks !== undefined && victim.assigned < maxTasks) {
-        victim.retiring = false;
-      }
+      const taken = this.#take(victim, claim, waiting[take - 1]);
+      // Settled meanwhile (abandoned): nothing left to run.
+      for (const task of taken ?? []) if (!task.settled) tasks.push(task);
     }
     queue.requeue(tasks);
     return idle;
+  }
+
+  /**
+   * Moves `victim`'s claim word from `claim` past `last`, so that it passes
+   * over the tasks up to `last` it has not started, and takes them off it.
+   *
+   * @returns Those tasks, in dispatch order; undefined when the swap was
+   * lost (the worker started one meanwhile).
+   */
+  #take(victim: PoolWorker, claim: number, last: Task): Task[] | undefined {
+    const started = this.#claimedPlace(victim, claim);
+    if (
+      Atomics.compareExchange(victim.control, kChildClaim, claim, last.id) !==
+        claim
+    ) return undefined;
+    const taken: Task[] = [];
+    for (const task of [...victim.inFlight.values()]) {
+      if (task.order <= started || task.order > last.order) continue;
+      this.release(victim, task);
+      victim.assigned--;
+      taken.push(task);
+    }
+    // It reached maxTasksPerChild counting the tasks taken: not any more.
+    const maxTasks = this.#maxTasks;
+    if (maxTasks !== undefined && victim.assigned < maxTasks) {
+      victim.retiring = false;
+    }
+    return taken;
   }
 
   // The place in `worker`'s dispatch order of the last task it claimed:
@@ -236,25 +251,11 @@ export class Dispatcher {
     const victim = task.worker;
     if (!this.#steals || victim === undefined || victim.dead) return false;
     const claim = Atomics.load(victim.control, kChildClaim);
-    const started = this.#claimedPlace(victim, claim);
-    if (task.order <= started) return false;
-    if (
-      Atomics.compareExchange(victim.control, kChildClaim, claim, task.id) !==
-        claim
-    ) return false;
-    const back: Task[] = [];
-    for (const held of [...victim.inFlight.values()]) {
-      if (held.order <= started || held.order > task.order) continue;
-      this.release(victim, held);
-      victim.assigned--;
-      if (held !== task && !held.settled) back.push(held);
-    }
+    if (task.order <= this.#claimedPlace(victim, claim)) return false;
+    const taken = this.#take(victim, claim, task);
+    if (taken === undefined) return false;
     task.worker = undefined;
-    const maxTasks = this.#maxTasks;
-    if (maxTasks !== undefined && victim.assigned < maxTasks) {
-      victim.retiring = false;
-    }
-    queue.requeue(back);
+    queue.requeue(taken.filter((held) => held !== task && !held.settled));
     return true;
   }
 
