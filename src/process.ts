@@ -38,17 +38,12 @@ export {
   parentProcess,
   type ProcessInfo,
 } from "./_process/current.ts";
-// Pool and executor check the guard through this module (compatibility).
-export { assertNotBootstrapping } from "./_child/guard.ts";
 
 export type { ProcessOptions } from "./_process/options.ts";
 
 // Set in Process's static block: lets a child adopt its Process object.
-let adopt: (
-  process: Process,
-  pid: number,
-  target?: (...args: unknown[]) => unknown,
-) => void;
+type Fn = (...args: unknown[]) => unknown;
+let adopt: (process: Process, pid: number, target?: Fn) => void;
 
 /**
  * A unit of work in its own worker, with CPython's `Process` surface.
@@ -157,6 +152,8 @@ export class Process<F extends Target = Target> {
   /**
    * A number unique within the OS process, set by start(); null before.
    *
+   * @throws {ProcessError} When the process object is closed.
+   *
    * @example A pid is drawn at start()
    * ```ts
    * import { Process } from "@dmp/multiprocessing";
@@ -169,12 +166,15 @@ export class Process<F extends Target = Target> {
    * ```
    */
   get pid(): number | null {
+    this.#assertOpen("read 'pid'");
     return this.#pid;
   }
 
   /**
    * 0 after a normal return, 1 after an uncaught error, n after `exit(n)`,
    * -15 after terminate(), -9 after kill(); null while running or unstarted.
+   *
+   * @throws {ProcessError} When the process object is closed.
    *
    * @example The code a child passed to exit()
    * ```ts
@@ -188,6 +188,7 @@ export class Process<F extends Target = Target> {
    * ```
    */
   get exitCode(): number | null {
+    this.#assertOpen("read 'exitCode'");
     return this.#popen?.exitCode ?? null;
   }
 
@@ -381,7 +382,7 @@ export class Process<F extends Target = Target> {
    * ```
    */
   close(): void {
-    if (this.#started && this.exitCode === null) {
+    if (this.#started && (this.#popen?.exitCode ?? null) === null) {
       throw new ProcessError(
         "Cannot close process as it is still running: join() or terminate() it first",
       );
@@ -391,10 +392,6 @@ export class Process<F extends Target = Target> {
 }
 
 /** Child side: makes `process` this thread's current process. */
-export function adoptProcess(
-  process: Process,
-  pid: number,
-  target?: (...args: unknown[]) => unknown,
-): void {
+export function adoptProcess(process: Process, pid: number, target?: Fn): void {
   adopt(process, pid, target);
 }

@@ -144,6 +144,14 @@ Deno.test("Process.close() throws while running and blocks later use", async () 
   await p.join();
   p.close();
   throws(() => p.isAlive(), /closed/);
+  // CPython's exitcode and pid check too; the name stays readable.
+  throws(
+    () => p.exitCode,
+    /Cannot read 'exitCode' as the process object is closed/,
+  );
+  throws(() => p.pid, /Cannot read 'pid' as the process object is closed/);
+  equal(typeof p.name, "string");
+  p.close(); // again: nothing to do, as in CPython
   await rejects(p.join(), /closed/);
   throws(() => p.start(), /closed/);
 });

@@ -12,7 +12,8 @@ import {
   checkPermissions,
   type WorkerPermissions,
 } from "../_core/permissions.ts";
-import { assertNotBootstrapping, cpuCount } from "../process.ts";
+import { cpuCount } from "../process.ts";
+import { assertNotBootstrapping } from "../_child/guard.ts";
 import { reduce } from "../reduction.ts";
 import { callerUrl, targetRef } from "../_core/target.ts";
 import type { Target, TargetRef } from "../_core/target.ts";
