@@ -31,6 +31,7 @@ import {
   read,
   spin,
   square,
+  squareOrStall,
   waitForever,
 } from "./fixtures/subprocess_targets.ts";
 
@@ -298,6 +299,52 @@ Deno.test({
         pool.terminate();
         await pool.join();
       }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "A subprocess Pool takes back what waits behind a quick function's call that never answers",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const pool = new ctx.Pool(2);
+    try {
+      // Measured as quick, its calls go many to a worker: the one for 0
+      // stalls with twenty others sent behind it, in the same OS process.
+      const warm = Array.from(
+        { length: 400 },
+        (_, x): [number, number] => [x, -1],
+      );
+      await pool.starmap(squareOrStall, warm);
+      const items = Array.from({ length: 41 }, (_, x) => x);
+      const calls = items.map((x) => pool.apply(squareOrStall, [x, 0]));
+      calls[0].catch(() => {}); // fails at terminate()
+      // The other worker asks for them back once idle, and the stalled
+      // child, whose event loop is free, gives them: fail, not hang.
+      let left = 40;
+      const forty = Promise.withResolvers<void>();
+      for (const call of calls.slice(1)) {
+        call.then(() => --left === 0 && forty.resolve(), forty.reject);
+      }
+      const timer = setTimeout(
+        () => forty.reject(new Error(`${left} of 40 calls never came back`)),
+        30_000,
+      );
+      try {
+        await forty.promise;
+      } finally {
+        clearTimeout(timer);
+      }
+      deepEqual(
+        await Promise.all(calls.slice(1)),
+        items.slice(1).map((x) => x * x),
+      );
+      deepEqual(await pool.map(square, [4, 5]), [16, 25]);
+    } finally {
+      pool.terminate();
+      await pool.join();
     }
   },
 });

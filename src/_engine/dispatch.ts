@@ -21,9 +21,15 @@
 // worker's kChildClaim: the worker moves it from the previous task's id to
 // the next one's before running it, in dispatch order; the pool moves it
 // past the tasks it takes. Each task's id is its place in its worker's
-// dispatch order, so both sides agree which tasks a claim covers.
+// dispatch order, so both sides agree which tasks a claim covers. A
+// "subprocess" worker's word is in its own OS process: the pool asks the
+// worker to move it (a "take" message) and takes what the answer names.
 
 import { kChildClaim } from "../_wire/layouts.ts";
+import {
+  kMaxTaskId as kIds,
+  type PoolTakenMessage,
+} from "../_wire/protocol.ts";
 import type { PoolWorker } from "./pool_worker.ts";
 import type { Task, TaskQueue } from "./task.ts";
 import type { EngineOptions } from "./options.ts";
@@ -36,8 +42,6 @@ const kMinWindow = 2;
 const kBacklogMs = 10;
 /** The assumed cost (ms) of a task whose function has no measure yet. */
 const kUnknownMs = kBacklogMs / 4;
-/** Task ids on the wire run 1..kIds, then start again at 1 (0: none). */
-const kIds = 0x7fffffff;
 
 /** The wire id of a worker's `order`-th task. */
 function wireId(order: number): number {
@@ -51,15 +55,25 @@ export class Dispatcher {
   readonly #processes: number;
   readonly #maxTasks: number | undefined;
   // A "subprocess" worker's claim word lives in its own OS process: the
-  // pool's copy never moves, so taking tasks back could take one that runs.
+  // pool's copy never moves, so the pool asks the worker to make the swap
+  // (#ask) and takes the tasks when it answers (taken()).
   readonly #steals: boolean;
+  readonly #ask: (worker: PoolWorker, until: number) => void;
   // Without steal(): the tasks dispatched before their function had a cost.
   readonly #unmeasured = new WeakSet<Task>();
 
-  constructor(options: EngineOptions) {
+  /**
+   * @param ask Sends a "subprocess" worker a "take" message (steal() by
+   * asking), whose answer goes to taken().
+   */
+  constructor(
+    options: EngineOptions,
+    ask: (worker: PoolWorker, until: number) => void,
+  ) {
     this.#processes = options.processes;
     this.#maxTasks = options.maxTasksPerChild;
     this.#steals = options.method !== "subprocess";
+    this.#ask = ask;
   }
 
   /**
@@ -103,11 +117,11 @@ export class Dispatcher {
     queue.compact();
   }
 
-  // Without steal() nothing comes back from behind a task that runs on and
-  // on: a worker takes more only behind functions measured as quick, within
-  // kBacklogMs, while its oldest task has not overrun its estimate (4×,
-  // plus kBacklogMs). A quick function's call that hangs still holds what
-  // was queued behind it before.
+  // A "subprocess" worker gives tasks back only when its event loop is free
+  // to answer, which a task stuck in synchronous code never lets it be: it
+  // takes more only behind functions measured as quick, within kBacklogMs,
+  // while its oldest task has not overrun its estimate (4×, plus
+  // kBacklogMs).
   #queuesBehind(worker: PoolWorker, now: number): boolean {
     if (worker.backlog > kBacklogMs || worker.unmeasured > 0) return false;
     const oldest = worker.inFlight.values().next().value;
@@ -172,11 +186,15 @@ export class Dispatcher {
       (maxTasks === undefined || w.assigned < maxTasks)
     );
     const tasks: Task[] = [];
-    if (idle.length === 0 || !this.#steals) return idle;
+    if (idle.length === 0) return idle;
     for (const victim of workers) {
       // One task in flight is running, or about to: nothing to take.
-      if (victim.inFlight.size < 2) continue;
-      const claim = Atomics.load(victim.control, kChildClaim);
+      if (victim.inFlight.size < 2 || victim.asked) continue;
+      // Without the word, the oldest task counts as started: the worker
+      // answers for the others.
+      const claim = this.#steals
+        ? Atomics.load(victim.control, kChildClaim)
+        : victim.inFlight.values().next().value!.id;
       const started = this.#claimedPlace(victim, claim);
       const waiting: Task[] = [];
       for (const task of victim.inFlight.values()) {
@@ -186,6 +204,11 @@ export class Dispatcher {
       const take = Math.ceil(
         waiting.length * idle.length / (idle.length + 1),
       );
+      if (!this.#steals) {
+        victim.asked = true;
+        this.#ask(victim, waiting[take - 1].id);
+        continue;
+      }
       // Lost the swap: the worker just started one. Its result brings the
       // next look.
       const taken = this.#take(victim, claim, waiting[take - 1]);
@@ -197,6 +220,27 @@ export class Dispatcher {
   }
 
   /**
+   * A "subprocess" worker's answer to steal()'s "take": it moved its claim
+   * word from `answer.after` to `answer.until`. The tasks in between go back
+   * to the front of `queue`.
+   *
+   * @returns Whether any did.
+   */
+  taken(
+    queue: TaskQueue,
+    victim: PoolWorker,
+    answer: PoolTakenMessage,
+  ): boolean {
+    const { after, until } = answer;
+    victim.asked = false;
+    if (after === until || victim.dead) return false;
+    const last = this.#claimedPlace(victim, until);
+    const taken = this.#takeRange(victim, after, last);
+    queue.requeue(taken.filter((task) => !task.settled));
+    return taken.length > 0;
+  }
+
+  /**
    * Moves `victim`'s claim word from `claim` past `last`, so that it passes
    * over the tasks up to `last` it has not started, and takes them off it.
    *
@@ -204,14 +248,20 @@ export class Dispatcher {
    * lost (the worker started one meanwhile).
    */
   #take(victim: PoolWorker, claim: number, last: Task): Task[] | undefined {
-    const started = this.#claimedPlace(victim, claim);
     if (
       Atomics.compareExchange(victim.control, kChildClaim, claim, last.id) !==
         claim
     ) return undefined;
+    return this.#takeRange(victim, claim, last.order);
+  }
+
+  // Takes off `victim` the tasks after claim word `claim`, up to the place
+  // `last` in its dispatch order.
+  #takeRange(victim: PoolWorker, claim: number, last: number): Task[] {
+    const started = this.#claimedPlace(victim, claim);
     const taken: Task[] = [];
     for (const task of [...victim.inFlight.values()]) {
-      if (task.order <= started || task.order > last.order) continue;
+      if (task.order <= started || task.order > last) continue;
       this.release(victim, task);
       victim.assigned--;
       taken.push(task);

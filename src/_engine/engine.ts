@@ -63,7 +63,9 @@ export class PoolEngine {
   /** @param owner The Pool or executor, whose transportCounters() these are. */
   constructor(options: EngineOptions, owner: object) {
     this.#options = options;
-    this.#dispatch = new Dispatcher(options);
+    const ask = (worker: PoolWorker, until: number) =>
+      worker.post({ t: "take", until });
+    this.#dispatch = new Dispatcher(options, ask);
     this.#transport = new Transport(options.rings, owner);
     this.#workers = new WorkerSet(options, {
       message: (worker, message) => this.#onMessage(worker, message),
@@ -204,6 +206,11 @@ export class PoolEngine {
         return;
       case "bell":
         this.#workers.wake();
+        return;
+      case "taken":
+        if (this.#dispatch.taken(this.#queue, worker, message)) {
+          this.#scheduleFlush();
+        }
         return;
       case "result":
         reviveResult(

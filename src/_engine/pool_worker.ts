@@ -31,6 +31,8 @@ export class PoolWorker {
   backlog = 0;
   /** Tasks in flight whose function had no measured cost (counted without steal()). */
   unmeasured = 0;
+  /** A "take" sent to it is not answered yet (Dispatcher.steal()). */
+  asked = false;
   /** When the last result arrived (performance.now()). */
   lastResultAt = 0;
 

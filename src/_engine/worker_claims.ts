@@ -6,6 +6,7 @@
 // to the id the pool wrote. Tasks must come in dispatch order for this.
 
 import { kChildClaim, kChildTask } from "../_wire/layouts.ts";
+import { kMaxTaskId, type PoolTakenMessage } from "../_wire/protocol.ts";
 
 /** A pool worker's claims on the tasks dispatched to it. */
 export class Claims {
@@ -22,7 +23,7 @@ export class Claims {
 
   /** The id of the task dispatched after the last one seen. */
   get next(): number {
-    return this.#claimed === 0x7fffffff ? 1 : this.#claimed + 1;
+    return this.#claimed === kMaxTaskId ? 1 : this.#claimed + 1;
   }
 
   /**
@@ -51,5 +52,25 @@ export class Claims {
     this.#claimed = id;
     if (id === this.#takenUntil) this.#takenUntil = 0;
     return false;
+  }
+
+  /**
+   * The pool's swap, made here for a "subprocess" worker, whose control
+   * block lives in its own OS process: moves the claim word past the tasks
+   * up to `until` not started yet. Called between tasks (on this thread),
+   * so nothing can claim meanwhile.
+   *
+   * @returns Which tasks came back: none when `after === until`.
+   */
+  giveBack(until: number): PoolTakenMessage {
+    const after = Atomics.load(this.#control, kChildClaim);
+    // `until` was dispatched already (the take follows it on the same
+    // channel): it is ahead of the word unless it was claimed meanwhile.
+    const ahead = (until - after + kMaxTaskId) % kMaxTaskId;
+    if (ahead === 0 || ahead > kMaxTaskId / 2) {
+      return { t: "taken", after: until, until };
+    }
+    Atomics.store(this.#control, kChildClaim, until);
+    return { t: "taken", after, until };
   }
 }

@@ -386,13 +386,10 @@ export function main(imported: Namespaces): void {
   state().bootstrapping = false;
   workerScope.onmessage = (event: MessageEvent<ToPoolWorker>) => {
     const message = event.data;
-    if (message.t === "init") {
-      start(message).catch(fatal);
-    } else if (message.t === "task") {
-      inbox.push(message);
-    } else if (message.t === "stop") {
-      stopping = true;
-    }
+    if (message.t === "init") start(message).catch(fatal);
+    else if (message.t === "task") inbox.push(message);
+    else if (message.t === "take") post(claims.giveBack(message.until));
+    else stopping = true;
     if (message.t !== "init") received++;
     arrived?.();
   };

@@ -153,6 +153,9 @@ export type RingTaskBatch = RingTask[];
 /** Ring form of a result: [id, status, value]. */
 export type RingResult = [number, ResultStatus, unknown?];
 
+/** Task ids on the wire run 1..kMaxTaskId, then start again at 1 (0: none). */
+export const kMaxTaskId = 0x7fffffff;
+
 /** Sets up a pool worker. */
 export interface PoolInitMessage extends ChildInit {
   t: "init";
@@ -175,8 +178,29 @@ export interface PoolTaskMessage {
   numbers?: Float64Array;
 }
 
+/**
+ * Asks a "subprocess" worker, whose claim word the pool cannot reach, to
+ * move it to `until` itself: the tasks up to that id it has not started come
+ * back (see Dispatcher.steal()).
+ */
+export interface PoolTakeMessage {
+  t: "take";
+  until: number;
+}
+
+/** The answer to a "take": the tasks with ids in (after, until] came back. */
+export interface PoolTakenMessage {
+  t: "taken";
+  after: number;
+  until: number;
+}
+
 /** Messages from the pool to one of its workers. */
-export type ToPoolWorker = PoolInitMessage | PoolTaskMessage | { t: "stop" };
+export type ToPoolWorker =
+  | PoolInitMessage
+  | PoolTaskMessage
+  | PoolTakeMessage
+  | { t: "stop" };
 
 /** A result that could not take the ring. */
 export interface PoolResultMessage {
@@ -193,4 +217,5 @@ export type FromPoolWorker =
   | { t: "ready" }
   | { t: "bell" }
   | PoolResultMessage
+  | PoolTakenMessage
   | ExitMessage;
