@@ -241,7 +241,7 @@ Deno.test({
           }
           // No value makes an agent import a module it does not serve.
           await assert.rejects(
-            byValue.apply(moved, [new Elsewhere()]),
+            byValue.apply(moved, [new Elsewhere() as never]),
             /class 'Elsewhere' must come from a module the agent serves/,
           );
           const error = await byValue.apply(positive, [-4]).then(
@@ -517,7 +517,7 @@ Deno.test({
             /'chunksize' must be a positive integer/,
           );
           await assert.rejects(pool!.map(5 as never, [1] as never), TypeError);
-          await assert.rejects(pool!.apply(5 as never), TypeError);
+          await assert.rejects(pool!.apply(5 as never, [] as never), TypeError);
           await assert.rejects(
             pool!.apply(new URL(`file://${clientRoot}/missing.ts#f`)),
             /'fn' must name a module that exists/,

@@ -12,6 +12,7 @@ import {
   ProcessPoolExecutor,
   wait,
 } from "../mod.ts";
+import type { ClusterPool } from "../src/cluster/mod.ts";
 import { fixture } from "./_run.ts";
 import {
   add,
@@ -68,6 +69,25 @@ export async function poolCalls(pool: Pool): Promise<void> {
   // @ts-expect-error imap items too
   pool.imap(square, [true]);
   console.log(wrong);
+}
+
+// The cluster's Pool checks the same calls (a string target stays untyped).
+export async function clusterCalls(pool: ClusterPool): Promise<void> {
+  const sum: number = await pool.apply(add, [1, 2]);
+  const none: void = await pool.apply(noop);
+  const later: number = await pool.applyAsync(square, [2]).get();
+  const loose: unknown = await pool.apply("./tasks.ts#f", ["any", 1]);
+  const sums: number[] = await pool.starmap(add, [[1, 2]]);
+  console.log(sum, none, later, loose, sums);
+
+  // @ts-expect-error a string where a number is expected
+  await pool.apply(add, ["1", 2]);
+  // @ts-expect-error the argument list left out, though add takes two
+  await pool.apply(add);
+  // @ts-expect-error the same without waiting
+  pool.applyAsync(square, ["2"]);
+  // @ts-expect-error an item of starmap is the argument list
+  await pool.starmap(add, [[1, "2"]]);
 }
 
 export async function executorCalls(ex: ProcessPoolExecutor): Promise<void> {

@@ -8,6 +8,7 @@
 import { ProcessError } from "../errors.ts";
 import { AsyncResult, type CallbackOptions } from "../async_result.ts";
 import type { TaskFunction, TaskOptions, TaskResult } from "../pool_options.ts";
+import type { CallArgs } from "../pool_options.ts";
 import type { Target } from "../_core/target.ts";
 import type { ClusterPoolOptions } from "./_nats.ts";
 import type { ClusterClient, ClusterStats } from "./_client.ts";
@@ -281,8 +282,10 @@ export class ClusterPool {
    */
   apply<F extends TaskFunction>(
     fn: F | Target,
-    args: Parameters<F> | unknown[] = [],
-    options: TaskOptions = {},
+    ...[args = [] as unknown as Parameters<F>, options = {}]: CallArgs<
+      F,
+      TaskOptions
+    >
   ): Promise<TaskResult<F>> {
     return rejecting(() =>
       this.#calls.call(this.#ref(fn, "apply"), "apply", args, options)
@@ -304,8 +307,10 @@ export class ClusterPool {
    */
   applyAsync<F extends TaskFunction>(
     fn: F | Target,
-    args: Parameters<F> | unknown[] = [],
-    options: CallbackOptions<TaskResult<F>> & TaskOptions = {},
+    ...[args = [] as unknown as Parameters<F>, options = {}]: CallArgs<
+      F,
+      CallbackOptions<TaskResult<F>> & TaskOptions
+    >
   ): AsyncResult<TaskResult<F>> {
     const what = "run applyAsync on the cluster";
     const ref = this.#ref(fn, "applyAsync");
