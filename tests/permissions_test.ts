@@ -126,8 +126,11 @@ const folder = (path: string) => path.replace(/\/[^/]*$/, "");
 // folder of `main`.
 async function standalone(
   flags: string[],
-  files: Record<string, string> = {},
-  main = "main.ts",
+  { files = {}, main = "main.ts", args = [] }: {
+    files?: Record<string, string>;
+    main?: string;
+    args?: string[];
+  } = {},
 ): Promise<RunResult> {
   const dir = await Deno.makeTempDir();
   try {
@@ -154,7 +157,7 @@ if (import.meta.main) {
 }
 `,
     );
-    return await runDeno(["run", ...flags, script], 30, {
+    return await runDeno(["run", ...flags, script, ...args], 30, {
       cwd: folder(script),
     });
   } finally {
@@ -174,7 +177,7 @@ Deno.test("permissions are a TypeError, not exit 70, when the command line shows
 
 Deno.test("permissions are a TypeError when the command line shows no flag and deno.json does not list the worker options", async () => {
   const result = await standalone(["--allow-all"], {
-    "deno.json": '{ "unstable": ["kv"] }',
+    files: { "deno.json": '{ "unstable": ["kv"] }' },
   });
   equal(result.code, 0, result.stderr);
   match(result.stdout, /^TypeError: .*deno\.json does not list them/);
@@ -202,7 +205,10 @@ Deno.test("a workspace member inherits the worker options of its root's deno.jso
   };
   // --allow-all: the command line is readable, so only the workspace root
   // can make this work.
-  const result = await standalone(["--allow-all"], files, "member/main.ts");
+  const result = await standalone(["--allow-all"], {
+    files,
+    main: "member/main.ts",
+  });
   equal(result.code, 0, result.stderr);
   equal(result.stdout, "exit code 0\n");
 });
@@ -218,6 +224,28 @@ Deno.test("permissions are trusted when nothing readable can tell: Deno then nam
 Deno.test("--no-config is seen when the command line can be read", async () => {
   const result = await standalone(["--allow-all", "--no-config"]);
   match(result.stdout, /^TypeError: .*--no-config/);
+});
+
+Deno.test("the program's own arguments are not read as Deno's flags", async () => {
+  // The same words after the script are the program's: Deno ignores them.
+  const on = await standalone(["--allow-all"], {
+    args: ["--unstable-worker-options"],
+  });
+  equal(on.code, 0, on.stderr);
+  match(on.stdout, /^TypeError: .*they are not enabled/);
+  const off = await standalone(["--allow-all"], {
+    files: { "deno.json": '{ "unstable": ["worker-options"] }' },
+    args: ["--no-config", "--config", "elsewhere.json"],
+  });
+  equal(off.stdout, "exit code 0\n", off.stderr);
+});
+
+Deno.test("a child makes a pool with permissions of its own (a worker has no main module)", async () => {
+  const p = new Process({
+    target: fixture("permission_targets", "sandboxedPool"),
+  });
+  p.start();
+  equal(await p.join(), 0);
 });
 
 Deno.test('a child with permissions "none" still rebuilds shared objects it receives', async () => {

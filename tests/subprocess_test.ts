@@ -220,6 +220,107 @@ Deno.test("A non-daemonic subprocess child outlives its killed parent and parent
   match(stdout, /alive true\nparent ended, alive false/);
 });
 
+/** The parent's view and its subprocess child's (fixtures' programView()). */
+async function views(flags: string[], path: string) {
+  const { code, stdout, stderr } = await runDeno(
+    ["run", ...flags, program, "flags", path, "DMP_SECRET"],
+    60,
+    { env: { DMP_SECRET: "hidden" } },
+  );
+  equal(code, 0, stderr);
+  const [parent, child] = stdout.trim().split("\n").map((l) => JSON.parse(l));
+  return { parent, child };
+}
+
+Deno.test("A subprocess child keeps the program's --deny-* flags and runs with its runtime flags", async () => {
+  const secret = await Deno.makeTempFile();
+  try {
+    // Not --allow-all: Deno hides the command line, read through Deno.
+    const { parent, child } = await views([
+      "--allow-read",
+      "--allow-env",
+      "--allow-run",
+      `--deny-read=${secret}`,
+      "--deny-env=DMP_SECRET",
+      "--seed=7",
+      "--location=https://example.com/app/",
+      "--v8-flags=--max-old-space-size=80",
+      "--unstable-kv",
+    ], secret);
+    equal(parent.read, "NotCapable");
+    equal(parent.env, "NotCapable");
+    equal(parent.kv, "function");
+    // Refused the same, the same random numbers, location, API and heap.
+    deepEqual(child, parent);
+  } finally {
+    await Deno.remove(secret);
+  }
+});
+
+Deno.test("A subprocess child inherits the program's flags under --allow-all, and its permission lists", async () => {
+  const secret = await Deno.makeTempFile();
+  try {
+    const all = await views(["-A", "--seed=3", "--unstable-kv"], secret);
+    equal(all.parent.read, "allowed");
+    deepEqual(all.child, all.parent);
+    // A kind granted in part (a list) is passed on, item for item.
+    const listed = await views([
+      `--allow-read=tests,src,mod.ts,deno.json,${secret}`,
+      "--allow-env=DMP_SECRET",
+      "--allow-run",
+    ], secret);
+    equal(listed.parent.read, "allowed");
+    equal(listed.child.read, "allowed");
+    equal(listed.child.env, "allowed");
+  } finally {
+    await Deno.remove(secret);
+  }
+});
+
+Deno.test("Children run with the program's --config or --import-map, from another folder and a path with a space", async () => {
+  const dir = await Deno.makeTempDir();
+  const mod = new URL("../mod.ts", import.meta.url).href;
+  const files: Record<string, string> = {
+    "cfg/alt.json": '{ "imports": { "@mapped/": "../lib/" } }',
+    "cfg/map.json": '{ "imports": { "@mapped/": "../lib/" } }',
+    "lib/double.ts": "export const double = (x: number) => 2 * x;\n",
+    "my app (1)/tasks.ts": `import { double } from "@mapped/double.ts";
+export function viaMap(x: number): number {
+  return double(x) + 1;
+}
+`,
+    "my app (1)/main.ts": `import { getContext } from ${JSON.stringify(mod)};
+import { viaMap } from "./tasks.ts";
+if (import.meta.main) {
+  for (const method of ["spawn", "subprocess"] as const) {
+    await using pool = new (getContext(method).Pool)(1);
+    console.log(method, JSON.stringify(await pool.map(viaMap, [1, 2])));
+  }
+}
+`,
+  };
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.mkdir(`${dir}/${name.replace(/\/[^/]*$/, "")}`, {
+        recursive: true,
+      });
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    for (const flag of ["--config", "--import-map"]) {
+      const name = flag === "--config" ? "alt" : "map";
+      const { code, stdout, stderr } = await runDeno(
+        ["run", "-A", flag, `cfg/${name}.json`, "my app (1)/main.ts"],
+        60,
+        { cwd: dir },
+      );
+      equal(code, 0, stderr);
+      equal(stdout, "spawn [3,5]\nsubprocess [3,5]\n", flag);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("A daemonic subprocess child busy in synchronous code ends when its parent exits", async () => {
   const { code, stdout } = await runDeno(["run", "-A", program, "daemon-busy"]);
   equal(code, 0);

@@ -51,35 +51,6 @@ const signals: Record<string, number> = {
   SIGTERM: 15,
 };
 
-let config: string[] | undefined;
-
-// Deno finds a deno.json from the working directory up, but not for a
-// data: main module, as a child's is: the child is given the one this
-// program would have found (its import map, its "unstable" list).
-function configFlags(): string[] {
-  if (config !== undefined) return config;
-  config = [];
-  try {
-    let dir = Deno.cwd();
-    for (;;) {
-      for (const name of ["deno.json", "deno.jsonc"]) {
-        const path = `${dir}/${name}`;
-        try {
-          if (Deno.statSync(path).isFile) return config = [`--config=${path}`];
-        } catch {
-          // Not there (or not readable): look further up.
-        }
-      }
-      const up = dir.replace(/\/[^/]*$/, "");
-      if (up === dir || up === "") break;
-      dir = up;
-    }
-  } catch {
-    // No read permission for the working directory: no config.
-  }
-  return config;
-}
-
 function spawnChild(args: string[], what: string): Deno.ChildProcess {
   try {
     return new Deno.Command(Deno.execPath(), {
@@ -213,7 +184,6 @@ export const subprocessStrategy: StartStrategy = {
       [
         "run",
         "--quiet",
-        ...configFlags(),
         ...flags,
         dataUrl(source),
         options.name,

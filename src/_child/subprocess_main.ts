@@ -15,6 +15,7 @@
 
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import { watchMessagePoll } from "./event_loop.ts";
+import { hideScriptArgs } from "../_core/command_line.ts";
 import { kChildControlSlots, kChildEnded } from "../_wire/layouts.ts";
 import {
   connectWire,
@@ -48,6 +49,7 @@ Object.defineProperty(Deno, "args", {
   value: Object.freeze(Deno.args.slice(1)),
   configurable: true,
 });
+hideScriptArgs(1);
 
 let handler: ((event: MessageEvent) => void) | null = null;
 Object.defineProperty(globalThis, "onmessage", {

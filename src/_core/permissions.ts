@@ -3,9 +3,11 @@
 // with exit code 70 the moment a Worker is created with `deno.permissions`;
 // nothing can catch that, so we must refuse before creating the worker.
 //
-// Tier 1: imports only the closed-options check, of its own tier.
+// Tier 1: imports only the closed-options check and the command line, of its
+// own tier.
 
 import { checkKnownKeys } from "./known_keys.ts";
+import { ownCommandLine, scriptUrl } from "./command_line.ts";
 
 /** A permission value: inherit the parent's, all or nothing, or a list. */
 export type PermissionValue = "inherit" | boolean | string[];
@@ -157,18 +159,9 @@ function configEnables(config: string): boolean | undefined {
   return listsWorkerOptions(text);
 }
 
-function commandLine(): string[] | undefined {
-  // Deno guards /proc/*/cmdline behind --allow-all (not --allow-read, seen
-  // on 2.9.6), so this works only in fully trusted programs.
-  try {
-    return Deno.readTextFileSync("/proc/self/cmdline").split("\0");
-  } catch {
-    return undefined;
-  }
-}
-
-function folderOf(url: string): string | undefined {
-  return url.startsWith("file:")
+function folderOf(url: string | undefined): string | undefined {
+  // A Web Worker has no main module (Deno.mainModule is undefined there).
+  return url?.startsWith("file:")
     ? decodeURIComponent(new URL(".", url).pathname).replace(/\/$/, "")
     : undefined;
 }
@@ -186,7 +179,9 @@ function folderOf(url: string): string | undefined {
  */
 export function workerOptionsEnabled(): true | string {
   if (cached !== undefined) return cached;
-  const args = commandLine();
+  // Only the flags: the same words among the program's own arguments mean
+  // nothing to Deno.
+  const args = ownCommandLine()?.flags;
   let config: string | undefined;
   if (args !== undefined) {
     if (
@@ -206,7 +201,7 @@ export function workerOptionsEnabled(): true | string {
   // Deno discovers deno.json from the main module's folder upwards (verified
   // on 2.9.6; under `deno test` and `deno bench` the main module is the
   // test or bench file). The cwd is only a guess for remote main modules.
-  const main = folderOf(Deno.mainModule);
+  const main = folderOf(Deno.mainModule ?? scriptUrl(ownCommandLine()?.script));
   config ??= main !== undefined
     ? findConfig(main)
     : (readable(".") ? findConfig(Deno.cwd()) : undefined);
