@@ -15,6 +15,14 @@
  */
 
 import { isFormTag, kTag, reduceInstance, reviveForm } from "./_core/forms.ts";
+import { needsModule, reviverOf } from "./_core/revivers.ts";
+
+export {
+  registerReviver,
+  registerReviverOf,
+  reviverModule,
+  reviverModules,
+} from "./_core/revivers.ts";
 
 /** The hook a shareable object implements to describe itself for a child. */
 export const kReduce: unique symbol = Symbol.for(
@@ -33,87 +41,6 @@ export interface SharedDescriptor {
 export interface Reducible {
   /** Returns the descriptor the child rebuilds this object from. */
   [kReduce](): SharedDescriptor;
-}
-
-const revivers = new Map<string, (descriptor: SharedDescriptor) => unknown>();
-const modulesByTag = new Map<string, string>();
-
-// The module that called registerReviver(): a child must import it to
-// rebuild objects of that tag. Read from the stack once per registration.
-function registeringModule(): string | undefined {
-  const frames = (new Error().stack ?? "").split("\n").slice(3);
-  for (const frame of frames) {
-    const match = /((?:file|https?|jsr):[^\s()]*?):\d+:\d+\)?\s*$/.exec(frame);
-    if (match !== null) return match[1];
-  }
-  return undefined;
-}
-
-/**
- * The module that registered the reviver for `tag`: a child process imports
- * it (statically, so even a worker with no permissions can) before it
- * rebuilds objects of that tag. Internal: not exported from mod.ts.
- *
- * @param tag A reviver tag.
- * @returns The module's URL, if known.
- */
-export function reviverModule(tag: string): string | undefined {
-  return modulesByTag.get(tag);
-}
-
-/**
- * Every module that has registered a reviver so far, each once: what a pool
- * worker imports at start. Internal: not exported from mod.ts.
- */
-export function reviverModules(): string[] {
-  return [...new Set(modulesByTag.values())];
-}
-
-/**
- * Registers how to rebuild objects reduced under `tag`. Called once by each
- * shareable class's module, at import time; a child process imports that
- * module before it rebuilds objects of that tag.
- *
- * @param tag The tag the class's `[kReduce]()` puts in its descriptor.
- * @param revive Builds the object back from its descriptor.
- *
- * @example A shareable counter: its descriptor carries its memory
- * ```ts
- * import { kReduce, registerReviver, sharedDescriptor } from "@dmp/multiprocessing";
- * import assert from "node:assert/strict";
- *
- * class Counter {
- *   constructor(readonly cell = new Int32Array(new SharedArrayBuffer(4))) {}
- *   [kReduce]() {
- *     return sharedDescriptor("example.Counter", { buffer: this.cell.buffer });
- *   }
- * }
- * // A child passed a Counter in Process args rebuilds it with this reviver,
- * // over the same SharedArrayBuffer.
- * registerReviver("example.Counter", (d) =>
- *   new Counter(new Int32Array(d.buffer as SharedArrayBuffer)));
- *
- * const counter = new Counter();
- * const descriptor = counter[kReduce]();
- * assert.equal(descriptor.__dmp_shared__, "example.Counter");
- * assert.equal(descriptor.buffer, counter.cell.buffer);
- * ```
- */
-export function registerReviver(
-  tag: string,
-  revive: (descriptor: SharedDescriptor) => unknown,
-): void {
-  registerReviverOf(tag, revive, registeringModule());
-}
-
-/** registerReviver() naming the module a child imports (internal). */
-export function registerReviverOf(
-  tag: string,
-  revive: (descriptor: SharedDescriptor) => unknown,
-  module: string | undefined,
-): void {
-  revivers.set(tag, revive);
-  if (module !== undefined) modulesByTag.set(tag, module);
 }
 
 /**
@@ -211,7 +138,7 @@ function walk(
   const reducible = value as Partial<Reducible>;
   if (typeof reducible[kReduce] === "function") {
     const descriptor = reducible[kReduce]!();
-    tags?.add(descriptor[kTag]);
+    if (tags !== undefined) tagsOf(descriptor, tags);
     return descriptor;
   }
   // Past kDeep levels, a cycle is possible: each object is walked once
@@ -226,6 +153,18 @@ function walk(
   const out = reduceObject(value, path, what, tags);
   depth--;
   return out;
+}
+
+// A descriptor's tag, and those of the descriptors it holds (a Condition's
+// lock): the child imports each one's reviver.
+function tagsOf(descriptor: SharedDescriptor, tags: Set<string>): void {
+  tags.add(descriptor[kTag]);
+  for (const field of Object.values(descriptor)) {
+    const inner = field as Partial<SharedDescriptor> | null;
+    if (typeof inner?.[kTag] === "string") {
+      tagsOf(inner as SharedDescriptor, tags);
+    }
+  }
 }
 
 const kDeep = 100;
@@ -305,7 +244,7 @@ function reduceObject(
   const url = (form as { ref?: { url: string } }).ref?.url;
   if (url !== undefined) {
     const tag = `module ${url}`;
-    modulesByTag.set(tag, url);
+    needsModule(tag, url);
     tags?.add(tag);
   }
   return form;
@@ -381,7 +320,7 @@ function reviveObject(value: object): unknown {
     return reviveForm(value);
   }
   if (typeof tag === "string") {
-    const reviver = revivers.get(tag);
+    const reviver = reviverOf(tag);
     if (reviver === undefined) {
       throw new TypeError(
         `Cannot revive a shared object as its tag must be registered: current value is '${tag}'`,

@@ -16,6 +16,8 @@ import {
   ProcessError,
   RLock,
   Semaphore,
+  SharedArray,
+  Value,
 } from "../mod.ts";
 import { cells, fixture, letDueTimersRun, runAll } from "./_run.ts";
 import { forEachStartMethod } from "./_start_methods.ts";
@@ -129,6 +131,25 @@ forEachStartMethod(
     } finally {
       if (p.isAlive()) p.terminate();
     }
+  },
+);
+
+forEachStartMethod(
+  "A Condition, Value and SharedArray over a Lock of their own reach a child that imports only the library's types",
+  async (P) => {
+    // The child rebuilds each object's lock too: it must load the module
+    // that rebuilds a Lock, which only the outer objects named.
+    const condition = new Condition(new Lock());
+    const value = new Value("i", 1, { lock: new Lock() });
+    const array = new SharedArray("i", [5], { lock: new Lock() });
+    const p = new P({
+      target: fixture("type_only_targets", "bumpAll"),
+      args: [condition, value, array],
+    });
+    p.start();
+    equal(await p.join(30), 0);
+    equal(value.value, 2);
+    equal(array.get(0), 6);
   },
 );
 

@@ -11,6 +11,7 @@
 // Tier 1. The wire shape of a reference (TargetRef) is the protocol's.
 
 import type { TargetRef } from "../_wire/protocol.ts";
+import { callSiteUrls } from "./call_sites.ts";
 import { importCandidates, namedImport } from "./imports.ts";
 import { ProcessError } from "../errors.ts";
 
@@ -21,48 +22,13 @@ export type Target = ((...args: any[]) => unknown) | string | URL;
 export type { TargetRef } from "../_wire/protocol.ts";
 
 const libraryDir = new URL("../", import.meta.url).href;
-const moduleScheme = /^(?:file|https?|jsr|npm|data):/;
-
-// V8 names a frame's file by path for a local module, decoded (Deno's
-// stack text shows it so too when the program was started by a path with
-// a space): back to the URL that import.meta.url gives.
-function frameUrl(name: string): string | undefined {
-  if (moduleScheme.test(name)) return name;
-  if (!name.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(name)) return undefined;
-  const path = name.replaceAll("\\", "/").replace(/^(?=[A-Za-z]:)/, "/")
-    .replace(/[%#?]/g, encodeURIComponent);
-  return new URL(`file://${path}`).href;
-}
-
-type Prepare = (error: Error, sites: { getFileName(): unknown }[]) => unknown;
 
 /**
  * The URL of the first module on the call stack outside this library: the
- * module that called `new Process()` / `pool.map()`. Read from V8's call
- * sites, not the stack's text, in which a path may hold any character.
+ * module that called `new Process()` / `pool.map()`.
  */
 export function callerUrl(): string | undefined {
-  const V8Error = Error as ErrorConstructor & { prepareStackTrace?: Prepare };
-  const limit = Error.stackTraceLimit;
-  const prepare = V8Error.prepareStackTrace;
-  let names: unknown;
-  // Deep enough for a class met deep inside a value (the reduction walk
-  // takes two frames a level); the file names alone cost little.
-  Error.stackTraceLimit = 1024;
-  V8Error.prepareStackTrace = (_, sites) => sites.map((s) => s.getFileName());
-  try {
-    names = new Error().stack;
-  } finally {
-    Error.stackTraceLimit = limit;
-    V8Error.prepareStackTrace = prepare;
-  }
-  if (!Array.isArray(names)) return undefined;
-  for (const name of names) {
-    if (typeof name !== "string") continue;
-    const url = frameUrl(name);
-    if (url !== undefined && !url.startsWith(libraryDir)) return url;
-  }
-  return undefined;
+  return callSiteUrls().find((url) => !url.startsWith(libraryDir));
 }
 
 const identifier = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
