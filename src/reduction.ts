@@ -14,8 +14,11 @@
  * @module
  */
 
-import { isFormTag, kTag, reduceInstance, reviveForm } from "./_core/forms.ts";
-import { needsModule, reviverOf } from "./_core/revivers.ts";
+import { kTag, reduceInstance } from "./_core/forms.ts";
+import { needsModule } from "./_core/revivers.ts";
+import { isPlainObject } from "./_core/rebuild.ts";
+
+export { revive } from "./_core/rebuild.ts";
 
 export {
   registerReviver,
@@ -69,11 +72,6 @@ export function describe(
   return { ...fields, [kTag]: tag } as SharedDescriptor;
 }
 
-function isPlainObject(value: object): value is Record<string, unknown> {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 function kindOf(value: unknown): string {
   if (typeof value === "function") {
     return `a function${value.name ? ` (${value.name})` : ""}`;
@@ -115,8 +113,26 @@ export function reduce(
   what = "send value",
   tags?: Set<string>,
 ): unknown {
-  start();
-  return walk(value, path, what, tags);
+  // A first walk keeps no record of the objects it meets (the pool reduces
+  // every task's arguments). When it made a form (a class instance's, ...)
+  // or went deep enough for a cycle, a second walk keeps which object
+  // became what, as pickle's memo does: an object met twice is one object
+  // on arrival, and a cycle stays a cycle.
+  depth = 0;
+  made = false;
+  try {
+    const out = walk(value, path, what, tags);
+    if (!made) return out;
+  } catch (error) {
+    if (error !== restart) throw error;
+  }
+  depth = 0;
+  memo = new Map();
+  try {
+    return walk(value, path, what, tags);
+  } finally {
+    memo = undefined;
+  }
 }
 
 function walk(
@@ -141,18 +157,31 @@ function walk(
     if (tags !== undefined) tagsOf(descriptor, tags);
     return descriptor;
   }
-  // Past kDeep levels, a cycle is possible: each object is walked once
-  // from there on, and a cycle goes on as it is (structured clone keeps
-  // it). Counting depth costs next to nothing; a Set per object did (the
-  // pool reduces every task's arguments).
-  if (depth > kDeep) {
-    if (deep.has(value)) return value;
-    deep.add(value);
-  }
+  if (memo !== undefined) {
+    const known = memo.get(value);
+    if (known !== undefined) {
+      return typeof known === "function" ? known(path) : known;
+    }
+    memo.set(value, (at: string) => cycle(at, what));
+  } else if (depth > kDeep) throw restart; // maybe a cycle: walk with memo
   depth++;
   const out = reduceObject(value, path, what, tags);
   depth--;
+  memo?.set(value, out);
   return out;
+}
+
+// The second walk's record: each object met, and what it became; while an
+// object is being walked, a function that gives what it will become (a
+// copy made now, which the walk then fills in) or refuses the cycle.
+let memo: Map<object, unknown> | undefined;
+let made = false;
+const restart = Symbol("restart");
+
+function cycle(path: string, what: string): never {
+  throw new TypeError(
+    `Cannot ${what} as '${path}' must not lead back to itself through a [kReduceValue]() or an error, which are rebuilt from their parts`,
+  );
 }
 
 // A descriptor's tag, and those of the descriptors it holds (a Condition's
@@ -167,15 +196,11 @@ function tagsOf(descriptor: SharedDescriptor, tags: Set<string>): void {
   }
 }
 
+// Past kDeep levels a cycle is possible. Counting depth costs next to
+// nothing; a record per object did.
 const kDeep = 100;
 // Reset by every outside call, so an error thrown mid-walk leaves no trace.
 let depth = 0;
-const deep = new Set<object>();
-
-function start(): void {
-  depth = 0;
-  if (deep.size > 0) deep.clear();
-}
 
 function reduceObject(
   value: object,
@@ -185,6 +210,8 @@ function reduceObject(
 ): unknown {
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
+    // In a cycle, its copy stands for it: made then, filled in below.
+    if (memo !== undefined) memo.set(value, () => out ??= value.slice());
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       const reduced = typeof item === "object" || typeof item === "function" ||
@@ -201,6 +228,7 @@ function reduceObject(
   if (value instanceof Map) {
     let changed = false;
     const out = new Map();
+    if (memo !== undefined) memo.set(value, () => (changed = true, out));
     for (const [k, v] of value) {
       const rv = walk(v, `${path}.get(${String(k)})`, what, tags);
       const rk = walk(k, `${path}.keys()`, what, tags);
@@ -212,6 +240,7 @@ function reduceObject(
   if (value instanceof Set) {
     let changed = false;
     const out = new Set();
+    if (memo !== undefined) memo.set(value, () => (changed = true, out));
     for (const item of value) {
       const reduced = walk(item, `${path}.values()`, what, tags);
       changed ||= reduced !== item;
@@ -221,6 +250,7 @@ function reduceObject(
   }
   if (isPlainObject(value)) {
     let out: Record<string, unknown> | undefined;
+    if (memo !== undefined) memo.set(value, () => out ??= { ...value });
     for (const key of Object.keys(value)) {
       const item = value[key];
       const reduced = walk(item, `${path}.${key}`, what, tags);
@@ -231,12 +261,16 @@ function reduceObject(
     }
     return out ?? value;
   }
+  const recurse = (item: unknown, at: string) => walk(item, at, what, tags);
   const form = reduceInstance(
     value,
     path,
     what,
-    (item, at) => walk(item, at, what, tags),
+    Object.assign(recurse, {
+      started: (instance: object, shell: object) => memo?.set(instance, shell),
+    }),
   );
+  if (form !== value) made = true;
   // A child imports the module of each class it receives statically, as it
   // does a reviver's module, so that even one without permissions can (a
   // Process: the classes of its arguments; a pool worker: those met before
@@ -248,91 +282,4 @@ function reduceObject(
     tags?.add(tag);
   }
   return form;
-}
-
-/**
- * The inverse of {@linkcode reduce}: rebuilds shareable objects from their
- * descriptors, in place where possible.
- *
- * @param value A value as received from another process.
- * @returns The value with shareable objects rebuilt.
- * @throws {TypeError} When a descriptor's tag has no registered reviver.
- *
- * Internal: not exported from mod.ts.
- */
-export function revive(value: unknown): unknown {
-  start();
-  return reviveWalk(value);
-}
-
-function reviveWalk(value: unknown): unknown {
-  if (typeof value !== "object" || value === null) return value;
-  if (depth > kDeep) {
-    if (deep.has(value)) return value;
-    deep.add(value);
-  }
-  depth++;
-  const out = reviveObject(value);
-  depth--;
-  return out;
-}
-
-function reviveObject(value: object): unknown {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      if (typeof item === "object" && item !== null) {
-        value[i] = reviveWalk(item);
-      }
-    }
-    return value;
-  }
-  if (value instanceof Map) {
-    for (const [k, v] of value) {
-      const rk = reviveWalk(k);
-      if (rk === k) value.set(k, reviveWalk(v));
-      else {
-        // Entries of rebuilt keys move to the end: rebuild the whole map
-        // in its order.
-        return new Map(
-          [...value].map(([k, v]) => [reviveWalk(k), reviveWalk(v)]),
-        );
-      }
-    }
-    return value;
-  }
-  if (value instanceof Set) {
-    const items = [...value];
-    const revived = items.map(reviveWalk);
-    return revived.some((item, i) => item !== items[i])
-      ? new Set(revived)
-      : value;
-  }
-  if (!isPlainObject(value)) return value;
-  const tag = value[kTag];
-  if (typeof tag === "string" && isFormTag(tag)) {
-    for (const key of Object.keys(value)) {
-      const item = value[key];
-      if (typeof item === "object" && item !== null) {
-        value[key] = reviveWalk(item);
-      }
-    }
-    return reviveForm(value);
-  }
-  if (typeof tag === "string") {
-    const reviver = reviverOf(tag);
-    if (reviver === undefined) {
-      throw new TypeError(
-        `Cannot revive a shared object as its tag must be registered: current value is '${tag}'`,
-      );
-    }
-    return reviver(value as SharedDescriptor);
-  }
-  for (const key of Object.keys(value)) {
-    const item = value[key];
-    if (typeof item === "object" && item !== null) {
-      value[key] = reviveWalk(item);
-    }
-  }
-  return value;
 }

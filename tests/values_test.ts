@@ -71,6 +71,51 @@ Deno.test("an imported exported class keeps its prototype and fields, also in a 
   equal(p.norm2(), 5);
 });
 
+Deno.test("an object met twice arrives as one object, and a cycle stays a cycle, as pickle's memo keeps them", () => {
+  const p = new Point(1, 2);
+  const [a, b] = roundTrip([p, p]) as Point[];
+  assert(a instanceof Point);
+  equal(a, b);
+  // A cycle through a class instance, and through a plain object that holds one.
+  const node = new Point(3, 4) as Point & { next?: unknown };
+  node.next = node;
+  const back = roundTrip(node) as typeof node;
+  assert(back instanceof Point);
+  equal(back.next, back);
+  const holder: Record<string, unknown> = { p };
+  holder.self = holder;
+  holder.again = holder;
+  const got = roundTrip({ holder, p }) as {
+    holder: Record<string, unknown>;
+    p: Point;
+  };
+  equal(got.holder.self, got.holder);
+  equal(got.holder.again, got.holder);
+  equal(got.holder.p, got.p);
+  assert(got.p instanceof Point);
+  // Deep as well: a class instance 300 levels down is found and kept.
+  let deep: unknown = new Point(5, 6);
+  for (let i = 0; i < 300; i++) deep = { x: deep };
+  let end = roundTrip(deep) as { x: unknown };
+  for (let i = 0; i < 300; i++) end = end.x as { x: unknown };
+  assert(end instanceof Point);
+});
+
+Deno.test("a cycle through an error, which is rebuilt from its parts, is a TypeError naming the path", () => {
+  const error = new AppError("loop", 1) as AppError & { self?: unknown };
+  error.self = error;
+  throws(
+    () => reduce({ error }, "args", "apply"),
+    /Cannot apply as 'args\.error\.self' must not lead back to itself/,
+  );
+  // A plain cycle beside a reduced value is kept.
+  const holder = { c: new Celsius(1), list: [] as unknown[] };
+  holder.list.push(holder);
+  const back = roundTrip(holder) as typeof holder;
+  equal(back.list[0], back);
+  equal(back.c.degrees, 1);
+});
+
 Deno.test("a class that cannot be found by reference is a TypeError naming the path and the fix", () => {
   class Hidden {
     x = 1;

@@ -73,7 +73,11 @@ export function isFormTag(tag: string): boolean {
 
 // deno-lint-ignore no-explicit-any
 type Ctor = abstract new (...args: any[]) => any;
-type Recurse = (value: unknown, path: string) => unknown;
+// Walks a part of the value; `started` learns a class instance's form
+// before its fields are walked (a field may lead back to the instance).
+type Recurse = ((value: unknown, path: string) => unknown) & {
+  started?: (value: object, form: object) => void;
+};
 
 const builtinErrors = kBuiltinErrors as Record<string, Ctor>;
 const libraryErrors = errors as unknown as Record<string, Ctor>;
@@ -297,12 +301,10 @@ export function reduceInstance(
       "export the class at module level (as a target function is), give it a [kReduceValue]() method, or pass a plain object",
     );
   }
-  return {
-    [kTag]: kClass,
-    ref,
-    fields: ownFields(value, path, recurse),
-    v: undefined,
-  };
+  const form: Record<string, unknown> = { [kTag]: kClass, ref, v: undefined };
+  recurse.started?.(value, form);
+  form.fields = ownFields(value, path, recurse);
+  return form;
 }
 
 function reviveError(form: Record<string, unknown>): Error {
@@ -349,10 +351,7 @@ function reviveError(form: Record<string, unknown>): Error {
 export function reviveForm(form: Record<string, unknown>): unknown {
   switch (form[kTag]) {
     case kClass:
-      return Object.assign(
-        Object.create(classOf(form.ref as ClassRef).prototype),
-        form.fields,
-      );
+      return Object.assign(classShell(form)!, form.fields);
     case kCall: {
       const callable = classOf(form.ref as ClassRef);
       const args = form.args as unknown[];
@@ -363,6 +362,16 @@ export function reviveForm(form: Record<string, unknown>): unknown {
     default:
       return reviveError(form);
   }
+}
+
+/**
+ * A class instance's form's instance, without its fields (they may lead
+ * back to it); undefined for other forms.
+ */
+export function classShell(form: Record<string, unknown>): object | undefined {
+  return form[kTag] === kClass
+    ? Object.create(classOf(form.ref as ClassRef).prototype)
+    : undefined;
 }
 
 /**
