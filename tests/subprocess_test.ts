@@ -17,10 +17,12 @@ import {
   ProcessError,
 } from "../mod.ts";
 import { runDeno } from "./_run.ts";
+import { Buffer } from "node:buffer";
 import { encodeFrame, FrameReader } from "../src/_child/frames.ts";
 import {
   checkValues,
   denoExit,
+  echoViews,
   exitOn,
   exitWith,
   fail,
@@ -32,6 +34,7 @@ import {
   spin,
   square,
   squareOrStall,
+  viewLayouts,
   waitForever,
 } from "./fixtures/subprocess_targets.ts";
 
@@ -530,4 +533,111 @@ Deno.test("encodeFrame() refuses a SharedArrayBuffer as structured clone does", 
     (error: Error) =>
       error instanceof DOMException && error.name === "DataCloneError",
   );
+});
+
+// Counts the bytes Uint8Array's set() and slice() copy while `counting`.
+function copiesOf(run: (count: (on: boolean) => void) => void): number {
+  const proto = Uint8Array.prototype as unknown as Record<string, unknown>;
+  const { set, slice } = Uint8Array.prototype;
+  let counting = false;
+  let copied = 0;
+  proto.set = function (
+    this: Uint8Array,
+    source: ArrayLike<number>,
+    offset?: number,
+  ) {
+    if (counting) copied += source.length;
+    return set.call(this, source, offset);
+  };
+  proto.slice = function (this: Uint8Array, start?: number, end?: number) {
+    const out = slice.call(this, start, end);
+    if (counting) copied += out.length;
+    return out;
+  };
+  try {
+    run((on) => counting = on);
+  } finally {
+    delete proto.set;
+    delete proto.slice;
+  }
+  return copied;
+}
+
+Deno.test("FrameReader.push() copies a frame read in many chunks a bounded number of times", () => {
+  const body = "x".repeat(1 << 20);
+  const text = new TextEncoder().encode("printed\n");
+  const frame = encodeFrame(body);
+  const stream = new Uint8Array(frame.length + 2 * text.length);
+  stream.set(text);
+  stream.set(frame, text.length);
+  stream.set(text, text.length + frame.length);
+  const reader = new FrameReader();
+  const messages: unknown[] = [];
+  const printed: number[] = [];
+  // One buffer for every read, as the child's stdin reader does: what the
+  // reader keeps must be its own.
+  const scratch = new Uint8Array(1 << 10);
+  const copied = copiesOf((count) => {
+    for (let at = 0; at < stream.length; at += scratch.length) {
+      const chunk = stream.subarray(at, at + scratch.length);
+      scratch.set(chunk);
+      count(true);
+      reader.push(
+        scratch.subarray(0, chunk.length),
+        (m) => messages.push(m),
+        (bytes) => printed.push(...bytes),
+      );
+      count(false);
+    }
+  });
+  equal(messages.length, 1);
+  ok(messages[0] === body);
+  equal(
+    new TextDecoder().decode(new Uint8Array(printed)),
+    "printed\n".repeat(2),
+  );
+  equal(reader.rest().length, 0);
+  // Each byte kept once and joined once (copying all that came before on
+  // every chunk was ~1 000 times the frame: quadratic).
+  ok(copied <= 3 * stream.length, `copied ${copied} bytes of ${stream.length}`);
+});
+
+Deno.test("A subprocess Pool's typed arrays and DataViews own their bytes, both ways", async () => {
+  const value = {
+    u8: new Uint8Array([1, 2, 3, 4]),
+    buffer: Buffer.from([5, 6, 7]),
+    nested: { f64: new Float64Array([1.5, -2]) },
+    map: new Map([["i64", new BigInt64Array([3n, -4n])]]),
+    view: new DataView(new Uint8Array([8, 9, 10]).buffer),
+    // A window on a larger buffer arrives as its own bytes, as structured
+    // clone sends a view of a whole buffer.
+    part: new Uint16Array(new Uint16Array([0, 11, 12, 0]).buffer, 2, 2),
+  };
+  const expected = [[0, 4, 4], [0, 3, 3], [0, 16, 16], [0, 16, 16], [0, 3, 3], [
+    0,
+    4,
+    4,
+  ]];
+  const pool = new ctx.Pool(1);
+  try {
+    const { value: back, layouts } = await pool.apply(echoViews, [value]) as {
+      value: typeof value;
+      layouts: number[][];
+    };
+    deepEqual(layouts, expected, "as the child received them");
+    deepEqual(viewLayouts(back), expected, "as the parent received them");
+    deepEqual([...back.u8], [1, 2, 3, 4]);
+    ok(Buffer.isBuffer(back.buffer));
+    deepEqual([...back.buffer], [5, 6, 7]);
+    deepEqual([...back.nested.f64], [1.5, -2]);
+    deepEqual([...back.map.get("i64")!], [3n, -4n]);
+    deepEqual(
+      [0, 1, 2].map((i) => back.view.getUint8(i)),
+      [8, 9, 10],
+    );
+    deepEqual([...back.part], [11, 12]);
+  } finally {
+    await pool.close();
+    await pool.join();
+  }
 });

@@ -79,24 +79,35 @@ function indexOfMarker(bytes: Uint8Array, from: number): number {
 
 /** Splits a byte stream into messages and the text between them. */
 export class FrameReader {
-  #pending = new Uint8Array(0);
+  // The bytes not consumed yet, as received: a large frame arrives in many
+  // chunks, and joining them as they come would copy what came before on
+  // every chunk (quadratic: 3 million numbers took ~50 s). They are joined
+  // once, when #need bytes are there: a whole frame, whose length is in its
+  // header.
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #need = 0;
 
   /**
    * Takes the next chunk; calls `onMessage` for each whole frame and
-   * `onText` for the bytes outside frames, in order.
+   * `onText` for the bytes outside frames, in order. The reader keeps a copy
+   * of what it holds on to, so the caller may reuse `chunk`'s memory.
    */
   push(
     chunk: Uint8Array,
     onMessage: (message: unknown) => void,
     onText: (bytes: Uint8Array) => void,
   ): void {
-    let bytes = chunk;
-    if (this.#pending.length > 0) {
-      bytes = new Uint8Array(this.#pending.length + chunk.length);
-      bytes.set(this.#pending);
-      bytes.set(chunk, this.#pending.length);
+    if (this.#size + chunk.length < this.#need) {
+      this.#chunks.push(chunk.slice());
+      this.#size += chunk.length;
+      return;
     }
+    const bytes = this.#chunks.length === 0
+      ? chunk
+      : concat([...this.#chunks, chunk]);
     let at = 0;
+    let need = 0;
     while (at < bytes.length) {
       const marker = indexOfMarker(bytes, at);
       if (marker === -1) {
@@ -106,6 +117,8 @@ export class FrameReader {
       }
       if (marker > at) onText(bytes.subarray(at, marker));
       at = marker;
+      // A cut header: fewer than kHeader bytes, read again with the next
+      // chunk (a marker's first bytes followed by text are text).
       if (bytes.length - at < kHeader) break;
       if (!kMarker.every((b, i) => bytes[at + i] === b)) {
         // The first marker byte, then something else: printed text.
@@ -115,7 +128,10 @@ export class FrameReader {
       }
       const length = new DataView(bytes.buffer, bytes.byteOffset + at)
         .getUint32(kMarker.length, true);
-      if (bytes.length - at < kHeader + length) break;
+      if (bytes.length - at < kHeader + length) {
+        need = kHeader + length;
+        break;
+      }
       onMessage(
         nodeV8().deserialize(
           bytes.subarray(at + kHeader, at + kHeader + length),
@@ -123,13 +139,20 @@ export class FrameReader {
       );
       at += kHeader + length;
     }
-    this.#pending = bytes.slice(at);
+    // What is left is a cut header or the start of a frame that ends past
+    // this chunk: a part of this chunk (and a header's few bytes), so each
+    // byte is kept once and joined once.
+    this.#chunks = at < bytes.length ? [bytes.slice(at)] : [];
+    this.#size = bytes.length - at;
+    this.#need = need;
   }
 
   /** The bytes of an unfinished frame, once the stream has ended. */
   rest(): Uint8Array {
-    const rest = this.#pending;
-    this.#pending = new Uint8Array(0);
+    const rest = concat(this.#chunks);
+    this.#chunks = [];
+    this.#size = 0;
+    this.#need = 0;
     return rest;
   }
 }

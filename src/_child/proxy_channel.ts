@@ -77,14 +77,33 @@ function reader(): void {
     };
     const state = new Int32Array(buffer, 0, 2);
     // A frame: 6 marker bytes (the last one says a blocking call's reply),
-    // a 32-bit length, the body (./frames.ts).
-    let bytes = rest;
+    // a 32-bit length, the body (./frames.ts). The bytes not taken yet stay
+    // as read, joined once `need` bytes are there (a whole frame, or a
+    // header): joining them per read would copy a large frame's start again
+    // on every read, as FrameReader explains.
+    let parts = [rest];
+    let size = rest.length;
+    let need = 10;
     const take = () => {
+      if (size < need) return;
+      let bytes = parts[0];
+      if (parts.length > 1) {
+        bytes = new Uint8Array(size);
+        let end = 0;
+        for (const part of parts) {
+          bytes.set(part, end);
+          end += part.length;
+        }
+      }
       let at = 0;
+      need = 10;
       while (bytes.length - at >= 10) {
         const length = new DataView(bytes.buffer, bytes.byteOffset + at)
           .getUint32(6, true);
-        if (bytes.length - at < 10 + length) break;
+        if (bytes.length - at < 10 + length) {
+          need = 10 + length;
+          break;
+        }
         const body = bytes.slice(at + 10, at + 10 + length);
         if (bytes[at + 5] === mark) {
           if (buffer.byteLength < 8 + length) buffer.grow(8 + length);
@@ -95,17 +114,17 @@ function reader(): void {
         } else scope.postMessage(body, [body.buffer]);
         at += 10 + length;
       }
-      bytes = bytes.slice(at);
+      parts = [bytes.slice(at)];
+      size = bytes.length - at;
     };
     take();
     const chunk = new Uint8Array(1 << 16);
     for (;;) {
       const n = await Deno.stdin.read(chunk);
       if (n === null) break;
-      const joined = new Uint8Array(bytes.length + n);
-      joined.set(bytes);
-      joined.set(chunk.subarray(0, n), bytes.length);
-      bytes = joined;
+      // A copy: the next read reuses `chunk`.
+      parts.push(chunk.slice(0, n));
+      size += n;
       take();
     }
     Atomics.store(state, 0, 2);
