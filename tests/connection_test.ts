@@ -16,7 +16,7 @@ import {
   waitConnections,
 } from "../mod.ts";
 import { wait } from "../src/connection/wait.ts";
-import { cells, fixture, letDueTimersRun } from "./_run.ts";
+import { cells, fixture, letDueTimersRun, runDeno } from "./_run.ts";
 import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) => fixture("queue_targets", name);
@@ -240,6 +240,43 @@ Deno.test("Connection sees EOF after the child ends when the parent closed its c
   await rejects(r3.recv(), EOFError);
   throws(() => r3.send("anyone?"), BrokenPipeError);
 });
+
+// A Worker child cannot be interrupted in synchronous code: a killed one
+// stops at its next library call, here its next send. The program reports
+// what it saw and what the child printed (a worker writes to the process's
+// stderr itself).
+for (
+  const [call, method] of [
+    ["send", "spawn"],
+    ["send", "forkserver"],
+    ["sendBytes", "spawn"],
+  ]
+) {
+  Deno.test(`Connection.${call}() stops a killed child that sends in a loop [${method}]`, async () => {
+    const result = await runDeno([
+      "run",
+      "--allow-read",
+      "tests/fixtures/pipe_kill_program.ts",
+      method,
+      call,
+    ], 120);
+    equal(result.code, 0, `exit code ${result.code}: ${result.stderr}`);
+    const seen = JSON.parse(result.stdout);
+    equal(seen.code, -9);
+    // The child left its loop before sending a million more...
+    assert(seen.stopped, `the child went on sending: ${result.stdout}`);
+    // ...and at most the send under way at kill() landed after the join.
+    assert(seen.extra <= 1, result.stdout);
+    // The pipe held exactly what the child sent, in order, then EOF.
+    equal(seen.received, seen.sent);
+    assert(seen.inOrder);
+    // A killed child reports nothing (it never saw the reader close).
+    assert(
+      !/BrokenPipeError|Process Process-/.test(result.stderr),
+      result.stderr,
+    );
+  });
+}
 
 Deno.test("Connection.send() throws a TypeError for a value that cannot travel", () => {
   const [a, b] = Pipe();

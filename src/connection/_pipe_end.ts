@@ -211,6 +211,11 @@ export class PipeEnd {
     if (this.#out === null) {
       throw new ProcessError(`Cannot ${what} as the connection is read-only`);
     }
+    // Every send passes here: a child that was terminated while it sends in
+    // a loop stops at its next send (one Atomics.load), as at a put, instead
+    // of sending on until the reader closes. A send that has to wait for
+    // room sees the stop in its wait.
+    checkStop();
     return this.#out;
   }
 
