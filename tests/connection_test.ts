@@ -82,7 +82,7 @@ Deno.test("Connection.recvBytes() never merges messages and counts empty ones", 
   b.sendBytes(new Uint8Array([1, 2]));
   b.sendBytes(new Uint8Array(0));
   b.sendBytes(new Uint8Array([3]));
-  b.sendBytes(new Int16Array([1, 2, 3, 4]), 1, 2);
+  b.sendBytes(new Int16Array([1, 2, 3, 4]), 2, 4); // bytes 2 to 5
   b.sendBytes(new ArrayBuffer(3));
   deepEqual(await a.recvBytes(), new Uint8Array([1, 2]));
   deepEqual(await a.recvBytes(), new Uint8Array(0));
@@ -118,11 +118,113 @@ Deno.test("Connection.recvBytesInto() writes at the offset or throws BufferTooSh
     deepEqual(e.message_, new Uint8Array([1, 2, 3, 4]));
     return true;
   });
-  b.sendBytes(new Uint8Array([5, 6, 7, 8]));
-  const words = new Uint32Array(2);
-  equal(a.recvBytesIntoSync(words, 1), 4);
-  deepEqual(new Uint8Array(words.buffer, 4), new Uint8Array([5, 6, 7, 8]));
   throws(() => a.recvBytesIntoSync(buf, 6), RangeError);
+});
+
+// The bytes of a typed array, in the host's byte order.
+const bytesOf = (view: ArrayBufferView) =>
+  new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
+
+Deno.test("Connection.sendBytes() counts offset and size in bytes for any element type", async () => {
+  const [a, b] = Pipe();
+  const sent = async (...args: Parameters<Connection["sendBytes"]>) => {
+    a.sendBytes(...args);
+    return await b.recvBytes();
+  };
+  // Bytes: as before.
+  const u8 = new Uint8Array([1, 2, 3, 4]);
+  deepEqual(await sent(u8, 1), new Uint8Array([2, 3, 4]));
+  deepEqual(await sent(u8, 1, 2), new Uint8Array([2, 3]));
+  deepEqual(await sent(u8, 4), new Uint8Array(0));
+  // 16-bit numbers: CPython 3.11 sends [1, 4, 3] and [1, 4] here (the
+  // bytes are 2, 1, 4, 3 on a little-endian host, as every Deno host is).
+  const u16 = new Uint16Array([0x0102, 0x0304]);
+  deepEqual(await sent(u16, 1), new Uint8Array([1, 4, 3]));
+  deepEqual(await sent(u16, 1, 2), new Uint8Array([1, 4]));
+  deepEqual(await sent(u16, 3, 1), new Uint8Array([3]));
+  deepEqual(await sent(u16, 4), new Uint8Array(0));
+  // A view that starts inside its buffer counts from its own first byte.
+  const inner = new Uint16Array(u16.buffer, 2, 1);
+  deepEqual(await sent(inner, 1), new Uint8Array([3]));
+  // 64-bit floats: any byte range, element boundaries or not.
+  const f64 = new Float64Array([1.5, -2.25]);
+  deepEqual(await sent(f64, 3, 9), bytesOf(f64).subarray(3, 12));
+  deepEqual(await sent(f64, 8), bytesOf(new Float64Array([-2.25])));
+  deepEqual(await sent(f64, 16), new Uint8Array(0));
+  // Out of range, counted in bytes.
+  for (
+    const [buf, offset, size] of [
+      [u8, 5, undefined],
+      [u8, 1, 4],
+      [u16, 5, undefined],
+      [u16, 1, 4],
+      [u16, 2, 3],
+      [u16, -1, undefined],
+      [u16, 0, -1],
+      [u16, 0.5, undefined],
+      [u16, 0, 1.5],
+      [f64, 17, undefined],
+      [f64, 3, 14],
+    ] as const
+  ) {
+    throws(() => a.sendBytes(buf, offset, size), RangeError);
+  }
+  throws(
+    () => a.sendBytes(u16, 5),
+    /'offset' must be an integer from 0 to the buffer's byte length 4: current value is 5$/,
+  );
+  throws(
+    () => a.sendBytes(f64, 3, 14),
+    /'size' must be an integer from 0 to 13 \(the buffer's byte length less 'offset'\): current value is 14$/,
+  );
+  equal(await a.poll(), false);
+});
+
+Deno.test("Connection.recvBytesInto() writes from byte offset for any element type", async () => {
+  const [a, b] = Pipe();
+  // 16-bit numbers: offset 2 is byte 2 (words[1]), as in CPython.
+  const words = new Uint16Array(4);
+  b.sendBytes(new Uint8Array([1, 2, 3, 4]));
+  equal(await a.recvBytesInto(words, 2), 4);
+  deepEqual(bytesOf(words), new Uint8Array([0, 0, 1, 2, 3, 4, 0, 0]));
+  // An odd offset writes inside an element.
+  b.sendBytes(new Uint8Array([9]));
+  equal(a.recvBytesIntoSync(words, 7), 1);
+  deepEqual(bytesOf(words), new Uint8Array([0, 0, 1, 2, 3, 4, 0, 9]));
+  // The room is counted in bytes: 2 bytes from byte 6 fit, 3 do not.
+  b.sendBytes(new Uint8Array([5, 6]));
+  equal(a.recvBytesIntoSync(words, 6), 2);
+  deepEqual(bytesOf(words), new Uint8Array([0, 0, 1, 2, 3, 4, 5, 6]));
+  b.sendBytes(new Uint8Array([7, 8, 9]));
+  await rejects(a.recvBytesInto(words, 6), (e: Error) => {
+    assert(e instanceof BufferTooShortError);
+    deepEqual(e.message_, new Uint8Array([7, 8, 9]));
+    return true;
+  });
+  b.sendBytes(new Uint8Array(0));
+  equal(await a.recvBytesInto(words, 8), 0);
+  await rejects(a.recvBytesInto(words, 9), RangeError);
+  throws(() => a.recvBytesIntoSync(words, -2), RangeError);
+  throws(() => a.recvBytesIntoSync(words, 1.5), RangeError);
+  // 64-bit floats: the bytes of a float land from byte 3, whole.
+  const floats = new Float64Array(2);
+  const x = bytesOf(new Float64Array([Math.PI]));
+  b.sendBytes(x);
+  equal(a.recvBytesIntoSync(floats, 3), 8);
+  deepEqual(bytesOf(floats).subarray(3, 11), x);
+  b.sendBytes(new Float64Array([1, 2]), 3);
+  equal(await a.recvBytesInto(floats, 3), 13);
+  b.sendBytes(new Uint8Array(14));
+  throws(() => a.recvBytesIntoSync(floats, 3), BufferTooShortError);
+  b.sendBytes(new Float64Array([-1.25]));
+  equal(await a.recvBytesInto(floats, 8), 8);
+  equal(floats[1], -1.25);
+  // Bytes: as before.
+  const u8 = new Uint8Array(4);
+  b.sendBytes(new Uint8Array([1, 2]));
+  equal(a.recvBytesIntoSync(u8, 2), 2);
+  deepEqual(u8, new Uint8Array([0, 0, 1, 2]));
+  equal(await a.poll(), false);
 });
 
 Deno.test("Connection.send() is sendBytes() of the value's bytes: recvBytes() of a sent value sends it again", async () => {

@@ -7,11 +7,13 @@ import { kRecordBytes as kTagBytes } from "../_wire/layouts.ts";
 import { deadlineOf } from "../_core/time.ts";
 
 /**
- * A byte view of `buf` from element `offset`, `size` elements long
- * (elements of a typed array, as CPython counts items of a buffer).
+ * A byte view of `buf` from byte `offset`, `size` bytes long. Offsets and
+ * sizes count bytes whatever the element type of `buf`, as in CPython,
+ * which casts the buffer to bytes first.
  *
  * @throws {TypeError} When `buf` is not an ArrayBuffer or a view of one.
- * @throws {RangeError} When offset or size fall outside `buf`.
+ * @throws {RangeError} When offset or size are not integers or fall outside
+ * `buf`.
  */
 export function byteView(
   buf: ArrayBufferLike | ArrayBufferView,
@@ -20,10 +22,8 @@ export function byteView(
   what: string,
 ): Uint8Array {
   let bytes: Uint8Array;
-  let item = 1;
   if (ArrayBuffer.isView(buf)) {
     bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    item = (buf as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
   } else if (
     buf instanceof ArrayBuffer || buf instanceof SharedArrayBuffer
   ) {
@@ -35,11 +35,13 @@ export function byteView(
       }`,
     );
   }
-  const length = bytes.length / item;
+  const length = bytes.length;
   const start = offset ?? 0;
   if (!Number.isInteger(start) || start < 0 || start > length) {
     throw new RangeError(
-      `Cannot ${what} as 'offset' must be an integer from 0 to the buffer's length ${length}: current value is ${start}`,
+      `Cannot ${what} as 'offset' must be an integer from 0 to the buffer's byte length ${length}: current value is ${
+        Deno.inspect(start)
+      }`,
     );
   }
   const count = size ?? length - start;
@@ -47,10 +49,12 @@ export function byteView(
     throw new RangeError(
       `Cannot ${what} as 'size' must be an integer from 0 to ${
         length - start
-      } (the buffer's length less 'offset'): current value is ${count}`,
+      } (the buffer's byte length less 'offset'): current value is ${
+        Deno.inspect(count)
+      }`,
     );
   }
-  return bytes.subarray(start * item, (start + count) * item);
+  return bytes.subarray(start, start + count);
 }
 
 /**

@@ -1,27 +1,6 @@
 /**
- * `Pipe()`, `Connection` and `wait()` (CPython's
- * `multiprocessing.connection`): two connected ends that send whole
- * messages to each other.
- *
- * ```
- *   end 0                       ring r01                       end 1
- *   send() / sendBytes() ──▶ [ record | record | … ] ──▶ recv() / recvBytes()
- *   recv() / recvBytes() ◀── [ record | … ] ◀── ring r10 ◀── send() / sendBytes()
- *
- *   pipe control block: how many handles of each end are open, and which
- *   child processes hold them (so a parent sees EOF when such a child ends)
- * ```
- *
- * Each message is one record of a shared ring (see src/_memory/ring_buffer.ts), so
- * messages are never merged or split, an empty message is a message, and a
- * message can be as large as 1 GiB.
- *
- * **End of file.** As with CPython's pipes, a receiver gets {@linkcode EOFError}
- * once the pipe is drained and every handle of the other end is closed.
- * Passing an end to a child through `args` adds a handle (the child's copy);
- * closing it in the parent (CPython's usual `child_conn.close()` after
- * `start()`) leaves the child's copy open. A child's copies count as closed
- * when it calls `close()`, and, seen from its parent, when the child ends.
+ * `Connection` (CPython's `multiprocessing.connection.Connection`): one end
+ * of a {@linkcode Pipe}. How pipes work is told in ./mod.ts.
  *
  * @module
  */
@@ -46,8 +25,6 @@ import {
   rawBytes,
 } from "./_bytes.ts";
 import { PipeEnd } from "./_pipe_end.ts";
-
-// The former single module of the pipe keeps exporting all of it.
 
 /**
  * One end of a {@linkcode Pipe}. Pass it to a child through `args` to talk
@@ -129,12 +106,13 @@ export class Connection {
   }
 
   /**
-   * Sends bytes as one message (`offset` and `size` count elements of
-   * `buf`, as CPython counts items of the buffer).
+   * Sends bytes as one message. `offset` and `size` count bytes whatever the
+   * element type of `buf`, as in CPython (which casts the buffer to bytes).
    *
    * @param buf The bytes (any typed array, DataView or ArrayBuffer).
-   * @param offset First element to send. @default {0}
-   * @param size Elements to send. @default {the rest of buf}
+   * @param offset First byte to send. @default {0}
+   * @param size Bytes to send. @default {the rest of buf}
+   * @throws {TypeError} When `buf` is not an ArrayBuffer or a view of one.
    * @throws {RangeError} When offset or size fall outside `buf`.
    * @throws {BrokenPipeError} When the other end is closed everywhere.
    * @throws {ProcessError} When this end is closed or read-only.
@@ -147,6 +125,9 @@ export class Connection {
    * const [a, b] = Pipe();
    * a.sendBytes(new Uint8Array([1, 2, 3, 4]), 1, 2);
    * assert.deepEqual(await b.recvBytes(), new Uint8Array([2, 3]));
+   * // Bytes 1 and 2 of two 16-bit numbers (stored little-endian):
+   * a.sendBytes(new Uint16Array([0x0102, 0x0304]), 1, 2);
+   * assert.deepEqual(await b.recvBytes(), new Uint8Array([1, 4]));
    * ```
    */
   sendBytes(
@@ -259,13 +240,15 @@ export class Connection {
   }
 
   /**
-   * Receives the next message into `buf`, from element `offset` on.
+   * Receives the next message into `buf`, from byte `offset` on (a byte
+   * count whatever the element type of `buf`, as in CPython).
    *
    * @param buf Where to write (any typed array, DataView or ArrayBuffer).
-   * @param offset First element of `buf` to write. @default {0}
+   * @param offset First byte of `buf` to write. @default {0}
    * @returns The number of bytes written.
-   * @throws {BufferTooShortError} When the message does not fit; the
-   * message is then in the error's `message_`, not lost.
+   * @throws {RangeError} When offset falls outside `buf`.
+   * @throws {BufferTooShortError} When the message does not fit in the
+   * bytes from `offset` on; it is then in the error's `message_`, not lost.
    * @throws {EOFError} When the pipe is drained and the other end closed.
    *
    * @example Using recvBytesInto()
@@ -278,6 +261,10 @@ export class Connection {
    * const buf = new Uint8Array(8);
    * assert.equal(await a.recvBytesInto(buf, 2), 3);
    * assert.deepEqual(buf, new Uint8Array([0, 0, 1, 2, 3, 0, 0, 0]));
+   * b.sendBytes(new Uint8Array([1, 2]));
+   * const words = new Uint16Array(4);
+   * assert.equal(await a.recvBytesInto(words, 2), 2); // from byte 2: words[1]
+   * assert.deepEqual(words, new Uint16Array([0, 0x0201, 0, 0]));
    * ```
    */
   async recvBytesInto(
@@ -293,8 +280,9 @@ export class Connection {
    * The blocking twin of {@linkcode Connection.recvBytesInto} (worker code).
    *
    * @param buf Where to write.
-   * @param offset First element of `buf` to write. @default {0}
+   * @param offset First byte of `buf` to write. @default {0}
    * @returns The number of bytes written.
+   * @throws {RangeError} When offset falls outside `buf`.
    * @throws {BufferTooShortError} When the message does not fit.
    * @throws {EOFError} When the pipe is drained and the other end closed.
    *
