@@ -55,6 +55,7 @@ export {
   Process,
   type ProcessInfo,
   type ProcessOptions,
+  type ProcessSettings,
   type Target,
   type WorkerPermissions,
 } from "./src/process.ts";
@@ -81,6 +82,7 @@ export {
   AsyncResult,
   type CallArgs,
   type CallbackOptions,
+  type ItemFunction,
   Pool,
   type PoolOptions,
   type TaskFunction,

@@ -208,7 +208,7 @@ export class ProcessPoolExecutor {
    */
   submitWith<F extends TaskFunction>(
     fn: F | string | URL,
-    args: Parameters<F>,
+    args: Readonly<Parameters<F>>,
     options: SubmitOptions,
   ): Future<TaskResult<F>> {
     checkTask(args, options, "submit");

@@ -12,6 +12,7 @@ import { AsyncResult, type CallbackOptions } from "./async_result.ts";
 import { engineOptions, PoolEngine } from "./_engine/engine.ts";
 import type {
   CallArgs,
+  ItemFunction,
   PoolOptions,
   TaskFunction,
   TaskOptions,
@@ -112,7 +113,7 @@ export class Pool {
    * assert.deepEqual(await pool.map(square, [0, 1, 2, 3], 2), [0, 1, 4, 9]);
    * ```
    */
-  map<F extends TaskFunction>(
+  map<F extends ItemFunction>(
     fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     chunksize?: number,
@@ -140,7 +141,7 @@ export class Pool {
    * assert.deepEqual(seen, [[4, 9]]);
    * ```
    */
-  mapAsync<F extends TaskFunction>(
+  mapAsync<F extends ItemFunction>(
     fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
@@ -169,7 +170,7 @@ export class Pool {
    */
   starmap<F extends TaskFunction>(
     fn: F | string | URL,
-    iterable: Iterable<Parameters<F>>,
+    iterable: Iterable<Readonly<Parameters<F>>>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
     return this.#calls.chunks(fn, iterable, chunksize, TaskMode.Starmap);
@@ -195,7 +196,7 @@ export class Pool {
    */
   starmapAsync<F extends TaskFunction>(
     fn: F | string | URL,
-    iterable: Iterable<Parameters<F>>,
+    iterable: Iterable<Readonly<Parameters<F>>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
     return this.#calls.mapAsync(fn, iterable, options, TaskMode.Starmap);
@@ -224,7 +225,7 @@ export class Pool {
    * assert.deepEqual(out, [1, 4, 9]);
    * ```
    */
-  imap<F extends TaskFunction>(
+  imap<F extends ItemFunction>(
     fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
@@ -252,7 +253,7 @@ export class Pool {
    * assert.deepEqual(new Set(out), new Set([1, 4, 9]));
    * ```
    */
-  imapUnordered<F extends TaskFunction>(
+  imapUnordered<F extends ItemFunction>(
     fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,

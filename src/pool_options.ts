@@ -42,12 +42,19 @@ export interface TaskOptions {
 export type TaskFunction = (...args: any[]) => unknown;
 
 /**
+ * A function `map` can call with each item alone (CPython raises a
+ * TypeError for one that needs more arguments).
+ */
+// deno-lint-ignore no-explicit-any
+export type ItemFunction = (item: any) => unknown;
+
+/**
  * The `args` and options of a call to `F`: `args` may be left out only when
  * `F` can be called without arguments, as CPython's `pool.apply(f)`.
  */
 export type CallArgs<F extends TaskFunction, O> = [] extends Parameters<F>
-  ? [args?: Parameters<F>, options?: O]
-  : [args: Parameters<F>, options?: O];
+  ? [args?: Readonly<Parameters<F>>, options?: O]
+  : [args: Readonly<Parameters<F>>, options?: O];
 
 /** What a task of `F` resolves to: its return value, awaited. */
 export type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R>

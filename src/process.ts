@@ -39,7 +39,7 @@ export {
   type ProcessInfo,
 } from "./_process/current.ts";
 
-export type { ProcessOptions } from "./_process/options.ts";
+export type { ProcessOptions, ProcessSettings } from "./_process/options.ts";
 
 // Set in Process's static block: lets a child adopt its Process object.
 type Fn = (...args: unknown[]) => unknown;
@@ -94,7 +94,7 @@ export class Process<F extends Target = Target> {
    * assert.throws(() => new Process({ target: () => 1 }), TypeError);
    * ```
    */
-  constructor(options: ProcessOptions<F> = {}) {
+  constructor(options: ProcessOptions<F> = {} as ProcessOptions<F>) {
     this.#options = checkProcessOptions(options, new.target, Process);
     ({ target: this.#target, name: this.#name, daemon: this.#daemon } =
       this.#options);

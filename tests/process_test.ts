@@ -367,8 +367,11 @@ Deno.test("new Process() rejects targets that cannot travel", () => {
       return x;
     },
   };
-  throws(() => new Process({ target: object.method }), /method 'method'/);
-  throws(() => new Process({ target: 42 as never }), TypeError);
+  throws(
+    () => new Process({ target: object.method } as never),
+    /method 'method'/,
+  );
+  throws(() => new Process({ target: 42 } as never), TypeError);
   throws(
     () => new Process({ target: "./fixtures/targets.ts" }),
     /must name an export/,

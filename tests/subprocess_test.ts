@@ -184,11 +184,19 @@ Deno.test("The subprocess start method without --allow-run is a clear error", as
 
 Deno.test("resourceLimits needs the subprocess start method", () => {
   throws(
-    () => new Process({ target: square, resourceLimits: { maxHeapMb: 64 } }),
+    () =>
+      new Process({
+        target: square,
+        resourceLimits: { maxHeapMb: 64 },
+      } as never),
     /Cannot create process as 'resourceLimits' needs the "subprocess" start method/,
   );
   throws(
-    () => new ctx.Process({ target: square, resourceLimits: { maxHeapMb: 0 } }),
+    () =>
+      new ctx.Process({
+        target: square,
+        resourceLimits: { maxHeapMb: 0 },
+      } as never),
     /'resourceLimits.maxHeapMb' must be a positive integer/,
   );
 });

@@ -48,8 +48,18 @@ export async function poolCalls(pool: Pool): Promise<void> {
   console.log(sum, later, none, greeting, same, async, squares, mapped);
   console.log(sums, starred, loose, looseMap);
 
+  // A list made `as const` (readonly) is a list of arguments too.
+  const pair = [1, 2] as const;
+  const fromConst: number = await pool.apply(add, pair);
+  const fromConsts: number[] = await pool.starmap(add, [pair, [3, 4] as const]);
+  console.log(fromConst, fromConsts);
+
   // @ts-expect-error a string where a number is expected
   await pool.apply(add, ["1", 2]);
+  // @ts-expect-error map calls its function with each item alone
+  await pool.map(add, [1, 2]);
+  // @ts-expect-error so do imap and mapAsync
+  pool.imap(add, [1, 2]);
   // @ts-expect-error a missing argument
   await pool.apply(add, [1]);
   // @ts-expect-error one argument too many
@@ -88,6 +98,8 @@ export async function clusterCalls(pool: ClusterPool): Promise<void> {
   pool.applyAsync(square, ["2"]);
   // @ts-expect-error an item of starmap is the argument list
   await pool.starmap(add, [[1, "2"]]);
+  // @ts-expect-error map calls its function with each item alone
+  await pool.map(add, [1, 2]);
 }
 
 export async function executorCalls(ex: ProcessPoolExecutor): Promise<void> {
@@ -109,6 +121,7 @@ export async function executorCalls(ex: ProcessPoolExecutor): Promise<void> {
   ex.submit(add, [1, 2]);
   // @ts-expect-error a string where a number is expected
   ex.submitWith(add, [1, "2"]);
+  ex.submitWith(add, [1, 2] as const, {});
   // @ts-expect-error the second iterable holds numbers
   ex.map(add, [1], ["2"]);
   // @ts-expect-error the result is a number
@@ -130,6 +143,9 @@ export function processes(): void {
   new Process({ target: add, args: ["x"] });
   // @ts-expect-error a missing argument
   new Process({ target: add, args: [1] });
+  // @ts-expect-error the argument list left out, though add takes two
+  new Process({ target: add });
+  new Process({ target: add, args: [1, 2] as const });
   // @ts-expect-error a number is no target
   new Process({ target: 42 });
 }

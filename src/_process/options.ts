@@ -34,8 +34,18 @@ export const kProcessClass: unique symbol = Symbol.for(
   "@dmp/multiprocessing.Process",
 );
 
-/** Options of {@linkcode Process}. */
-export interface ProcessOptions<F extends Target = Target> {
+/**
+ * Options of {@linkcode Process}: `args` may be left out only when the
+ * target can be called without arguments.
+ */
+export type ProcessOptions<F extends Target = Target> =
+  & ProcessSettings<F>
+  & (F extends (...args: infer P) => unknown
+    ? [] extends P ? { args?: Readonly<P> } : { args: Readonly<P> }
+    : { args?: readonly unknown[] });
+
+/** Options of {@linkcode Process} but its target's arguments. */
+export interface ProcessSettings<F extends Target = Target> {
   /**
    * The function to run: an exported function (found by its module and
    * name), or `"./module.ts#exportName"` / a URL with a hash. Without a
@@ -49,7 +59,7 @@ export interface ProcessOptions<F extends Target = Target> {
    *
    * @default {[]}
    */
-  args?: F extends (...args: infer P) => unknown ? P : unknown[];
+  args?: readonly unknown[];
   /** The process name. @default {"Process-N"} */
   name?: string;
   /**
@@ -174,7 +184,7 @@ export function checkProcessOptions(
   const identity = [...s.identity, ++s.childCounter];
   return {
     target,
-    args,
+    args: args as unknown[],
     ref,
     permissions: checked,
     resourceLimits,

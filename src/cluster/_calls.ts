@@ -223,7 +223,7 @@ export class ClusterCalls {
   call(
     ref: FunctionRef,
     kind: TaskKind,
-    args: unknown[],
+    args: readonly unknown[],
     limits: TaskOptions = {},
   ): Promise<unknown> {
     let sent: unknown[];

@@ -75,7 +75,11 @@ function renameModules(
  * @throws {TypeError} A value that cannot travel, or a class whose module
  * is outside the root.
  */
-export function sendArgs(args: unknown[], root: string, what: string) {
+export function sendArgs(
+  args: readonly unknown[],
+  root: string,
+  what: string,
+) {
   const reduced = reduce(args, "args", what) as unknown[];
   renameModules(reduced, (url, cls) => {
     try {

@@ -8,8 +8,7 @@
 import { ProcessError } from "../errors.ts";
 import { AsyncResult, type CallbackOptions } from "../async_result.ts";
 import type { TaskFunction, TaskOptions, TaskResult } from "../pool_options.ts";
-import type { CallArgs } from "../pool_options.ts";
-import type { Target } from "../_core/target.ts";
+import type { CallArgs, ItemFunction } from "../pool_options.ts";
 import type { ClusterPoolOptions } from "./_nats.ts";
 import type { ClusterClient, ClusterStats } from "./_client.ts";
 import { connectClient } from "./_connect.ts";
@@ -129,8 +128,8 @@ export class ClusterPool {
    * assert.deepEqual(await pool.map("./tasks.ts#square", [0, 1, 2]), [0, 1, 4]);
    * ```
    */
-  map<F extends TaskFunction>(
-    fn: F | Target,
+  map<F extends ItemFunction>(
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
@@ -152,8 +151,8 @@ export class ClusterPool {
    * assert.deepEqual(await pool.mapAsync("./tasks.ts#square", [2, 3]).get(), [4, 9]);
    * ```
    */
-  mapAsync<F extends TaskFunction>(
-    fn: F | Target,
+  mapAsync<F extends ItemFunction>(
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
@@ -177,8 +176,8 @@ export class ClusterPool {
    * ```
    */
   starmap<F extends TaskFunction>(
-    fn: F | Target,
-    iterable: Iterable<Parameters<F>>,
+    fn: F | string | URL,
+    iterable: Iterable<Readonly<Parameters<F>>>,
     chunksize?: number,
   ): Promise<TaskResult<F>[]> {
     const ref = () => this.#ref(fn, "starmap");
@@ -201,8 +200,8 @@ export class ClusterPool {
    * ```
    */
   starmapAsync<F extends TaskFunction>(
-    fn: F | Target,
-    iterable: Iterable<Parameters<F>>,
+    fn: F | string | URL,
+    iterable: Iterable<Readonly<Parameters<F>>>,
     options: { chunksize?: number } & CallbackOptions<TaskResult<F>[]> = {},
   ): AsyncResult<TaskResult<F>[]> {
     const ref = this.#ref(fn, "starmapAsync");
@@ -230,8 +229,8 @@ export class ClusterPool {
    * assert.deepEqual(out, [1, 4, 9]);
    * ```
    */
-  imap<F extends TaskFunction>(
-    fn: F | Target,
+  imap<F extends ItemFunction>(
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
@@ -253,8 +252,8 @@ export class ClusterPool {
    * assert.deepEqual(new Set(out), new Set([1, 4, 9]));
    * ```
    */
-  imapUnordered<F extends TaskFunction>(
-    fn: F | Target,
+  imapUnordered<F extends ItemFunction>(
+    fn: F | string | URL,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     chunksize?: number,
   ): AsyncIterableIterator<TaskResult<F>> {
@@ -281,7 +280,7 @@ export class ClusterPool {
    * ```
    */
   apply<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     ...[args = [] as unknown as Parameters<F>, options = {}]: CallArgs<
       F,
       TaskOptions
@@ -306,7 +305,7 @@ export class ClusterPool {
    * ```
    */
   applyAsync<F extends TaskFunction>(
-    fn: F | Target,
+    fn: F | string | URL,
     ...[args = [] as unknown as Parameters<F>, options = {}]: CallArgs<
       F,
       CallbackOptions<TaskResult<F>> & TaskOptions

@@ -35,7 +35,9 @@ export {
 // The library's own types that the cluster's signatures use.
 export {
   AsyncResult,
+  type CallArgs,
   type CallbackOptions,
+  type ItemFunction,
   type TaskFunction,
   type TaskOptions,
   type TaskResult,
