@@ -24,6 +24,7 @@ import {
   Lock,
   Pipe,
   Queue,
+  QueueEmptyError,
   RawValue,
   RLock,
   Semaphore,
@@ -39,6 +40,7 @@ import {
   countUnderLock,
   errorsOf,
   holdAndWait,
+  holdValueLock,
   keepLock,
   passOn,
   sendAndLeave,
@@ -64,6 +66,35 @@ Deno.test("A subprocess child SIGKILLed while holding a Lock leaves it held, and
     equal(await p.join(30), -9);
     ok(lock.locked());
     equal(await lock.acquire({ timeout: 0.05 }), false);
+  } finally {
+    if (p.isAlive()) p.kill();
+  }
+});
+
+Deno.test("The thread that relays a subprocess child's calls refuses a blocking wait only that child could end", async () => {
+  // The child's release and put reach the objects through this thread:
+  // a wait here that blocked it would never end. It is refused at once.
+  const value = new Value("i", 7);
+  const [held, release] = [new Event(), new Event()];
+  const q = new Queue<string>();
+  const p = new ctx.Process({
+    target: holdValueLock,
+    args: [value, held, release, q],
+  });
+  p.start();
+  try {
+    ok(await held.wait(30));
+    throws(() => value.value, /"subprocess" child holds its lock/);
+    throws(
+      () => q.getSync({ timeout: 30 }),
+      /Cannot get item by blocking this thread .* use 'await queue\.get\(\)'/,
+    );
+    // What does not wait still works, and so do the awaited forms.
+    throws(() => q.getSync({ block: false }), QueueEmptyError);
+    release.set();
+    equal(await q.get({ timeout: 30 }), "done");
+    equal(await p.join(30), 0);
+    equal(value.value, 7);
   } finally {
     if (p.isAlive()) p.kill();
   }

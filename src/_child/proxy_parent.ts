@@ -23,6 +23,8 @@
 
 import { isFormTag, kTag } from "../_core/forms.ts";
 import { nextPid, state } from "../_core/state.ts";
+import { relayHost, relayMemory } from "../_core/relayed.ts";
+import { isPlainObject } from "../_core/rebuild.ts";
 import { createWorker, setRef } from "./spawn.ts";
 
 /** The tag of a placeholder (revived by ./proxies.ts in the child). */
@@ -85,11 +87,6 @@ export function isProxyable(tag: string): boolean {
   return Object.hasOwn(kFacts, tag);
 }
 
-function isPlain(value: object): value is Descriptor {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 // Past this depth a cycle is possible (structured clone keeps cycles): from
 // there on, each object is walked once, as src/reduction.ts does.
 const kDeep = 100;
@@ -135,7 +132,7 @@ export function toPlaceholders(
       const out = items.map(next);
       return out.some((item, i) => item !== items[i]) ? new Set(out) : value;
     }
-    if (!isPlain(value)) return value;
+    if (!isPlainObject(value)) return value;
     const tag = value[kTag];
     if (typeof tag === "string" && !isFormTag(tag) && isProxyable(tag)) {
       return {
@@ -154,6 +151,18 @@ export function toPlaceholders(
     return out ?? value;
   };
   return walk(message, 0);
+}
+
+// Marks the memory of a shared object (and of those inside it, a
+// Condition's lock) as used by a subprocess child.
+function relayBuffers(descriptor: Descriptor): void {
+  for (const field of Object.values(descriptor)) {
+    if (field instanceof SharedArrayBuffer) relayMemory(field);
+    else if (
+      typeof field === "object" && field !== null && isPlainObject(field) &&
+      typeof field[kTag] === "string"
+    ) relayBuffers(field);
+  }
 }
 
 const hostUrl = new URL("./proxy_host.ts", import.meta.url).href;
@@ -176,6 +185,7 @@ const url = ${JSON.stringify(hostUrl)};
  */
 export class ProxyRelay {
   #host: Worker | undefined;
+  #hostPid: number | undefined;
   #next = 1;
   readonly #name: string;
   readonly #what: string;
@@ -208,6 +218,7 @@ export class ProxyRelay {
       return id;
     });
     if (objects.length === 0) return { message, first: false };
+    for (const [, descriptor] of objects) relayBuffers(descriptor);
     const first = this.#host === undefined;
     this.#start().postMessage({ t: "adopt", objects });
     return { message: out, first };
@@ -221,6 +232,7 @@ export class ProxyRelay {
   /** The child has ended: so does its host, once its pipe ends are closed. */
   end(): void {
     this.#host?.postMessage({ t: "end" });
+    if (this.#hostPid !== undefined) relayHost(this.#hostPid, false);
   }
 
   #start(): Worker {
@@ -239,10 +251,13 @@ export class ProxyRelay {
       event.preventDefault();
       console.error(`Shared objects of ${this.#name}: ${event.message}`);
     };
+    const pid = nextPid();
+    relayHost(pid, true);
+    this.#hostPid = pid;
     host.postMessage({
       t: "init",
       name: `${this.#name} (shared objects)`,
-      pid: nextPid(),
+      pid,
       pidCounter: s.pidCounter.buffer,
       shared: s.shared,
     });

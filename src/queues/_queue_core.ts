@@ -19,6 +19,7 @@ import {
   received,
 } from "../_memory/record_codec.ts";
 import { deadlineOf } from "../_core/time.ts";
+import { assertNotRelayed } from "../_core/relayed.ts";
 import { checkWaitOptions } from "../_core/validate.ts";
 import { describe, type SharedDescriptor } from "../reduction.ts";
 
@@ -157,6 +158,7 @@ export class QueueCore {
     const put = this.#beginPut(item, options);
     if (put === undefined) return;
     const ring = this.ring;
+    assertNotRelayed(ring.control.buffer, "put item", "queue.put()");
     if (!ring.untilSync(put.retry, kPutterWait, put.deadline)) {
       throw new QueueFullError();
     }
@@ -180,9 +182,11 @@ export class QueueCore {
 
   getSync(options: GetOptions | undefined): unknown {
     const deadline = this.#beginGet(options);
-    const got = deadline === undefined
-      ? this.#tryGet()
-      : this.ring.untilSync(this.#tryGet, kGetterWait, deadline);
+    let got = this.#tryGet();
+    if (got === undefined && deadline !== undefined) {
+      assertNotRelayed(this.ring.control.buffer, "get item", "queue.get()");
+      got = this.ring.untilSync(this.#tryGet, kGetterWait, deadline);
+    }
     if (got === undefined) throw new QueueEmptyError();
     return got.value;
   }

@@ -7,6 +7,7 @@
 
 import { state, stopRequested } from "../_core/state.ts";
 import { ProcessError } from "../errors.ts";
+import { assertNotRelayed } from "../_core/relayed.ts";
 import {
   type AcquireOptions,
   acquireStep,
@@ -141,7 +142,12 @@ export class LockCore implements SemCore, ConditionLock {
         `Cannot ${what} as this process already holds its Lock, so waiting for it would never end (an RLock lets its holder re-enter)`,
       );
     }
-    this.acquireRestoreSync(1);
+    if (!tryLock(this.#a, kLockState)) {
+      const holder = this.#a[kLockOwner];
+      assertNotRelayed(this.#a.buffer, what, "its lock's acquire() first", holder);
+      lockSync(this.#a, kLockState);
+    }
+    this.#own(1);
   }
 
   inspect(kind: string): string {
