@@ -27,6 +27,12 @@ import { kRecordV8 } from "../src/_wire/layouts.ts";
 import { rebuildError, toWireError } from "../src/_wire/error_codec.ts";
 import { AppError, Celsius, Point } from "./fixtures/value_targets.ts";
 import { Box } from "./fixtures/value_box.ts";
+import {
+  Commented,
+  ConstClass,
+  PublicAlias,
+  ViaArrow,
+} from "./fixtures/value_exports.ts";
 
 // Targets by URL: a function imported from another module is not a target
 // by itself yet (the calling module would have to re-export it).
@@ -114,6 +120,23 @@ Deno.test("a cycle through an error, which is rebuilt from its parts, is a TypeE
   const back = roundTrip(holder) as typeof holder;
   equal(back.list[0], back);
   equal(back.c.degrees, 1);
+});
+
+Deno.test("a class is found under the name its module exports it by, and never in a comment", () => {
+  const refOf = (value: object) =>
+    (reduce(value) as { ref: { url: string; name: string } }).ref;
+  const fixtures = new URL("./fixtures/value_exports.ts", import.meta.url);
+  // `export { Aliased as PublicAlias }`, imported as PublicAlias.
+  const alias = refOf(new PublicAlias());
+  equal(alias.url, fixtures.href);
+  equal(alias.name, "PublicAlias");
+  equal(refOf(new ConstClass()).name, "ConstClass");
+  // A comment here says: export class Commented {} — it declares nothing.
+  equal(refOf(new Commented()).url, fixtures.href);
+  // A reduction whose callable is an exported arrow function.
+  const back = roundTrip(new ViaArrow(3)) as ViaArrow;
+  assert(back instanceof ViaArrow);
+  equal(back.n, 3);
 });
 
 Deno.test("a class that cannot be found by reference is a TypeError naming the path and the fix", () => {

@@ -78,24 +78,53 @@ function readSource(url: string): string | undefined {
 
 const escape = (name: string) => name.replace(/\$/g, "\\$");
 
-/** The name `local` is exported under by `source`, if it is. */
-function exportedAs(source: string, local: string): string | undefined {
-  const name = escape(local);
-  const declared = new RegExp(
-    `export\\s+(default\\s+)?(?:(?:abstract\\s+)?class|(?:async\\s+)?function\\s*\\*?)\\s+${name}\\b`,
-  ).exec(source);
-  if (declared !== null) return declared[1] ? "default" : local;
-  for (const list of source.matchAll(/export\s*\{([^}]*)\}(\s*from\b)?/g)) {
+// The code of a module without its comments and the text of its strings,
+// where an export written in a comment or a string would be taken for one.
+function codeOf(source: string): string {
+  return source.replace(
+    /\/\/[^\n]*|\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g,
+    (match) => /^["'`]/.test(match) ? match[0] + match[0] : " ",
+  );
+}
+
+// The export lists of `code` (not re-exports from another module): each
+// entry as [local, exported].
+function exportLists(code: string): [string, string][] {
+  const entries: [string, string][] = [];
+  for (const list of code.matchAll(/export\s*\{([^}]*)\}(\s*from\b)?/g)) {
     if (list[2] !== undefined) continue;
     for (const entry of list[1].split(",")) {
-      const [inner, outer] = entry.trim().split(/\s+as\s+/);
-      if (inner === local) return outer ?? inner;
+      const [inner, outer] = entry.trim().replace(/^type\s+/, "").split(
+        /\s+as\s+/,
+      );
+      if (inner !== "") entries.push([inner, outer ?? inner]);
     }
   }
-  if (new RegExp(`export\\s+default\\s+${name}\\s*;`).test(source)) {
+  return entries;
+}
+
+/** The name `local` is exported under by `source`, if it is. */
+function exportedAs(source: string, local: string): string | undefined {
+  const code = codeOf(source);
+  const name = escape(local);
+  const declared = new RegExp(
+    `export\\s+(default\\s+)?(?:(?:abstract\\s+)?class|(?:async\\s+)?function\\s*\\*?|const|let|var)\\s+${name}\\b`,
+  ).exec(code);
+  if (declared !== null) return declared[1] ? "default" : local;
+  const listed = exportLists(code).find(([inner]) => inner === local);
+  if (listed !== undefined) return listed[1];
+  if (new RegExp(`export\\s+default\\s+${name}\\s*;`).test(code)) {
     return "default";
   }
   return undefined;
+}
+
+/** Whether `source` exports something under `name` itself (not re-exported). */
+function exportsName(source: string, name: string): boolean {
+  const code = codeOf(source);
+  if (name === "default") return /export\s+default\s/.test(code);
+  return exportedAs(source, name) === name ||
+    exportLists(code).some(([, outer]) => outer === name);
 }
 
 /** Modules `source` imports `local` from, with the export name there. */
@@ -158,12 +187,23 @@ function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
       }
       continue;
     }
-    const declared = name === "default"
-      ? /export\s+default\s/.test(imported)
-      : exportedAs(imported, name) === name ||
-        new RegExp(`export\\s*\\{[^}]*\\b${escape(name)}\\b[^}]*\\}\\s*from`)
-          .test(imported);
+    const declared = exportsName(imported, name) ||
+      new RegExp(`export\\s*\\{[^}]*\\b${escape(name)}\\b[^}]*\\}\\s*from`)
+        .test(codeOf(imported));
     if (declared) return { url, name, source: sourceOf(ctor) };
+  }
+  // Imported under another name than its own (`export { A as B }` there):
+  // a module the caller imports that exports the class's name under any.
+  for (const [, specifier] of source.matchAll(/from\s*["']([^"']+)["']/g)) {
+    let url: string;
+    try {
+      url = new URL(specifier, module).href;
+    } catch {
+      continue;
+    }
+    const imported = readSource(url);
+    const name = imported && exportedAs(imported, ctor.name);
+    if (name) return { url, name, source: sourceOf(ctor) };
   }
   return undefined;
 }
