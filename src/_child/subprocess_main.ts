@@ -16,6 +16,7 @@
 import { concat, encodeFrame, FrameReader } from "./frames.ts";
 import { watchMessagePoll } from "./event_loop.ts";
 import { hideScriptArgs } from "../_core/command_line.ts";
+import { sendsByNodeV8 } from "../_core/runtime_objects.ts";
 import { kChildControlSlots, kChildEnded } from "../_wire/layouts.ts";
 import {
   connectWire,
@@ -78,6 +79,10 @@ function flush(): void {
   }
 }
 
+// Every value this thread sends (results, a proxy's queue items and pipe
+// messages) is a frame, in node:v8's format: reduce() refuses what node:v8
+// would copy as {} (a Blob, a CryptoKey), naming its path.
+sendsByNodeV8();
 scope.postMessage = (message: unknown) => {
   const exiting = message as { t?: unknown; code?: unknown } | null;
   if (exiting?.t === "exit" && typeof exiting.code === "number") {

@@ -6,6 +6,7 @@
 // Tier 4 (child start-up).
 
 import { isFormTag, kTag } from "../_core/forms.ts";
+import { cannot, nodeV8Refusal } from "../_core/runtime_objects.ts";
 import { isProxyable } from "./proxy_parent.ts";
 
 function crossingError(path: string, what: string, kind: string): TypeError {
@@ -15,9 +16,11 @@ function crossingError(path: string, what: string, kind: string): TypeError {
 }
 
 /**
- * Checks that a reduced value (src/reduction.ts) holds no SharedArrayBuffer
- * and no shared object but those a "subprocess" child reaches through its
- * parent (Queue, Lock, Value, …): what such a child cannot receive.
+ * Checks that a reduced value (src/reduction.ts) holds no SharedArrayBuffer,
+ * no shared object but those a "subprocess" child reaches through its
+ * parent (Queue, Lock, Value, …), and no object of the runtime that
+ * structured clone keeps but the child's node:v8 frames would copy as {}
+ * (a Blob, a CryptoKey): what such a child cannot receive.
  *
  * @throws {TypeError} Naming the path of the first one found.
  */
@@ -47,6 +50,15 @@ export function assertCanCross(
       );
     }
     throw crossingError(path, what, `a ${tag}`);
+  }
+  const refused = nodeV8Refusal(value);
+  if (refused !== undefined) {
+    throw cannot(
+      path,
+      what,
+      refused,
+      "pass plain data instead (its bytes, its string form, its fields)",
+    );
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {

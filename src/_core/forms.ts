@@ -14,6 +14,13 @@
 import { kBuiltinErrors } from "../_wire/error_codec.ts";
 import * as errors from "../errors.ts";
 import { classOf, type ClassRef, classRef } from "./classes.ts";
+import {
+  builtin,
+  builtinRefusal,
+  cannot,
+  cloneable,
+  hostKind,
+} from "./runtime_objects.ts";
 
 /**
  * The hook of a class that needs its own reduction, as Python's
@@ -81,88 +88,6 @@ type Recurse = ((value: unknown, path: string) => unknown) & {
 
 const builtinErrors = kBuiltinErrors as Record<string, Ctor>;
 const libraryErrors = errors as unknown as Record<string, Ctor>;
-
-// Objects structured clone copies faithfully: they travel as they are.
-function cloneable(value: object): boolean {
-  return value instanceof Date || value instanceof RegExp ||
-    value instanceof ArrayBuffer || value instanceof SharedArrayBuffer ||
-    ArrayBuffer.isView(value) || value instanceof Boolean ||
-    value instanceof Number || value instanceof String ||
-    value instanceof BigInt || value instanceof Map || value instanceof Set;
-}
-
-const kHostNames = new Set([
-  "FsFile",
-  "Conn",
-  "TcpConn",
-  "UnixConn",
-  "TlsConn",
-  "QuicConn",
-  "Listener",
-  "TcpListener",
-  "UnixListener",
-  "TlsListener",
-  "Datagram",
-  "DatagramConn",
-  "ChildProcess",
-  "Kv",
-  "HttpServer",
-]);
-
-/** What a host object is, for the error, or undefined for other values. */
-function hostKind(value: object): string | undefined {
-  const name = value.constructor?.name ?? "";
-  if (value instanceof Deno.FsFile) return "a Deno.FsFile (an open file)";
-  if (kHostNames.has(name)) {
-    return `a Deno.${name} (a resource of this process)`;
-  }
-  if (
-    value instanceof ReadableStream || value instanceof WritableStream ||
-    value instanceof TransformStream
-  ) {
-    return `a ${
-      name || "stream"
-    } (streams belong to the process that made them)`;
-  }
-  if (value instanceof Promise) return "a Promise";
-  if (
-    value instanceof WeakMap || value instanceof WeakSet ||
-    value instanceof WeakRef
-  ) {
-    return `a ${name}`;
-  }
-  if (typeof EventTarget === "function" && value instanceof EventTarget) {
-    return `a ${name || "EventTarget"} (an object of this process's runtime)`;
-  }
-  if (value instanceof Request || value instanceof Response) {
-    return `a ${name} (its body is a stream)`;
-  }
-  return undefined;
-}
-
-// A class of the runtime (URL, Headers, Blob, TextEncoder, …): found as a
-// global, never by reference.
-function builtin(value: object, ctor: Ctor): boolean {
-  return (globalThis as Record<string, unknown>)[ctor.name] === ctor &&
-    Object.getPrototypeOf(value) === ctor.prototype;
-}
-
-// Whether structured clone copies this built-in as itself (Blob, File do;
-// URL, Headers throw; TextEncoder, FormData arrive as plain objects).
-function keepsClass(value: object): boolean {
-  try {
-    const copy = structuredClone(value);
-    return Object.getPrototypeOf(copy) === Object.getPrototypeOf(value);
-  } catch {
-    return false;
-  }
-}
-
-function cannot(path: string, what: string, current: string, fix: string) {
-  return new TypeError(
-    `Cannot ${what} as '${path}' must be a value that can travel to another process: current value is ${current}. Fix: ${fix}`,
-  );
-}
 
 function ownFields(
   value: object,
@@ -279,12 +204,13 @@ export function reduceInstance(
   }
   const ctor = value.constructor as Ctor | undefined;
   if (ctor !== undefined && builtin(value, ctor)) {
-    if (keepsClass(value)) return value;
+    const refused = builtinRefusal(value, ctor.name);
+    if (refused === undefined) return value;
     throw cannot(
       path,
       what,
-      `a ${ctor.name} (a built-in object that structured clone cannot copy as itself)`,
-      "pass plain data instead (its string form, its fields)",
+      refused,
+      "pass plain data instead (its bytes, its string form, its fields)",
     );
   }
   const ref = typeof ctor === "function" &&

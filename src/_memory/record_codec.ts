@@ -13,6 +13,7 @@
 import { nodeV8 } from "../_core/node_v8.ts";
 import { kReduce, reduce, revive } from "../reduction.ts";
 import { withClasses, withLoadedClasses } from "../_core/classes.ts";
+import { byNodeV8 } from "../_core/runtime_objects.ts";
 import { jsonSafe } from "../_wire/codec.ts";
 import {
   kRecordBytes as kTagBytes,
@@ -177,7 +178,8 @@ export function encodeValue(
   }
   if (jsonSafe(value)) return encodeText(JSON.stringify(value), kTagJson, what);
   assertTravels(value, path, what, new Set());
-  const reduced = reduce(value, path, what);
+  // node:v8 copies a Blob or a CryptoKey as {}: reduce() refuses them here.
+  const reduced = byNodeV8(() => reduce(value, path, what));
   const v8 = nodeV8();
   let bytes: Uint8Array;
   try {

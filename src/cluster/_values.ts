@@ -12,6 +12,7 @@
 
 import { reduce, revive } from "../reduction.ts";
 import { isFormTag, kTag } from "../_core/forms.ts";
+import { byNodeV8 } from "../_core/runtime_objects.ts";
 import { type ClassRef, withClasses } from "../_core/classes.ts";
 import { errorFromWire, wireError } from "../_core/results.ts";
 import type { WireError } from "../_wire/error_codec.ts";
@@ -80,7 +81,8 @@ export function sendArgs(
   root: string,
   what: string,
 ) {
-  const reduced = reduce(args, "args", what) as unknown[];
+  // Messages between hosts are node:v8's (./_protocol.ts).
+  const reduced = byNodeV8(() => reduce(args, "args", what)) as unknown[];
   renameModules(reduced, (url, cls) => {
     try {
       return moduleName(url, root, what);
@@ -133,7 +135,7 @@ function namesOf(served: Map<string, Served>): Rename {
  */
 export function sendResult(value: unknown, served: Map<string, Served>) {
   const what = "return the result";
-  const reduced = reduce(value, "result", what);
+  const reduced = byNodeV8(() => reduce(value, "result", what));
   renameModules(reduced, namesOf(served), what);
   return reduced;
 }
@@ -151,7 +153,7 @@ export function sendError(
   // stack, and the client makes it the cause again.
   const cause = (error as Error | undefined)?.cause;
   if (cause instanceof RemoteError) delete (error as Error).cause;
-  const wire = wireError(error);
+  const wire = byNodeV8(() => wireError(error));
   if (cause instanceof RemoteError) wire.stack = cause.remoteStack;
   wire.stack = `${wire.stack}\n    (on agent ${host})`;
   if (wire.form !== undefined) {
