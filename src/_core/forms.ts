@@ -302,9 +302,9 @@ export function classShell(form: Record<string, unknown>): object | undefined {
 
 /**
  * The travelling form of a thrown error when its name alone would lose
- * something (its own properties, an AggregateError's errors, a class that
- * is not built in), else
- * undefined: most errors travel as name, message and stack only.
+ * something (its own properties, its own cause, an AggregateError's
+ * errors, a class that is not built in), else undefined: most errors
+ * travel as name, message and stack only.
  */
 export function thrownForm(
   error: unknown,
@@ -312,10 +312,11 @@ export function thrownForm(
 ): object | undefined {
   if (!(error instanceof Error)) return undefined;
   const ctor = error.constructor as Ctor;
-  // An AggregateError's errors are its own (non-enumerable) property.
+  // An AggregateError's errors and a cause given to the constructor are
+  // own properties that Object.keys() does not list.
   const plain = (builtinErrors[ctor.name] === ctor ||
     libraryErrors[ctor.name] === ctor) &&
-    !(error instanceof AggregateError) &&
+    !(error instanceof AggregateError) && !Object.hasOwn(error, "cause") &&
     Object.keys(error).length === 0;
   if (plain) return undefined;
   try {
