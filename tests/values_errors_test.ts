@@ -5,8 +5,10 @@
 // worker's stack as its cause (a RemoteError).
 
 import { equal, ok as assert, rejects } from "node:assert/strict";
-import { getContext, RemoteError, TimeoutError } from "../mod.ts";
+import { getContext, Queue, RemoteError, TimeoutError } from "../mod.ts";
 import { errorFromWire, wireError } from "../src/_core/results.ts";
+import { reduce, revive } from "../src/reduction.ts";
+import { decodeValue, encodeValue } from "../src/_memory/record_codec.ts";
 import { forEachStartMethod } from "./_start_methods.ts";
 
 const T = (name: string) =>
@@ -55,5 +57,58 @@ forEachStartMethod(
       assert(e.cause instanceof RemoteError, String(e.cause));
       return true;
     });
+  },
+);
+
+// A DOMException as itself: class, name, message and the code its name
+// gives.
+const isDomException =
+  (name: string, message: string, code: number) => (e: unknown) => {
+    assert(
+      e instanceof DOMException,
+      `${e} (${(e as object)?.constructor?.name})`,
+    );
+    equal(e.name, name);
+    equal(e.message, message);
+    equal(e.code, code);
+    return true;
+  };
+
+Deno.test("a DOMException keeps its class, name, message and code by structured clone, node:v8 and thrown", () => {
+  const check = isDomException("NotFoundError", "gone", 8);
+  const value = new DOMException("gone", "NotFoundError");
+  check(revive(structuredClone(reduce(value))));
+  const { tag, bytes } = encodeValue([value], "item", "put item");
+  check((decodeValue(tag, bytes.slice()) as unknown[])[0]);
+  const thrown = thrownAcross(Object.assign(value, { step: 2 }));
+  check(thrown);
+  equal((thrown as DOMException & { step: number }).step, 2);
+  // A subclass that cannot be found keeps DOMException, its nearest base.
+  class LocalAbort extends DOMException {}
+  isDomException("AbortError", "local", 20)(
+    thrownAcross(new LocalAbort("local", "AbortError")),
+  );
+});
+
+forEachStartMethod(
+  "a DOMException keeps its class thrown by a task, returned by one and put on a Queue by a child",
+  async (P, method) => {
+    await using pool = new (getContext(method).Pool)(1);
+    await rejects(pool.apply(T("throwDomException"), []), (e: Error) => {
+      isDomException("AbortError", "stopped", 20)(e);
+      equal((e as Error & { step: number }).step, 3);
+      assert(e.cause instanceof RemoteError, String(e.cause));
+      return true;
+    });
+    isDomException("NotFoundError", "gone", 8)(
+      await pool.apply(T("returnDomException"), []),
+    );
+    const queue = new Queue<unknown>();
+    const p = new P({ target: T("putDomException"), args: [queue] });
+    p.start();
+    isDomException("TimeoutError", "late", 23)(
+      await queue.get({ timeout: 60 }),
+    );
+    equal(await p.join(), 0);
   },
 );

@@ -86,7 +86,13 @@ type Recurse = ((value: unknown, path: string) => unknown) & {
   started?: (value: object, form: object) => void;
 };
 
-const builtinErrors = kBuiltinErrors as Record<string, Ctor>;
+// JavaScript's error classes and the runtime's DOMException, by name: every
+// process has them. node:v8 copies a DOMException as a plain Error, so it
+// travels in a form too.
+const builtinErrors = { ...kBuiltinErrors, DOMException } as Record<
+  string,
+  Ctor
+>;
 const libraryErrors = errors as unknown as Record<string, Ctor>;
 
 function ownFields(
@@ -189,8 +195,6 @@ export function reduceInstance(
       v: undefined,
     };
   }
-  // Structured clone keeps a DOMException as it is.
-  if (value instanceof DOMException) return value;
   if (value instanceof Error) return errorForm(value, path, recurse);
   if (cloneable(value)) return value;
   const host = hostKind(value);
@@ -243,29 +247,29 @@ function reviveError(form: Record<string, unknown>): Error {
     ? libraryErrors[builtin.slice(4)]
     : builtinErrors[builtin];
   // A real error object on the class's prototype, without running a
-  // constructor whose parameters may be anything (as pickle does).
-  const error: Error = Reflect.construct(
-    Error,
-    form.hasCause ? [form.message, { cause: form.cause }] : [form.message],
-    (ctor ?? Error) as unknown as new () => unknown,
-  );
+  // constructor whose parameters may be anything (as pickle does). A
+  // DOMException keeps its name, message and code in internal slots, which
+  // only its own constructor makes.
+  const target = (ctor ?? Error) as unknown as new () => unknown;
+  const error: Error =
+    target === DOMException || target.prototype instanceof DOMException
+      ? Reflect.construct(DOMException, [form.message, form.name], target)
+      : Reflect.construct(Error, [form.message], target);
+  if (form.hasCause) own(error, "cause", form.cause);
   for (const key of ["name", "stack"] as const) {
-    if (error[key] !== form[key]) {
-      Object.defineProperty(error, key, {
-        value: form[key],
-        configurable: true,
-        writable: true,
-      });
-    }
+    if (error[key] !== form[key]) own(error, key, form[key]);
   }
-  if (form.errors !== undefined) {
-    Object.defineProperty(error, "errors", {
-      value: form.errors,
-      configurable: true,
-      writable: true,
-    });
-  }
+  if (form.errors !== undefined) own(error, "errors", form.errors);
   return Object.assign(error, form.fields);
+}
+
+// An error's own property as its constructor makes one: not enumerable.
+function own(error: Error, key: string, value: unknown): void {
+  Object.defineProperty(error, key, {
+    value,
+    configurable: true,
+    writable: true,
+  });
 }
 
 /**
@@ -314,7 +318,7 @@ export function thrownForm(
   const ctor = error.constructor as Ctor;
   // An AggregateError's errors and a cause given to the constructor are
   // own properties that Object.keys() does not list.
-  const plain = (builtinErrors[ctor.name] === ctor ||
+  const plain = (kBuiltinErrors[ctor.name] === ctor ||
     libraryErrors[ctor.name] === ctor) &&
     !(error instanceof AggregateError) && !Object.hasOwn(error, "cause") &&
     Object.keys(error).length === 0;
