@@ -4,7 +4,14 @@
 // "subprocess" child's frames). An error with no cause of its own gets the
 // worker's stack as its cause (a RemoteError).
 
-import { equal, ok as assert, rejects } from "node:assert/strict";
+import {
+  deepEqual,
+  equal,
+  match,
+  ok as assert,
+  rejects,
+  throws,
+} from "node:assert/strict";
 import { getContext, Queue, RemoteError, TimeoutError } from "../mod.ts";
 import { errorFromWire, wireError } from "../src/_core/results.ts";
 import { reduce, revive } from "../src/reduction.ts";
@@ -110,5 +117,56 @@ forEachStartMethod(
       await queue.get({ timeout: 60 }),
     );
     equal(await p.join(), 0);
+  },
+);
+
+Deno.test("a thrown error leaves out only the own properties that cannot travel; one sent as a value is refused", () => {
+  const error = thrownAcross(
+    Object.assign(new TypeError("t"), { code: 5, fn: () => 1 }),
+  ) as TypeError & { code: number };
+  assert(error instanceof TypeError);
+  equal(error.code, 5);
+  assert(!("fn" in error));
+  assert(error.cause instanceof RemoteError);
+  // A cause that cannot travel is left out: the worker's stack stands in.
+  const causeless = thrownAcross(new Error("e", { cause: Symbol("s") }));
+  assert(causeless.cause instanceof RemoteError, String(causeless.cause));
+  // So is an AggregateError's member that cannot, and only that one.
+  const aggregate = thrownAcross(
+    new AggregateError([new RangeError("a"), () => 1, "b"], "all"),
+  ) as AggregateError;
+  equal(aggregate.errors.length, 2);
+  assert(aggregate.errors[0] instanceof RangeError);
+  equal(aggregate.errors[1], "b");
+  // A cause that leads back to the error is a cycle, left out too.
+  const cyclic = new Error("cyclic") as Error & { again?: Error };
+  cyclic.cause = cyclic;
+  cyclic.again = cyclic;
+  const back = thrownAcross(cyclic);
+  equal(back.message, "cyclic");
+  assert(back.cause instanceof RemoteError, String(back.cause));
+  assert(!("again" in back));
+  // Sent as a value, an error is refused as any value, naming the path.
+  throws(
+    () => reduce([Object.assign(new Error("v"), { fn: () => 1 })]),
+    (e: Error) => e instanceof TypeError && /'value\[0\]\.fn'/.test(e.message),
+  );
+});
+
+forEachStartMethod(
+  "a task's thrown error keeps the own properties that can travel on its way",
+  async (_, method) => {
+    await using pool = new (getContext(method).Pool)(1);
+    await rejects(pool.apply(T("throwWithBadFields"), []), (e: Error) => {
+      assert(e instanceof RangeError, String(e));
+      const fields = e as RangeError & Record<string, unknown>;
+      equal(fields.code, 5);
+      assert(!("fn" in e));
+      // Structured clone carries a Blob to a Worker's parent; node:v8 cannot.
+      if (method === "spawn") assert(fields.blob instanceof Blob);
+      else deepEqual(Object.keys(e).sort(), ["code"]);
+      match(e.stack ?? "", /throwWithBadFields/);
+      return true;
+    });
   },
 );

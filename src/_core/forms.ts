@@ -98,23 +98,47 @@ const libraryErrors = errors as unknown as Record<string, Ctor>;
 function ownFields(
   value: object,
   path: string,
-  recurse: Recurse,
+  part: Part,
   skip?: Set<string>,
 ): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (skip?.has(key)) continue;
-    fields[key] = recurse(
+    const field = part(
       (value as Record<string, unknown>)[key],
       `${path}.${key}`,
     );
+    if (field !== kLeftOut) fields[key] = field;
   }
   return fields;
 }
 
 const errorKeys = new Set(["name", "message", "stack", "cause"]);
 
+// While thrownForm() makes a thrown error's form, a part of an error
+// (an own property, its cause, one of an AggregateError's errors) that
+// cannot travel is left out and the rest arrives: a task's error must
+// arrive, and no call is there to refuse it at. An error sent as a value
+// is refused as any value is, naming the path.
+let leavingOut = false;
+const kLeftOut = Symbol("left out");
+type Part = (value: unknown, path: string) => unknown;
+
+function partOf(recurse: Recurse): Part {
+  if (!leavingOut) return recurse;
+  return (value, path) => {
+    try {
+      return recurse(value, path);
+    } catch (error) {
+      // reduce() refuses with a TypeError; anything else is not ours.
+      if (error instanceof TypeError) return kLeftOut;
+      throw error;
+    }
+  };
+}
+
 function errorForm(error: Error, path: string, recurse: Recurse): object {
+  const part = partOf(recurse);
   const ctor = error.constructor as Ctor;
   let builtin: string | undefined;
   let ref: ClassRef | undefined;
@@ -135,6 +159,17 @@ function errorForm(error: Error, path: string, recurse: Recurse): object {
       builtin = typeof base === "function" ? base.name : "Error";
     }
   }
+  const cause = "cause" in error
+    ? part(error.cause, `${path}.cause`)
+    : kLeftOut;
+  let errors: unknown;
+  if (error instanceof AggregateError) {
+    errors = leavingOut
+      ? (error.errors as unknown[]).map((item, i) =>
+        part(item, `${path}.errors[${i}]`)
+      ).filter((item) => item !== kLeftOut)
+      : recurse(error.errors, `${path}.errors`);
+  }
   return {
     [kTag]: kError,
     builtin,
@@ -142,12 +177,10 @@ function errorForm(error: Error, path: string, recurse: Recurse): object {
     name: error.name,
     message: error.message,
     stack: error.stack,
-    cause: "cause" in error ? recurse(error.cause, `${path}.cause`) : undefined,
-    hasCause: "cause" in error,
-    errors: error instanceof AggregateError
-      ? recurse(error.errors, `${path}.errors`)
-      : undefined,
-    fields: ownFields(error, path, recurse, errorKeys),
+    cause: cause === kLeftOut ? undefined : cause,
+    hasCause: cause !== kLeftOut,
+    errors,
+    fields: ownFields(error, path, part, errorKeys),
   };
 }
 
@@ -323,9 +356,14 @@ export function thrownForm(
     !(error instanceof AggregateError) && !Object.hasOwn(error, "cause") &&
     Object.keys(error).length === 0;
   if (plain) return undefined;
+  leavingOut = true;
   try {
-    return errorForm(error, "error", recurse);
+    // One walk of reduce() (src/reduction.ts): a part that leads back to
+    // the error is a cycle, left out as it cannot travel.
+    return recurse(error, "error") as object;
   } catch {
     return undefined;
+  } finally {
+    leavingOut = false;
   }
 }
