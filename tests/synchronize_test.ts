@@ -11,6 +11,7 @@ import {
   BrokenBarrierError,
   Condition,
   Event,
+  getContext,
   Lock,
   Process,
   ProcessError,
@@ -21,6 +22,15 @@ import {
 } from "../mod.ts";
 import { cells, fixture, letDueTimersRun, runAll } from "./_run.ts";
 import { forEachStartMethod } from "./_start_methods.ts";
+import { stopForkserver, warmReady } from "../src/_child/forkserver.ts";
+import {
+  enterSlot,
+  kConditionWords,
+  notifyOldest,
+} from "../src/synchronize/_condition_slots.ts";
+import { claimLife, endLife } from "../src/_core/lives.ts";
+import { nextPid, state } from "../src/_core/state.ts";
+import { kWaiterAbandoned, kWaiterNotified } from "../src/_wire/layouts.ts";
 
 const T = (name: string) => fixture("sync_targets", name);
 
@@ -464,6 +474,99 @@ Deno.test("Condition.notify() skips a waiter whose process was terminated", asyn
   } finally {
     for (const p of [first, second]) if (p.isAlive()) p.terminate();
   }
+});
+
+// A waiter killed while it sleeps in wait() never leaves its slot: its
+// parent frees its life word (src/_core/lives.ts) and notify() passes over
+// it. The old code notified the dead waiter, and the live one woke only when
+// its timeout ran out (2, not 1, in `woke`).
+async function notifyPastDeadWaiter(
+  P: typeof Process,
+  how: "kill" | "terminate",
+  warm?: () => Promise<void>,
+): Promise<void> {
+  const cond = new Condition();
+  const ready = new Event();
+  const woke = new Value("i", 0);
+  const dead = new P({
+    target: T("waitOnceAsync"),
+    args: [cond, ready, null],
+  });
+  const live = new P({
+    target: T("waitOnceAsync"),
+    args: [cond, ready, woke, 30],
+  });
+  try {
+    dead.start();
+    assert(await ready.wait(30));
+    {
+      using _ = await cond.hold(); // `dead` waits now
+    }
+    dead[how]();
+    equal(await dead.join(30), how === "kill" ? -9 : -15);
+    ready.clear();
+    await warm?.();
+    live.start();
+    assert(await ready.wait(30));
+    {
+      using _ = await cond.hold(); // `live` waits now
+      cond.notify();
+    }
+    equal(await live.join(60), 0);
+    equal(woke.value, 1, "the live waiter was notified, not timed out");
+  } finally {
+    for (const p of [dead, live]) if (p.isAlive()) p.kill();
+  }
+}
+
+for (
+  const [how, done] of [["kill", "killed"], [
+    "terminate",
+    "terminated",
+  ]] as const
+) {
+  const name =
+    `Condition.notify() wakes a live waiter, not one whose process was ${done} while it waited`;
+  forEachStartMethod(name, (P) => notifyPastDeadWaiter(P, how));
+  Deno.test(`${name} [forkserver]`, async () => {
+    try {
+      // The live waiter is taken warm, from the worker the first one's
+      // start warmed.
+      await notifyPastDeadWaiter(
+        getContext("forkserver").Process,
+        how,
+        warmReady,
+      );
+    } finally {
+      stopForkserver();
+    }
+  });
+}
+
+Deno.test("notifyOldest() withdraws a dead waiter's slot and passes on the notification it never took", () => {
+  const a = new Int32Array(new SharedArrayBuffer(kConditionWords * 4));
+  // Two waiters of another process: the first is notified, then that
+  // process ends before either takes the lock back.
+  const self = state();
+  const [life, pid] = [self.life, self.pid];
+  const other = nextPid();
+  const otherLife = claimLife(other);
+  self.life = otherLife;
+  self.pid = other;
+  let dead: number[];
+  try {
+    dead = [enterSlot(a), enterSlot(a)];
+  } finally {
+    self.life = life;
+    self.pid = pid;
+  }
+  notifyOldest(a, 1);
+  endLife(otherLife, other);
+  const mine = [enterSlot(a), enterSlot(a)];
+  notifyOldest(a, 1);
+  const states = (slots: number[]) => slots.map((i) => Atomics.load(a, i));
+  deepEqual(states(dead), [kWaiterAbandoned, kWaiterAbandoned]);
+  deepEqual(states(mine), [kWaiterNotified, kWaiterNotified]);
 });
 
 Deno.test("Condition.waitFor() returns the predicate's value once it is truthy", async () => {

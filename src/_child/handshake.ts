@@ -17,6 +17,7 @@
 
 import type { WorkerPermissions } from "../_core/permissions.ts";
 import { nextPid, state } from "../_core/state.ts";
+import { claimLife, endLife, kNoLife } from "../_core/lives.ts";
 import {
   kChildControlSlots,
   kChildEnded,
@@ -106,10 +107,13 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
     new SharedArrayBuffer(4 * kChildControlSlots),
   );
   let ended = false;
+  // Set once the child's pid is known (the port reports it or not).
+  let gone = () => {};
   const end = (exit: ChildExit) => {
     if (ended) return;
     ended = true;
     markEnded(control);
+    gone();
     spec.onExit(exit);
   };
   const onMessage = spec.onMessage;
@@ -134,10 +138,16 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
       }),
   });
   const pid = port.pid ?? nextPid();
+  // A Web Worker child may wait in this OS process's shared memory; an OS
+  // process child waits through its proxy host, which has a word of its own
+  // (./proxy_parent.ts).
+  const life = port.pid === undefined && !ended ? claimLife(pid) : kNoLife;
+  gone = () => endLife(life, pid);
   const init: ChildInit = {
     ...spec.message,
     name: spec.name,
     pid,
+    life,
     identity: spec.identity,
     daemon: spec.daemon,
     parent: { name: s.name, pid: s.pid },
@@ -149,6 +159,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
   try {
     port.postMessage(init);
   } catch (error) {
+    gone();
     port.terminate();
     throw error;
   }
@@ -165,6 +176,7 @@ export function startChild<M extends ChildInit>(spec: ChildSpec<M>): Child {
       Atomics.store(control, kChildStop, 1);
       Atomics.notify(control, kChildStop);
       markEnded(control);
+      gone();
       port.ref(false);
       port.terminate(signal);
     },

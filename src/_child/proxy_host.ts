@@ -145,6 +145,7 @@ function onMessage(event: MessageEvent): void {
       const s = state();
       s.name = m.name;
       s.pid = m.pid;
+      s.life = m.life;
       s.pidCounter = new Int32Array(m.pidCounter);
       Object.assign(s.shared, m.shared);
       break;

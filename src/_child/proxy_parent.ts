@@ -25,6 +25,7 @@ import { isFormTag, kTag } from "../_core/forms.ts";
 import { nextPid, state } from "../_core/state.ts";
 import { relayHost, relayMemory } from "../_core/relayed.ts";
 import { isPlainObject } from "../_core/rebuild.ts";
+import { claimLife, endLife, kNoLife } from "../_core/lives.ts";
 import { createWorker, setRef } from "./spawn.ts";
 
 /** The tag of a placeholder (revived by ./proxies.ts in the child). */
@@ -185,7 +186,9 @@ const url = ${JSON.stringify(hostUrl)};
  */
 export class ProxyRelay {
   #host: Worker | undefined;
-  #hostPid: number | undefined;
+  // The host's pid and life word (src/_core/lives.ts).
+  #pid = 0;
+  #life = kNoLife;
   #next = 1;
   readonly #name: string;
   readonly #what: string;
@@ -229,10 +232,15 @@ export class ProxyRelay {
     this.#host?.postMessage(frame);
   }
 
-  /** The child has ended: so does its host, once its pipe ends are closed. */
+  /**
+   * The child has ended: so does its host, once its pipe ends are closed.
+   * The host's waits on a Condition end with it, unanswered: its life word
+   * is freed first, so that notify() passes over them.
+   */
   end(): void {
+    endLife(this.#life, this.#pid);
     this.#host?.postMessage({ t: "end" });
-    if (this.#hostPid !== undefined) relayHost(this.#hostPid, false);
+    if (this.#pid !== 0) relayHost(this.#pid, false);
   }
 
   #start(): Worker {
@@ -251,13 +259,14 @@ export class ProxyRelay {
       event.preventDefault();
       console.error(`Shared objects of ${this.#name}: ${event.message}`);
     };
-    const pid = nextPid();
-    relayHost(pid, true);
-    this.#hostPid = pid;
+    this.#pid = nextPid();
+    this.#life = claimLife(this.#pid);
+    relayHost(this.#pid, true);
     host.postMessage({
       t: "init",
       name: `${this.#name} (shared objects)`,
-      pid,
+      pid: this.#pid,
+      life: this.#life,
       pidCounter: s.pidCounter.buffer,
       shared: s.shared,
     });

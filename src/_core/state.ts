@@ -25,6 +25,11 @@ export interface ProcessState {
   isChild: boolean;
   name: string;
   pid: number;
+  /**
+   * This process's word of the life table (src/_core/lives.ts), which its
+   * parent frees when it ends; -1: none (the main thread).
+   */
+  life: number;
   daemon: boolean;
   /** CPython's `_identity`: the child numbers from the main process down. */
   identity: number[];
@@ -62,6 +67,7 @@ export function state(): ProcessState {
       isChild: false,
       name: "MainProcess",
       pid: Deno.pid,
+      life: -1,
       daemon: false,
       identity: [],
       parent: null,
@@ -98,6 +104,7 @@ export function adoptIdentity(init: ChildInit): Int32Array {
   const s = state();
   s.name = init.name;
   s.pid = init.pid;
+  s.life = init.life;
   s.daemon = init.daemon;
   s.identity = init.identity;
   s.parent = init.parent;

@@ -5,7 +5,7 @@
 // Blocks, in order: the control block of every child, a warm worker's
 // state, the pool's SPSC channel, the mutex, the MPMC ring (queues and
 // pipes) and its records, the pipe, the lock family, semaphore, event,
-// condition, barrier, and the shared-memory registry.
+// condition, the life table, barrier, and the shared-memory registry.
 
 // ---------------------------------------------------------------------------
 // The control block of every child (Process children and pool workers
@@ -223,11 +223,13 @@ export const kEventSlots = 2;
 // ---------------------------------------------------------------------------
 // Condition: Int32
 //
-//   [ ticket | active | high | - | state₀ | ticket₀ | state₁ | ticket₁ | … ]
+//   [ ticket | active | high | - | state₀ | ticket₀ | life₀ | pid₀ | state₁ | … ]
 //     ticket: the next waiter's ticket (FIFO order, wraps)
 //     active: slots not free (waiting, notified or abandoned)
 //     high:   one past the highest slot ever used (bounds the scans)
 //     stateₖ: kWaiterFree, kWaiterWaiting, kWaiterNotified, kWaiterAbandoned
+//     lifeₖ, pidₖ: the waiter's life word and pid (the life table below), so
+//             that notify() can pass over a waiter whose process has ended
 
 /** Index of the next waiter's ticket. */
 export const kConditionTicket = 0;
@@ -239,6 +241,8 @@ export const kConditionHigh = 2;
 export const kConditionHeader = 4;
 /** Waiter slots of a condition (concurrent waiters at most). */
 export const kConditionWaiters = 256;
+/** Int32 words of one waiter slot: state, ticket, life, pid. */
+export const kConditionSlotWords = 4;
 /** Waiter slot state: free. */
 export const kWaiterFree = 0;
 /** Waiter slot state: a waiter sleeps on it. */
@@ -247,6 +251,21 @@ export const kWaiterWaiting = 1;
 export const kWaiterNotified = 2;
 /** Waiter slot state: its waiter timed out or died (reusable). */
 export const kWaiterAbandoned = 3;
+
+// ---------------------------------------------------------------------------
+// The life table: Int32, one for the whole OS process (processWide()). A
+// parent claims a word for each Web Worker child and proxy host it starts
+// and frees it as soon as it learns that the child has ended; any thread
+// can then tell that a waiter it meets in shared memory is gone.
+//
+//   [ cursor | life₁ | life₂ | … ]
+//     cursor: where the next claim starts looking (wraps)
+//     lifeₖ:  the pid of the live process that holds word k; 0 when free
+
+/** Index of the word the next claim starts from. */
+export const kLifeCursor = 0;
+/** Int32 words of the life table (the cursor and the life words). */
+export const kLifeWords = 4096;
 
 // ---------------------------------------------------------------------------
 // Barrier: Int32

@@ -38,6 +38,8 @@ import type { WireError } from "./error_codec.ts";
 export interface ChildInit {
   name: string;
   pid: number;
+  /** The child's life word (src/_core/lives.ts); -1: none. */
+  life: number;
   /** CPython's `_identity`: the child numbers from the main process down. */
   identity: number[];
   daemon: boolean;

@@ -8,8 +8,10 @@
 // the n oldest waiting slots and wakes each one directly. A waiter whose
 // slot was marked returns true even if its timeout expired meanwhile, so a
 // notification is never spent on nobody and never lost. Registration and
-// marking happen under the condition's lock; a waiter that dies while
-// asleep abandons its slot with a compare-and-swap, and notify skips it.
+// marking happen under the condition's lock; a waiter that unwinds while
+// asleep abandons its slot with a compare-and-swap, and notify skips it; one
+// killed outright is passed over once its parent has seen it end
+// (_condition_slots.ts).
 
 import { waitAsync, waitSync } from "../_memory/atomics.ts";
 import { kWaiterWaiting as kWaiting } from "../_wire/layouts.ts";

@@ -18,12 +18,13 @@ import {
 } from "./_sync.ts";
 import type { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
-import {
-  kConditionHeader as kHeader,
-  kConditionWaiters as kConditionSlots,
-} from "../_wire/layouts.ts";
 import { Adopted, construct } from "../_memory/adopt.ts";
-import { countWaiting, notifyOldest, secondsLeft } from "./_condition_slots.ts";
+import {
+  countWaiting,
+  kConditionWords,
+  notifyOldest,
+  secondsLeft,
+} from "./_condition_slots.ts";
 import {
   enterWait,
   notified,
@@ -81,9 +82,7 @@ export class Condition {
     this.#lock = lock ?? new RLock();
     this.#a = from instanceof Adopted
       ? from.memory as Int32Array
-      : new Int32Array(
-        new SharedArrayBuffer((kHeader + 2 * kConditionSlots) * 4),
-      );
+      : new Int32Array(new SharedArrayBuffer(kConditionWords * 4));
   }
 
   get #cl(): ConditionLock {
