@@ -208,7 +208,8 @@ function reduceObject(
   what: string,
   tags: Set<string> | undefined,
 ): unknown {
-  if (Array.isArray(value)) {
+  // Exactly these containers: a subclass's instance is a class's (forms).
+  if (Array.isArray(value) && value.constructor === Array) {
     let out: unknown[] | undefined;
     // In a cycle, its copy stands for it: made then, filled in below.
     if (memo !== undefined) memo.set(value, () => out ??= value.slice());
@@ -225,7 +226,7 @@ function reduceObject(
     }
     return out ?? value;
   }
-  if (value instanceof Map) {
+  if (value instanceof Map && value.constructor === Map) {
     let changed = false;
     const out = new Map();
     if (memo !== undefined) memo.set(value, () => (changed = true, out));
@@ -237,7 +238,7 @@ function reduceObject(
     }
     return changed ? out : value;
   }
-  if (value instanceof Set) {
+  if (value instanceof Set && value.constructor === Set) {
     let changed = false;
     const out = new Set();
     if (memo !== undefined) memo.set(value, () => (changed = true, out));

@@ -31,6 +31,9 @@ import {
   Commented,
   ConstClass,
   PublicAlias,
+  Registry,
+  Stack,
+  Tags,
   ViaArrow,
 } from "./fixtures/value_exports.ts";
 
@@ -137,6 +140,28 @@ Deno.test("a class is found under the name its module exports it by, and never i
   const back = roundTrip(new ViaArrow(3)) as ViaArrow;
   assert(back instanceof ViaArrow);
   equal(back.n, 3);
+});
+
+Deno.test("an exported subclass of Array, Map or Set arrives as itself, with its items and fields", () => {
+  const stack = Stack.from([1, new Point(1, 2)]) as Stack<unknown>;
+  const registry = new Registry([["p", stack]]);
+  const tags = new Set([new Tags(["a", "b"])]);
+  const back = roundTrip({ stack, registry, tags }) as {
+    stack: Stack<unknown>;
+    registry: Registry;
+    tags: Set<Tags>;
+  };
+  assert(back.stack instanceof Stack && Array.isArray(back.stack));
+  equal(back.stack.length, 2);
+  equal(back.stack.label, "stack");
+  assert(back.stack.top() instanceof Point);
+  assert(back.registry instanceof Registry);
+  equal(back.registry.tag, "registry");
+  // The same stack, met twice, is one object on arrival.
+  equal(back.registry.get("p"), back.stack);
+  const [inner] = [...back.tags];
+  assert(inner instanceof Tags);
+  deepEqual([...inner], ["a", "b"]);
 });
 
 Deno.test("a class that cannot be found by reference is a TypeError naming the path and the fix", () => {

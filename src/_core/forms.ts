@@ -12,6 +12,11 @@
 // Tier 1.
 
 import { kBuiltinErrors } from "../_wire/error_codec.ts";
+import {
+  containerBase,
+  emptyInstance,
+  fillItems,
+} from "./container_subclass.ts";
 import * as errors from "../errors.ts";
 import { classOf, type ClassRef, classRef } from "./classes.ts";
 import {
@@ -229,7 +234,8 @@ export function reduceInstance(
     };
   }
   if (value instanceof Error) return errorForm(value, path, recurse);
-  if (cloneable(value)) return value;
+  const base = containerBase(value);
+  if (base === undefined && cloneable(value)) return value;
   const host = hostKind(value);
   if (host !== undefined) {
     throw cannot(
@@ -266,7 +272,15 @@ export function reduceInstance(
   }
   const form: Record<string, unknown> = { [kTag]: kClass, ref, v: undefined };
   recurse.started?.(value, form);
-  form.fields = ownFields(value, path, recurse);
+  let skip: Set<string> | undefined;
+  if (base !== undefined) {
+    // An Array's, a Map's or a Set's items travel beside its own fields.
+    form.base = base;
+    const items = [...(value as Iterable<unknown>)];
+    if (base === "Array") skip = new Set(items.map((_, i) => String(i)));
+    form.items = recurse(items, `${path}.items`);
+  }
+  form.fields = ownFields(value, path, recurse, skip);
   return form;
 }
 
@@ -314,7 +328,7 @@ function own(error: Error, key: string, value: unknown): void {
 export function reviveForm(form: Record<string, unknown>): unknown {
   switch (form[kTag]) {
     case kClass:
-      return Object.assign(classShell(form)!, form.fields);
+      return fillShell(classShell(form)!, form);
     case kCall: {
       const callable = classOf(form.ref as ClassRef);
       const args = form.args as unknown[];
@@ -332,9 +346,17 @@ export function reviveForm(form: Record<string, unknown>): unknown {
  * back to it); undefined for other forms.
  */
 export function classShell(form: Record<string, unknown>): object | undefined {
-  return form[kTag] === kClass
-    ? Object.create(classOf(form.ref as ClassRef).prototype)
-    : undefined;
+  if (form[kTag] !== kClass) return undefined;
+  return emptyInstance(classOf(form.ref as ClassRef), form.base);
+}
+
+/** Fills a class shell (classShell()) from its form's items and fields. */
+export function fillShell(
+  shell: object,
+  form: Record<string, unknown>,
+): object {
+  fillItems(shell, form.items as unknown[] | undefined);
+  return Object.assign(shell, form.fields);
 }
 
 /**

@@ -4,7 +4,7 @@
 // Tier 1.
 
 import type { SharedDescriptor } from "../reduction.ts";
-import { classShell, isFormTag, kTag, reviveForm } from "./forms.ts";
+import { classShell, fillShell, isFormTag, kTag, reviveForm } from "./forms.ts";
 import { reviverOf } from "./revivers.ts";
 
 /** Whether `value` is a plain object (its prototype Object's, or null). */
@@ -114,7 +114,7 @@ function reviveObject(value: object): unknown {
         value[key] = reviveWalk(item);
       }
     }
-    if (shell !== undefined) return Object.assign(shell, value.fields);
+    if (shell !== undefined) return fillShell(shell, value);
     const out = reviveForm(value);
     rebuilt.set(value, out);
     return out;

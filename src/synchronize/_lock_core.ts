@@ -144,7 +144,12 @@ export class LockCore implements SemCore, ConditionLock {
     }
     if (!tryLock(this.#a, kLockState)) {
       const holder = this.#a[kLockOwner];
-      assertNotRelayed(this.#a.buffer, what, "its lock's acquire() first", holder);
+      assertNotRelayed(
+        this.#a.buffer,
+        what,
+        "its lock's acquire() first",
+        holder,
+      );
       lockSync(this.#a, kLockState);
     }
     this.#own(1);
