@@ -14,8 +14,8 @@
  * @module
  */
 
-import { kTag, reduceInstance } from "./_core/forms.ts";
-import { needsModule } from "./_core/revivers.ts";
+import { kPlainTag, kTag, reduceInstance } from "./_core/forms.ts";
+import { needsModule, reviverOf } from "./_core/revivers.ts";
 import { isPlainObject } from "./_core/rebuild.ts";
 
 export { revive } from "./_core/rebuild.ts";
@@ -260,7 +260,16 @@ function reduceObject(
         out[key] = reduced;
       }
     }
-    return out ?? value;
+    // The caller's own key of that name is data, not a tag: wrapped. A
+    // value reduced already (an agent's arguments, a form, a descriptor)
+    // holds only the library's tags, and goes on as it is.
+    const tag = value[kTag];
+    if (
+      typeof tag !== "string" || tag.startsWith("@dmp/") ||
+      reviverOf(tag) !== undefined
+    ) return out ?? value;
+    made = true;
+    return { [kTag]: kPlainTag, data: out ?? value, v: undefined };
   }
   const recurse = (item: unknown, at: string) => walk(item, at, what, tags);
   const form = reduceInstance(

@@ -23,6 +23,8 @@ import {
   received,
 } from "../src/_memory/record_codec.ts";
 import { serialize } from "node:v8";
+import { getContext } from "../mod.ts";
+import { fixture } from "./_run.ts";
 import { kRecordV8 } from "../src/_wire/layouts.ts";
 import { rebuildError, toWireError } from "../src/_wire/error_codec.ts";
 import { AppError, Celsius, Point } from "./fixtures/value_targets.ts";
@@ -162,6 +164,24 @@ Deno.test("an exported subclass of Array, Map or Set arrives as itself, with its
   const [inner] = [...back.tags];
   assert(inner instanceof Tags);
   deepEqual([...inner], ["a", "b"]);
+});
+
+Deno.test("a plain object with its own '__dmp_shared__' key is data, on every path", async () => {
+  // Any value but the library's own tags ("@dmp/…", a registered reviver's).
+  const mine = { __dmp_shared__: "mine", when: new Date(0), n: 1 };
+  const back = roundTrip({ mine, again: mine }) as Record<string, unknown>;
+  deepEqual(back.mine, mine);
+  equal(back.again, back.mine);
+  const { tag, bytes } = encodeValue(mine, "item", "put item");
+  deepEqual(decodeValue(tag, bytes.slice()), mine);
+  for (const method of ["spawn", "subprocess"] as const) {
+    await using pool = new (getContext(method).Pool)(1);
+    const echo = fixture("pool_targets", "echo");
+    deepEqual(await pool.apply(echo, [mine]), mine, method);
+    deepEqual(await pool.apply(echo, [[{ __dmp_shared__: "x" }]]), [{
+      __dmp_shared__: "x",
+    }]);
+  }
 });
 
 Deno.test("a class that cannot be found by reference is a TypeError naming the path and the fix", () => {

@@ -21,7 +21,7 @@
 //
 // Tier 4 (child start-up).
 
-import { isFormTag, kTag } from "../_core/forms.ts";
+import { isFormTag, kPlainTag, kTag } from "../_core/forms.ts";
 import { nextPid, state } from "../_core/state.ts";
 import { relayHost, relayMemory } from "../_core/relayed.ts";
 import { isPlainObject } from "../_core/rebuild.ts";
@@ -135,6 +135,15 @@ export function toPlaceholders(
     }
     if (!isPlainObject(value)) return value;
     const tag = value[kTag];
+    if (tag === kPlainTag) {
+      // The caller's object with a key named kTag: data, not a descriptor.
+      const data = value.data as Descriptor;
+      const fields = walk({ ...data, [kTag]: undefined }, depth + 1);
+      return {
+        ...value,
+        data: { ...fields as Descriptor, [kTag]: data[kTag] },
+      };
+    }
     if (typeof tag === "string" && !isFormTag(tag) && isProxyable(tag)) {
       return {
         [kTag]: kProxyTag,

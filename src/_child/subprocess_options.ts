@@ -5,7 +5,7 @@
 //
 // Tier 4 (child start-up).
 
-import { isFormTag, kTag } from "../_core/forms.ts";
+import { isFormTag, kPlainTag, kTag } from "../_core/forms.ts";
 import { cannot, nodeV8Refusal } from "../_core/runtime_objects.ts";
 import { isProxyable } from "./proxy_parent.ts";
 
@@ -42,6 +42,14 @@ export function assertCanCross(
     return;
   }
   const tag = (value as Record<string, unknown>)[kTag];
+  if (tag === kPlainTag) {
+    // The caller's object with a key named kTag: its fields are the value.
+    const data = (value as { data: Record<string, unknown> }).data;
+    for (const key of Object.keys(data)) {
+      if (key !== kTag) assertCanCross(data[key], `${path}.${key}`, what, seen);
+    }
+    return;
+  }
   if (typeof tag === "string" && !isFormTag(tag)) {
     if (isProxyable(tag)) return;
     if (tag === "SharedMemory") {

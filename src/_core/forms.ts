@@ -74,6 +74,12 @@ export interface ValueReducible {
 
 /** The key of every form's tag (shared with src/reduction.ts's descriptors). */
 export const kTag = "__dmp_shared__";
+/**
+ * The form of a plain object of the caller's that has a key named kTag
+ * itself: `data` is the object, whose key is data (`v: undefined` keeps a
+ * form off the pool's JSON ring, where nothing would unwrap it).
+ */
+export const kPlainTag = "@dmp/plain";
 const kClass = "@dmp/class";
 const kError = "@dmp/error";
 const kCall = "@dmp/call";

@@ -4,7 +4,14 @@
 // Tier 1.
 
 import type { SharedDescriptor } from "../reduction.ts";
-import { classShell, fillShell, isFormTag, kTag, reviveForm } from "./forms.ts";
+import {
+  classShell,
+  fillShell,
+  isFormTag,
+  kPlainTag,
+  kTag,
+  reviveForm,
+} from "./forms.ts";
 import { reviverOf } from "./revivers.ts";
 
 /** Whether `value` is a plain object (its prototype Object's, or null). */
@@ -103,6 +110,18 @@ function reviveObject(value: object): unknown {
   }
   if (!isPlainObject(value)) return value;
   const tag = value[kTag];
+  if (tag === kPlainTag) {
+    // The caller's object, whose own key named kTag is data.
+    const data = value.data as Record<string, unknown>;
+    (rebuilt ??= new Map()).set(value, data);
+    for (const key of Object.keys(data)) {
+      const item = data[key];
+      if (typeof item === "object" && item !== null) {
+        data[key] = reviveWalk(item);
+      }
+    }
+    return data;
+  }
   if (typeof tag === "string" && isFormTag(tag)) {
     // A form met twice (an object sent twice) is one object; an instance
     // exists before its fields, which may lead back to it.

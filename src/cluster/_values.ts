@@ -11,7 +11,7 @@
 // Tier 8: the cluster export only.
 
 import { reduce, revive } from "../reduction.ts";
-import { isFormTag, kTag } from "../_core/forms.ts";
+import { isFormTag, kPlainTag, kTag } from "../_core/forms.ts";
 import { byNodeV8 } from "../_core/runtime_objects.ts";
 import { type ClassRef, withClasses } from "../_core/classes.ts";
 import { errorFromWire, wireError } from "../_core/results.ts";
@@ -53,6 +53,14 @@ function renameModules(
   if (proto !== Object.prototype && proto !== null) return;
   const record = value as Record<string, unknown>;
   const tag = record[kTag];
+  if (tag === kPlainTag) {
+    // The caller's object with a key named kTag: its fields are the value.
+    const data = record.data as Record<string, unknown>;
+    for (const key of Object.keys(data)) {
+      if (key !== kTag) renameModules(data[key], rename, what, seen);
+    }
+    return;
+  }
   if (typeof tag === "string") {
     if (!isFormTag(tag)) {
       throw new TypeError(
