@@ -166,18 +166,23 @@ function fromNamespaces(ctor: Ctor): ClassRef | undefined {
   return undefined;
 }
 
+// `specifier` as `module` imports it, or undefined when it is no URL.
+function resolved(specifier: string, module: string): string | undefined {
+  try {
+    return new URL(specifier, module).href;
+  } catch {
+    return undefined;
+  }
+}
+
 function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
   const source = readSource(module);
   if (source === undefined) return undefined;
   const name = exportedAs(source, ctor.name);
   if (name !== undefined) return { url: module, name, source: sourceOf(ctor) };
   for (const { specifier, name } of importsOf(source, ctor.name)) {
-    let url: string;
-    try {
-      url = new URL(specifier, module).href;
-    } catch {
-      continue;
-    }
+    const url = resolved(specifier, module);
+    if (url === undefined) continue;
     const imported = readSource(url);
     // A module it cannot read (npm:, jsr:, remote) is taken at its word:
     // the receiver checks the export.
@@ -195,15 +200,10 @@ function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
   // Imported under another name than its own (`export { A as B }` there):
   // a module the caller imports that exports the class's name under any.
   for (const [, specifier] of source.matchAll(/from\s*["']([^"']+)["']/g)) {
-    let url: string;
-    try {
-      url = new URL(specifier, module).href;
-    } catch {
-      continue;
-    }
-    const imported = readSource(url);
+    const url = resolved(specifier, module);
+    const imported = url === undefined ? undefined : readSource(url);
     const name = imported && exportedAs(imported, ctor.name);
-    if (name) return { url, name, source: sourceOf(ctor) };
+    if (url !== undefined && name) return { url, name, source: sourceOf(ctor) };
   }
   return undefined;
 }
