@@ -95,6 +95,8 @@ Deno.test("The thread that relays a subprocess child's calls refuses a blocking 
     equal(await q.get({ timeout: 30 }), "done");
     equal(await p.join(30), 0);
     equal(value.value, 7);
+    // The child has ended: nothing of it is relayed, and waits may block.
+    throws(() => q.getSync({ timeout: 0.01 }), QueueEmptyError);
   } finally {
     if (p.isAlive()) p.kill();
   }

@@ -23,7 +23,7 @@
 
 import { isFormTag, kPlainTag, kTag } from "../_core/forms.ts";
 import { nextPid, state } from "../_core/state.ts";
-import { relayHost, relayMemory } from "../_core/relayed.ts";
+import { endRelay, relayHost, relayMemory } from "../_core/relayed.ts";
 import { isPlainObject } from "../_core/rebuild.ts";
 import { claimLife, endLife, kNoLife } from "../_core/lives.ts";
 import { createWorker, setRef } from "./spawn.ts";
@@ -165,13 +165,13 @@ export function toPlaceholders(
 
 // Marks the memory of a shared object (and of those inside it, a
 // Condition's lock) as used by a subprocess child.
-function relayBuffers(descriptor: Descriptor): void {
+function relayBuffers(descriptor: Descriptor, relay: object): void {
   for (const field of Object.values(descriptor)) {
-    if (field instanceof SharedArrayBuffer) relayMemory(field);
+    if (field instanceof SharedArrayBuffer) relayMemory(field, relay);
     else if (
       typeof field === "object" && field !== null && isPlainObject(field) &&
       typeof field[kTag] === "string"
-    ) relayBuffers(field);
+    ) relayBuffers(field, relay);
   }
 }
 
@@ -230,7 +230,7 @@ export class ProxyRelay {
       return id;
     });
     if (objects.length === 0) return { message, first: false };
-    for (const [, descriptor] of objects) relayBuffers(descriptor);
+    for (const [, descriptor] of objects) relayBuffers(descriptor, this);
     const first = this.#host === undefined;
     this.#start().postMessage({ t: "adopt", objects });
     return { message: out, first };
@@ -250,6 +250,7 @@ export class ProxyRelay {
     endLife(this.#life, this.#pid);
     this.#host?.postMessage({ t: "end" });
     if (this.#pid !== 0) relayHost(this.#pid, false);
+    endRelay(this);
   }
 
   #start(): Worker {

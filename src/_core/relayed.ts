@@ -9,14 +9,28 @@
 
 import { ProcessError } from "../errors.ts";
 
-// The memory of the shared objects sent to subprocess children, and the
-// pids of their hosts (a lock's holder is a pid).
-const memory = new WeakSet<ArrayBufferLike>();
+// The memory of the shared objects sent to subprocess children still
+// running (their relays, by buffer and by relay), and the pids of their
+// hosts (a lock's holder is a pid).
+const users = new WeakMap<ArrayBufferLike, Set<object>>();
+const buffers = new Map<object, ArrayBufferLike[]>();
 const hosts = new Set<number>();
 
-/** Records that objects over `buffer` are used by subprocess children. */
-export function relayMemory(buffer: ArrayBufferLike): void {
-  memory.add(buffer);
+/** Records that `relay`'s child uses objects over `buffer`. */
+export function relayMemory(buffer: ArrayBufferLike, relay: object): void {
+  let set = users.get(buffer);
+  if (set === undefined) users.set(buffer, set = new Set());
+  if (set.has(relay)) return;
+  set.add(relay);
+  buffers.get(relay)?.push(buffer) ?? buffers.set(relay, [buffer]);
+}
+
+/** `relay`'s child has ended: its objects are no longer relayed. */
+export function endRelay(relay: object): void {
+  for (const buffer of buffers.get(relay) ?? []) {
+    users.get(buffer)?.delete(relay);
+  }
+  buffers.delete(relay);
 }
 
 /** Records `pid` as a host this thread relays to (forget: when it ends). */
@@ -37,7 +51,7 @@ export function assertNotRelayed(
   asyncForm: string,
   holder?: number,
 ): void {
-  if (!memory.has(buffer)) return;
+  if ((users.get(buffer)?.size ?? 0) === 0) return;
   if (holder !== undefined && !hosts.has(holder)) return;
   throw new ProcessError(
     `Cannot ${what} by blocking this thread as a "subprocess" child ${
