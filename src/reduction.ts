@@ -250,6 +250,8 @@ function reduceObject(
     return changed ? out : value;
   }
   if (isPlainObject(value)) {
+    // Reduced already (a proxy host puts what a child reduced): as it is.
+    if (value[kTag] === kPlainTag) return value;
     let out: Record<string, unknown> | undefined;
     if (memo !== undefined) memo.set(value, () => out ??= { ...value });
     for (const key of Object.keys(value)) {

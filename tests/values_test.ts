@@ -181,6 +181,16 @@ Deno.test("a plain object with its own '__dmp_shared__' key is data, on every pa
     deepEqual(await pool.apply(echo, [[{ __dmp_shared__: "x" }]]), [{
       __dmp_shared__: "x",
     }]);
+    // A child puts it on a queue it received: reduced twice on the way (a
+    // "subprocess" child's proxy host puts what the child reduced).
+    const queue = new Queue<unknown>();
+    const p = new (getContext(method).Process)({
+      target: T("putBack"),
+      args: [queue, mine],
+    });
+    p.start();
+    deepEqual(await queue.get({ timeout: 30 }), mine, method);
+    equal(await p.join(30), 0);
   }
 });
 
