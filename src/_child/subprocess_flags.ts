@@ -19,6 +19,7 @@
 // Tier 4 (child start-up).
 
 import {
+  discoveredConfig,
   kPermissionKinds,
   type PermissionValue,
   type WorkerPermissions,
@@ -29,7 +30,6 @@ import {
   type CommandLine,
   commandLineOf,
   ownCommandLine,
-  scriptUrl,
 } from "../_core/command_line.ts";
 import type { StartMethod } from "./start_method.ts";
 
@@ -219,13 +219,16 @@ export function childFlags(
   const line = programLine();
   const inherit = permissions === undefined || permissions === "inherit";
   const flags: string[] = [];
-  if (line !== undefined && flagsLike(line, kPermissionSet).length > 0) {
+  const permissionSet = line === undefined
+    ? []
+    : flagsLike(line, kPermissionSet);
+  if (permissionSet.length > 0) {
     if (!inherit) {
       throw new Deno.errors.NotCapable(
         `Cannot ${what} as 'permissions' must be "inherit" when the program's come from a permission set (-P): a child's own flags cannot take away what the set denies. Use the "spawn" start method, or run with --allow-* flags`,
       );
     }
-    flags.push(...flagsLike(line, kPermissionSet));
+    flags.push(...permissionSet);
   }
   if (permissions !== "none") {
     for (const kind of kinds) {
@@ -260,28 +263,9 @@ let config: string[] | undefined;
 // data: main module, as a child's is: the child is given the one this
 // program found (its import map, its "unstable" list).
 function configFlags(): string[] {
-  if (config !== undefined) return config;
-  config = [];
-  try {
-    const main = Deno.mainModule ?? scriptUrl(ownCommandLine()?.script);
-    let dir = main?.startsWith("file:")
-      ? decodeURIComponent(new URL(".", main).pathname).replace(/\/$/, "")
-      : Deno.cwd();
-    for (;;) {
-      for (const name of ["deno.json", "deno.jsonc"]) {
-        const path = `${dir}/${name}`;
-        try {
-          if (Deno.statSync(path).isFile) return config = [`--config=${path}`];
-        } catch {
-          // Not there (or not readable): look further up.
-        }
-      }
-      const up = dir.replace(/\/[^/]*$/, "");
-      if (up === dir || up === "") break;
-      dir = up;
-    }
-  } catch {
-    // No read permission for the working directory: no config.
+  if (config === undefined) {
+    const path = discoveredConfig();
+    config = path === undefined ? [] : [`--config=${path}`];
   }
   return config;
 }

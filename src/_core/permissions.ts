@@ -167,6 +167,20 @@ function folderOf(url: string | undefined): string | undefined {
 }
 
 /**
+ * The deno.json Deno found for this program when no flag named one, if
+ * this program may read it: the nearest one from the main module's folder
+ * up (verified on 2.9.6; under `deno test` and `deno bench` the main module
+ * is the test or bench file), or from the cwd, a guess, for a remote main
+ * module.
+ */
+export function discoveredConfig(): string | undefined {
+  const main = folderOf(Deno.mainModule ?? scriptUrl(ownCommandLine()?.script));
+  return main !== undefined
+    ? findConfig(main)
+    : (readable(".") ? findConfig(Deno.cwd()) : undefined);
+}
+
+/**
  * `true` when worker permissions will not kill the process, or when nothing
  * this program may read can tell (then the caller is trusted: should the
  * flag truly be missing, Deno ends the program with its own message naming
@@ -198,13 +212,7 @@ export function workerOptionsEnabled(): true | string {
     config = inline?.slice("--config=".length) ??
       (explicit >= 0 ? args[explicit + 1] : undefined);
   }
-  // Deno discovers deno.json from the main module's folder upwards (verified
-  // on 2.9.6; under `deno test` and `deno bench` the main module is the
-  // test or bench file). The cwd is only a guess for remote main modules.
-  const main = folderOf(Deno.mainModule ?? scriptUrl(ownCommandLine()?.script));
-  config ??= main !== undefined
-    ? findConfig(main)
-    : (readable(".") ? findConfig(Deno.cwd()) : undefined);
+  config ??= discoveredConfig();
   const enabled = config === undefined ? false : configEnables(config);
   // Without the command line, the flag may be there: trust the caller.
   if (enabled !== false || args === undefined) return cached = true;
