@@ -23,7 +23,7 @@
 
 import { isFormTag, kPlainTag, kTag } from "../_core/forms.ts";
 import { nextPid, state } from "../_core/state.ts";
-import { endRelay, relayHost, relayMemory } from "../_core/relayed.ts";
+import { endRelay, relayMemory } from "../_core/relayed.ts";
 import { isPlainObject } from "../_core/rebuild.ts";
 import { claimLife, endLife, kNoLife } from "../_core/lives.ts";
 import { createWorker, setRef } from "./spawn.ts";
@@ -137,12 +137,11 @@ export function toPlaceholders(
     const tag = value[kTag];
     if (tag === kPlainTag) {
       // The caller's object with a key named kTag: data, not a descriptor.
-      const data = value.data as Descriptor;
-      const fields = walk({ ...data, [kTag]: undefined }, depth + 1);
-      return {
-        ...value,
-        data: { ...fields as Descriptor, [kTag]: data[kTag] },
-      };
+      const data = { ...value.data as Descriptor };
+      for (const key of Object.keys(data)) {
+        if (key !== kTag) data[key] = next(data[key]);
+      }
+      return { ...value, data };
     }
     if (typeof tag === "string" && !isFormTag(tag) && isProxyable(tag)) {
       return {
@@ -165,13 +164,13 @@ export function toPlaceholders(
 
 // Marks the memory of a shared object (and of those inside it, a
 // Condition's lock) as used by a subprocess child.
-function relayBuffers(descriptor: Descriptor, relay: object): void {
+function relayBuffers(descriptor: Descriptor, host: number): void {
   for (const field of Object.values(descriptor)) {
-    if (field instanceof SharedArrayBuffer) relayMemory(field, relay);
+    if (field instanceof SharedArrayBuffer) relayMemory(field, host);
     else if (
       typeof field === "object" && field !== null && isPlainObject(field) &&
       typeof field[kTag] === "string"
-    ) relayBuffers(field, relay);
+    ) relayBuffers(field, host);
   }
 }
 
@@ -230,9 +229,10 @@ export class ProxyRelay {
       return id;
     });
     if (objects.length === 0) return { message, first: false };
-    for (const [, descriptor] of objects) relayBuffers(descriptor, this);
     const first = this.#host === undefined;
-    this.#start().postMessage({ t: "adopt", objects });
+    const host = this.#start();
+    for (const [, descriptor] of objects) relayBuffers(descriptor, this.#pid);
+    host.postMessage({ t: "adopt", objects });
     return { message: out, first };
   }
 
@@ -249,8 +249,7 @@ export class ProxyRelay {
   end(): void {
     endLife(this.#life, this.#pid);
     this.#host?.postMessage({ t: "end" });
-    if (this.#pid !== 0) relayHost(this.#pid, false);
-    endRelay(this);
+    endRelay(this.#pid);
   }
 
   #start(): Worker {
@@ -271,7 +270,6 @@ export class ProxyRelay {
     };
     this.#pid = nextPid();
     this.#life = claimLife(this.#pid);
-    relayHost(this.#pid, true);
     host.postMessage({
       t: "init",
       name: `${this.#name} (shared objects)`,

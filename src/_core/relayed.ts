@@ -10,38 +10,29 @@
 import { ProcessError } from "../errors.ts";
 
 // The memory of the shared objects sent to subprocess children still
-// running (their relays, by buffer and by relay), and the pids of their
-// hosts (a lock's holder is a pid).
-const users = new WeakMap<ArrayBufferLike, Set<object>>();
-const buffers = new Map<object, ArrayBufferLike[]>();
-const hosts = new Set<number>();
+// running, by the pid of each child's proxy host (a lock's holder is a
+// pid), and the other way round.
+const hosts = new WeakMap<ArrayBufferLike, Set<number>>();
+const buffers = new Map<number, ArrayBufferLike[]>();
 
-/** Records that `relay`'s child uses objects over `buffer`. */
-export function relayMemory(buffer: ArrayBufferLike, relay: object): void {
-  let set = users.get(buffer);
-  if (set === undefined) users.set(buffer, set = new Set());
-  if (set.has(relay)) return;
-  set.add(relay);
-  buffers.get(relay)?.push(buffer) ?? buffers.set(relay, [buffer]);
+/** Records that the child whose proxy host is `host` uses `buffer`. */
+export function relayMemory(buffer: ArrayBufferLike, host: number): void {
+  let set = hosts.get(buffer);
+  if (set === undefined) hosts.set(buffer, set = new Set());
+  if (set.has(host)) return;
+  set.add(host);
+  buffers.get(host)?.push(buffer) ?? buffers.set(host, [buffer]);
 }
 
-/** `relay`'s child has ended: its objects are no longer relayed. */
-export function endRelay(relay: object): void {
-  for (const buffer of buffers.get(relay) ?? []) {
-    users.get(buffer)?.delete(relay);
-  }
-  buffers.delete(relay);
-}
-
-/** Records `pid` as a host this thread relays to (forget: when it ends). */
-export function relayHost(pid: number, on: boolean): void {
-  if (on) hosts.add(pid);
-  else hosts.delete(pid);
+/** The child of proxy host `host` has ended: nothing of it is relayed. */
+export function endRelay(host: number): void {
+  for (const buffer of buffers.get(host) ?? []) hosts.get(buffer)?.delete(host);
+  buffers.delete(host);
 }
 
 /**
  * Refuses a blocking wait on an object over `buffer` that a subprocess
- * child uses (`holder`, when given: only while a host holds it).
+ * child uses (`holder`, when given: only while that child's host holds it).
  *
  * @throws {ProcessError} When the wait could never end.
  */
@@ -51,8 +42,9 @@ export function assertNotRelayed(
   asyncForm: string,
   holder?: number,
 ): void {
-  if ((users.get(buffer)?.size ?? 0) === 0) return;
-  if (holder !== undefined && !hosts.has(holder)) return;
+  const users = hosts.get(buffer);
+  if (users === undefined || users.size === 0) return;
+  if (holder !== undefined && !users.has(holder)) return;
   throw new ProcessError(
     `Cannot ${what} by blocking this thread as a "subprocess" child ${
       holder === undefined ? "uses it" : "holds its lock"
