@@ -103,9 +103,19 @@ function exportLists(code: string): [string, string][] {
   return entries;
 }
 
-/** The name `local` is exported under by `source`, if it is. */
-function exportedAs(source: string, local: string): string | undefined {
-  const code = codeOf(source);
+const codes = new Map<string, string | undefined>();
+
+// A module's code (codeOf()), made once per module as its source is read.
+function readCode(url: string): string | undefined {
+  if (!codes.has(url)) {
+    const source = readSource(url);
+    codes.set(url, source === undefined ? undefined : codeOf(source));
+  }
+  return codes.get(url);
+}
+
+/** The name `local` is exported under by `code` (codeOf()), if it is. */
+function exportedAs(code: string, local: string): string | undefined {
   const name = escape(local);
   const declared = new RegExp(
     `export\\s+(default\\s+)?(?:(?:abstract\\s+)?class|(?:async\\s+)?function\\s*\\*?|const|let|var)\\s+${name}\\b`,
@@ -119,11 +129,10 @@ function exportedAs(source: string, local: string): string | undefined {
   return undefined;
 }
 
-/** Whether `source` exports something under `name` itself (not re-exported). */
-function exportsName(source: string, name: string): boolean {
-  const code = codeOf(source);
+/** Whether `code` exports something under `name` itself (not re-exported). */
+function exportsName(code: string, name: string): boolean {
   if (name === "default") return /export\s+default\s/.test(code);
-  return exportedAs(source, name) === name ||
+  return exportedAs(code, name) === name ||
     exportLists(code).some(([, outer]) => outer === name);
 }
 
@@ -178,12 +187,12 @@ function resolved(specifier: string, module: string): string | undefined {
 function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
   const source = readSource(module);
   if (source === undefined) return undefined;
-  const name = exportedAs(source, ctor.name);
+  const name = exportedAs(readCode(module)!, ctor.name);
   if (name !== undefined) return { url: module, name, source: sourceOf(ctor) };
   for (const { specifier, name } of importsOf(source, ctor.name)) {
     const url = resolved(specifier, module);
     if (url === undefined) continue;
-    const imported = readSource(url);
+    const imported = readCode(url);
     // A module it cannot read (npm:, jsr:, remote) is taken at its word:
     // the receiver checks the export.
     if (imported === undefined) {
@@ -194,14 +203,14 @@ function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
     }
     const declared = exportsName(imported, name) ||
       new RegExp(`export\\s*\\{[^}]*\\b${escape(name)}\\b[^}]*\\}\\s*from`)
-        .test(codeOf(imported));
+        .test(imported);
     if (declared) return { url, name, source: sourceOf(ctor) };
   }
   // Imported under another name than its own (`export { A as B }` there):
   // a module the caller imports that exports the class's name under any.
   for (const [, specifier] of source.matchAll(/from\s*["']([^"']+)["']/g)) {
     const url = resolved(specifier, module);
-    const imported = url === undefined ? undefined : readSource(url);
+    const imported = url === undefined ? undefined : readCode(url);
     const name = imported && exportedAs(imported, ctor.name);
     if (url !== undefined && name) return { url, name, source: sourceOf(ctor) };
   }

@@ -114,12 +114,7 @@ function reviveObject(value: object): unknown {
     // The caller's object, whose own key named kTag is data.
     const data = value.data as Record<string, unknown>;
     (rebuilt ??= new Map()).set(value, data);
-    for (const key of Object.keys(data)) {
-      const item = data[key];
-      if (typeof item === "object" && item !== null) {
-        data[key] = reviveWalk(item);
-      }
-    }
+    reviveFields(data);
     return data;
   }
   if (typeof tag === "string" && isFormTag(tag)) {
@@ -127,12 +122,7 @@ function reviveObject(value: object): unknown {
     // exists before its fields, which may lead back to it.
     const shell = classShell(value);
     (rebuilt ??= new Map()).set(value, shell);
-    for (const key of Object.keys(value)) {
-      const item = value[key];
-      if (typeof item === "object" && item !== null) {
-        value[key] = reviveWalk(item);
-      }
-    }
+    reviveFields(value);
     if (shell !== undefined) return fillShell(shell, value);
     const out = reviveForm(value);
     rebuilt.set(value, out);
@@ -147,11 +137,16 @@ function reviveObject(value: object): unknown {
     }
     return reviver(value as SharedDescriptor);
   }
-  for (const key of Object.keys(value)) {
-    const item = value[key];
+  reviveFields(value);
+  return value;
+}
+
+// Rebuilds, in place, what the fields of `record` hold.
+function reviveFields(record: Record<string, unknown>): void {
+  for (const key of Object.keys(record)) {
+    const item = record[key];
     if (typeof item === "object" && item !== null) {
-      value[key] = reviveWalk(item);
+      record[key] = reviveWalk(item);
     }
   }
-  return value;
 }
