@@ -40,9 +40,11 @@ import {
   kWorkloads,
   loadTable,
   parseSystemOutput,
+  poolRounds,
   ratioOf,
   renderCompareMarkdown,
   renderCompareSvg,
+  renderCompareTerminal,
   type SystemRun,
 } from "../tools/_compare_report.ts";
 import { configFor, startLoad, stopLoad } from "../tools/bench_compare.ts";
@@ -287,6 +289,7 @@ Deno.test("parseBenchArgs() gives the defaults when no option is passed", () => 
     only: ["a", "b", "c"],
     systems: ["x", "y"],
     loads: [0],
+    rounds: 1,
     outputs: { md: "out/report.md", svg: "out/chart.svg" },
   });
 });
@@ -830,6 +833,70 @@ Deno.test("loadTable() and the markdown report put ours against bare workers at 
       "bare Web Workers, load 1",
     ],
   );
+});
+
+Deno.test("poolRounds() pools each system's samples at each load over the rounds, and the report says how many ran", () => {
+  const run = (
+    system: "deno" | "bare",
+    load: number,
+    samples: number[],
+    extra: Partial<SystemRun> = {},
+  ): SystemRun => ({
+    system,
+    status: "ok",
+    load,
+    results: { start_join: { samples, note: `${system} note` } },
+    errors: {},
+    ...extra,
+  });
+  const pooled = poolRounds([
+    run("deno", 0, [1, 2]),
+    run("bare", 0, [10, 20], { runtime: "Deno" }),
+    run("deno", 0, [3], { errors: { map_tiny: "x" }, notice: "n" }),
+    run("bare", 0, [30]),
+    run("deno", 1, [5]),
+    run("bare", 1, [50], { status: "failed", results: {} }),
+  ]);
+  assertEquals(pooled.map((r) => [r.system, r.load]), [
+    ["deno", 0],
+    ["bare", 0],
+    ["deno", 1],
+    ["bare", 1],
+  ]);
+  assertEquals(pooled[0].results.start_join, {
+    samples: [1, 2, 3],
+    note: "deno note",
+  });
+  assertEquals(pooled[0].errors, { map_tiny: "x" });
+  assertEquals(pooled[0].notice, "n");
+  assertEquals(pooled[1].results.start_join.samples, [10, 20, 30]);
+  assertEquals(pooled[1].runtime, "Deno");
+  assertEquals(pooled[3].status, "failed");
+  const base = compareReport();
+  assert(
+    renderCompareTerminal({ ...base, rounds: 3 }).startsWith(
+      `bench:compare: 3 rounds, the systems alternating, of ${base.config.repeat} runs of each workload`,
+    ),
+  );
+  assert(
+    renderCompareTerminal(base).startsWith(
+      `bench:compare: ${base.config.repeat} runs of each workload`,
+    ),
+  );
+});
+
+Deno.test("parseBenchArgs() reads --rounds as an integer from 1 to 100, only where the tool accepts it", () => {
+  const withRounds = { ...spec, rounds: true };
+  assertEquals(parseBenchArgs([], withRounds).rounds, 1);
+  assertEquals(parseBenchArgs(["--rounds", "4"], withRounds).rounds, 4);
+  for (const bad of ["0", "101", "x", "", "1.5", "-2"]) {
+    assertThrows(
+      () => parseBenchArgs([`--rounds=${bad}`], withRounds),
+      RangeError,
+      `'--rounds' must be an integer from 1 to 100: current value is '${bad}'`,
+    );
+  }
+  assertThrows(() => parseBenchArgs(["--rounds", "2"], spec), TypeError);
 });
 
 Deno.test("startLoad() resolves once its processes spin, and stopLoad() leaves none running", async () => {

@@ -18,6 +18,8 @@ export interface BenchArgSpec {
   readonly systems?: readonly string[];
   /** Whether `--load N[,N…]` is accepted (CPU-bound processes beside). */
   readonly load?: boolean;
+  /** Whether `--rounds N` is accepted (the systems' runs, alternated). */
+  readonly rounds?: boolean;
   /** Output files by option name (e.g. `md`, `svg`) with their defaults. */
   readonly outputs: Readonly<Record<string, string>>;
 }
@@ -36,6 +38,8 @@ export interface BenchArgs {
   readonly systems: readonly string[];
   /** `--load` levels, in the given order ([0] without the option). */
   readonly loads: readonly number[];
+  /** `--rounds`: how many times each system runs, alternating (1 without). */
+  readonly rounds: number;
   /** Output paths by option name; "" means "do not write". */
   readonly outputs: Readonly<Record<string, string>>;
 }
@@ -69,7 +73,7 @@ function list(
 /**
  * Parses a benchmark tool's arguments: `--json`, `--quick` / `--full`,
  * `--repeat N`, `--only a,b`, `--systems a,b` (when the spec has systems),
- * `--load 0,1,2` (when the spec allows it),
+ * `--load 0,1,2` and `--rounds N` (when the spec allows them),
  * one `--<output> PATH` per output file (`--no-<output>` skips writing it),
  * `--help`.
  *
@@ -79,7 +83,8 @@ function list(
  * @throws {TypeError} For an unknown option, a positional argument, or an
  * option without its value.
  * @throws {RangeError} For a repeat count below the minimum, an unknown id
- * or system, a bad load level, or `--quick` together with `--full`.
+ * or system, a bad load level or round count, or `--quick` together with
+ * `--full`.
  */
 export function parseBenchArgs(
   args: readonly string[],
@@ -95,6 +100,7 @@ export function parseBenchArgs(
   };
   if (spec.systems) options.systems = { type: "string" };
   if (spec.load) options.load = { type: "string" };
+  if (spec.rounds) options.rounds = { type: "string" };
   for (const name of Object.keys(spec.outputs)) {
     options[name] = { type: "string" };
     options[`no-${name}`] = { type: "boolean" };
@@ -141,6 +147,9 @@ export function parseBenchArgs(
   const loads = values.load === undefined
     ? [0]
     : loadLevels(values.load as string, spec.tool);
+  const rounds = values.rounds === undefined
+    ? 1
+    : roundCount(values.rounds as string, spec.tool);
   // A partial run (some workloads, or some systems) writes no report unless
   // told where: the default files hold the full run that the README quotes.
   const partial = only.length < spec.ids.length ||
@@ -170,6 +179,7 @@ export function parseBenchArgs(
     only,
     systems,
     loads,
+    rounds,
     outputs,
   };
 }
@@ -184,4 +194,15 @@ function loadLevels(text: string, tool: string): number[] {
     );
   }
   return levels.map(Number);
+}
+
+// `--rounds 3`: an integer from 1 to 100.
+function roundCount(text: string, tool: string): number {
+  const rounds = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(rounds >= 1 && rounds <= 100)) {
+    throw new RangeError(
+      `Cannot run ${tool} as '--rounds' must be an integer from 1 to 100: current value is '${text}'`,
+    );
+  }
+  return rounds;
 }

@@ -246,8 +246,64 @@ export interface CompareReport {
   readonly config: CompareConfig;
   /** The `--load` levels, in run order; absent: [0]. */
   readonly loads?: readonly number[];
+  /** `--rounds`: each system's runs, alternated, whose samples are pooled; absent: 1. */
+  readonly rounds?: number;
   /** Every system at every load (see {@linkcode SystemRun.load}). */
   readonly systems: readonly SystemRun[];
+}
+
+/**
+ * Pools the rounds of a `--rounds` run: one run per system and load, whose
+ * samples of each workload are those of every round. A loaded machine
+ * drifts between slow and fast spells lasting seconds; rounds that
+ * alternate the systems let each system meet the same spells, where one run
+ * per system can put all of one system's samples in a slow spell.
+ *
+ * @param runs The runs, in run order (round after round).
+ * @returns One run per system and load, in the order of their first rounds.
+ */
+export function poolRounds(runs: readonly SystemRun[]): SystemRun[] {
+  const pooled = new Map<string, SystemRun>();
+  for (const run of runs) {
+    const key = `${run.system} ${run.load ?? 0}`;
+    const before = pooled.get(key);
+    if (before === undefined) {
+      pooled.set(key, run);
+      continue;
+    }
+    const results: Record<string, Outcome> = { ...before.results };
+    for (const [id, outcome] of Object.entries(run.results)) {
+      const earlier = results[id];
+      results[id] = earlier === undefined
+        ? outcome
+        : { ...earlier, samples: [...earlier.samples, ...outcome.samples] };
+    }
+    const notices = [before.notice, run.notice].filter((n) => n);
+    pooled.set(key, {
+      ...before,
+      status: before.status === "ok" || run.status === "ok"
+        ? "ok"
+        : before.status,
+      runtime: before.runtime ?? run.runtime,
+      notice: notices.length === 0
+        ? undefined
+        : [...new Set(notices)].join("; "),
+      results,
+      errors: { ...run.errors, ...before.errors },
+    });
+  }
+  return [...pooled.values()];
+}
+
+// "5 runs of each workload", or with rounds "3 rounds of 5 runs … (15)".
+function runsText(report: CompareReport): string {
+  const { repeat } = report.config;
+  const rounds = report.rounds ?? 1;
+  return rounds === 1
+    ? `${repeat} runs of each workload after a warm-up`
+    : `${rounds} rounds, the systems alternating, of ${repeat} runs of each workload after a warm-up (medians of all ${
+      rounds * repeat
+    })`;
 }
 
 /** The load levels of a report. */
@@ -569,7 +625,7 @@ const kReading = [
  */
 export function renderCompareTerminal(report: CompareReport): string {
   return [
-    `bench:compare: ${report.config.repeat} runs of each workload after a warm-up, medians`,
+    `bench:compare: ${runsText(report)}, medians`,
     describeEnvironment(report.environment),
     ...runtimes(report).map((r) => `  ${r}`),
     "",
@@ -598,7 +654,7 @@ export function renderCompareMarkdown(
     wrapProse(
       `Run on ${env.date.slice(0, 10)} with \`${report.command}\`${
         report.quick ? " (quick: smaller workloads)" : ""
-      }: each workload once to warm up, then ${report.config.repeat} timed runs; medians shown.`,
+      }: ${runsText(report)}; medians shown.`,
     ),
     "",
     wrapProse(`Machine: ${describeEnvironment(env)}.`),

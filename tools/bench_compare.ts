@@ -3,7 +3,8 @@
 // multiprocessing (spawn and fork) and piscina, in one run.
 //
 //   config (sizes, runs) ──JSON──> one program per system, one at a time,
-//   once per --load level, with that many busy-loop processes beside it:
+//   once per --load level (--rounds N: N times, the systems alternating,
+//   samples pooled), with that many busy-loop processes beside it:
 //     deno run --allow-all bench/compare/deno_workloads.ts   (/proc, run)
 //     deno run --allow-read bench/compare/bare_workloads.ts
 //     python3 bench/compare/python_workloads.py spawn | fork
@@ -29,6 +30,7 @@ import {
   kSystems,
   kWorkloads,
   parseSystemOutput,
+  poolRounds,
   renderCompareMarkdown,
   renderCompareSvg,
   renderCompareTerminal,
@@ -59,6 +61,9 @@ Options:
   --systems a,b    systems: ${kSystems.map((s) => s.id).join(", ")}
   --load N[,N…]    run everything once per level, with N CPU-bound processes
                    (busy loops) beside each system's run (default: 0)
+  --rounds N       run the systems N times, alternating, and pool the
+                   samples: on a loaded machine, slow and fast spells then
+                   fall on every system alike (default: 1)
   --json           print the report as JSON instead of the table
                    (with --only or without deno among the systems, the
                    cluster group, which needs nats-server, does not run)
@@ -337,6 +342,7 @@ if (import.meta.main) {
       ids: kWorkloads.map((w) => w.id),
       systems: kSystems.map((s) => s.id),
       load: true,
+      rounds: true,
       outputs: {
         md: "bench/results/compare.md",
         svg: "bench/results/compare.svg",
@@ -354,17 +360,27 @@ if (import.meta.main) {
   const cpus = cpuCount();
   let environment = startEnvironment(cpus);
   const config = configFor(cpus, args.quick, args.repeat, args.only);
-  const systems: SystemRun[] = [];
   const interrupted = () => {
     for (const child of loadNow) child.kill("SIGKILL");
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", interrupted);
+  const runs: SystemRun[] = [];
   for (const load of args.loads) {
-    for (const system of args.systems as SystemId[]) {
-      systems.push(await runSystemUnderLoad(system, config, load));
+    for (let round = 1; round <= args.rounds; round++) {
+      if (args.rounds > 1) {
+        console.error(`bench:compare: round ${round} of ${args.rounds}`);
+      }
+      for (const system of args.systems as SystemId[]) {
+        // A system skipped once (its runtime absent) is skipped for good.
+        const skipped = runs.some((r) =>
+          r.system === system && r.status === "skipped"
+        );
+        if (!skipped) runs.push(await runSystemUnderLoad(system, config, load));
+      }
     }
   }
+  const systems = poolRounds(runs);
   const cluster = args.systems.includes("deno") &&
       args.only.length === kWorkloads.length
     ? await runClusterGroup(config, args.quick, kTimeoutSeconds)
@@ -377,6 +393,7 @@ if (import.meta.main) {
     environment,
     config,
     loads: args.loads,
+    ...(args.rounds > 1 ? { rounds: args.rounds } : {}),
     systems,
   };
   console.log(
