@@ -73,3 +73,20 @@ Deno.test("a refusal the program itself lacks keeps Deno's advice to run again w
   match(result.stderr, /run again with the --allow-env flag/);
   doesNotMatch(result.stderr, /own permissions/);
 });
+
+Deno.test("Pool.apply() explains the refused static import of a target's module, and keeps where it was imported", async () => {
+  // The worker may read the barrel, not the module it re-exports from:
+  // Deno's message names the refused module on its first line and the
+  // importing module on the next.
+  const barrel = new URL("./fixtures/imported/barrel.ts", import.meta.url);
+  await using pool = new Pool(1, { permissions: { read: [barrel.pathname] } });
+  await rejects(pool.apply(`${barrel.href}#cube`, [2]), (error: Error) => {
+    equal(error instanceof TypeError, true, String(error));
+    match(
+      error.message,
+      /^Requires read access to ".*imported\/tasks\.ts", refused by the worker's own permissions: grant it with permissions: \{ read: \[".*imported\/tasks\.ts"\] \}\n.*barrel\.ts/,
+    );
+    doesNotMatch(error.message, /run again with/);
+    return true;
+  });
+});

@@ -74,9 +74,10 @@ export function rebuildError(wire: WireError): Error {
   return error;
 }
 
-// Deno's text for a refused access, in every thread alike.
+// Deno's text for a refused access, in every thread alike: its first line
+// (a refused static import adds the importing module on the next lines).
 const kRefused =
-  /^Requires (read|write|net|env|run|ffi|sys|import) access to "(.*)", run again with the --allow-\1 flag$/;
+  /^Requires (read|write|net|env|run|ffi|sys|import) access to "(.*)", run again with the --allow-\1 flag(?=\n|$)/;
 const kDescriptorKey = {
   read: "path",
   write: "path",
@@ -120,6 +121,6 @@ export function explainRefusal(wire: WireError): WireError {
     JSON.stringify(value)
   }, refused by the worker's own permissions: grant it with permissions: { ${kind}: [${
     JSON.stringify(value)
-  }] }`;
+  }] }${wire.message.slice(match[0].length)}`;
   return { ...wire, message, stack: wire.stack.replace(wire.message, message) };
 }
