@@ -24,7 +24,7 @@ import {
 } from "../src/_memory/record_codec.ts";
 import { serialize } from "node:v8";
 import { getContext } from "../mod.ts";
-import { fixture } from "./_run.ts";
+import { fixture, runDeno } from "./_run.ts";
 import { kRecordV8 } from "../src/_wire/layouts.ts";
 import { rebuildError, toWireError } from "../src/_wire/error_codec.ts";
 import { AppError, Celsius, Point } from "./fixtures/value_targets.ts";
@@ -497,4 +497,62 @@ Deno.test("an AggregateError that travels by name alone keeps its message, with 
   equal(error.message, "two failures");
   deepEqual(error.errors, []);
   equal((error.cause as { remoteStack?: string }).remoteStack, wire.stack);
+});
+
+Deno.test("classes imported by bare names through an import map travel both ways", async () => {
+  // A program of its own, written here: `deno check tests/` would find no
+  // import map for its bare names.
+  const dir = await Deno.makeTempDir();
+  const files: Record<string, string> = {
+    "import_map.json": JSON.stringify({ imports: { "@bare/": "./" } }),
+    "models.ts": `
+      export class Point {
+        constructor(public x: number, public y: number) {}
+        norm2(): number { return this.x * this.x + this.y * this.y; }
+      }
+      export class Failure extends Error {
+        constructor(message: string, public code: number) {
+          super(message);
+          this.name = "Failure";
+        }
+      }`,
+    "tasks.ts": `
+      import { Failure, Point } from "@bare/models.ts";
+      export function makePoint(x: number): Point { return new Point(x, x + 1); }
+      export function norm2(p: Point): number { return p.norm2(); }
+      export function fail(code: number): never { throw new Failure("failed", code); }`,
+    "main.ts": `
+      import { Pool } from ${
+      JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+    };
+      import { fail, makePoint, norm2 } from "@bare/tasks.ts";
+      import { Failure, Point } from "@bare/models.ts";
+      if (import.meta.main) {
+        await using pool = new Pool(1);
+        // Sent first, before a result made this process meet the class.
+        console.log("sent", await pool.apply(norm2, [new Point(3, 4)]));
+        const point = await pool.apply(makePoint, [2]);
+        console.log("returned", point instanceof Point, point.norm2());
+        const error = await pool.apply(fail, [7]).catch((e) => e);
+        console.log("thrown", error instanceof Failure, error.code);
+      }`,
+  };
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    const result = await runDeno([
+      "run",
+      "--allow-read",
+      `--import-map=${dir}/import_map.json`,
+      `${dir}/main.ts`,
+    ]);
+    equal(
+      result.stdout,
+      "sent 25\nreturned true 13\nthrown true 7\n",
+      result.stderr,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

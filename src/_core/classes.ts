@@ -19,6 +19,7 @@
 // Tier 1.
 
 import { callerUrl } from "./target.ts";
+import { resolveSpecifier } from "./imports.ts";
 
 /** Where a class lives: the receiver imports `url` and takes export `name`. */
 export interface ClassRef {
@@ -175,22 +176,13 @@ function fromNamespaces(ctor: Ctor): ClassRef | undefined {
   return undefined;
 }
 
-// `specifier` as `module` imports it, or undefined when it is no URL.
-function resolved(specifier: string, module: string): string | undefined {
-  try {
-    return new URL(specifier, module).href;
-  } catch {
-    return undefined;
-  }
-}
-
 function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
   const source = readSource(module);
   if (source === undefined) return undefined;
   const name = exportedAs(readCode(module)!, ctor.name);
   if (name !== undefined) return { url: module, name, source: sourceOf(ctor) };
   for (const { specifier, name } of importsOf(source, ctor.name)) {
-    const url = resolved(specifier, module);
+    const url = resolveSpecifier(specifier, module);
     if (url === undefined) continue;
     const imported = readCode(url);
     // A module it cannot read (npm:, jsr:, remote) is taken at its word:
@@ -209,7 +201,7 @@ function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
   // Imported under another name than its own (`export { A as B }` there):
   // a module the caller imports that exports the class's name under any.
   for (const [, specifier] of source.matchAll(/from\s*["']([^"']+)["']/g)) {
-    const url = resolved(specifier, module);
+    const url = resolveSpecifier(specifier, module);
     const imported = url === undefined ? undefined : readCode(url);
     const name = imported && exportedAs(imported, ctor.name);
     if (url !== undefined && name) return { url, name, source: sourceOf(ctor) };

@@ -58,7 +58,14 @@ const exportFrom =
 const absoluteUrl = /^[a-z][a-z0-9+.-]*:/i;
 const identifier = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
 
-function resolveSpecifier(specifier: string, base: string): string | undefined {
+/**
+ * `specifier` as module `base` imports it: relative to it, as it is when it
+ * is a URL, and through the import map when it is a bare name.
+ */
+export function resolveSpecifier(
+  specifier: string,
+  base: string,
+): string | undefined {
   try {
     if (/^\.{0,2}\//.test(specifier)) return new URL(specifier, base).href;
     if (absoluteUrl.test(specifier)) return specifier;
