@@ -59,6 +59,23 @@ import { join } from "node:path";
   }
 });
 
+Deno.test("importCandidates() reads an import whose clause holds comments with quotes or semicolons", async () => {
+  const [url, dir] = await caller(`import {
+  cube, // don't inline: it's the hot path; see "perf"
+  /* half's twin; \`x\` */ half,
+} from "./tasks.ts";
+import { later } from "./later.ts";
+`);
+  try {
+    deepEqual(importCandidates(url, "cube"), [`${dir}tasks.ts#cube`]);
+    deepEqual(importCandidates(url, "half"), [`${dir}tasks.ts#half`]);
+    // The scan goes on past it.
+    deepEqual(importCandidates(url, "later"), [`${dir}later.ts#later`]);
+  } finally {
+    await Deno.remove(new URL(dir), { recursive: true });
+  }
+});
+
 Deno.test("importCandidates() reads no import after the module's first statement", async () => {
   const [url, dir] = await caller(`import { cube } from "./tasks.ts";
 export const program = \`

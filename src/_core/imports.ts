@@ -49,8 +49,9 @@ const scanned = new Map<string, ModuleImports | undefined>();
 // never taken for one (a wrong module in a sandboxed worker's static imports
 // would end the worker).
 const gap = /(?:\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/|^#![^\n]*)+/y;
+// The clause may hold comments, with quotes or semicolons in them.
 const importFrom =
-  /import\s*(type\s+)?([^;"'`]*?)\s*from\s*(["'])([^"'\n]+)\3\s*((?:with|assert)\s*\{[^}]*\})?\s*;?/y;
+  /import\s*(type\s+)?((?:\/\/[^\n]*|\/\*[\s\S]*?\*\/|[^;"'`])*?)\s*from\s*(["'])([^"'\n]+)\3\s*((?:with|assert)\s*\{[^}]*\})?\s*;?/y;
 const bareImport =
   /import\s*(["'])([^"'\n]+)\1\s*((?:with|assert)\s*\{[^}]*\})?\s*;?/y;
 const exportFrom =
