@@ -37,6 +37,7 @@ import {
   cube as barrelCube,
   reportCube as barrelReport,
 } from "./fixtures/imported/barrel.ts";
+import { parallelMap, runInProcess } from "./fixtures/imported/helper_pools.ts";
 
 // This module's own top level: it runs again in any child that imports it.
 (globalThis as Record<string, unknown>).importedTargetsCallerRan = true;
@@ -147,6 +148,28 @@ Deno.test("Pool with sandboxed workers runs a function its creator imports", asy
   await using pool = new Pool(1, { permissions: "none" });
   equal(await pool.apply(c, [2]), 8);
   equal(await pool.apply(addToBase, [3]), 3);
+});
+
+/** Declared here and passed to a helper module's pool. */
+export function negate(x: number): number {
+  return -x;
+}
+
+Deno.test("a pool made in a helper module runs functions its caller imports or declares", async () => {
+  deepEqual(await parallelMap(cube, [1, 2, 3]), [1, 8, 27]);
+  deepEqual(await parallelMap(c, [2]), [8]);
+  deepEqual(await parallelMap(negate, [1, 2]), [-1, -2]);
+});
+
+Deno.test("a sandboxed pool made in a helper module runs a function its caller imports", async () => {
+  deepEqual(await parallelMap(cube, [1, 2], "none"), [1, 8]);
+});
+
+Deno.test("a Process started in a helper module runs a target its caller imports", async () => {
+  const queue = new Queue<number>();
+  equal(await runInProcess(reportCube, [queue, 3]), 0);
+  equal(await queue.get(), 27);
+  queue.close();
 });
 
 Deno.test("Pool.apply() of a closure from another module fails with the fix named", async () => {

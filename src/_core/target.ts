@@ -4,9 +4,11 @@
 // "pickle functions by qualified name", with the same failure mode made
 // explicit: only functions some module exports can be targets. The module is
 // the caller's own, or one the caller imports the function from (named,
-// renamed, a namespace, a default export, a barrel): ./imports.ts lists
-// those as candidates, and the child keeps the first that is the same
-// function.
+// renamed, a namespace, a default export, a barrel), or, for a caller with
+// neither (a helper module that makes the pool for a function main.ts
+// passes in), those of the modules above it on the stack: ./imports.ts
+// lists those as candidates, and the child keeps the first that is the
+// same function.
 //
 // Tier 1. The wire shape of a reference (TargetRef) is the protocol's.
 
@@ -135,6 +137,11 @@ export function targetRef(
       const self = `${from}#${fn.name}`;
       also = [`${url}#${fn.name}`, ...also.filter((c) => c !== self)];
     }
+    // A helper module that makes the pool (lib/parallel.ts) runs a
+    // function main.ts passed in: the modules further up the stack.
+    if (from === undefined) {
+      also = [...new Set([...also, ...outerCandidates(url, fn.name)])];
+    }
     if (also.length > 0) ref.also = also;
     byCaller.set(url, ref);
   }
@@ -142,6 +149,22 @@ export function targetRef(
 }
 
 const refs = new WeakMap<object, Map<string, TargetRef>>();
+
+// Where the modules above the caller on the stack have the function: each
+// one's named import of it, then the module itself, then its other imports.
+function outerCandidates(caller: string, name: string): string[] {
+  const out: string[] = [];
+  const seen = new Set([caller]);
+  for (const url of callSiteUrls()) {
+    if (url.startsWith(libraryDir) || url.startsWith("data:")) continue;
+    if (seen.has(url)) continue;
+    seen.add(url);
+    const from = namedImport(url, name);
+    if (from !== undefined) out.push(`${from}#${name}`);
+    out.push(`${url}#${name}`, ...importCandidates(url, name));
+  }
+  return [...new Set(out)];
+}
 
 /**
  * How workers know a function: `"url#name"`, followed for a reference with
