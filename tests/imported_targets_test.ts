@@ -10,6 +10,8 @@ import {
   ProcessPoolExecutor,
   Queue,
 } from "../mod.ts";
+import { basename } from "node:path";
+import * as nodePath from "node:path";
 import { runDeno } from "./_run.ts";
 import {
   addBase,
@@ -148,6 +150,12 @@ Deno.test("Pool with sandboxed workers runs a function its creator imports", asy
   await using pool = new Pool(1, { permissions: "none" });
   equal(await pool.apply(c, [2]), 8);
   equal(await pool.apply(addToBase, [3]), 3);
+});
+
+Deno.test("a pool runs a built-in module's function imported by name or through a namespace", async () => {
+  await using pool = new Pool(1);
+  deepEqual(await pool.map(basename, ["/a/b.txt", "c/d"]), ["b.txt", "d"]);
+  deepEqual(await pool.map(nodePath.extname, ["/a/b.txt"]), [".txt"]);
 });
 
 /** Declared here and passed to a helper module's pool. */

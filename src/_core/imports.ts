@@ -172,8 +172,15 @@ export function importCandidates(caller: string, name: string): string[] {
   const maybe: string[] = [];
   const renamed: string[] = [];
   for (const { imported, url, local } of found.bindings) {
-    // Built-in modules hold no user function.
-    if (url.startsWith("node:")) continue;
+    // A built-in's function travels by its name there (`basename` of
+    // node:path, as CPython pickles os.path.basename), never by a rename.
+    if (url.startsWith("node:")) {
+      if (imported === name) named.push(`${url}#${name}`);
+      else if (imported === "*" || imported === "default") {
+        maybe.push(`${url}#${name}`);
+      }
+      continue;
+    }
     if (imported === name) named.push(`${url}#${name}`);
     else if (imported === "default" && local === name) {
       named.push(`${url}#default`);
