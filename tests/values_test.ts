@@ -233,6 +233,9 @@ Deno.test("host objects are a TypeError naming the path, never a silent {}", asy
       [Promise.resolve(1), /Promise/],
       [new URL("https://example.com/"), /a URL \(a built-in object/],
       [new TextEncoder(), /a TextEncoder/],
+      [(function* () {})(), /a generator \(it runs in this process/],
+      [(async function* () {})(), /an async generator/],
+      [new Map().keys(), /an iterator/],
     ];
     for (const [value, kind] of cases) {
       throws(() => reduce([{ file: value }], "args", "apply"), (e: Error) => {

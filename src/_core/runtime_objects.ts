@@ -56,6 +56,18 @@ export function hostKind(value: object): string | undefined {
     } (streams belong to the process that made them)`;
   }
   if (value instanceof Promise) return "a Promise";
+  // A generator or an iterator is code paused in this process, as CPython
+  // cannot pickle a generator.
+  const tag = Object.prototype.toString.call(value);
+  if (/^\[object (Async)?Generator\]$/.test(tag) || / Iterator\]$/.test(tag)) {
+    return `${
+      tag.includes("Async")
+        ? "an async generator"
+        : tag.includes("Generator")
+        ? "a generator"
+        : "an iterator"
+    } (it runs in this process: collect its items with Array.from() or Array.fromAsync() and pass the array)`;
+  }
   if (
     value instanceof WeakMap || value instanceof WeakSet ||
     value instanceof WeakRef
