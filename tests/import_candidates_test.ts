@@ -131,3 +131,68 @@ import half from "./half.ts";
     await Deno.remove(new URL(dir), { recursive: true });
   }
 });
+
+/** A temporary folder holding `files` (relative path to text); its URL. */
+async function tree(files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "imports_" });
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(`${dir}/${path}`.replace(/\/[^/]*$/, ""), {
+      recursive: true,
+    });
+    await Deno.writeTextFile(`${dir}/${path}`, text);
+  }
+  return pathToFileURL(`${dir}/`).href;
+}
+
+Deno.test("importCandidates() resolves a bare name through the import map of the workspace member that holds the caller", async () => {
+  const imports = `import { inc } from "@lib/work.ts";
+import { deep } from "@lib/deep/x.ts";
+import { cube } from "tasks";
+import { join } from "@std/path/join";
+import { shared } from "@root/shared.ts";
+`;
+  const dir = await tree({
+    "deno.json": JSON.stringify({
+      workspace: ["./app"],
+      imports: { "@root/": "./root/" },
+    }),
+    // A member's map may hold comments and trailing commas.
+    "app/deno.jsonc": `{
+  // "imports": { "@lib/": "./wrong/" }, a "quoted" comment
+  "imports": {
+    "@lib/": "./lib/", /* the longest prefix wins: */ "@lib/deep/": "./deep/",
+    "tasks": "./lib/tasks.ts",
+    "@std/path": "jsr:@std/path@^1", // and "//" in a value stays: "https://x"
+  },
+}`,
+    "app/main.ts": imports,
+    "app/nested/main.ts": imports,
+    "other/main.ts": imports,
+    // One that cannot be parsed maps nothing (Deno says why when it runs).
+    "bad/deno.json": `{ "imports": `,
+    "bad/main.ts": imports,
+  });
+  try {
+    for (const caller of ["app/main.ts", "app/nested/main.ts"]) {
+      const url = `${dir}${caller}`;
+      deepEqual(importCandidates(url, "inc"), [`${dir}app/lib/work.ts#inc`]);
+      deepEqual(importCandidates(url, "deep"), [`${dir}app/deep/x.ts#deep`]);
+      deepEqual(importCandidates(url, "cube"), [`${dir}app/lib/tasks.ts#cube`]);
+      deepEqual(importCandidates(url, "join"), ["jsr:@std/path@^1/join#join"]);
+    }
+    // Outside the member its map does not apply; the root's does.
+    const other = `${dir}other/main.ts`;
+    deepEqual(importCandidates(other, "shared"), [
+      `${dir}root/shared.ts#shared`,
+    ]);
+    equal(
+      importCandidates(other, "inc").includes(`${dir}app/lib/work.ts#inc`),
+      false,
+    );
+    deepEqual(importCandidates(`${dir}bad/main.ts`, "inc"), []);
+    // A bare name is a guess, never loaded statically by a sandboxed child.
+    deepEqual(importedModules(`${dir}app/main.ts`), []);
+  } finally {
+    await Deno.remove(new URL(dir), { recursive: true });
+  }
+});

@@ -278,3 +278,55 @@ Deno.test("a spawn child whose target's module does not import the library never
   equal(await p.join(), 0);
   equal(cell[0], 1);
 });
+
+Deno.test("a function and a class a workspace member imports through its own import map travel by reference", async () => {
+  // The member's map is not the root's, which is all the library's own
+  // import.meta.resolve() sees.
+  const dir = await Deno.makeTempDir({ prefix: "workspace_" });
+  const files: Record<string, string> = {
+    "deno.json": JSON.stringify({ workspace: ["./app"] }),
+    "app/deno.json": JSON.stringify({ imports: { "@lib/": "./lib/" } }),
+    "app/lib/work.ts": `export function inc(x: number): number {
+  return x + 1;
+}
+export class Point {
+  constructor(public x: number, public y: number) {}
+}
+export function moved(p: Point): Point | string {
+  return p instanceof Point ? new Point(p.x + 1, p.y) : "not a Point";
+}
+`,
+    "app/main.ts": `import { Pool, Process } from "${
+      new URL("../mod.ts", import.meta.url).href
+    }";
+import { inc, moved, Point } from "@lib/work.ts";
+if (import.meta.main) {
+  await using pool = new Pool(2);
+  console.log(await pool.map(inc, [1, 2]));
+  const back = await pool.apply(moved, [new Point(1, 2)]);
+  console.log(back instanceof Point, back);
+  const p = new Process({ target: inc, args: [1] });
+  p.start();
+  console.log(await p.join());
+}
+`,
+  };
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.mkdir(`${dir}/${path}`.replace(/\/[^/]*$/, ""), {
+        recursive: true,
+      });
+      await Deno.writeTextFile(`${dir}/${path}`, text);
+    }
+    // Deno finds the workspace from the member's folder as from the root's.
+    for (
+      const [cwd, main] of [[dir, "app/main.ts"], [`${dir}/app`, "main.ts"]]
+    ) {
+      const result = await runDeno(["run", "--allow-read", main], 60, { cwd });
+      equal(result.stderr.includes("Error"), false, result.stderr);
+      equal(result.stdout, "[ 2, 3 ]\ntrue Point { x: 2, y: 2 }\n0\n", cwd);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

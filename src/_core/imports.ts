@@ -18,7 +18,9 @@
 // The inspector would cost ~30 ms per function, asynchronously, and
 // --allow-sys.
 //
-// Tier 1.
+// Tier 1: imports only the workspace-member lookup of its own tier.
+
+import { configResolve } from "./config_imports.ts";
 
 /** One binding an import declaration makes. */
 interface ImportBinding {
@@ -61,7 +63,8 @@ const identifier = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
 
 /**
  * `specifier` as module `base` imports it: relative to it, as it is when it
- * is a URL, and through the import map when it is a bare name.
+ * is a URL, and through the import map when it is a bare name: the one of the
+ * workspace member that holds `base` first (config_imports.ts says why).
  */
 export function resolveSpecifier(
   specifier: string,
@@ -71,7 +74,7 @@ export function resolveSpecifier(
     if (/^\.{0,2}\//.test(specifier)) return new URL(specifier, base).href;
     if (absoluteUrl.test(specifier)) return specifier;
     // A bare name goes through the import map, as the caller's did.
-    return import.meta.resolve(specifier);
+    return configResolve(specifier, base) ?? import.meta.resolve(specifier);
   } catch {
     return undefined;
   }

@@ -96,7 +96,8 @@ function readable(path: string): boolean {
   }
 }
 
-function readConfig(path: string): string | undefined {
+/** The text of the config file at `path`, or undefined if it cannot be read. */
+export function readConfig(path: string): string | undefined {
   if (!readable(path)) return undefined;
   try {
     return Deno.readTextFileSync(path);
@@ -111,7 +112,11 @@ function listsWorkerOptions(text: string): boolean {
   return match !== null && /"worker-options"/.test(match[1]);
 }
 
-function findConfig(startDir: string): string | undefined {
+/**
+ * The nearest deno.json or deno.jsonc this program may read, from the folder
+ * `startDir` up, as Deno looks for one.
+ */
+export function findConfig(startDir: string): string | undefined {
   let dir = startDir;
   while (true) {
     for (const name of ["deno.json", "deno.jsonc"]) {
@@ -159,7 +164,8 @@ function configEnables(config: string): boolean | undefined {
   return listsWorkerOptions(text);
 }
 
-function folderOf(url: string | undefined): string | undefined {
+/** The folder of a file: URL as a path, without its last slash. */
+export function folderOf(url: string | undefined): string | undefined {
   // A Web Worker has no main module (Deno.mainModule is undefined there).
   return url?.startsWith("file:")
     ? decodeURIComponent(new URL(".", url).pathname).replace(/\/$/, "")
