@@ -191,12 +191,11 @@ function respond(id: number, status: ResultStatus, value?: unknown): void {
     ]);
     return;
   }
-  post({
-    t: "result",
-    id,
-    status,
-    value: reduce(value, "result", "return a result"),
-  });
+  // An error is reduced already (wireError()).
+  const reduced = status === ResultStatus.Error
+    ? value
+    : reduce(value, "result", "return a result");
+  post({ t: "result", id, status, value: reduced });
 }
 
 async function run(
