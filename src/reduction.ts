@@ -15,7 +15,7 @@
  */
 
 import { kPlainTag, kTag, reduceInstance } from "./_core/forms.ts";
-import { needsModule, reviverOf } from "./_core/revivers.ts";
+import { needsModule } from "./_core/revivers.ts";
 import { isPlainObject } from "./_core/rebuild.ts";
 
 export { revive } from "./_core/rebuild.ts";
@@ -92,6 +92,25 @@ function uncloneable(path: string, value: unknown, what: string): TypeError {
   );
 }
 
+// What reduce() made already, on its way again: a "subprocess" child's
+// item that its proxy host puts, a client's arguments that an agent hands
+// its pool. reduce() passes it on as it is: its tagged objects are the
+// library's, where in a caller's value every object with its own tag key is
+// the caller's data.
+class Reduced {
+  constructor(readonly value: unknown) {}
+}
+
+/**
+ * Marks `value`, the output of reduce(), so that reduce() passes it on
+ * untouched. Internal: not exported from mod.ts.
+ */
+export function reducedAlready(value: unknown): unknown {
+  return typeof value === "object" && value !== null
+    ? new Reduced(value)
+    : value;
+}
+
 /**
  * Replaces every shareable object inside `value` (arrays, plain objects, Map
  * and Set are walked) with its descriptor, and rejects what structured clone
@@ -151,6 +170,7 @@ function walk(
       return value;
   }
   if (value === null) return value;
+  if (value instanceof Reduced) return value.value;
   const reducible = value as Partial<Reducible>;
   if (typeof reducible[kReduce] === "function") {
     const descriptor = reducible[kReduce]!();
@@ -250,8 +270,6 @@ function reduceObject(
     return changed ? out : value;
   }
   if (isPlainObject(value)) {
-    // Reduced already (a proxy host puts what a child reduced): as it is.
-    if (value[kTag] === kPlainTag) return value;
     let out: Record<string, unknown> | undefined;
     if (memo !== undefined) memo.set(value, () => out ??= { ...value });
     for (const key of Object.keys(value)) {
@@ -262,14 +280,9 @@ function reduceObject(
         out[key] = reduced;
       }
     }
-    // The caller's own key of that name is data, not a tag: wrapped. A
-    // value reduced already (an agent's arguments, a form, a descriptor)
-    // holds only the library's tags, and goes on as it is.
-    const tag = value[kTag];
-    if (
-      typeof tag !== "string" || tag.startsWith("@dmp/") ||
-      reviverOf(tag) !== undefined
-    ) return out ?? value;
+    // The caller's own key of that name is data, not a tag, whatever it
+    // holds: wrapped (what the library made comes as reducedAlready()).
+    if (typeof value[kTag] !== "string") return out ?? value;
     made = true;
     return { [kTag]: kPlainTag, data: out ?? value, v: undefined };
   }

@@ -166,18 +166,24 @@ Deno.test("an exported subclass of Array, Map or Set arrives as itself, with its
   deepEqual([...inner], ["a", "b"]);
 });
 
-Deno.test("a plain object with its own '__dmp_shared__' key is data, on every path", async () => {
-  // Any value but the library's own tags ("@dmp/…", a registered reviver's).
-  const mine = { __dmp_shared__: "mine", when: new Date(0), n: 1 };
+Deno.test("a plain object with its own '__dmp_shared__' key is data, on every path, whatever it holds", async () => {
+  // The library's own tag names too: a reviver's ("Value", "Lock"), a form's.
+  const values = ["mine", "Value", "Lock", "@dmp/plain", "@dmp/class"].map((
+    tag,
+  ) => ({ __dmp_shared__: tag, when: new Date(0), n: 1, data: 3 }));
+  const [mine] = values;
   const back = roundTrip({ mine, again: mine }) as Record<string, unknown>;
   deepEqual(back.mine, mine);
   equal(back.again, back.mine);
-  const { tag, bytes } = encodeValue(mine, "item", "put item");
-  deepEqual(decodeValue(tag, bytes.slice()), mine);
+  for (const value of values) {
+    deepEqual(roundTrip([value]), [value]);
+    const { tag, bytes } = encodeValue(value, "item", "put item");
+    deepEqual(decodeValue(tag, bytes.slice()), value);
+  }
   for (const method of ["spawn", "subprocess"] as const) {
     await using pool = new (getContext(method).Pool)(1);
     const echo = fixture("pool_targets", "echo");
-    deepEqual(await pool.apply(echo, [mine]), mine, method);
+    deepEqual(await pool.apply(echo, [values]), values, method);
     deepEqual(await pool.apply(echo, [[{ __dmp_shared__: "x" }]]), [{
       __dmp_shared__: "x",
     }]);
@@ -186,10 +192,10 @@ Deno.test("a plain object with its own '__dmp_shared__' key is data, on every pa
     const queue = new Queue<unknown>();
     const p = new (getContext(method).Process)({
       target: T("putBack"),
-      args: [queue, mine],
+      args: [queue, values],
     });
     p.start();
-    deepEqual(await queue.get({ timeout: 30 }), mine, method);
+    deepEqual(await queue.get({ timeout: 30 }), values, method);
     equal(await p.join(30), 0);
   }
 });

@@ -5,16 +5,16 @@
 // Every call runs with the awaited form (acquire(), not acquireSync()): the
 // host never blocks, so a call that waits (a lock held elsewhere, an empty
 // queue) leaves the child's other calls running, and the worker can be
-// ended at any time. Values arrive already reduced by the child (forms of
-// src/_core/forms.ts, which reduce() leaves as they are) and go back
-// reduced, so the host never rebuilds a value of the child's classes
-// itself; only the objects (a Queue's get()) revive what they hold.
+// ended at any time. Values arrive already reduced by the child and are
+// put or sent on as they are (reducedAlready()); what the objects give back
+// (a Queue's get(), which revives what it holds) goes back reduced.
 //
 // Tier 4 (child start-up).
 
 import { state } from "../_core/state.ts";
-import { reduce, revive } from "../reduction.ts";
+import { reduce, reducedAlready, revive } from "../reduction.ts";
 import { toWireError } from "../_wire/error_codec.ts";
+import { jsonSafe } from "../_wire/codec.ts";
 // The classes whose objects it serves (their modules register their
 // revivers).
 import "../synchronize/lock.ts";
@@ -96,6 +96,11 @@ async function invoke(kind: string, object: Target, m: string, a: unknown[]) {
     return into.subarray(0, n);
   }
   if (kind === "Connection" && m === "close") closed.add(object);
+  // An item or a message the child reduced: put or sent on as it is (as
+  // JSON when it is JSON-safe: then it holds no tagged object).
+  if ((m === "put" || m === "putNowait" || m === "send") && !jsonSafe(a[0])) {
+    return await object[m](reducedAlready(a[0]), ...a.slice(1));
+  }
   return await object[m](...a);
 }
 

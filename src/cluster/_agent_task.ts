@@ -9,6 +9,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ProcessError } from "../errors.ts";
 import { toWireError } from "../_wire/error_codec.ts";
+import { reducedAlready } from "../reduction.ts";
 import type { Pool } from "../pool.ts";
 import type { Served } from "./_modules.ts";
 import type { Claim, Claimer } from "./_claims.ts";
@@ -179,12 +180,17 @@ async function run(
       }, the agent's to ${served.hash.slice(0, 12)}`,
     );
   }
+  // The client reduced them: the pool passes them on as they are.
   const args = agentArgs(task.args, ctx.served, `run '${fn}'`);
   if (task.kind === "apply") {
     const target = new URL(`#${task.name}`, served.url);
-    return [await ctx.pool.apply(target, args), undefined];
+    return [await ctx.pool.apply(target, args.map(reducedAlready)), undefined];
   }
-  return await ctx.pool.apply(kRunChunk, [served.url, task.name, args]) as [
+  return await ctx.pool.apply(kRunChunk, [
+    served.url,
+    task.name,
+    reducedAlready(args),
+  ]) as [
     unknown,
     number,
   ];
