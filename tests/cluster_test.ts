@@ -29,6 +29,7 @@ import { namesOf } from "../src/cluster/_protocol.ts";
 import { deserialize, serialize } from "node:v8";
 import type { ResultMessage } from "../src/cluster/_protocol.ts";
 import {
+  echo,
   moved,
   NegativeError,
   Point,
@@ -239,6 +240,15 @@ Deno.test({
             assert.ok(all.every((p) => p instanceof Point));
             assert.deepEqual(all.map((p) => p.sum()), [2, 12]);
           }
+          // A plain object with the library's tag key is data, whatever it
+          // holds, through the client, the agent and its pool.
+          const tagged = ["Value", "@dmp/class", "mine"].map((tag) => ({
+            __dmp_shared__: tag,
+            at: new Point(1, 1),
+          }));
+          const back = await byValue.apply(echo, [tagged]);
+          assert.deepEqual(back, tagged);
+          assert.ok(back[0].at instanceof Point);
           // No value makes an agent import a module it does not serve.
           await assert.rejects(
             byValue.apply(moved, [new Elsewhere() as never]),
