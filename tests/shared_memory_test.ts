@@ -39,19 +39,47 @@ Deno.test("SharedMemory() gives zeroed memory when a freed block is reused", () 
   const [low, middle, top] = [4_999, 5_003, 5_011].map((size) =>
     new SharedMemory({ create: true, size })
   );
+  using above = new SharedMemory({ create: true, size: 64 });
   for (const block of [middle, top]) {
     block.buf.fill(0xff);
     block.unlink();
     block.close();
   }
-  // The top block went back to the arena's free space, the middle one to
-  // the free list; both come back zeroed.
+  // The two freed blocks merged into one on the free list (a block stays
+  // above them), which best fit gives back zeroed; the next block comes
+  // from the arena's free space.
   using again = new SharedMemory({ create: true, size: 5_011 });
   using reused = new SharedMemory({ create: true, size: 5_003 });
   equal(again.buf.every((b) => b === 0), true);
   equal(reused.buf.every((b) => b === 0), true);
-  for (const block of [low, again, reused]) block.unlink();
+  for (const block of [low, again, reused, above]) block.unlink();
   low.close();
+});
+
+Deno.test("SharedMemory() blocks replaced by larger ones reuse the freed space", () => {
+  // Double buffering with a growing size: two blocks alive at a time. Each
+  // new block is larger than any freed one, so only merged freed blocks
+  // can hold it; unmerged, the arena grew by every block and each freed
+  // block kept its entry, until all 1 024 were "in use".
+  let previous: SharedMemory | undefined;
+  let start = 0;
+  for (let i = 0; i < 1_200; i++) {
+    const current = new SharedMemory({ create: true, size: 4_096 + i * 64 });
+    if (i === 0) start = current.buf.buffer.byteLength;
+    current.buf.fill(1);
+    previous?.close();
+    previous?.unlink();
+    previous = current;
+  }
+  const arena = previous!.buf.buffer.byteLength;
+  previous!.close();
+  previous!.unlink();
+  // Without the merge: ~50 MB more. With it: a few blocks' worth.
+  equal(
+    arena - start < 1 << 20,
+    true,
+    `the arena grew by ${arena - start} bytes`,
+  );
 });
 
 Deno.test("SharedMemory() rejects bad sizes and names", () => {

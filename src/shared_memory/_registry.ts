@@ -229,13 +229,35 @@ function allocate(r: Registry, size: number): number {
   return entry;
 }
 
-/** Returns a block to the pool; the top one shrinks the arena's top. */
+/**
+ * Returns a block to the pool: merged with the freed blocks beside it (so
+ * no two freed blocks touch), and given back to the arena's top when it
+ * ends there. Without the merge, blocks of growing sizes (a buffer replaced
+ * by a larger one) never fitted a freed block: the arena grew by each one
+ * and every freed block kept its entry, until all entries were "in use".
+ */
 function free(r: Registry, e: number): void {
   const { ints, floats } = r;
   ints[int(e, fNameLength)] = 0;
-  const end = floats[float(e, fOffset)] + floats[float(e, fCapacity)];
-  if (end === floats[kTop]) {
-    floats[kTop] = floats[float(e, fOffset)];
+  let offset = floats[float(e, fOffset)];
+  let capacity = floats[float(e, fCapacity)];
+  const used = ints[kUsed];
+  for (let k = 0; k < used; k++) {
+    if (k === e || ints[int(k, fState)] !== kFreeBlock) continue;
+    const kOffset = floats[float(k, fOffset)];
+    const kCapacity = floats[float(k, fCapacity)];
+    if (kOffset + kCapacity === offset) {
+      offset = kOffset;
+      capacity += kCapacity;
+    } else if (offset + capacity === kOffset) {
+      capacity += kCapacity;
+    } else continue;
+    ints[int(k, fState)] = kEmpty;
+  }
+  floats[float(e, fOffset)] = offset;
+  floats[float(e, fCapacity)] = capacity;
+  if (offset + capacity === floats[kTop]) {
+    floats[kTop] = offset;
     ints[int(e, fState)] = kEmpty;
   } else {
     ints[int(e, fState)] = kFreeBlock;
