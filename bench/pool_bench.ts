@@ -96,6 +96,38 @@ Deno.bench({
   },
 });
 
+// One AbortSignal for every call, as a program's Ctrl-C handler passes it:
+// the calls share one listener on it (src/_core/abort_listeners.ts), so a
+// call costs a fixed amount more, not one that grows with the calls in
+// flight (a listener each: 20 000 in flight took 5–7 s).
+Deno.bench({
+  name: "Pool.apply: 20 000 no-ops in flight, without a signal",
+  group: "20 000 in flight, one signal",
+  baseline: true,
+  async fn(b) {
+    await warm();
+    b.start();
+    const p = thePool();
+    await Promise.all(Array.from({ length: 20_000 }, () => p.apply(noop)));
+    b.end();
+  },
+});
+
+Deno.bench({
+  name: "Pool.apply: 20 000 no-ops in flight, all with one AbortSignal",
+  group: "20 000 in flight, one signal",
+  async fn(b) {
+    await warm();
+    const { signal } = new AbortController();
+    b.start();
+    const p = thePool();
+    await Promise.all(
+      Array.from({ length: 20_000 }, () => p.apply(noop, [], { signal })),
+    );
+    b.end();
+  },
+});
+
 Deno.bench({
   name: "Pool.apply: sequential round trip (no-op)",
   group: "round trip",

@@ -609,6 +609,52 @@ function suite(atomics: "enabled" | "disabled", method?: "forkserver"): void {
     equal(await pool.apply(T("add"), [1, 1]), 2);
   });
 
+  test("Pool calls that share one signal add one listener to it, and each still hears its abort", async () => {
+    await using pool = makePool(1);
+    const flag = cells(1);
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const counts = { add: 0, remove: 0 };
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = (...args: Parameters<typeof add>) => {
+      counts.add++;
+      add(...args);
+    };
+    signal.removeEventListener = (...args: Parameters<typeof remove>) => {
+      counts.remove++;
+      remove(...args);
+    };
+    // Settled calls give their place back; the last one takes the listener.
+    deepEqual(
+      await Promise.all(
+        Array.from(
+          { length: 50 },
+          (_, i) => pool.apply(T("add"), [i, 1], { signal }),
+        ),
+      ),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+    deepEqual(counts, { add: 1, remove: 1 });
+    // One call runs, the others wait behind it: the abort reaches each.
+    const running = pool.apply(T("waitForever"), [flag], { signal });
+    await started(flag);
+    const queued = Array.from(
+      { length: 20 },
+      () => pool.apply(T("add"), [1, 1], { signal }),
+    );
+    equal(counts.add, 2);
+    controller.abort(new Error("all of them"));
+    await rejects(running, /all of them/);
+    for (const call of queued) await rejects(call, /all of them/);
+    equal(
+      await pool.apply(T("add"), [1, 1], {
+        signal: new AbortController().signal,
+      }),
+      2,
+    );
+  });
+
   // The fault matrix: every case ends in a result or an error, never pending.
 
   test("Pool fault: the creating module throws at import in workers", async () => {

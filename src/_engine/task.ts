@@ -7,6 +7,7 @@ import { TimeoutError } from "../errors.ts";
 import type { TaskMode } from "../_wire/protocol.ts";
 import { refKey, type TargetRef } from "../_core/target.ts";
 import { after } from "../_core/time.ts";
+import { onAbort } from "../_core/abort_listeners.ts";
 import type { PoolWorker } from "./pool_worker.ts";
 
 const keys = new WeakMap<TargetRef, string>();
@@ -93,15 +94,12 @@ export function armLimits(
   const { signal, timeout } = limits;
   if (signal === undefined && timeout === undefined) return;
   let cancelTimer = () => {};
-  const onAbort = () => abandon(signal!.reason);
+  let unlisten = () => {};
   task.cleanup = () => {
     cancelTimer();
-    signal?.removeEventListener("abort", onAbort);
+    unlisten();
   };
-  if (signal !== undefined) {
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  }
+  unlisten = onAbort(signal, () => abandon(signal!.reason));
   if (timeout !== undefined && !task.settled) {
     cancelTimer = after(
       timeout,

@@ -13,6 +13,7 @@ import {
 } from "@nats-io/jetstream";
 import { ProcessError, TimeoutError } from "../errors.ts";
 import { after } from "../_core/time.ts";
+import { onAbort } from "../_core/abort_listeners.ts";
 import { afterReconnects } from "./_nats.ts";
 import {
   type AgentBeat,
@@ -385,16 +386,15 @@ export class ClusterClient {
       // Not yet stored: #publish() takes it back out once it is.
       if (seq !== undefined) void this.#forget(seq);
     };
-    const onAbort = () => give(signal!.reason);
     // submit() refused a signal aborted already.
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const unlisten = onAbort(signal, () => give(signal!.reason));
     // after(): a timeout past 2^31 - 1 ms must not fire at once.
     const cancel = timeout === undefined
       ? () => {}
       : after(timeout, () => give(timedOut(timeout)));
     return () => {
       cancel();
-      signal?.removeEventListener("abort", onAbort);
+      unlisten();
     };
   }
 }
