@@ -543,6 +543,48 @@ for (
   });
 }
 
+// A child ended while its own child waits: Deno ends the grandchild with
+// it, and nobody is left to report the grandchild's end. Freeing a life
+// word frees those its process claimed (src/_core/lives.ts). Web Worker
+// children only: a "subprocess" child cannot pass its Condition on.
+Deno.test(
+  "Condition.notify() wakes a live waiter, not a grandchild ended with its parent while it waited",
+  async () => {
+    const P = Process;
+    const cond = new Condition();
+    const ready = new Event();
+    const woke = new Value("i", 0);
+    const parent = new P({
+      target: T("waitInGrandchild"),
+      args: [cond, ready],
+    });
+    const live = new P({
+      target: T("waitOnceAsync"),
+      args: [cond, ready, woke, 30],
+    });
+    try {
+      parent.start();
+      assert(await ready.wait(30));
+      {
+        using _ = await cond.hold(); // the grandchild waits now
+      }
+      parent.terminate();
+      equal(await parent.join(30), -15);
+      ready.clear();
+      live.start();
+      assert(await ready.wait(30));
+      {
+        using _ = await cond.hold(); // `live` waits now
+        cond.notify();
+      }
+      equal(await live.join(60), 0);
+      equal(woke.value, 1, "the live waiter was notified, not timed out");
+    } finally {
+      for (const p of [parent, live]) if (p.isAlive()) p.kill();
+    }
+  },
+);
+
 Deno.test("notifyOldest() withdraws a dead waiter's slot and passes on the notification it never took", () => {
   const a = new Int32Array(new SharedArrayBuffer(kConditionWords * 4));
   // Two waiters of another process: the first is notified, then that

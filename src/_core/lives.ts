@@ -15,7 +15,7 @@
 // Tier 1: below the synchronization primitives that consult it.
 
 import { processWide, state } from "./state.ts";
-import { kLifeCursor, kLifeWords } from "../_wire/layouts.ts";
+import { kLifeCursor, kLifeParents, kLifeWords } from "../_wire/layouts.ts";
 
 /** The life word of a process that has none (always counts as alive). */
 export const kNoLife = -1;
@@ -29,7 +29,7 @@ let view: Int32Array | undefined;
 function table(create: boolean): Int32Array | undefined {
   if (view !== undefined) return view;
   const buffer = create
-    ? processWide(kKey, () => new SharedArrayBuffer(kLifeWords * 4))
+    ? processWide(kKey, () => new SharedArrayBuffer(2 * kLifeWords * 4))
     : state().shared[kKey];
   return view = buffer && new Int32Array(buffer);
 }
@@ -44,19 +44,38 @@ export function claimLife(pid: number): number {
   const a = table(true)!;
   const words = kLifeWords - 1;
   const start = Atomics.add(a, kLifeCursor, 1) >>> 0;
+  const parent = state().life ?? kNoLife;
   for (let k = 0; k < words; k++) {
     const i = 1 + (start + k) % words;
-    if (Atomics.compareExchange(a, i, 0, pid) === 0) return i;
+    if (Atomics.compareExchange(a, i, 0, pid) === 0) {
+      Atomics.store(a, kLifeParents + i, parent === kNoLife ? 0 : parent);
+      return i;
+    }
   }
   return kNoLife;
 }
 
-/** Frees the life word of a process that has ended (once; later calls do nothing). */
+/**
+ * Frees the life word of a process that has ended (once; later calls do
+ * nothing), and those of its Web Worker children, which ended with it:
+ * nobody else is left to free them.
+ */
 export function endLife(life: number, pid: number): void {
   const a = table(false);
-  if (life !== kNoLife && a !== undefined) {
-    Atomics.compareExchange(a, life, pid, 0);
+  if (life === kNoLife || a === undefined || Atomics.load(a, life) !== pid) {
+    return;
   }
+  // Its children's words first, while its own is still held: a word freed
+  // and claimed again is another process's, whose children are not these.
+  for (let k = 1; k < kLifeWords; k++) {
+    if (Atomics.load(a, kLifeParents + k) !== life) continue;
+    const child = Atomics.load(a, k);
+    if (child !== 0) endLife(k, child);
+  }
+  // The parent word goes before the life word: a claim of the word then
+  // finds it 0 until it writes its own.
+  Atomics.store(a, kLifeParents + life, 0);
+  Atomics.compareExchange(a, life, pid, 0);
 }
 
 /** Whether the process with life word `life` and `pid` has not been seen to end. */

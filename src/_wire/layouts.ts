@@ -258,14 +258,19 @@ export const kWaiterAbandoned = 3;
 // and frees it as soon as it learns that the child has ended; any thread
 // can then tell that a waiter it meets in shared memory is gone.
 //
-//   [ cursor | life₁ | life₂ | … ]
-//     cursor: where the next claim starts looking (wraps)
-//     lifeₖ:  the pid of the live process that holds word k; 0 when free
+//   [ cursor | life₁ | … | lifeₙ₋₁ | - | parent₁ | … | parentₙ₋₁ ]
+//     cursor:  where the next claim starts looking (wraps)
+//     lifeₖ:   the pid of the live process that holds word k; 0 when free
+//     parentₖ: the life word of the process that claimed word k (0: the
+//              main thread): when a process ends, so do its Web Worker
+//              children, and freeing its word frees theirs
 
 /** Index of the word the next claim starts from. */
 export const kLifeCursor = 0;
-/** Int32 words of the life table (the cursor and the life words). */
+/** Int32 words of the life table's first part (the cursor and the life words). */
 export const kLifeWords = 4096;
+/** Where the parent words begin: parentₖ is at kLifeParents + k. */
+export const kLifeParents = kLifeWords;
 
 // ---------------------------------------------------------------------------
 // Barrier: Int32
