@@ -483,15 +483,18 @@ Deno.test("Condition.notify() skips a waiter whose process was terminated", asyn
 async function notifyPastDeadWaiter(
   P: typeof Process,
   how: "kill" | "terminate",
-  warm?: () => Promise<void>,
+  { warm, grandchild = false }: {
+    warm?: () => Promise<void>;
+    /** The waiter is the child of the process ended, which ends with it. */
+    grandchild?: boolean;
+  } = {},
 ): Promise<void> {
   const cond = new Condition();
   const ready = new Event();
   const woke = new Value("i", 0);
-  const dead = new P({
-    target: T("waitOnceAsync"),
-    args: [cond, ready, null],
-  });
+  const dead = grandchild
+    ? new P({ target: T("waitInGrandchild"), args: [cond, ready] })
+    : new P({ target: T("waitOnceAsync"), args: [cond, ready, null] });
   const live = new P({
     target: T("waitOnceAsync"),
     args: [cond, ready, woke, 30],
@@ -532,11 +535,9 @@ for (
     try {
       // The live waiter is taken warm, from the worker the first one's
       // start warmed.
-      await notifyPastDeadWaiter(
-        getContext("forkserver").Process,
-        how,
-        warmReady,
-      );
+      await notifyPastDeadWaiter(getContext("forkserver").Process, how, {
+        warm: warmReady,
+      });
     } finally {
       stopForkserver();
     }
@@ -547,43 +548,10 @@ for (
 // it, and nobody is left to report the grandchild's end. Freeing a life
 // word frees those its process claimed (src/_core/lives.ts). Web Worker
 // children only: a "subprocess" child cannot pass its Condition on.
-Deno.test(
-  "Condition.notify() wakes a live waiter, not a grandchild ended with its parent while it waited",
-  async () => {
-    const P = Process;
-    const cond = new Condition();
-    const ready = new Event();
-    const woke = new Value("i", 0);
-    const parent = new P({
-      target: T("waitInGrandchild"),
-      args: [cond, ready],
-    });
-    const live = new P({
-      target: T("waitOnceAsync"),
-      args: [cond, ready, woke, 30],
-    });
-    try {
-      parent.start();
-      assert(await ready.wait(30));
-      {
-        using _ = await cond.hold(); // the grandchild waits now
-      }
-      parent.terminate();
-      equal(await parent.join(30), -15);
-      ready.clear();
-      live.start();
-      assert(await ready.wait(30));
-      {
-        using _ = await cond.hold(); // `live` waits now
-        cond.notify();
-      }
-      equal(await live.join(60), 0);
-      equal(woke.value, 1, "the live waiter was notified, not timed out");
-    } finally {
-      for (const p of [parent, live]) if (p.isAlive()) p.kill();
-    }
-  },
-);
+for (const how of ["kill", "terminate"] as const) {
+  Deno.test(`Condition.notify() wakes a live waiter, not a grandchild ended with its parent while it waited [${how}]`, () =>
+    notifyPastDeadWaiter(Process, how, { grandchild: true }));
+}
 
 Deno.test("notifyOldest() withdraws a dead waiter's slot and passes on the notification it never took", () => {
   const a = new Int32Array(new SharedArrayBuffer(kConditionWords * 4));
