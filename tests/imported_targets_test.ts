@@ -330,3 +330,50 @@ if (import.meta.main) {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a bare name goes through the import map the program runs with, --config and --import-map included", async () => {
+  // Two modules export the same source under one name: the pool must run
+  // the one the program imported, not the nearest deno.json's.
+  const dir = await Deno.makeTempDir({ prefix: "import_map_" });
+  const who = (name: string) =>
+    `const WHO = "${name}";\nexport function who(): string {\n  return WHO;\n}\n`;
+  const files: Record<string, string> = {
+    "a/mod.ts": who("a"),
+    "b/mod.ts": who("b"),
+    "deno.json": JSON.stringify({ imports: { "@lib/": "./a/" } }),
+    "alt.json": JSON.stringify({ imports: { "@lib/": "./b/" } }),
+    "main.ts": `import { Pool } from "${
+      new URL("../mod.ts", import.meta.url).href
+    }";
+import { who } from "@lib/mod.ts";
+if (import.meta.main) {
+  await using pool = new Pool(1);
+  console.log(who(), await pool.apply(who));
+}
+`,
+  };
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.mkdir(`${dir}/${path}`.replace(/\/[^/]*$/, ""), {
+        recursive: true,
+      });
+      await Deno.writeTextFile(`${dir}/${path}`, text);
+    }
+    for (
+      const [flags, expected] of [
+        [[], "a a\n"],
+        [["--config", "alt.json"], "b b\n"],
+        [["--import-map", "alt.json"], "b b\n"],
+      ] as const
+    ) {
+      const result = await runDeno(
+        ["run", "--allow-read", ...flags, "main.ts"],
+        60,
+        { cwd: dir },
+      );
+      equal(result.stdout, expected, `${flags.join(" ")}: ${result.stderr}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -3,10 +3,11 @@
 // which Deno applies to that member's modules only; import.meta.resolve() in
 // this library sees the root's map alone (the library is no member), so a
 // function a member's module imports through its own map (`"@lib/"` in
-// app/deno.json) was never found where it is exported. The nearest config
-// at or above the module's folder is read once per folder; a name it does not
-// map goes to import.meta.resolve() (the root's map, an "importMap" file,
-// "scopes"), and a wrong guess only costs the child a lookup (imports.ts).
+// app/deno.json) was never found where it is exported. Only a name the
+// program's own map lacks comes here (imports.ts asks import.meta.resolve()
+// first: the map Deno runs with, --config or --import-map included, which
+// the nearest deno.json need not be); the nearest config at or above the
+// module's folder is read once per folder.
 //
 // Tier 1: imports only the config lookup of permissions.ts, of its own tier.
 

@@ -63,8 +63,8 @@ const identifier = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
 
 /**
  * `specifier` as module `base` imports it: relative to it, as it is when it
- * is a URL, and through the import map when it is a bare name: the one of the
- * workspace member that holds `base` first (config_imports.ts says why).
+ * is a URL, and through the import map when it is a bare name: the program's,
+ * else that of the workspace member that holds `base` (config_imports.ts).
  */
 export function resolveSpecifier(
   specifier: string,
@@ -73,10 +73,16 @@ export function resolveSpecifier(
   try {
     if (/^\.{0,2}\//.test(specifier)) return new URL(specifier, base).href;
     if (absoluteUrl.test(specifier)) return specifier;
-    // A bare name goes through the import map, as the caller's did.
-    return configResolve(specifier, base) ?? import.meta.resolve(specifier);
   } catch {
     return undefined;
+  }
+  // A bare name goes through the import map Deno runs the program with (a
+  // --config or --import-map one included), and only a name that map lacks
+  // through the caller's workspace member's own map.
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return configResolve(specifier, base);
   }
 }
 
