@@ -278,6 +278,7 @@ export async function loadTarget(
   const namespace = modules[ref.url] ??= await import(ref.url);
   if (ref.also === undefined) return resolveTarget(ref, namespace);
   if (isSame(ref, namespace[ref.name])) return namespace[ref.name] as Fn;
+  const refused: string[] = [];
   for (const candidate of ref.also) {
     const hash = candidate.lastIndexOf("#");
     const url = candidate.slice(0, hash);
@@ -290,11 +291,23 @@ export async function loadTarget(
         // bootstrapping error); one this child may not load cannot be the
         // one: try the next.
         if (error instanceof ProcessError) throw error;
+        // Deno refuses a dynamic import as a TypeError, by its message.
+        if (/^Requires \w+ access to/.test(String((error as Error)?.message))) {
+          refused.push(url);
+        }
         continue;
       }
     }
     const found = other[candidate.slice(hash + 1)];
     if (isSame(ref, found)) return found as Fn;
+  }
+  if (refused.length > 0) {
+    // A sandboxed worker imports only what it was started with.
+    throw new TypeError(
+      `Cannot run the target as the function '${ref.name}' must be in a module this worker may import: its own permissions refused ${
+        refused.join(", ")
+      }. Fix: make the pool or process in the module that imports the function (a sandboxed worker gets that module's imports at its start), or grant it read access to those modules with permissions: { read: [...] }`,
+    );
   }
   throw notExported(ref, undefined);
 }

@@ -181,18 +181,13 @@ export class WorkerSet {
     }
     // A sandboxed worker cannot import a task's module later itself (see
     // _child/spawn.ts): it gets every module the pool's creator imports,
-    // where the functions of its tasks come from, and those the main
-    // module imports, for a pool made in a helper module.
+    // where the functions of its tasks come from. Not the main module's
+    // imports too: their top-level code would run under the worker's
+    // permissions, and one that needs more would end every worker.
     if (
       options.caller !== undefined && !importsOwnModules(options.permissions)
     ) {
       modules.push(...importedModules(options.caller));
-      const main = Deno.mainModule; // undefined in a Web Worker
-      if (main?.startsWith("file:") && main !== options.caller) {
-        for (const url of importedModules(main)) {
-          if (!modules.includes(url)) modules.push(url);
-        }
-      }
     }
     // With atomics "disabled", no ring: tasks and results go by postMessage.
     const requests = options.rings ? takeRing() : undefined;
