@@ -175,6 +175,15 @@ Deno.test("a plain object with its own '__dmp_shared__' key is data, on every pa
   const back = roundTrip({ mine, again: mine }) as Record<string, unknown>;
   deepEqual(back.mine, mine);
   equal(back.again, back.mine);
+  // One container met twice: rebuilt in place, it holds the data itself
+  // the second time.
+  const holder = { p: values[2] };
+  const twice = roundTrip({ a: holder, b: holder }) as Record<
+    string,
+    typeof holder
+  >;
+  deepEqual(twice.a.p, values[2]);
+  equal(twice.b, twice.a);
   for (const value of values) {
     deepEqual(roundTrip([value]), [value]);
     const { tag, bytes } = encodeValue(value, "item", "put item");
@@ -184,6 +193,10 @@ Deno.test("a plain object with its own '__dmp_shared__' key is data, on every pa
     await using pool = new (getContext(method).Pool)(1);
     const echo = fixture("pool_targets", "echo");
     deepEqual(await pool.apply(echo, [values]), values, method);
+    deepEqual(await pool.apply(echo, [{ a: holder, b: holder }]), {
+      a: holder,
+      b: holder,
+    });
     deepEqual(await pool.apply(echo, [[{ __dmp_shared__: "x" }]]), [{
       __dmp_shared__: "x",
     }]);

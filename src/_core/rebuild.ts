@@ -111,9 +111,11 @@ function reviveObject(value: object): unknown {
   if (!isPlainObject(value)) return value;
   const tag = value[kTag];
   if (tag === kPlainTag) {
-    // The caller's object, whose own key named kTag is data.
+    // The caller's object, whose own key named kTag is data. Rebuilding is
+    // in place: a container met again holds the data itself now, which must
+    // not be read as a tag.
     const data = value.data as Record<string, unknown>;
-    (rebuilt ??= new Map()).set(value, data);
+    (rebuilt ??= new Map()).set(value, data).set(data, data);
     reviveFields(data);
     return data;
   }
