@@ -553,6 +553,26 @@ for (const how of ["kill", "terminate"] as const) {
     notifyPastDeadWaiter(Process, how, { grandchild: true }));
 }
 
+Deno.test("a child whose target throws joins its non-daemonic children before it exits, as CPython's does", async () => {
+  const go = new Event();
+  const ready = new Event();
+  const done = new Value("i", 0);
+  const p = new Process({
+    target: T("throwAfterChild"),
+    args: [go, ready, done],
+  });
+  try {
+    p.start();
+    // The grandchild runs on after the throw, until told to end.
+    assert(await ready.wait(30));
+    go.set();
+    equal(await p.join(30), 1);
+    equal(done.value, 1);
+  } finally {
+    if (p.isAlive()) p.kill();
+  }
+});
+
 Deno.test("notifyOldest() withdraws a dead waiter's slot and passes on the notification it never took", () => {
   const a = new Int32Array(new SharedArrayBuffer(kConditionWords * 4));
   // Two waiters of another process: the first is notified, then that

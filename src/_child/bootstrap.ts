@@ -66,6 +66,11 @@ export function finish(code: number, error?: WireError): void {
 /** Prints an uncaught error the way CPython does, then exits with code 1. */
 export function fatal(error: unknown): void {
   if (error instanceof ExitSignal || finished) return;
+  finish(1, reportError(error));
+}
+
+/** Prints an uncaught error the way CPython does; its form for the exit report. */
+export function reportError(error: unknown): WireError {
   const wire = toWireError(error);
   // Deno's own event-dispatch frames say nothing to the user.
   wire.stack = wire.stack.split("\n").filter((line) => !/\(?ext:/.test(line))
@@ -73,7 +78,7 @@ export function fatal(error: unknown): void {
   if (!quiet && !(parentReportsStartup && self.bootstrapping)) {
     console.error(`Process ${self.name}:\n${wire.stack}`);
   }
-  finish(1, wire);
+  return wire;
 }
 
 // Deno delivers messages while a module awaits (a dynamic import, or a

@@ -10,6 +10,7 @@ import {
   ExitSignal,
   fatal,
   finish,
+  reportError,
 } from "../_child/bootstrap.ts";
 import { watchMessagePoll, whenDrained } from "../_child/event_loop.ts";
 import type { RunMessage } from "../_wire/protocol.ts";
@@ -76,9 +77,15 @@ export function main(modules: Namespaces): void {
     };
     // As a Deno program, the child ends once its target has returned and
     // its event loop has drained (timers, I/O and non-daemonic children).
+    // A target that threw ends it too, after its children, as CPython's
+    // _bootstrap() runs its exit function after printing the traceback.
     run(event.data, modules).then(
       () => whenDrained(() => endChildren().then(() => finish(0), failed)),
-      failed,
+      (error) => {
+        if (error instanceof ExitSignal) return;
+        const wire = reportError(error);
+        endChildren().finally(() => finish(1, wire));
+      },
     );
   };
   deliverEarlyMessages();
