@@ -284,6 +284,19 @@ Deno.test("a spawn child whose target's module does not import the library never
   equal(cell[0], 1);
 });
 
+/** Writes `files` (path → text) under the folder `dir`. */
+async function writeFiles(
+  dir: string,
+  files: Record<string, string>,
+): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(`${dir}/${path}`.replace(/\/[^/]*$/, ""), {
+      recursive: true,
+    });
+    await Deno.writeTextFile(`${dir}/${path}`, text);
+  }
+}
+
 Deno.test("a function and a class a workspace member imports through its own import map travel by reference", async () => {
   // The member's map is not the root's, which is all the library's own
   // import.meta.resolve() sees.
@@ -317,12 +330,7 @@ if (import.meta.main) {
 `,
   };
   try {
-    for (const [path, text] of Object.entries(files)) {
-      await Deno.mkdir(`${dir}/${path}`.replace(/\/[^/]*$/, ""), {
-        recursive: true,
-      });
-      await Deno.writeTextFile(`${dir}/${path}`, text);
-    }
+    await writeFiles(dir, files);
     // Deno finds the workspace from the member's folder as from the root's.
     for (
       const [cwd, main] of [[dir, "app/main.ts"], [`${dir}/app`, "main.ts"]]
@@ -358,12 +366,7 @@ if (import.meta.main) {
 `,
   };
   try {
-    for (const [path, text] of Object.entries(files)) {
-      await Deno.mkdir(`${dir}/${path}`.replace(/\/[^/]*$/, ""), {
-        recursive: true,
-      });
-      await Deno.writeTextFile(`${dir}/${path}`, text);
-    }
+    await writeFiles(dir, files);
     for (
       const [flags, expected] of [
         [[], "a a\n"],
