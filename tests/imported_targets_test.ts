@@ -2,7 +2,13 @@
 // as in most programs, and this test module imports them under every shape
 // an import can take (it is itself "the calling module").
 
-import { deepEqual, equal, match, rejects } from "node:assert/strict";
+import {
+  deepEqual,
+  equal,
+  match,
+  ok as assert,
+  rejects,
+} from "node:assert/strict";
 import {
   getContext,
   Pool,
@@ -40,6 +46,13 @@ import {
   reportCube as barrelReport,
 } from "./fixtures/imported/barrel.ts";
 import { parallelMap, runInProcess } from "./fixtures/imported/helper_pools.ts";
+import Box from "./fixtures/imported/default_classes.ts";
+import Oops from "./fixtures/imported/default_error.ts";
+import {
+  makeBox,
+  readBox,
+  throwOops,
+} from "./fixtures/imported/default_tasks.ts";
 
 // This module's own top level: it runs again in any child that imports it.
 (globalThis as Record<string, unknown>).importedTargetsCallerRan = true;
@@ -156,6 +169,19 @@ Deno.test("a pool runs a built-in module's function imported by name or through 
   await using pool = new Pool(1);
   deepEqual(await pool.map(basename, ["/a/b.txt", "c/d"]), ["b.txt", "d"]);
   deepEqual(await pool.map(nodePath.extname, ["/a/b.txt"]), [".txt"]);
+});
+
+Deno.test("instances and errors of anonymous default-exported classes travel as their class", async () => {
+  await using pool = new Pool(1);
+  const box = await pool.apply(makeBox);
+  assert(box instanceof Box);
+  equal(box.x, 1);
+  equal(await pool.apply(readBox, [new Box()]), 1);
+  await rejects(pool.apply(throwOops), (error: unknown) => {
+    assert(error instanceof Oops);
+    equal(error.code, 7);
+    return true;
+  });
 });
 
 /** Declared here and passed to a helper module's pool. */
