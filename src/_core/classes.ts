@@ -19,7 +19,7 @@
 // Tier 1.
 
 import { callerUrl } from "./target.ts";
-import { resolveSpecifier } from "./imports.ts";
+import { defaultImports, resolveSpecifier } from "./imports.ts";
 
 /** Where a class lives: the receiver imports `url` and takes export `name`. */
 export interface ClassRef {
@@ -176,18 +176,12 @@ function fromNamespaces(ctor: Ctor): ClassRef | undefined {
   return undefined;
 }
 
-const defaultImport =
-  /import\s+[\w$]+\s*(?:,\s*(?:\{[^}]*\}|\*\s*as\s+[\w$]+)\s*)?from\s*["']([^"']+)["']/g;
-
 // V8 names an anonymous `export default class` "default": the module's own
 // default export, or one of a module it imports by default.
-function fromDefault(ctor: Ctor, module: string, source: string) {
-  const urls = [module, ...source.matchAll(defaultImport)].map((m) =>
-    typeof m === "string" ? m : resolveSpecifier(m[1], module)
-  ).filter((url) =>
-    url &&
+function fromDefault(ctor: Ctor, module: string): ClassRef | undefined {
+  const urls = [module, ...defaultImports(module)].filter((url) =>
     /export\s+default\s+(?:abstract\s+)?class\b/.test(readCode(url) ?? "")
-  ) as string[];
+  );
   // The one whose text holds the class's, spacing aside (Deno reformats
   // it), else the first: the receiver checks the source anyway.
   const text = sourceOf(ctor);
@@ -201,7 +195,7 @@ function fromDefault(ctor: Ctor, module: string, source: string) {
 function fromSource(ctor: Ctor, module: string): ClassRef | undefined {
   const source = readSource(module);
   if (source === undefined) return undefined;
-  if (ctor.name === "default") return fromDefault(ctor, module, source);
+  if (ctor.name === "default") return fromDefault(ctor, module);
   const name = exportedAs(readCode(module)!, ctor.name);
   if (name !== undefined) return { url: module, name, source: sourceOf(ctor) };
   for (const { specifier, name } of importsOf(source, ctor.name)) {

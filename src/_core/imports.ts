@@ -234,6 +234,16 @@ export function namedImport(caller: string, name: string): string | undefined {
 }
 
 /**
+ * The modules `caller` takes a default import from (`import Box from
+ * "./box.ts"`), where an anonymous default-exported class may live.
+ */
+export function defaultImports(caller: string): string[] {
+  return (scan(caller)?.bindings ?? []).filter(({ imported, url }) =>
+    imported === "default" && !url.startsWith("node:")
+  ).map(({ url }) => url);
+}
+
+/**
  * Every module `caller` imports: a child that may not import modules itself
  * (its permissions do not reach them) gets them from its entry instead.
  */
