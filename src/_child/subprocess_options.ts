@@ -6,7 +6,11 @@
 // Tier 4 (child start-up).
 
 import { isFormTag, kPlainTag, kTag } from "../_core/forms.ts";
-import { cannot, nodeV8Refusal } from "../_core/runtime_objects.ts";
+import {
+  cannot,
+  kPlainDataFix,
+  nodeV8Refusal,
+} from "../_core/runtime_objects.ts";
 import { isProxyable } from "./proxy_parent.ts";
 
 function crossingError(path: string, what: string, kind: string): TypeError {
@@ -65,7 +69,7 @@ export function assertCanCross(
       path,
       what,
       refused,
-      "pass plain data instead (its bytes, its string form, its fields)",
+      kPlainDataFix,
     );
   }
   if (value instanceof Map) {

@@ -25,6 +25,7 @@ import {
   cannot,
   cloneable,
   hostKind,
+  kPlainDataFix,
 } from "./runtime_objects.ts";
 
 /**
@@ -259,7 +260,7 @@ export function reduceInstance(
       path,
       what,
       refused,
-      "pass plain data instead (its bytes, its string form, its fields)",
+      kPlainDataFix,
     );
   }
   const ref = typeof ctor === "function" &&

@@ -165,6 +165,10 @@ export function nodeV8Refusal(value: object): string | undefined {
   return byNodeV8(() => builtinRefusal(value, ctor.name));
 }
 
+/** The fix {@linkcode cannot} names for a built-in object that cannot travel. */
+export const kPlainDataFix =
+  "pass plain data instead (its bytes, its string form, its fields)";
+
 /** The TypeError for a part of a value that cannot travel. */
 export function cannot(
   path: string,
