@@ -13,6 +13,7 @@
 // Tier 1. The wire shape of a reference (TargetRef) is the protocol's.
 
 import type { TargetRef } from "../_wire/protocol.ts";
+import { isRefusal } from "../_wire/error_codec.ts";
 import { callSiteUrls } from "./call_sites.ts";
 import { importCandidates, namedImport } from "./imports.ts";
 import { ProcessError } from "../errors.ts";
@@ -292,9 +293,7 @@ export async function loadTarget(
         // one: try the next.
         if (error instanceof ProcessError) throw error;
         // Deno refuses a dynamic import as a TypeError, by its message.
-        if (/^Requires \w+ access to/.test(String((error as Error)?.message))) {
-          refused.push(url);
-        }
+        if (isRefusal(String((error as Error)?.message))) refused.push(url);
         continue;
       }
     }

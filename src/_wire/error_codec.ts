@@ -78,6 +78,11 @@ export function rebuildError(wire: WireError): Error {
 // (a refused static import adds the importing module on the next lines).
 const kRefused =
   /^Requires (read|write|net|env|run|ffi|sys|import) access to "(.*)", run again with the --allow-\1 flag(?=\n|$)/;
+/** Whether `message` is Deno's refusal of an access (a `NotCapable`, or a refused import's `TypeError`). */
+export function isRefusal(message: string): boolean {
+  return kRefused.test(message);
+}
+
 const kDescriptorKey = {
   read: "path",
   write: "path",
