@@ -44,7 +44,7 @@ export function claimLife(pid: number): number {
   const a = table(true)!;
   const words = kLifeWords - 1;
   const start = Atomics.add(a, kLifeCursor, 1) >>> 0;
-  const parent = state().life ?? kNoLife;
+  const parent = state().life;
   for (let k = 0; k < words; k++) {
     const i = 1 + (start + k) % words;
     if (Atomics.compareExchange(a, i, 0, pid) === 0) {
