@@ -15,10 +15,10 @@ import { getContext, Pipe, Queue } from "../mod.ts";
 import { reduce } from "../src/reduction.ts";
 import { encodeValue } from "../src/_memory/record_codec.ts";
 import { assertCanCross } from "../src/_child/subprocess_options.ts";
+import { fixture } from "./_run.ts";
 import { forEachStartMethod } from "./_start_methods.ts";
 
-const T = (name: string) =>
-  new URL(`./fixtures/value_carriers.ts#${name}`, import.meta.url);
+const T = (name: string) => fixture("value_carriers", name);
 
 // A refusal of node:v8's: names the path and the object, and says why.
 const refusedByNodeV8 = (path: string, kind: string) => (e: Error) => {

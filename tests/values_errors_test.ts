@@ -16,10 +16,10 @@ import { getContext, Queue, RemoteError, TimeoutError } from "../mod.ts";
 import { errorFromWire, wireError } from "../src/_core/results.ts";
 import { reduce, revive } from "../src/reduction.ts";
 import { decodeValue, encodeValue } from "../src/_memory/record_codec.ts";
+import { fixture } from "./_run.ts";
 import { forEachStartMethod } from "./_start_methods.ts";
 
-const T = (name: string) =>
-  new URL(`./fixtures/value_errors.ts#${name}`, import.meta.url);
+const T = (name: string) => fixture("value_errors", name);
 
 // A thrown error as the receiving process sees it, without a child.
 const thrownAcross = (error: unknown) =>

@@ -41,8 +41,7 @@ import {
 
 // Targets by URL: a function imported from another module is not a target
 // by itself yet (the calling module would have to re-export it).
-const T = (name: string) =>
-  new URL(`./fixtures/value_targets.ts#${name}`, import.meta.url);
+const T = (name: string) => fixture("value_targets", name);
 const [doublePoint, inspectPoint, makeCelsius, makePoint, putPoint] = [
   T("doublePoint"),
   T("inspectPoint"),
